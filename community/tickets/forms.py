@@ -1,0 +1,48 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import Length, Optional
+
+from community.labels import CHANNEL, KIND
+
+STAFF_CHANNELS = ("grid_worker", "hotline", "walk_in")
+
+
+class FilingForm(FlaskForm):
+    kind = RadioField(_l("诉求类型"), choices=[(k, v) for k, v in KIND.items()], default="help",
+                      validate_choice=False)
+    category = SelectField(_l("类别"), validate_choice=False)
+    text = TextAreaField(_l("具体内容"), validators=[Length(max=20000)],
+                         description=_l("请写清楚时间、地点和需要的帮助，1至4000字。"))
+    community = SelectField(_l("所在社区"), validate_choice=False)
+    grid = SelectField(_l("网格（不清楚可不选）"), validate_choice=False)
+    address = StringField(_l("详细地址（小区、楼栋）"), validators=[Optional(), Length(max=200)])
+    urgent = BooleanField(_l("紧急（影响安全或基本生活）"))
+    photos = MultipleFileField(_l("照片（最多3张，每张不超过5MB）"))
+    text_public = BooleanField(_l("同意在公开的办理结果中展示我的诉求内容（不含姓名电话）"))
+    # 代办: filled in by staff for a resident who cannot file themselves.
+    contact_name = StringField(_l("居民姓名"), validators=[Optional(), Length(max=64)])
+    contact_phone = StringField(_l("居民联系电话"), validators=[Optional(), Length(max=20)])
+    channel = SelectField(_l("受理渠道"), choices=[(c, CHANNEL[c]) for c in STAFF_CHANNELS],
+                          validate_choice=False)
+    submit_token = HiddenField()
+    submit = SubmitField(_l("提交诉求"))
+
+
+class TrackForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET lookup changes nothing
+
+    code = StringField(_l("查询码"), validators=[Length(max=32)])
+
+
+class AddInfoForm(FlaskForm):
+    text = TextAreaField(_l("补充内容"), validators=[Length(max=20000)])
+    photos = MultipleFileField(_l("照片（最多3张）"))
+    submit = SubmitField(_l("提交补充"))
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("撤回原因（可不填）"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("撤回诉求"))

@@ -1,0 +1,161 @@
+"""Requests (诉求, code name ticket), their categories, events and photos."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.areas.models import Unit, UnitKind
+from community.auth.models import User
+from community.dbtypes import UTCDateTime, enum_check
+from community.extensions import db
+
+from .states import Channel, Kind, Result, State, Urgency
+
+TIER_KINDS = (UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint("default_tier IN ('grid', 'community', 'street', 'county')",
+                        name="default_tier"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(80))
+    default_tier: Mapped[str] = mapped_column(String(16), default=UnitKind.GRID)
+    sla_class: Mapped[str] = mapped_column(String(16), default="general")
+    # 003 l.50: a department's duty may not end with the community as final handler.
+    department_duty: Mapped[bool] = mapped_column(default=False)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Unit | None] = relationship()
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", State), name="state"),
+        CheckConstraint(enum_check("kind", Kind), name="kind"),
+        CheckConstraint(enum_check("channel", Channel), name="channel"),
+        CheckConstraint(enum_check("urgency", Urgency), name="urgency"),
+        CheckConstraint("tier IN ('grid', 'community', 'street', 'county')", name="tier"),
+        CheckConstraint("level BETWEEN 1 AND 3", name="level"),
+        CheckConstraint(f"result IS NULL OR {enum_check('result', Result)}", name="result"),
+        CheckConstraint("length(text) BETWEEN 1 AND 4000", name="text_length"),
+        Index("ix_tickets_unit_state", "handling_unit_id", "state"),
+        Index("ix_tickets_resident_submitted", "resident_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_public: Mapped[bool] = mapped_column(default=False)
+    urgency: Mapped[str] = mapped_column(String(8), default=Urgency.NORMAL)
+    state: Mapped[str] = mapped_column(String(16), default=State.SUBMITTED, index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(default=1)  # 一二三级: the highest tier reached
+    handling_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Where it is: the grid and the units above it, copied for scoped queues.
+    grid_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None]  # the point given by the resident or client (WGS 84)
+    longitude: Mapped[float | None]
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_name: Mapped[str] = mapped_column(String(64), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB)
+    # The form's one-time token: a double tap finds the first request, not a second.
+    submit_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)  # at the current unit
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Clocks, stored so a sweep reads only the rows that are due.
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The nearest running clock of the three, kept by community.sla on every flush.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    result: Mapped[str | None] = mapped_column(String(16))
+    result_note: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    extension_count: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Optimistic lock: of two officers acting at once, the second update matches no row.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Category] = relationship()
+    handling_unit: Mapped[Unit] = relationship(foreign_keys=[handling_unit_id])
+    grid: Mapped[Unit] = relationship(foreign_keys=[grid_id])
+    community: Mapped[Unit] = relationship(foreign_keys=[community_id])
+    street: Mapped[Unit] = relationship(foreign_keys=[street_id])
+    resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])
+    filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    merged_into: Mapped["Ticket | None"] = relationship(remote_side="Ticket.id")
+    photos: Mapped[list["TicketPhoto"]] = relationship(
+        back_populates="ticket", order_by="TicketPhoto.id")
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="(TicketEvent.at, TicketEvent.id)")
+
+    def public_events(self):
+        return [e for e in self.events if e.public]
+
+
+class TicketEvent(db.Model):
+    """One row per action on a request: who, when, from, to, note, public or internal."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # handler after it
+    note: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    photos: Mapped[list["TicketPhoto"]] = relationship(back_populates="event")
+
+
+class TicketPhoto(db.Model):
+    __tablename__ = "ticket_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="photos")
+    event: Mapped[TicketEvent | None] = relationship(back_populates="photos")

@@ -1,0 +1,260 @@
+"""Filing and following requests; the one transition() every state change goes through."""
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.areas.models import Unit, UnitKind
+from community.areas.services import locate_grid, unit_at_tier
+from community.auth.models import Role, User
+from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.extensions import db
+
+from . import hooks
+from .access import can_file_for
+from .models import Category, Ticket, TicketEvent, TicketPhoto
+from .photos import CleanPhoto, new_stored_name, photo_path, write_photo
+from .states import ALLOWED_TRANSITIONS, WAITING, Channel, Kind, State, Urgency
+
+# Crockford's base32 without I, L, O, U: easy to read out on the phone.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12  # 60 random bits
+LEVEL_OF_TIER = {UnitKind.GRID: 1, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.COUNTY: 3}
+
+
+@dataclass
+class Filing:
+    kind: str
+    category_code: str
+    text: str
+    community_id: int | None = None
+    address: str = ""
+    grid_id: int | None = None
+    text_public: bool = False
+    urgency: str = Urgency.NORMAL
+    contact_name: str = ""
+    contact_phone: str = ""
+    channel: str = Channel.WEB
+    submit_token: str | None = None
+    photos: list[CleanPhoto] = field(default_factory=list)
+    latitude: float | None = None  # the point given, kept with the request (WGS 84)
+    longitude: float | None = None
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_tracking_code(code: str) -> str:
+    code = (code or "").upper().replace("-", "").replace(" ", "")
+    return code.translate(str.maketrans("ILO", "110"))
+
+
+def active_categories() -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.code)))
+
+
+def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetime, *,
+               action: str, note: str = "", public: bool = True) -> TicketEvent:
+    """Move a ticket along ALLOWED_TRANSITIONS and write the event row."""
+    from_state = State(ticket.state)
+    if to_state not in ALLOWED_TRANSITIONS[from_state]:
+        raise InvalidTransition()
+    ticket.state = to_state
+    ticket.updated_at = now
+    return record_event(ticket, action, actor, now, note=note, public=public,
+                        from_state=from_state, to_state=to_state)
+
+
+def record_event(ticket: Ticket, action: str, actor: User | None, now: datetime, *,
+                 note: str = "", public: bool = True, from_state=None, to_state=None) -> TicketEvent:
+    event = TicketEvent(ticket=ticket, at=now, actor=actor, action=action, note=note,
+                        public=public, from_state=from_state, to_state=to_state,
+                        unit_id=ticket.handling_unit_id)
+    db.session.add(event)
+    ticket.updated_at = now
+    hooks.fire("event_recorded", event=event)
+    return event
+
+
+def find_by_submit_token(token: str | None) -> Ticket | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Ticket).where(Ticket.submit_token == token))
+
+
+def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
+    """File a request: check everything, route it, then write it with its first event.
+
+    `actor` is the resident filing for themselves, staff filing on a
+    resident's behalf (代办), or None for an anonymous Open311 client.
+    """
+    category, community, text = _check_filing(filing)
+    grid = locate_grid(community, filing.address, filing.grid_id)
+    resident = _resident_for(filing, actor, grid)
+    tier = UnitKind(category.default_tier)
+    handler = _first_handler(category, grid, tier)
+    ticket = Ticket(
+        tracking_code=new_tracking_code(), kind=filing.kind, category=category, text=text,
+        text_public=bool(filing.text_public), urgency=filing.urgency, state=State.SUBMITTED,
+        tier=tier, level=LEVEL_OF_TIER[tier], handling_unit_id=handler.id, handling_unit=handler,
+        grid_id=grid.id, grid=grid, community_id=grid.community_id, street_id=grid.street_id,
+        county_id=grid.county_id, address=(filing.address or "").strip()[:200],
+        latitude=filing.latitude, longitude=filing.longitude,
+        resident=resident, contact_name=(filing.contact_name or "").strip()[:64],
+        contact_phone=clean_phone(filing.contact_phone) or (resident.phone if resident else "") or "",
+        filed_by=actor if actor is not None and actor.is_staff else None,
+        channel=filing.channel, submit_token=filing.submit_token,
+        submitted_at=now, arrived_at=now, updated_at=now,
+    )
+    db.session.add(ticket)
+    note = ""
+    if ticket.filed_by is not None:
+        note = _("由工作人员代为提交（渠道：%(channel)s）。", channel=filing.channel)
+    event = record_event(ticket, "submit", actor, now, note=note, to_state=State.SUBMITTED)
+    attach_photos(ticket, event, filing.photos, now)
+    hooks.fire("ticket_submitted", ticket=ticket, now=now)
+    db.session.flush()  # the caller gets a persistent ticket: ids set, relationships load
+    return ticket
+
+
+def _check_filing(filing: Filing):
+    if filing.kind not in Kind.__members__.values():
+        raise ValidationFailed(_("请选择诉求类型。"), field="kind")
+    if filing.urgency not in Urgency.__members__.values():
+        raise ValidationFailed(_("请选择紧急程度。"), field="urgency")
+    if filing.channel not in Channel.__members__.values():
+        raise ValidationFailed(_("未知的受理渠道。"), field="channel")
+    category = db.session.scalar(select(Category).where(
+        Category.code == (filing.category_code or ""), Category.active.is_(True)))
+    if category is None:
+        raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
+    text = (filing.text or "").strip()
+    limit = current_app.config["COMMUNITY_TEXT_MAX"]
+    if not text:
+        raise ValidationFailed(_("请填写诉求内容。"), field="text")
+    if len(text) > limit:
+        raise ValidationFailed(_("诉求内容不能超过 %(n)d 字，现在是 %(m)d 字。", n=limit, m=len(text)),
+                               field="text")
+    if len(clean_phone(filing.contact_phone)) > 20:
+        raise ValidationFailed(_("联系电话不能超过 20 位。"), field="contact_phone")
+    community = db.session.get(Unit, filing.community_id) if filing.community_id else None
+    if community is None or community.kind != UnitKind.COMMUNITY or not community.active:
+        raise ValidationFailed(_("请选择有效的社区。"), field="community")
+    if len(filing.photos) > current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]:
+        raise ValidationFailed(_("最多上传 %(n)d 张照片。",
+                                 n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
+    return category, community, text
+
+
+def _resident_for(filing: Filing, actor: User | None, grid: Unit) -> User | None:
+    if actor is None or actor.is_resident:
+        return actor
+    if not can_file_for(actor, grid):
+        raise NotAllowed(_("只能为本单位辖区内的居民代办。"))
+    if filing.channel == Channel.WEB:
+        raise ValidationFailed(_("代办请选择受理渠道。"), field="channel")
+    phone = clean_phone(filing.contact_phone)
+    if not phone:
+        raise ValidationFailed(_("代办需要填写居民的联系电话。"), field="contact_phone")
+    # A resident who has an account sees the request in "my requests" too.
+    return db.session.scalar(select(User).where(User.phone == phone, User.role == Role.RESIDENT))
+
+
+def clean_phone(phone: str | None) -> str:
+    """A phone number as typed (138 0000 0001, +86-138…, 0871-6512 3456) in one spelling."""
+    phone = re.sub(r"[\s-]", "", phone or "")
+    return phone[3:] if phone.startswith("+86") else phone
+
+
+def _first_handler(category: Category, grid: Unit, tier: UnitKind) -> Unit:
+    # A county-tier category with a named department goes there, if it is this county's.
+    department = category.department
+    if tier == UnitKind.COUNTY and department is not None and department.county_id == grid.county_id:
+        return department
+    return unit_at_tier(grid, tier)
+
+
+def attach_photos(ticket: Ticket, event: TicketEvent, photos: list[CleanPhoto], now: datetime):
+    """Write the files and their rows; if the transaction fails later, the caller
+    removes the files (see discard_photo_files)."""
+    for photo in photos:
+        name = new_stored_name(photo)
+        write_photo(name, photo)
+        db.session.add(TicketPhoto(ticket=ticket, event=event, stored_name=name,
+                                   content_type=photo.content_type, width=photo.width,
+                                   height=photo.height, size=len(photo.data), created_at=now))
+
+
+def discard_photo_files() -> None:
+    """After a rollback: remove files written for photo rows that were never kept."""
+    for obj in list(db.session.new):
+        if isinstance(obj, TicketPhoto):
+            photo_path(obj.stored_name).unlink(missing_ok=True)
+
+
+def get_by_tracking_code(code: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(
+        Ticket.tracking_code == normalize_tracking_code(code)))
+    if ticket is None:
+        raise NotFound(_("没有找到这个查询码对应的诉求。"))
+    return ticket
+
+
+def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "") -> TicketEvent:
+    """The resident withdraws a request that no unit has accepted yet."""
+    if ticket.state not in WAITING:
+        raise InvalidTransition(_("诉求已被受理，不能撤回。如需帮助请补充说明。"))
+    event = transition(ticket, State.CANCELLED, actor, now, action="cancel",
+                       note=(reason or "").strip()[:500])
+    ticket.closed_at = now
+    hooks.fire("ticket_finished", ticket=ticket, now=now)
+    return event
+
+
+def add_info(ticket: Ticket, actor: User | None, now: datetime, text: str,
+             photos: list[CleanPhoto]) -> TicketEvent:
+    """The resident adds details or photos while the request is open."""
+    if ticket.state not in WAITING | {State.ACCEPTED, State.IN_PROGRESS, State.REOPENED}:
+        raise InvalidTransition(_("诉求已办结或已关闭，不能再补充。"))
+    text = (text or "").strip()
+    if not text and not photos:
+        raise ValidationFailed(_("请填写补充内容或上传照片。"), field="text")
+    if len(text) > current_app.config["COMMUNITY_TEXT_MAX"]:
+        raise ValidationFailed(_("补充内容不能超过 %(n)d 字。",
+                                 n=current_app.config["COMMUNITY_TEXT_MAX"]), field="text")
+    if len(photos) > current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]:
+        raise ValidationFailed(_("最多上传 %(n)d 张照片。",
+                                 n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
+    event = record_event(ticket, "add_info", actor, now, note=text)
+    attach_photos(ticket, event, photos, now)
+    hooks.fire("ticket_info_added", ticket=ticket, now=now)
+    return event
+
+
+def in_reopen_window(ticket: Ticket, now: datetime) -> bool:
+    if ticket.state not in (State.RESOLVED, State.CLOSED) or ticket.resolved_at is None:
+        return False
+    return now <= ticket.resolved_at + timedelta(days=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"])
+
+
+def surviving_ticket(ticket: Ticket) -> Ticket | None:
+    """For a merged duplicate: the request that is handled in its place."""
+    survivor, seen = ticket.merged_into, {ticket.id}
+    while survivor is not None and survivor.merged_into is not None and survivor.id not in seen:
+        seen.add(survivor.id)
+        survivor = survivor.merged_into
+    return survivor
+
+
+def residents_tickets(user: User, page: int = 1) -> list[Ticket]:
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    return list(db.session.scalars(
+        select(Ticket).where(Ticket.resident_id == user.id)
+        .order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
+        .limit(size).offset((max(page, 1) - 1) * size)))

@@ -1,0 +1,233 @@
+"""Resident pages: file a request (/), follow it (/t/<code>), my requests."""
+import secrets
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from community.areas.models import UnitKind
+from community.areas.services import list_units
+from community.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from community.extensions import db, limiter
+from community.forms import community_choices, show_error
+from community.timeutil import utcnow
+
+from . import services
+from .access import can_view
+from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
+from .models import TicketPhoto
+from .photos import clean_photo, photo_path
+from .services import Filing
+from .states import OPEN, WAITING
+
+bp = Blueprint("tickets", __name__)
+
+
+def read_photos(field_name="photos"):
+    """Clean every uploaded photo before anything is written."""
+    files = [f for f in request.files.getlist(field_name) if f and f.filename]
+    limit = current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]
+    if len(files) > limit:
+        raise ValidationFailed(_("最多上传 %(n)d 张照片。", n=limit), field="photos")
+    return [clean_photo(f.stream, f.filename) for f in files]
+
+
+def _filing_form():
+    form = FilingForm()
+    form.category.choices = [("", _("请选择类别"))] + [
+        (c.code, c.label(_current_lang())) for c in services.active_categories()]
+    form.community.choices = community_choices()
+    form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
+    if not form.submit_token.data:
+        form.submit_token.data = secrets.token_urlsafe(24)
+    if request.method == "GET" and current_user.is_authenticated and current_user.home_community_id:
+        form.community.data = str(current_user.home_community_id)
+    return form
+
+
+def _grid_choices(community_id):
+    if not community_id or not str(community_id).isdigit():
+        return []
+    return [(str(g.id), g.name) for g in list_units(UnitKind.GRID, int(community_id))]
+
+
+def _current_lang():
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+def _filing_from(form, photos) -> Filing:
+    def as_id(value):
+        return int(value) if value and str(value).isdigit() else None
+
+    staff = current_user.is_staff
+    return Filing(
+        kind=form.kind.data, category_code=form.category.data, text=form.text.data,
+        community_id=as_id(form.community.data), grid_id=as_id(form.grid.data),
+        address=form.address.data or "", text_public=form.text_public.data,
+        urgency="urgent" if form.urgent.data else "normal",
+        contact_name=form.contact_name.data if staff else current_user.name,
+        contact_phone=(form.contact_phone.data or "").strip() if staff else current_user.phone,
+        channel=form.channel.data if staff else "web",
+        submit_token=form.submit_token.data or None, photos=photos)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COMMUNITY_FILING_RATE"], methods=["POST"],
+               key_func=lambda: f"file:{current_user.get_id() or request.remote_addr}")
+def home():
+    if not current_user.is_authenticated:
+        if request.method == "POST":
+            return redirect(url_for("auth.login", next=url_for("tickets.home")))
+        return render_template("tickets/welcome.html", track_form=TrackForm())
+    form = _filing_form()
+    status = None
+    if form.validate_on_submit():
+        earlier = services.find_by_submit_token(form.submit_token.data)
+        if earlier is not None:
+            return _already_filed(earlier)
+        try:
+            ticket = services.submit_ticket(_filing_from(form, read_photos()), current_user, utcnow())
+            db.session.commit()
+        except DomainError as exc:
+            _undo()
+            show_error(form, exc, default_field="text")
+            status = 403 if isinstance(exc, NotAllowed) else 400
+        except IntegrityError:
+            _undo()  # the same form submitted twice at once: the first one won
+            earlier = services.find_by_submit_token(form.submit_token.data)
+            if earlier is None:
+                raise
+            return _already_filed(earlier)
+        except Exception:
+            _undo()
+            raise
+        else:
+            flash(_("诉求已提交。请记下查询码：%(code)s", code=ticket.tracking_code))
+            return redirect(url_for("tickets.track", code=ticket.tracking_code))
+    status = status or (400 if form.errors else 200)
+    return render_template("tickets/file.html", form=form, staff=current_user.is_staff), status
+
+
+def _undo():
+    services.discard_photo_files()
+    db.session.rollback()
+
+
+def _already_filed(ticket):
+    flash(_("这份诉求已经提交过了，不会重复提交。"))
+    return redirect(url_for("tickets.track", code=ticket.tracking_code))
+
+
+@bp.get("/t")
+def track_lookup():
+    form = TrackForm(request.args)
+    if form.code.data:
+        return redirect(url_for("tickets.track", code=services.normalize_tracking_code(form.code.data)))
+    return render_template("tickets/track_lookup.html", form=form)
+
+
+@bp.get("/t/<code>")
+@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+def track(code):
+    ticket = services.get_by_tracking_code(code)
+    return _track_page(ticket, AddInfoForm())
+
+
+@bp.post("/t/<code>/cancel")
+@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+def cancel(code):
+    ticket = services.get_by_tracking_code(code)
+    form = CancelForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            services.cancel(ticket, _actor_for(ticket), utcnow(), form.reason.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, default_field="reason")
+            status = exc.status
+        else:
+            flash(_("诉求已撤回。"))
+            return redirect(url_for("tickets.track", code=ticket.tracking_code))
+    return _track_page(ticket, AddInfoForm(), cancel_form=form), status
+
+
+@bp.post("/t/<code>/info")
+@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+def add_info(code):
+    ticket = services.get_by_tracking_code(code)
+    form = AddInfoForm()
+    if form.validate_on_submit():
+        try:
+            services.add_info(ticket, _actor_for(ticket), utcnow(), form.text.data, read_photos())
+            db.session.commit()
+        except DomainError as exc:
+            _undo()
+            show_error(form, exc, default_field="text")
+        else:
+            flash(_("补充信息已提交。"))
+            return redirect(url_for("tickets.track", code=ticket.tracking_code))
+    return _track_page(ticket, form), 400
+
+
+def _track_page(ticket, info_form, cancel_form=None):
+    def photo_url(photo):
+        return url_for("tickets.track_photo", code=ticket.tracking_code, photo_id=photo.id)
+
+    cancel_form = cancel_form or CancelForm()
+    can_cancel, can_add_info = ticket.state in WAITING, ticket.state in OPEN
+    refused = [message for form, shown in ((cancel_form, can_cancel), (info_form, can_add_info))
+               if not shown for messages in form.errors.values() for message in messages]
+    return render_template("tickets/track.html", ticket=ticket, info_form=info_form,
+                           cancel_form=cancel_form, photo_url=photo_url, refused=refused,
+                           can_cancel=can_cancel, can_add_info=can_add_info,
+                           can_reopen=services.in_reopen_window(ticket, utcnow()),
+                           survivor=services.surviving_ticket(ticket))
+
+
+def _actor_for(ticket):
+    """The signed-in resident who filed it; otherwise the holder of the code acts anonymously."""
+    if current_user.is_authenticated and current_user.id == ticket.resident_id:
+        return current_user
+    return None
+
+
+@bp.get("/t/<code>/photos/<int:photo_id>")
+def track_photo(code, photo_id):
+    ticket = services.get_by_tracking_code(code)
+    return _send_photo(ticket, photo_id, public_only=True)
+
+
+@bp.get("/tickets/<int:ticket_id>/photos/<int:photo_id>")
+@login_required
+def staff_photo(ticket_id, photo_id):
+    photo = db.session.get(TicketPhoto, photo_id)
+    if photo is None or photo.ticket_id != ticket_id or not can_view(current_user, photo.ticket):
+        raise NotFound()
+    return _send_photo(photo.ticket, photo_id)
+
+
+def _send_photo(ticket, photo_id, public_only=False):
+    photo = next((p for p in ticket.photos if p.id == photo_id), None)
+    if photo is None or not photo_path(photo.stored_name).exists():
+        abort(404)
+    if public_only and photo.event is not None and not photo.event.public:
+        abort(404)  # the code's holder sees what the public timeline shows, no more
+    response = send_file(photo_path(photo.stored_name), mimetype=photo.content_type, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/my")
+@login_required
+def my_requests():
+    if not current_user.is_resident:
+        return redirect(url_for("tickets.home"))
+    page = request.args.get("page", 1, type=int)
+    return render_template("tickets/my.html", tickets=services.residents_tickets(current_user, page),
+                           page=page)

@@ -1,0 +1,146 @@
+"""The handler's actions on a request: 签收, reply, ask, resolve, reassign, reopen, close.
+
+Each takes the acting user and `now`, checks who may act and in which state,
+and goes through tickets.services.transition() / record_event().
+"""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.auth.models import User
+from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.sla.clocks import start_resolve_clock
+from community.tickets.models import Ticket
+from community.tickets.services import record_event, transition
+from community.tickets.states import WAITING, WORKING, Kind, Result, State
+
+from .permissions import require_handler
+
+NOTE_MAX = 2000
+FINAL_TIERS_FOR_DEPARTMENT_DUTY = ("street", "county")
+
+
+def clean_note(note: str | None, required: bool = False, field: str = "note") -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationFailed(_("请填写说明。"), field=field)
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed(_("说明不能超过 %(n)d 字。", n=NOTE_MAX), field=field)
+    return note
+
+
+def _responded(ticket: Ticket, now: datetime) -> None:
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+
+
+def accept(ticket: Ticket, actor: User, now: datetime):
+    """签收: the unit takes the request on; the resolution clock starts."""
+    require_handler(actor, ticket)
+    if ticket.state not in WAITING:
+        raise InvalidTransition(_("该诉求已被签收或已结束，无需再签收。"))
+    event = transition(ticket, State.ACCEPTED, actor, now, action="accept")
+    ticket.accepted_at = now
+    ticket.assignee = actor
+    _responded(ticket, now)
+    start_resolve_clock(ticket, now)
+    return event
+
+
+def respond(ticket: Ticket, actor: User, now: datetime, text: str):
+    """A public reply to the resident; once accepted, work is then in progress."""
+    require_handler(actor, ticket)
+    text = clean_note(text, required=True, field="text")
+    if ticket.state in (State.ACCEPTED, State.REOPENED):
+        event = transition(ticket, State.IN_PROGRESS, actor, now, action="respond", note=text)
+    elif ticket.state in WAITING | WORKING:
+        event = record_event(ticket, "respond", actor, now, note=text)
+    else:
+        raise InvalidTransition()
+    _responded(ticket, now)
+    return event
+
+
+def ask_info(ticket: Ticket, actor: User, now: datetime, question: str):
+    require_handler(actor, ticket)
+    if ticket.state not in WAITING | WORKING:
+        raise InvalidTransition()
+    event = record_event(ticket, "ask_info", actor, now,
+                         note=clean_note(question, required=True, field="text"))
+    _responded(ticket, now)
+    return event
+
+
+def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str = ""):
+    """办结 with a result; anything short of solved must be explained."""
+    require_handler(actor, ticket)
+    if result not in Result.__members__.values():
+        raise ValidationFailed(_("请选择办理结果。"), field="result")
+    note = clean_note(note, required=result != Result.SOLVED)
+    on_the_spot = ticket.state in WAITING and ticket.kind == Kind.CONSULT
+    if ticket.state not in WORKING and not on_the_spot:
+        raise InvalidTransition(_("请先签收再办结（咨询类可当场答复办结）。"))
+    if ticket.category.department_duty and ticket.tier not in FINAL_TIERS_FOR_DEPARTMENT_DUTY:
+        # 003 l.50: a department's duty is not pushed down onto the community.
+        raise NotAllowed(_("该类别属于部门职责，不能由社区或网格办结，请上报街道或部门。"))
+    event = transition(ticket, State.RESOLVED, actor, now, action="resolve", note=note)
+    ticket.result = result
+    ticket.result_note = note
+    ticket.resolved_at = now
+    if ticket.accepted_at is None:
+        ticket.accepted_at = now
+        ticket.assignee = actor
+    _responded(ticket, now)
+    return event
+
+
+def reassign(ticket: Ticket, actor: User, now: datetime, assignee_id: int):
+    """Hand the request to a colleague in the same unit."""
+    require_handler(actor, ticket)
+    if ticket.state not in WAITING | WORKING:
+        raise InvalidTransition()
+    assignee = db.session.get(User, assignee_id) if assignee_id else None
+    if assignee is None or not assignee.active or assignee.unit_id != ticket.handling_unit_id:
+        raise ValidationFailed(_("只能转派给本单位的工作人员。"), field="assignee")
+    ticket.assignee = assignee
+    return record_event(ticket, "reassign", actor, now, public=False,
+                        note=_("转派给 %(name)s", name=assignee.display_name))
+
+
+def unit_colleagues(ticket: Ticket) -> list[User]:
+    return list(db.session.scalars(select(User).where(
+        User.unit_id == ticket.handling_unit_id, User.active.is_(True)).order_by(User.username)))
+
+
+def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str):
+    """重办: the resident disputes the result within the window, or the street orders it."""
+    reason = clean_note(reason, required=True, field="reason")
+    if ticket.state not in (State.RESOLVED, State.CLOSED):
+        raise InvalidTransition(_("只有已办结的诉求可以重办。"))
+    staff = actor is not None and actor.is_staff
+    if not staff:
+        window = timedelta(days=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"])
+        if ticket.resolved_at is None or now > ticket.resolved_at + window:
+            raise NotAllowed(_("已超过办结后 %(d)d 天的重办期限。",
+                               d=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]))
+    elif actor.unit_id not in (ticket.street_id, ticket.county_id) and actor.role != "admin":
+        raise NotAllowed(_("重办由街道或区县决定。"))
+    event = transition(ticket, State.REOPENED, actor, now, action="reopen", note=reason)
+    ticket.reopen_count += 1
+    ticket.result = None
+    ticket.resolved_at = None
+    ticket.closed_at = None
+    start_resolve_clock(ticket, now)
+    return event
+
+
+def close(ticket: Ticket, now: datetime, actor: User | None = None):
+    """Closed when the rating and reopen windows are over (run by the SLA sweep)."""
+    if ticket.state != State.RESOLVED:
+        raise InvalidTransition()
+    event = transition(ticket, State.CLOSED, actor, now, action="close")
+    ticket.closed_at = now
+    return event

@@ -1,0 +1,113 @@
+"""吹哨报到: the street (or county) summons county departments to a request."""
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, select
+
+from community.areas.models import Unit, UnitKind
+from community.auth.models import Role, User
+from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.sla.calendar import add_working_days
+from community.tickets import access
+from community.tickets.models import Ticket
+from community.tickets.services import record_event
+from community.tickets.states import OPEN
+
+from .actions import clean_note
+from .models import AssistState, AssistTask
+from .permissions import require_handler
+
+SUMMONING_TIERS = ("street", "county")
+
+
+def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int], reason: str):
+    """Give each named department an assist task with its own deadline."""
+    require_handler(actor, ticket)
+    if ticket.tier not in SUMMONING_TIERS:
+        raise NotAllowed(_("吹哨报到由街道或区县发起，请先上报。"))
+    if ticket.state not in OPEN:
+        raise InvalidTransition()
+    reason = clean_note(reason, required=True, field="reason")
+    departments = [db.session.get(Unit, i) for i in set(department_ids or [])]
+    if not departments or any(d is None or d.kind != UnitKind.DEPARTMENT
+                              or d.county_id != ticket.county_id for d in departments):
+        raise ValidationFailed(_("请选择本区县的职能部门。"), field="departments")
+    already = {t.department_id for t in open_tasks(ticket)}
+    if already & {d.id for d in departments}:
+        raise ValidationFailed(_("该部门已被召集，尚未完成。"), field="departments")
+    due = add_working_days(now, current_app.config["COMMUNITY_ASSIST_WORKING_DAYS"])
+    tasks = [AssistTask(ticket=ticket, department=d, requested_by=actor, reason=reason,
+                        created_at=now, due_at=due) for d in departments]
+    db.session.add_all(tasks)
+    db.session.flush()
+    names = "、".join(d.name for d in departments)
+    record_event(ticket, "summon", actor, now, note=_("召集：%(names)s。%(reason)s", names=names,
+                                                      reason=reason))
+    return tasks
+
+
+def open_tasks(ticket: Ticket) -> list[AssistTask]:
+    return list(db.session.scalars(select(AssistTask).where(
+        AssistTask.ticket_id == ticket.id,
+        AssistTask.state.in_([AssistState.OPEN, AssistState.ACCEPTED]))))
+
+
+def tasks_of(ticket: Ticket) -> list[AssistTask]:
+    return list(db.session.scalars(
+        select(AssistTask).where(AssistTask.ticket_id == ticket.id).order_by(AssistTask.id)))
+
+
+def _own_task(actor: User, task_id: int) -> AssistTask:
+    task = db.session.get(AssistTask, task_id)
+    if task is None or actor.role != Role.DEPARTMENT or task.department_id != actor.unit_id:
+        raise NotAllowed()
+    return task
+
+
+def report_in(actor: User, task_id: int, now: datetime) -> AssistTask:
+    """报到: the department acknowledges the summons."""
+    task = _own_task(actor, task_id)
+    if task.state != AssistState.OPEN:
+        raise InvalidTransition()
+    task.state = AssistState.ACCEPTED
+    task.accepted_at = now
+    record_event(task.ticket, "assist_accepted", actor, now, public=False,
+                 note=task.department.name)
+    return task
+
+
+def finish_assist(actor: User, task_id: int, now: datetime, report: str) -> AssistTask:
+    task = _own_task(actor, task_id)
+    if task.state not in (AssistState.OPEN, AssistState.ACCEPTED):
+        raise InvalidTransition()
+    task.report = clean_note(report, required=True, field="report")
+    task.state = AssistState.DONE
+    task.accepted_at = task.accepted_at or now
+    task.done_at = now
+    record_event(task.ticket, "assist_done", actor, now,
+                 note=f"{task.department.name}：{task.report}")
+    return task
+
+
+def departments_of(county_id: int) -> list[Unit]:
+    return list(db.session.scalars(select(Unit).where(
+        Unit.kind == UnitKind.DEPARTMENT, Unit.county_id == county_id, Unit.active.is_(True))
+        .order_by(Unit.code)))
+
+
+# A summoned department sees the request it was called to.
+def _task_access(user, ticket) -> bool:
+    return user.role == Role.DEPARTMENT and db.session.scalar(select(exists().where(
+        AssistTask.ticket_id == ticket.id, AssistTask.department_id == user.unit_id))) or False
+
+
+def _task_scope(user):
+    if user.role != Role.DEPARTMENT:
+        return None
+    return exists().where(and_(AssistTask.ticket_id == Ticket.id,
+                               AssistTask.department_id == user.unit_id))
+
+
+access.register_extra_access(_task_access, _task_scope)

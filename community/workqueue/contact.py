@@ -1,0 +1,26 @@
+"""Resident contact: masked for everyone, revealed to the handler, every reveal logged."""
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from community.auth.models import User, mask_phone
+from community.errors import NotAllowed
+from community.extensions import db
+from community.tickets.models import Ticket
+from community.tickets.services import record_event
+
+from .models import ContactReveal
+from .permissions import is_handler
+
+
+def masked_contact(ticket: Ticket) -> str:
+    return mask_phone(ticket.contact_phone)
+
+
+def reveal_contact(ticket: Ticket, actor: User, now: datetime) -> str:
+    """The full number, for the handling unit only; the reveal is recorded."""
+    if not is_handler(actor, ticket):
+        raise NotAllowed(_("只有承办单位可以查看完整电话。"))
+    db.session.add(ContactReveal(ticket_id=ticket.id, user_id=actor.id, at=now))
+    record_event(ticket, "contact_revealed", actor, now, public=False)
+    return ticket.contact_phone

@@ -1,0 +1,79 @@
+"""延期: the handler asks, the supervising tier decides, the resident sees it."""
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from community.areas.models import Unit, UnitKind
+from community.auth.models import User
+from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.sla.clocks import extend_resolve_clock
+from community.tickets.models import Ticket
+from community.tickets.services import record_event
+from community.tickets.states import WORKING
+
+from .actions import clean_note
+from .models import ExtensionRequest, ExtensionState
+from .permissions import require_handler, require_supervisor
+
+
+def pending_extension(ticket: Ticket) -> ExtensionRequest | None:
+    return db.session.scalar(select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.state == ExtensionState.PENDING))
+
+
+def request_extension(ticket: Ticket, actor: User, now: datetime, days: int, reason: str):
+    require_handler(actor, ticket)
+    if ticket.state not in WORKING or ticket.resolve_due_at is None:
+        raise InvalidTransition(_("签收后才能申请延期。"))
+    if ticket.extension_count >= current_app.config["COMMUNITY_MAX_EXTENSIONS"]:
+        raise NotAllowed(_("该诉求已延期过，不能再次延期。"))
+    if pending_extension(ticket) is not None:
+        raise InvalidTransition(_("已有延期申请在等待审批。"))
+    limit = current_app.config["COMMUNITY_MAX_EXTENSION_DAYS"]
+    if not isinstance(days, int) or not 1 <= days <= limit:
+        raise ValidationFailed(_("延期天数应为 1 到 %(n)d 个工作日。", n=limit), field="days")
+    request = ExtensionRequest(ticket=ticket, requested_by=actor, requested_at=now, days=days,
+                               reason=clean_note(reason, required=True, field="reason"))
+    db.session.add(request)
+    record_event(ticket, "extension_requested", actor, now, public=False,
+                 note=_("申请延期 %(d)d 个工作日：%(r)s", d=days, r=request.reason))
+    return request
+
+
+def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, note: str = ""):
+    """The tier above decides; an approval moves the deadline and tells the resident why."""
+    require_supervisor(actor, ticket)
+    request = pending_extension(ticket)
+    if request is None:
+        raise InvalidTransition(_("没有待审批的延期申请。"))
+    note = clean_note(note, required=not approve)
+    request.decided_by = actor
+    request.decided_at = now
+    request.decision_note = note
+    if not approve:
+        request.state = ExtensionState.REJECTED
+        return record_event(ticket, "extension_rejected", actor, now, public=False, note=note)
+    request.state = ExtensionState.APPROVED
+    request.old_due_at = ticket.resolve_due_at
+    extend_resolve_clock(ticket, request.days)
+    request.new_due_at = ticket.resolve_due_at
+    ticket.extension_count += 1
+    return record_event(ticket, "extension_approved", actor, now,
+                        note=_("办结期限延长 %(d)d 个工作日。原因：%(r)s", d=request.days,
+                               r=request.reason))
+
+
+def pending_for_supervisor(unit_id: int) -> list[ExtensionRequest]:
+    """Extension requests waiting for this unit's decision (see permissions.supervisor_of)."""
+    handler = aliased(Unit)
+    return list(db.session.scalars(
+        select(ExtensionRequest).join(Ticket, ExtensionRequest.ticket_id == Ticket.id)
+        .join(handler, Ticket.handling_unit_id == handler.id)
+        .where(ExtensionRequest.state == ExtensionState.PENDING,
+               or_(handler.parent_id == unit_id,
+                   and_(handler.id == unit_id, handler.kind == UnitKind.COUNTY)))
+        .order_by(ExtensionRequest.requested_at)))

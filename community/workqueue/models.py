@@ -1,0 +1,120 @@
+"""Handling records around a request: assist tasks (吹哨报到), extensions,
+contact reveals and the resident's notifications."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.areas.models import Unit
+from community.auth.models import User
+from community.dbtypes import UTCDateTime, enum_check
+from community.extensions import db
+from community.tickets.models import Ticket, TicketEvent
+
+
+class AssistState(StrEnum):
+    OPEN = "open"          # summoned, not yet acknowledged (报到)
+    ACCEPTED = "accepted"  # the department has reported in
+    DONE = "done"          # the department's part is finished
+    CANCELLED = "cancelled"  # the request ended before the department finished
+
+
+class AssistTask(db.Model):
+    """A county department summoned to a request (吹哨报到), with its own clock."""
+
+    __tablename__ = "assist_tasks"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", AssistState), name="state"),
+        Index("ix_assist_tasks_department_state", "department_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), default=AssistState.OPEN)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    department: Mapped[Unit] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+
+class ExtensionState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ExtensionRequest(db.Model):
+    """延期: asked by the handler, decided by the supervising tier, shown to the resident."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", ExtensionState), name="state"),
+        CheckConstraint("days BETWEEN 1 AND 30", name="days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    days: Mapped[int]  # working days added to the resolution deadline
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=ExtensionState.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    old_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    new_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ContactReveal(db.Model):
+    """Every time a handler unmasks a resident's phone number."""
+
+    __tablename__ = "contact_reveals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Notification(db.Model):
+    """A message to a resident: shown in the app, and sent out by the sender.
+
+    Rows with sent_at NULL are the outgoing queue: a worker sends them, so a
+    sender or Redis outage delays messages instead of losing them.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_unsent", "sent_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_attempts: Mapped[int] = mapped_column(default=0)
+
+    ticket: Mapped[Ticket | None] = relationship()
+    event: Mapped[TicketEvent | None] = relationship()

@@ -1,0 +1,116 @@
+"""Telling the resident about each public step: an in-app list and an outbound text.
+
+Rows are written in the same transaction as the step; delivery happens after
+commit in a worker, so a failed send or a Redis outage only delays it.
+"""
+import logging
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from community.extensions import db
+from community.labels import ACTION
+from community.messaging import send_text
+from community.tickets import hooks
+
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+# Public steps the resident hears about (their own submissions and additions excluded).
+RESIDENT_ACTIONS = {
+    "submit", "accept", "respond", "ask_info", "resolve", "escalate", "auto_escalate",
+    "reroute", "merge", "extension_approved", "reopen", "summon",
+}
+MAX_SEND_ATTEMPTS = 8
+
+
+@hooks.on("event_recorded")
+def _notify_resident(event, **kwargs):
+    ticket = event.ticket
+    if not event.public or event.action not in RESIDENT_ACTIONS:
+        return
+    if event.action == "submit" and ticket.filed_by is None:
+        return  # the resident filed it themselves and saw the code on screen
+    resident = ticket.resident
+    if event.actor is not None and resident is not None and event.actor.id == resident.id:
+        return
+    locale = (resident.locale if resident else None) or "zh"
+    with force_locale(locale):
+        text = _("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s",
+                 code=ticket.tracking_code, step=ACTION[event.action], note=_short(event.note))
+    db.session.add(Notification(user_id=resident.id if resident else None,
+                                phone=ticket.contact_phone or "", ticket=ticket, event=event,
+                                text=text, created_at=event.at))
+
+
+def _short(note: str) -> str:
+    note = (note or "").strip()
+    return note if len(note) <= 60 else note[:60] + "…"
+
+
+def for_user(user_id: int, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user_id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc())
+                                   .limit(limit)))
+
+
+def unread_count(user_id: int) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user_id: int, now: datetime) -> None:
+    for note in db.session.scalars(select(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))):
+        note.read_at = now
+
+
+def deliver_pending(now: datetime, limit: int = 200) -> int:
+    """Send unsent messages; several workers may run this at once (SKIP LOCKED).
+    The caller commits."""
+    query = (select(Notification).where(Notification.sent_at.is_(None), Notification.phone != "",
+                                        Notification.send_attempts < MAX_SEND_ATTEMPTS)
+             .order_by(Notification.created_at).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    sent = 0
+    for note in db.session.scalars(query):
+        note.send_attempts += 1
+        try:
+            send_text(note.phone, note.text)
+        except Exception:  # the gateway failed: leave it unsent, try again next round
+            log.exception("sending notification %s failed", note.id)
+            continue
+        note.sent_at = now
+        sent += 1
+    return sent
+
+
+def _mark_if_new(session, flush_context, instances):
+    if any(isinstance(obj, Notification) for obj in session.new):
+        session.info["deliver_notifications"] = True
+
+
+def _enqueue_after_commit(session):
+    if session.info.pop("deliver_notifications", False):
+        from community.jobs import enqueue_soon
+
+        enqueue_soon("workers.jobs.deliver_notifications_job")
+
+
+def _forget_on_rollback(session, previous_transaction):
+    session.info.pop("deliver_notifications", None)
+
+
+def install():
+    for name, fn in (("before_flush", _mark_if_new), ("after_commit", _enqueue_after_commit),
+                     ("after_soft_rollback", _forget_on_rollback)):
+        if not sa_event.contains(Session, name, fn):
+            sa_event.listen(Session, name, fn)

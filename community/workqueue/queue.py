@@ -1,0 +1,68 @@
+"""The work queue: a unit's requests, nearest deadline first."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from community.auth.models import User
+from community.extensions import db
+from community.tickets.access import scope_filter
+from community.tickets.models import Category, Ticket
+from community.tickets.states import OPEN, State
+
+STATE_FILTERS = ("open", "all") + tuple(s.value for s in State)
+
+
+@dataclass
+class QueueFilter:
+    state: str = "open"
+    category: str = ""
+    tier: str = ""
+    overdue: bool = False
+    mine: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "QueueFilter":
+        state = args.get("state", "open")
+        return cls(state=state if state in STATE_FILTERS else "open",
+                   category=args.get("category", "")[:8], tier=args.get("tier", "")[:16],
+                   overdue=args.get("overdue") == "1", mine=args.get("mine") == "1",
+                   page=max(args.get("page", 1, type=int) or 1, 1))
+
+
+def _scoped(user: User):
+    return select(Ticket).where(scope_filter(user))
+
+
+def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
+    query = _scoped(user)
+    if filters.state == "open":
+        query = query.where(Ticket.state.in_([s.value for s in OPEN]))
+    elif filters.state != "all":
+        query = query.where(Ticket.state == filters.state)
+    if filters.category:
+        query = query.join(Category, Ticket.category_id == Category.id).where(
+            Category.code == filters.category)
+    if filters.tier:
+        query = query.where(Ticket.tier == filters.tier)
+    if filters.overdue:
+        query = query.where(Ticket.next_due_at < now)
+    if filters.mine:
+        query = query.where(Ticket.assignee_id == user.id)
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    query = query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.submitted_at,
+                           Ticket.id)
+    return list(db.session.scalars(query.limit(size).offset((filters.page - 1) * size)))
+
+
+def state_counts(user: User) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Ticket.state, func.count(Ticket.id)).where(scope_filter(user)).group_by(Ticket.state))
+    return {state: number for state, number in rows}
+
+
+def overdue_count(user: User, now: datetime) -> int:
+    return db.session.scalar(select(func.count(Ticket.id)).where(
+        scope_filter(user), Ticket.next_due_at < now)) or 0

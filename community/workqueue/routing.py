@@ -1,0 +1,142 @@
+"""Moving a request between units: 上报 (escalate), 退单 (return), re-route, merge."""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from community.areas.models import TIERS, Unit, UnitKind
+from community.areas.services import is_within, unit_at_tier
+from community.auth.models import User
+from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.labels import TIER
+from community.sla.clocks import start_accept_clock
+from community.tickets.models import Ticket
+from community.tickets.services import (LEVEL_OF_TIER, normalize_tracking_code, record_event,
+                                        transition)
+from community.tickets.states import OPEN, WAITING, WORKING, State
+
+from .actions import clean_note
+from .permissions import require_handler, supervisor_of
+
+
+def _tier_of(unit: Unit) -> UnitKind:
+    return UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
+
+
+def _move_to(ticket: Ticket, unit: Unit, now: datetime) -> None:
+    """Arrival at a new unit: it must 签收 again, its acceptance clock starts."""
+    tier = _tier_of(unit)
+    ticket.handling_unit_id = unit.id
+    ticket.handling_unit = unit
+    ticket.tier = tier
+    ticket.level = max(ticket.level, LEVEL_OF_TIER[tier])
+    ticket.arrived_at = now
+    ticket.accepted_at = None
+    ticket.assignee = None
+    start_accept_clock(ticket, now)
+
+
+def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
+             to_tier: str | None = None, action: str = "escalate"):
+    """One tier up, or straight to a named higher tier; stops at the county.
+
+    `actor` None is the system (an expired clock, see community.sla).
+    """
+    if actor is not None:
+        require_handler(actor, ticket)
+    reason = clean_note(reason, required=True, field="reason")
+    if ticket.state not in WAITING | WORKING:
+        raise InvalidTransition()
+    current = TIERS.index(UnitKind(ticket.tier))
+    if current == len(TIERS) - 1:
+        raise InvalidTransition(_("已在区县一级，不能再上报；可以吹哨召集部门。"))
+    target = TIERS[current + 1] if not to_tier else UnitKind(to_tier) if to_tier in TIERS else None
+    if target is None or TIERS.index(target) <= current:
+        raise ValidationFailed(_("只能上报到更高一级。"), field="to_tier")
+    unit = unit_at_tier(ticket.grid, target)
+    event = transition(ticket, State.ESCALATED, actor, now, action=action,
+                       note=_("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason))
+    _move_to(ticket, unit, now)
+    event.unit_id = unit.id
+    return event
+
+
+def return_ticket(ticket: Ticket, actor: User, now: datetime, reason: str):
+    """退单: not this unit's business; back to the dispatcher above, soon after arrival."""
+    require_handler(actor, ticket)
+    reason = clean_note(reason, required=True, field="reason")
+    if ticket.state not in WAITING:
+        raise InvalidTransition(_("已签收的诉求不能退单，可以上报。"))
+    window = timedelta(hours=current_app.config["COMMUNITY_RETURN_WINDOW_HOURS"])
+    if now > ticket.arrived_at + window:
+        raise NotAllowed(_("已超过 %(h)d 小时的退单期限，请签收后办理或上报。",
+                           h=current_app.config["COMMUNITY_RETURN_WINDOW_HOURS"]))
+    dispatcher = supervisor_of(ticket.handling_unit)
+    if dispatcher is None or dispatcher.id == ticket.handling_unit_id:
+        raise InvalidTransition(_("区县一级不能退单。"))
+    event = transition(ticket, State.RETURNED, actor, now, action="return", note=reason)
+    _move_to(ticket, dispatcher, now)
+    event.unit_id = dispatcher.id
+    return event
+
+
+def reroute(ticket: Ticket, actor: User, now: datetime, unit_id: int, note: str = ""):
+    """The dispatcher sends a returned request to the right unit below it."""
+    require_handler(actor, ticket)
+    if ticket.state != State.RETURNED:
+        raise InvalidTransition()
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    dispatcher = ticket.handling_unit
+    if (unit is None or not unit.active or unit.id == dispatcher.id
+            or not (is_within(unit, dispatcher) or _is_department_of(unit, dispatcher))):
+        raise ValidationFailed(_("只能派给本单位下属的单位。"), field="unit")
+    if unit.kind == UnitKind.GRID:
+        _relocate(ticket, unit)
+    event = transition(ticket, State.SUBMITTED, actor, now, action="reroute",
+                       note=clean_note(note) or unit.name)
+    _move_to(ticket, unit, now)
+    event.unit_id = unit.id
+    return event
+
+
+def _is_department_of(unit: Unit, dispatcher: Unit) -> bool:
+    return unit.kind == UnitKind.DEPARTMENT and dispatcher.kind == UnitKind.COUNTY \
+        and unit.parent_id == dispatcher.id
+
+
+def _relocate(ticket: Ticket, grid: Unit) -> None:
+    """A request routed to another grid was located wrongly: it now lies there."""
+    ticket.grid_id, ticket.grid = grid.id, grid
+    ticket.community_id, ticket.street_id, ticket.county_id = (
+        grid.community_id, grid.street_id, grid.county_id)
+
+
+def reroute_targets(ticket: Ticket) -> list[Unit]:
+    dispatcher = ticket.handling_unit
+    return list(db.session.scalars(select(Unit).where(
+        Unit.active.is_(True), Unit.id != dispatcher.id,
+        or_(Unit.county_id == dispatcher.id, Unit.street_id == dispatcher.id,
+            Unit.community_id == dispatcher.id, Unit.parent_id == dispatcher.id),
+    ).order_by(Unit.code)))
+
+
+def merge(ticket: Ticket, actor: User, now: datetime, into_code: str):
+    """A duplicate joins an open request; its resident follows the survivor."""
+    require_handler(actor, ticket)
+    if ticket.state not in OPEN:
+        raise InvalidTransition()
+    target = db.session.scalar(select(Ticket).where(
+        Ticket.tracking_code == normalize_tracking_code(into_code)))
+    if target is None or target.id == ticket.id or target.state not in OPEN:
+        raise ValidationFailed(_("请填写一个仍在办理中的诉求查询码。"), field="into")
+    if not (is_within(target.grid, actor.unit) or target.handling_unit_id == actor.unit_id):
+        raise NotAllowed(_("只能合并到本单位辖区内的诉求。"))
+    event = transition(ticket, State.MERGED, actor, now, action="merge",
+                       note=_("与相同问题的诉求合并办理，进度见本页。"))
+    ticket.merged_into = target
+    ticket.closed_at = now
+    record_event(target, "merge", actor, now, public=False,
+                 note=_("合并了重复诉求 %(code)s", code=ticket.tracking_code))
+    return event

@@ -1,0 +1,71 @@
+"""Property-based run of the JSON API against its own OpenAPI document.
+
+Schemathesis generates requests (valid and invalid) for a handful of
+operations from /api/v1/openapi.json and checks that none answers with a
+server error, and that every answer matches the document (status codes,
+content types, bodies). Bounded: a few examples per operation.
+"""
+import contextvars
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
+                                               response_schema_conformance,
+                                               status_code_conformance)
+
+from tests.ticketing import file_ticket
+
+EXAMPLES = 25
+OPERATIONS = [
+    ("/api/v1/requests", "GET"),
+    ("/api/v1/requests", "POST"),
+    ("/api/v1/requests/{code}", "GET"),
+    ("/api/v1/requests/{code}/timeline", "GET"),
+    ("/api/v1/requests/{code}/resolve", "POST"),
+    ("/api/v1/requests/{code}/escalate", "POST"),
+    ("/api/v1/requests/{code}/accept", "POST"),
+    ("/api/v1/requests/{code}/summon", "POST"),
+    ("/api/v1/assist/{task_id}/finish", "POST"),
+    ("/api/v1/queue", "GET"),
+    ("/api/v1/areas", "GET"),
+    ("/api/v1/areas/locate", "GET"),
+    ("/api/v1/areas/{code}", "GET"),
+    ("/api/v1/categories", "GET"),
+    ("/api/v1/tokens", "GET"),
+]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance, negative_data_rejection]
+
+
+def isolated(app):
+    """Each request in a fresh context, as in production (see tests/conftest.py)."""
+    def wsgi(environ, start_response):
+        return contextvars.Context().run(app, environ, start_response)
+    return wsgi
+
+
+def test_the_api_keeps_to_its_openapi_document(app, people, mapped, token, ctx):
+    ticket = file_ticket(people, mapped)
+    headers = token("grid")
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", isolated(app))
+    app.config.update(COMMUNITY_API_RATE="100000 per minute",
+                      COMMUNITY_API_FILING_RATE="100000 per minute")
+    try:
+        for path, method in OPERATIONS:
+            operation = schema[path][method]
+
+            @given(case=operation.as_strategy(), real=st.booleans())
+            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                      phases=[Phase.explicit, Phase.generate],
+                      suppress_health_check=list(HealthCheck))
+            def run(case, real):
+                if real and "code" in (case.path_parameters or {}):
+                    case.path_parameters["code"] = ticket.tracking_code  # reach a real request
+                case.call_and_validate(headers=headers, checks=CHECKS)
+
+            run()
+    finally:
+        app.config.update(COMMUNITY_API_RATE="120 per minute",
+                          COMMUNITY_API_FILING_RATE="60 per hour")

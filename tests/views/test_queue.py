@@ -1,0 +1,184 @@
+"""The staff pages: queue, request page, actions, and who may see what."""
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from community.extensions import db
+from community.tickets.models import Ticket, TicketEvent
+from community.workqueue import actions
+from community.workqueue.views import ACTIONS
+from tests.factories import count, login
+from tests.ticketing import T0, file_ticket
+
+
+def csrf(client, url):
+    body = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+
+
+def post_action(client, ticket_id, action, **data):
+    url = f"/work/tickets/{ticket_id}"
+    data["csrf_token"] = csrf(client, "/work")
+    return client.post(f"{url}/{action}", data=data)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        yield
+
+
+def test_queue_shows_the_grids_requests_nearest_deadline_first(client, people, areas, ctx, frozen):
+    urgent = file_ticket(people, areas, category="SAF", urgency="urgent")
+    normal = file_ticket(people, areas)
+    file_ticket(people, areas, grid=areas.S1C1G2)  # the neighbouring grid
+    login(client, "grid")
+    body = client.get("/work").get_data(as_text=True)
+    assert body.index(urgent.tracking_code) < body.index(normal.tracking_code)
+    assert body.count("/work/tickets/") == 2
+    assert "剩余" in body
+
+
+def test_community_sees_all_its_grids_and_filters(client, people, areas, ctx, frozen):
+    file_ticket(people, areas)
+    file_ticket(people, areas, grid=areas.S1C1G2, category="UTL")
+    file_ticket(people, areas, grid=areas.S1C2G1)  # another community
+    login(client, "community")
+    assert client.get("/work").get_data(as_text=True).count("/work/tickets/") == 2
+    assert client.get("/work?category=UTL").get_data(as_text=True).count("/work/tickets/") == 1
+    assert client.get("/work?state=resolved").get_data(as_text=True).count("/work/tickets/") == 0
+    assert client.get("/work?mine=1").get_data(as_text=True).count("/work/tickets/") == 0
+
+
+def test_overdue_filter_and_label(client, people, areas, ctx):
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        body = client.get("/work?overdue=1").get_data(as_text=True)
+    assert ticket.tracking_code in body and "已超时" in body
+
+
+def test_residents_cannot_open_the_queue(client, people, areas):
+    login(client, "13800000001")
+    assert client.get("/work").status_code == 404
+
+
+ROLES_AND_NEIGHBOURS = [
+    # (user who can see it, user of the neighbouring unit who must get 404)
+    ("grid", "grid2"), ("community", "community2"), ("street", "street2"), ("dept", "dept2"),
+]
+
+
+@pytest.mark.parametrize("insider,outsider", ROLES_AND_NEIGHBOURS)
+def test_neighbouring_unit_gets_404_for_the_page_and_every_action(client, people, areas, ctx,
+                                                                 insider, outsider, frozen):
+    ticket = file_ticket(people, areas)
+    if insider == "dept":  # a department sees what it is summoned to
+        from community.workqueue import assist, routing
+
+        routing.escalate(ticket, people.grid, T0, "区级", to_tier="street")
+        assist.summon(ticket, people.street, T0, [areas.D1.id], "协助")
+        db.session.commit()
+    login(client, insider)
+    assert client.get(f"/work/tickets/{ticket.id}").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/work")})
+    login(client, outsider)
+    events = count(TicketEvent)
+    assert client.get(f"/work/tickets/{ticket.id}").status_code == 404
+    for action in list(ACTIONS) + ["reveal"]:
+        response = post_action(client, ticket.id, action, text="x", reason="x", result="solved")
+        assert response.status_code == 404, action
+    assert count(TicketEvent) == events
+
+
+def test_county_sees_everything_in_the_county(client, people, areas, ctx, frozen):
+    ticket = file_ticket(people, areas, grid=areas.S2C1G1)
+    login(client, "county")
+    assert client.get(f"/work/tickets/{ticket.id}").status_code == 200
+
+
+def test_refused_action_says_why_and_writes_nothing(client, people, areas, ctx, frozen):
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    events = count(TicketEvent)
+    response = post_action(client, ticket.id, "resolve", result="solved")
+    assert response.status_code == 409
+    assert "请先签收再办结" in response.get_data(as_text=True)
+    assert count(TicketEvent) == events and db.session.get(Ticket, ticket.id).state == "submitted"
+    response = post_action(client, ticket.id, "escalate", reason="")
+    assert response.status_code == 422 and "请填写说明" in response.get_data(as_text=True)
+
+
+def test_page_offers_only_allowed_actions(client, people, areas, ctx, frozen):
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    body = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
+    assert f"/work/tickets/{ticket.id}/accept" in body
+    assert f"/work/tickets/{ticket.id}/resolve" not in body
+    assert "138****0001" in body and "13800000001" not in body
+
+
+def test_reveal_shows_the_number_and_is_logged(client, people, areas, ctx, frozen):
+    from community.workqueue.models import ContactReveal
+
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    response = post_action(client, ticket.id, "reveal")
+    assert "13800000001" in response.get_data(as_text=True)
+    assert count(ContactReveal) == 1
+
+
+def test_full_journey_through_the_pages(client, app, people, areas, ctx):
+    """Accept, escalate grid → community → street → county, resolve, reopen; the
+    resident's tracking page shows each step."""
+    ticket = file_ticket(people, areas)
+    code, tid = ticket.tracking_code, ticket.id
+    steps = [("grid", "accept", {}), ("grid", "escalate", {"reason": "需要社区协调"}),
+             ("community", "accept", {}), ("community", "escalate", {"reason": "需要街道"}),
+             ("street", "accept", {}), ("street", "escalate", {"reason": "需要区里"}),
+             ("county", "accept", {}), ("county", "resolve", {"result": "solved", "note": "已修复"})]
+    resident = app.test_client()
+    seen = 0
+    for minute, (user, action, data) in enumerate(steps, start=1):
+        with time_machine.travel(T0 + timedelta(minutes=minute), tick=False):
+            login(client, user)
+            response = post_action(client, tid, action, **data)
+            assert response.status_code == 302, (user, action, response.get_data(as_text=True))
+            client.post("/logout", data={"csrf_token": csrf(client, "/")})
+            page = resident.get(f"/t/{code}").get_data(as_text=True)
+            assert page.count('<li>') > seen
+            seen = page.count('<li>')
+    ticket = db.session.get(Ticket, tid)
+    assert (ticket.state, ticket.level, ticket.tier) == ("resolved", 3, "county")
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        page = resident.get(f"/t/{code}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = resident.post(f"/t/{code}/reopen", data={"csrf_token": token, "reason": "灯又坏了"})
+        assert response.status_code == 302
+    assert db.session.get(Ticket, tid).state == "reopened"
+    assert "重办" in resident.get(f"/t/{code}").get_data(as_text=True)
+
+
+def test_resident_notifications_page(client, people, areas, ctx, frozen):
+    ticket = file_ticket(people, areas)
+    actions.accept(ticket, people.grid, T0)
+    db.session.commit()
+    login(client, "13800000001")
+    body = client.get("/notifications").get_data(as_text=True)
+    assert ticket.tracking_code in body and "签收" in body
+
+
+def test_merged_duplicate_follows_the_survivor_without_its_text(client, people, areas, ctx, frozen):
+    from community.workqueue import routing
+
+    first = file_ticket(people, areas)
+    first.text = "另一位居民的私密描述"
+    duplicate = file_ticket(people, areas, resident=people.resident2)
+    routing.merge(duplicate, people.grid, T0, first.tracking_code)
+    actions.accept(first, people.grid, T0)
+    db.session.commit()
+    page = client.get(f"/t/{duplicate.tracking_code}").get_data(as_text=True)
+    assert "合并办理的进度" in page and "已签收" in page
+    assert "另一位居民的私密描述" not in page and first.tracking_code not in page
