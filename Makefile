@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install translations worker clean
+.PHONY: run test install translations messages worker clean soak
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d community/translations 2>&1 | grep -v "^compiling" || true
+
+# Collect new _() strings into the catalog; then write their English in the .po (tests check it).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o community/translations/messages.pot . | tail -1
+	$(BIN)/pybabel update -i community/translations/messages.pot -d community/translations --no-fuzzy-matching
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
@@ -29,6 +34,10 @@ worker: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Load on loopback: gunicorn on PostgreSQL and Redis (see bench/soak.py; SOAK_SECONDS to shorten).
+soak: install
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -39,17 +39,44 @@ def _register_blueprints(app):
     from .workqueue import notifications
     from .workqueue.views import bp as workqueue_bp
 
+    from .outbox import services as outbox
+
     wiring.install()
     notifications.install()
+    outbox.install()
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(workqueue_bp)
+
+    from .outbox.views import bp as jobs_admin_bp
+    from .sla.views import bp as sla_admin_bp
+
+    app.register_blueprint(sla_admin_bp)
+    app.register_blueprint(jobs_admin_bp)
 
     from .api import init_api
     from .open311 import init_open311
 
     init_api(app)
     init_open311(app)
+
+    from .projects import init_projects
+
+    init_projects(app)
+
+    from .privacy.views import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
+
+    from .public.views import bp as public_bp
+    from .ratings import wiring as rating_wiring
+    from .ratings.views import bp as ratings_bp
+    from .stats.views import bp as stats_bp
+
+    rating_wiring.install()
+    app.register_blueprint(ratings_bp)
+    app.register_blueprint(stats_bp)
+    app.register_blueprint(public_bp)
 
 
 def _register_cli(app):
@@ -60,3 +87,13 @@ def _register_cli(app):
     app.cli.add_command(areas_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+
+    from .outbox.cli import outbox_cli
+    from .sla.cli import sla_cli
+
+    app.cli.add_command(sla_cli)
+    app.cli.add_command(outbox_cli)
+
+    from .stats.cli import stats_cli
+
+    app.cli.add_command(stats_cli)

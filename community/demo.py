@@ -59,6 +59,12 @@ def seed_demo_command(ticket_count):
         seed_areas()
         seed_people(now)
         seed_tickets(now, ticket_count)
+        from community.projects.demo import seed_projects
+
+        seed_projects(now)
+        from community.ratings.demo import build_rollups
+
+        build_rollups(now)
         db.session.commit()
         click.echo(f"demo data loaded: {db.session.scalar(select(func.count(Ticket.id)))} requests")
     click.echo("demo accounts: admin, county1, dept1, street1, community1, grid1, "

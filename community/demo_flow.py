@@ -24,9 +24,12 @@ RESULTS = [("solved", ""), ("solved", ""), ("solved", ""), ("partly", "已协调
 
 class DemoFlow:
     def __init__(self, rng, now):
+        from community.ratings.demo import DemoRatings
+
         self.rng, self.now = rng, now
         self._staff = {}
         self._open = []
+        self.ratings = DemoRatings(rng, now, self.handler)
 
     def handler(self, unit_id) -> User:
         if unit_id not in self._staff:
@@ -102,6 +105,7 @@ class DemoFlow:
         result, note = self.rng.choice(RESULTS)
         actions.resolve(t, self.handler(t.handling_unit_id), self.at(at, self.rng.randint(6, 120)),
                         result, note or "已处理完毕，感谢您的反映。")
+        self.ratings.rate(t)
         if self.now - t.resolved_at > timedelta(days=7):
             actions.close(t, t.resolved_at + timedelta(days=7))
 

@@ -1,11 +1,42 @@
-"""Language and time zone: Chinese first, English second."""
-from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, gettext
-from markupsafe import Markup
-from flask_login import current_user
+"""Language, time zone and elder mode (适老化): what each person chose to read.
 
-from .extensions import babel
-from .timeutil import to_local
+Chinese is the default, English is offered; elder mode gives large type, high
+contrast and fewer choices. Both are remembered in a year-long cookie and, for
+a signed-in person, on their account, and both switch without JavaScript
+(a `?lang=` link, a small POST form for elder mode).
+"""
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, current_app, g, has_request_context, redirect, request, session,
+                   url_for)
+from flask_babel import format_datetime, get_locale, gettext
+from flask_babel.speaklater import LazyString
+from flask_login import current_user
+from markupsafe import Markup
+
+from .extensions import babel, db
+from .timeutil import as_utc, to_local
+
+LANG_COOKIE = "lang"
+ELDER_COOKIE = "elder"
+COOKIE_AGE = 365 * 24 * 3600
+
+# Named date formats per language; a raw CLDR pattern may be passed instead.
+DATE_FORMATS = {
+    "zh": {"datetime": "yyyy年M月d日 HH:mm", "date": "yyyy年M月d日", "time": "HH:mm",
+           "short": "M月d日 HH:mm"},
+    "en": {"datetime": "d MMM yyyy, HH:mm", "date": "d MMM yyyy", "time": "HH:mm",
+           "short": "d MMM, HH:mm"},
+}
+
+bp = Blueprint("prefs", __name__)
+
+
+def _user_pref(name):
+    user = current_user if has_request_context() else None
+    if user is not None and getattr(user, "is_authenticated", False):
+        return getattr(user, name, None)
+    return None
 
 
 def select_locale():
@@ -15,11 +46,11 @@ def select_locale():
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
+        g.lang_chosen = wanted
         return wanted
-    if session.get("lang") in languages:
-        return session["lang"]
-    if current_user and getattr(current_user, "locale", None) in languages:
-        return current_user.locale
+    for choice in (session.get("lang"), request.cookies.get(LANG_COOKIE), _user_pref("locale")):
+        if choice in languages:
+            return choice
     return request.accept_languages.best_match(languages) or languages[0]
 
 
@@ -27,11 +58,34 @@ def select_timezone():
     return current_app.config["COMMUNITY_TIMEZONE"]
 
 
-def local_time(value, fmt="yyyy-MM-dd HH:mm"):
-    """A stored UTC time as the city's wall-clock time."""
+def elder_mode() -> bool:
+    """Large type and fewer choices: the cookie of this device first, then the account."""
+    if not has_request_context():
+        return False
+    cookie = request.cookies.get(ELDER_COOKIE)
+    if cookie in ("0", "1"):
+        return cookie == "1"
+    return bool(_user_pref("elder_mode"))
+
+
+def _date_format(fmt: str) -> str:
+    lang = "en" if str(get_locale()) == "en" else "zh"
+    return DATE_FORMATS[lang].get(fmt, fmt)
+
+
+def local_time(value, fmt="datetime"):
+    """A stored UTC time as the city's wall-clock time, in the reader's language."""
     if value is None:
         return ""
-    return format_datetime(to_local(value).replace(tzinfo=None), fmt, rebase=False)
+    return format_datetime(to_local(value).replace(tzinfo=None), _date_format(fmt), rebase=False)
+
+
+def time_tag(value, fmt="datetime"):
+    """<time datetime="…UTC…">local text</time>: readable and machine-readable."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="%s">%s</time>') % (
+        as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ"), local_time(value, fmt))
 
 
 def _span(seconds: int) -> str:
@@ -46,18 +100,97 @@ def _span(seconds: int) -> str:
 
 
 def time_left(due, now):
-    """"剩余 3小时20分" or "已超时 2天1小时": what a clock means to a person."""
+    """"剩余 3小时20分" or "已超时 2天1小时": what a clock means to a person.
+
+    `data-due` lets static/js/site.js keep the figure live; without JS it is
+    right as of the page load."""
     if due is None:
         return Markup("")
     seconds = int((due - now).total_seconds())
+    stamp = as_utc(due).strftime("%Y-%m-%dT%H:%M:%SZ")
     if seconds >= 0:
-        return Markup('<span class="left">%s</span>') % gettext("剩余 %(t)s", t=_span(seconds))
-    return Markup('<span class="overdue">%s</span>') % gettext("已超时 %(t)s", t=_span(-seconds))
+        return Markup('<span class="left" data-due="%s">%s</span>') % (
+            stamp, gettext("剩余 %(t)s", t=_span(seconds)))
+    return Markup('<span class="overdue" data-due="%s">%s</span>') % (
+        stamp, gettext("已超时 %(t)s", t=_span(-seconds)))
+
+
+def countdown_texts() -> dict:
+    """The phrases site.js needs to redraw a countdown, in the page's language."""
+    return {"left": gettext("剩余 %(t)s", t="{t}"), "overdue": gettext("已超时 %(t)s", t="{t}"),
+            # %d wants numbers: draw odd ones and swap them for the placeholders.
+            "dh": gettext("%(d)d天%(h)d小时", d=9001, h=9002).replace("9001", "{d}").replace("9002", "{h}"),
+            "hm": gettext("%(h)d小时%(m)d分", h=9002, m=9003).replace("9002", "{h}").replace("9003", "{m}"),
+            "m": gettext("%(m)d分钟", m=9003).replace("9003", "{m}")}
+
+
+def photo_limits():
+    return {"n": current_app.config["COMMUNITY_PHOTO_MAX_COUNT"],
+            "mb": max(current_app.config["COMMUNITY_PHOTO_MAX_BYTES"] // (1024 * 1024), 1)}
+
+
+def _photos_label():
+    return gettext("照片（最多%(n)d张，每张不超过%(mb)d MB）", **photo_limits())
+
+
+def _more_photos_label():
+    return gettext("照片（最多%(n)d张）", **photo_limits())
+
+
+def _text_hint():
+    return gettext("请写清楚时间、地点和需要的帮助，1至%(n)d字。", n=current_app.config["COMMUNITY_TEXT_MAX"])
+
+
+# Form labels that quote the configured limits, read when the form is drawn.
+PHOTOS_LABEL = LazyString(_photos_label)
+MORE_PHOTOS_LABEL = LazyString(_more_photos_label)
+TEXT_HINT = LazyString(_text_hint)
+
+
+def _safe_next(target):
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("tickets.home")
+
+
+@bp.post("/prefs/elder")
+def toggle_elder():
+    """Switch elder mode on or off, remember it, and go back to the same page."""
+    on = request.form.get("on") == "1"
+    if current_user.is_authenticated and hasattr(current_user, "elder_mode"):
+        current_user.elder_mode = on
+        db.session.commit()
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=COOKIE_AGE, samesite="Lax",
+                        httponly=True)
+    return response
+
+
+def _remember_language(response):
+    chosen = g.get("lang_chosen")
+    if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
+    return response
+
+
+def _save_language_on_account():
+    chosen = request.args.get("lang")
+    if (chosen in current_app.config["COMMUNITY_LANGUAGES"] and current_user.is_authenticated
+            and getattr(current_user, "locale", chosen) != chosen):
+        current_user.locale = chosen
+        db.session.commit()
 
 
 def init_i18n(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories="translations")
+    app.register_blueprint(bp)
+    app.before_request(_save_language_on_account)
+    app.after_request(_remember_language)
     app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["timetag"] = time_tag
     app.jinja_env.globals["time_left"] = time_left
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["elder_mode"] = elder_mode
+    app.jinja_env.globals["countdown_texts"] = countdown_texts
+    app.jinja_env.globals["photo_limits"] = photo_limits

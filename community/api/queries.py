@@ -19,6 +19,7 @@ from community.tickets.states import FINISHED, OPEN
 from .serialize import decode_cursor, encode_cursor
 
 CODE_CHARS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+CODE_LENGTHS = (12, 16)  # codes issued before 80-bit codes had 12 characters
 EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit),
          selectinload(Ticket.grid), selectinload(Ticket.community), selectinload(Ticket.street),
          selectinload(Ticket.assignee), selectinload(Ticket.merged_into))
@@ -28,7 +29,7 @@ def visible_by_code(code: str, user) -> Ticket:
     """The request with this tracking code if `user` may see it; NotFound otherwise,
     so an outsider cannot tell a hidden request from a missing one."""
     code = normalize_tracking_code(code or "")
-    if len(code) != 12 or not set(code) <= CODE_CHARS:
+    if len(code) not in CODE_LENGTHS or not set(code) <= CODE_CHARS:
         raise NotFound()
     ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
     if ticket is None or user is None or not can_view(user, ticket):

@@ -85,7 +85,7 @@ def area_dict(unit) -> dict:
 
 def token_dict(token, secret: str | None = None) -> dict:
     data = {"id": token.id, "name": token.name, "prefix": token.prefix,
-            "user": token.user.username or token.user.phone or "", "can_write": token.can_write,
+            "user": token.user.username or mask_phone(token.user.phone), "can_write": token.can_write,
             "created_at": token.created_at, "expires_at": token.expires_at,
             "last_used_at": token.last_used_at, "revoked_at": token.revoked_at}
     if secret is not None:

@@ -50,6 +50,7 @@ class User(UserMixin, db.Model):
     # A resident's registered community: where a request with no location goes.
     home_community_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     locale: Mapped[str | None] = mapped_column(String(8))
+    elder_mode: Mapped[bool] = mapped_column(default=False)  # 适老化: large type, fewer choices
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

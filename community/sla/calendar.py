@@ -11,6 +11,12 @@ import chinese_calendar
 from community.timeutil import local_zone
 
 _overrides: dict[date, bool] = {}  # filled from the database by the SLA package
+_loader = None  # community.sla.services.ensure_calendar, installed by wiring
+
+
+def set_loader(loader) -> None:
+    global _loader
+    _loader = loader
 
 
 def set_overrides(overrides: dict[date, bool]) -> None:
@@ -33,6 +39,8 @@ def add_working_days(start: datetime, days: int) -> datetime:
     "Within 7 working days" of a Friday-evening filing before the Spring
     Festival ends at midnight after the 7th working day after the holiday.
     """
+    if _loader is not None:
+        _loader()
     zone = local_zone()
     day = start.astimezone(zone).date()
     counted = 0

@@ -1,56 +1,72 @@
 """Deadlines stored on the request, set at each step so queues and sweeps read columns.
 
-Durations come from COMMUNITY_SLA (DOMAIN.md "Clocks" defaults): acceptance
-and first response in round-the-clock hours, resolution in working days
-(urgent requests in hours).
+Durations come from the SLA policy in force when the clock starts
+(community.sla.services.terms_for; seeded with DOMAIN.md "Clocks"):
+acceptance and first response in round-the-clock hours, resolution in
+working days (urgent requests in hours). Each clock also has warning and
+breach marks (sla_flags), cleared when the clock starts again, so the sweep
+acts once per clock and deadline.
 """
 from datetime import datetime, timedelta
 
 from flask import current_app
 
-from community.tickets.states import WAITING, WORKING
+from community.tickets.states import WAITING, WORKING, State
 
 from .calendar import add_working_days
+from .services import DEFAULT_SLA, terms_for  # noqa: F401  (DEFAULT_SLA: the seed values)
 
-DEFAULT_SLA = {
-    "response_hours": 24,
-    "accept_hours": {"urgent": 1, "utilities": 2, "general": 24, "complex": 24},
-    "resolve": {"urgent": ["hours", 24], "utilities": ["working_days", 7],
-                "general": ["working_days", 7], "complex": ["working_days", 15]},
-}
-
-
-def _policy():
-    return current_app.config.get("COMMUNITY_SLA") or DEFAULT_SLA
+# Bits of Ticket.sla_flags: which warnings and breaches the sweep has recorded.
+RESPONSE_WARNED, RESPONSE_BREACHED = 1, 2
+ACCEPT_WARNED, ACCEPT_BREACHED = 4, 8
+RESOLVE_WARNED, RESOLVE_BREACHED = 16, 32
+RESPONSE_BITS = RESPONSE_WARNED | RESPONSE_BREACHED
+ACCEPT_BITS = ACCEPT_WARNED | ACCEPT_BREACHED
+RESOLVE_BITS = RESOLVE_WARNED | RESOLVE_BREACHED
 
 
 def sla_class(ticket) -> str:
     return "urgent" if ticket.urgency == "urgent" else ticket.category.sla_class
 
 
+def _terms(ticket, at: datetime):
+    # Before the first flush only the relationship is set, not the column.
+    category_id = ticket.category.id if ticket.category is not None else ticket.category_id
+    return terms_for(sla_class(ticket), category_id, at)
+
+
+def _clear(ticket, bits: int) -> None:
+    ticket.sla_flags = (ticket.sla_flags or 0) & ~bits
+
+
 def start_response_clock(ticket, now: datetime) -> None:
-    ticket.response_due_at = now + timedelta(hours=_policy()["response_hours"])
+    ticket.response_due_at = now + timedelta(hours=_terms(ticket, now).response_hours)
+    _clear(ticket, RESPONSE_BITS)
 
 
 def start_accept_clock(ticket, now: datetime) -> None:
     """On arrival at a unit: submission, escalation, re-routing."""
-    hours = _policy()["accept_hours"].get(sla_class(ticket), 24)
-    ticket.accept_due_at = now + timedelta(hours=hours)
+    ticket.accept_due_at = now + timedelta(hours=_terms(ticket, now).accept_hours)
     ticket.resolve_due_at = None
+    ticket.resolve_started_at = None
+    _clear(ticket, ACCEPT_BITS | RESOLVE_BITS)
 
 
 def start_resolve_clock(ticket, now: datetime) -> None:
     """On 签收 or 重办."""
-    unit, amount = _policy()["resolve"].get(sla_class(ticket), ["working_days", 7])
-    if unit == "hours":
-        ticket.resolve_due_at = now + timedelta(hours=amount)
+    terms = _terms(ticket, now)
+    if terms.resolve_unit == "hours":
+        ticket.resolve_due_at = now + timedelta(hours=terms.resolve_amount)
     else:
-        ticket.resolve_due_at = add_working_days(now, amount)
+        ticket.resolve_due_at = add_working_days(now, terms.resolve_amount)
+    ticket.resolve_started_at = now
+    _clear(ticket, RESOLVE_BITS)
 
 
 def extend_resolve_clock(ticket, days: int) -> None:
     # A deadline is midnight at the end of a day; count from within that day.
     ticket.resolve_due_at = add_working_days(ticket.resolve_due_at - timedelta(seconds=1), days)
+    _clear(ticket, RESOLVE_BITS)  # a new deadline: warn and breach against it
 
 
 def next_due(ticket) -> datetime | None:
@@ -65,3 +81,51 @@ def next_due(ticket) -> datetime | None:
     if ticket.state not in WAITING | WORKING:
         return None
     return min(candidates) if candidates else None
+
+
+def warn_ratio() -> float:
+    return float(current_app.config.get("COMMUNITY_SLA_WARN_RATIO", 0.75))
+
+
+def _warn_at(start: datetime | None, due: datetime, ratio: float) -> datetime:
+    if start is None or start >= due:
+        return due
+    return start + (due - start) * ratio
+
+
+def pending_marks(ticket, ratio: float | None = None):
+    """The sweep's outstanding marks on this ticket, as (at, clock, kind) tuples:
+    each running clock's warning (at `ratio` of its length) and breach not yet
+    recorded, and the closing of a resolved request after its windows."""
+    ratio = warn_ratio() if ratio is None else ratio
+    flags = ticket.sla_flags or 0
+    marks = []
+    state = ticket.state
+    if state in WAITING | WORKING:
+        if ticket.first_response_at is None and ticket.response_due_at:
+            marks += _clock(flags, "response", ticket.submitted_at, ticket.response_due_at,
+                            RESPONSE_WARNED, RESPONSE_BREACHED, ratio)
+        if state in WAITING and ticket.accept_due_at:
+            marks += _clock(flags, "accept", ticket.arrived_at, ticket.accept_due_at,
+                            ACCEPT_WARNED, ACCEPT_BREACHED, ratio)
+        if state in WORKING and ticket.resolve_due_at:
+            marks += _clock(flags, "resolve", ticket.resolve_started_at or ticket.accepted_at,
+                            ticket.resolve_due_at, RESOLVE_WARNED, RESOLVE_BREACHED, ratio)
+    elif state == State.RESOLVED and ticket.resolved_at is not None:
+        days = current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]
+        marks.append((ticket.resolved_at + timedelta(days=days), "close", "close"))
+    return sorted(marks, key=lambda m: m[0])
+
+
+def _clock(flags, name, start, due, warned_bit, breached_bit, ratio):
+    if not flags & warned_bit:
+        return [(_warn_at(start, due, ratio), name, "warning")]
+    if not flags & breached_bit:
+        return [(due, name, "breach")]
+    return []
+
+
+def next_check(ticket) -> datetime | None:
+    """When the sweep next has something to do for this ticket (Ticket.sla_check_at)."""
+    marks = pending_marks(ticket)
+    return marks[0][0] if marks else None

@@ -5,7 +5,9 @@ from sqlalchemy.orm import Session
 from community.tickets import hooks
 from community.tickets.models import Ticket
 
-from .clocks import next_due, start_accept_clock, start_response_clock
+from . import calendar
+from .clocks import next_check, next_due, start_accept_clock, start_response_clock
+from .services import ensure_calendar
 
 
 @hooks.on("ticket_submitted")
@@ -18,8 +20,10 @@ def _refresh_next_due(session, flush_context, instances):
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Ticket):
             obj.next_due_at = next_due(obj)
+            obj.sla_check_at = next_check(obj)
 
 
 def install():
+    calendar.set_loader(ensure_calendar)
     if not event.contains(Session, "before_flush", _refresh_next_due):
         event.listen(Session, "before_flush", _refresh_next_due)

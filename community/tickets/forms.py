@@ -4,6 +4,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
+from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
 from community.labels import CHANNEL, KIND
 
 STAFF_CHANNELS = ("grid_worker", "hotline", "walk_in")
@@ -14,12 +15,12 @@ class FilingForm(FlaskForm):
                       validate_choice=False)
     category = SelectField(_l("类别"), validate_choice=False)
     text = TextAreaField(_l("具体内容"), validators=[Length(max=20000)],
-                         description=_l("请写清楚时间、地点和需要的帮助，1至4000字。"))
+                         description=TEXT_HINT)
     community = SelectField(_l("所在社区"), validate_choice=False)
     grid = SelectField(_l("网格（不清楚可不选）"), validate_choice=False)
     address = StringField(_l("详细地址（小区、楼栋）"), validators=[Optional(), Length(max=200)])
     urgent = BooleanField(_l("紧急（影响安全或基本生活）"))
-    photos = MultipleFileField(_l("照片（最多3张，每张不超过5MB）"))
+    photos = MultipleFileField(PHOTOS_LABEL)
     text_public = BooleanField(_l("同意在公开的办理结果中展示我的诉求内容（不含姓名电话）"))
     # 代办: filled in by staff for a resident who cannot file themselves.
     contact_name = StringField(_l("居民姓名"), validators=[Optional(), Length(max=64)])
@@ -39,7 +40,7 @@ class TrackForm(FlaskForm):
 
 class AddInfoForm(FlaskForm):
     text = TextAreaField(_l("补充内容"), validators=[Length(max=20000)])
-    photos = MultipleFileField(_l("照片（最多3张）"))
+    photos = MultipleFileField(MORE_PHOTOS_LABEL)
     submit = SubmitField(_l("提交补充"))
 
 

@@ -93,6 +93,11 @@ class Ticket(db.Model):
     resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The nearest running clock of the three, kept by community.sla on every flush.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The SLA sweep's own cursor: the next warning, breach or closing to record
+    # (community.sla.clocks.next_check), and which marks are already recorded.
+    sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sla_flags: Mapped[int] = mapped_column(default=0)
+    resolve_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收 or 重办
     result: Mapped[str | None] = mapped_column(String(16))
     result_note: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

@@ -22,7 +22,7 @@ from .states import ALLOWED_TRANSITIONS, WAITING, Channel, Kind, State, Urgency
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 12  # 60 random bits
+CODE_LENGTH = 16  # 80 random bits: too many to guess, short enough to read out
 LEVEL_OF_TIER = {UnitKind.GRID: 1, UnitKind.COMMUNITY: 1, UnitKind.STREET: 2, UnitKind.COUNTY: 3}
 
 

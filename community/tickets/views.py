@@ -187,7 +187,7 @@ def _track_page(ticket, info_form, cancel_form=None):
                            cancel_form=cancel_form, photo_url=photo_url, refused=refused,
                            can_cancel=can_cancel, can_add_info=can_add_info,
                            can_reopen=services.in_reopen_window(ticket, utcnow()),
-                           survivor=services.surviving_ticket(ticket))
+                           survivor=services.surviving_ticket(ticket), now=utcnow())
 
 
 def _actor_for(ticket):
@@ -218,7 +218,10 @@ def _send_photo(ticket, photo_id, public_only=False):
         abort(404)
     if public_only and photo.event is not None and not photo.event.public:
         abort(404)  # the code's holder sees what the public timeline shows, no more
-    response = send_file(photo_path(photo.stored_name), mimetype=photo.content_type, max_age=3600)
+    # The type we encoded, shown inline under a neutral name (nosniff is set app-wide).
+    extension = "png" if photo.content_type == "image/png" else "jpg"
+    response = send_file(photo_path(photo.stored_name), mimetype=photo.content_type, max_age=3600,
+                         download_name=f"photo-{photo.id}.{extension}")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

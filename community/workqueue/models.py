@@ -90,6 +90,7 @@ class ContactReveal(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+    ticket: Mapped[Ticket] = relationship()
 
 
 class Notification(db.Model):

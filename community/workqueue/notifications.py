@@ -1,7 +1,8 @@
 """Telling the resident about each public step: an in-app list and an outbound text.
 
-Rows are written in the same transaction as the step; delivery happens after
-commit in a worker, so a failed send or a Redis outage only delays it.
+Rows are written in the same transaction as the step, with an outbox row that
+promises their delivery (community.outbox); a worker sends them, so a failed
+send or a Redis outage only delays it.
 """
 import logging
 from datetime import datetime
@@ -94,23 +95,39 @@ def deliver_pending(now: datetime, limit: int = 200) -> int:
 
 
 def _mark_if_new(session, flush_context, instances):
-    if any(isinstance(obj, Notification) for obj in session.new):
-        session.info["deliver_notifications"] = True
+    """New messages in this transaction: promise their delivery through the outbox,
+    once per transaction (the job sends every unsent message anyway)."""
+    if session.info.get("deliver_promised"):
+        return
+    fresh = [obj for obj in session.new if isinstance(obj, Notification)]
+    if fresh:
+        from uuid import uuid4
+
+        from community.outbox.models import OutboxRow
+
+        session.add(OutboxRow(kind=DELIVER_KIND, key=f"{DELIVER_KIND}:{uuid4().hex}", payload={},
+                              created_at=fresh[0].created_at, attempts=0, last_error=""))
+        session.info["deliver_promised"] = True
 
 
-def _enqueue_after_commit(session):
-    if session.info.pop("deliver_notifications", False):
-        from community.jobs import enqueue_soon
-
-        enqueue_soon("workers.jobs.deliver_notifications_job")
+def _forget_promise(session, *args):
+    session.info.pop("deliver_promised", None)
 
 
-def _forget_on_rollback(session, previous_transaction):
-    session.info.pop("deliver_notifications", None)
+def _deliver(payload: dict) -> None:
+    from community.timeutil import utcnow
+
+    deliver_pending(utcnow())
+
+
+DELIVER_KIND = "notifications.deliver"
 
 
 def install():
-    for name, fn in (("before_flush", _mark_if_new), ("after_commit", _enqueue_after_commit),
-                     ("after_soft_rollback", _forget_on_rollback)):
+    from community.outbox import register_handler
+
+    register_handler(DELIVER_KIND, _deliver)
+    for name, fn in (("before_flush", _mark_if_new), ("after_commit", _forget_promise),
+                     ("after_rollback", _forget_promise)):
         if not sa_event.contains(Session, name, fn):
             sa_event.listen(Session, name, fn)

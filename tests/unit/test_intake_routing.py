@@ -129,7 +129,7 @@ def test_resident_filing_uses_their_phone_and_the_web_channel(people, areas, ctx
     ticket = submit_ticket(filing(areas), people.resident, T0)
     assert ticket.resident == people.resident and ticket.contact_phone == "13800000001"
     assert ticket.channel == "web" and ticket.filed_by is None
-    assert len(ticket.tracking_code) == 12 and ticket.tracking_code.isalnum()
+    assert len(ticket.tracking_code) == 16 and ticket.tracking_code.isalnum()
 
 
 def test_tracking_codes_differ(people, areas, ctx):

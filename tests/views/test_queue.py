@@ -54,8 +54,10 @@ def test_community_sees_all_its_grids_and_filters(client, people, areas, ctx, fr
 
 def test_overdue_filter_and_label(client, people, areas, ctx):
     ticket = file_ticket(people, areas)
-    login(client, "grid")
+    # Sign in inside the frozen clock: a session cookie signed "later" than the
+    # request's clock is refused as not yet valid.
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        login(client, "grid")
         body = client.get("/work?overdue=1").get_data(as_text=True)
     assert ticket.tracking_code in body and "已超时" in body
 

@@ -1,0 +1,1 @@
+"""Privacy oversight: the admin's view of every reveal of a resident's phone number."""

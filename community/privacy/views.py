@@ -1,0 +1,27 @@
+"""/admin/contact-reveals: who unmasked which resident's number, and when (admin only)."""
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from community.auth.models import Role
+from community.extensions import db
+from community.workqueue.models import ContactReveal
+
+bp = Blueprint("privacy", __name__)
+
+
+@bp.get("/admin/contact-reveals")
+@login_required
+def contact_reveals():
+    if current_user.role != Role.ADMIN:
+        abort(404)  # staff learn nothing about the audit, not even that it exists
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count(ContactReveal.id)))
+    rows = db.session.scalars(
+        select(ContactReveal).options(joinedload(ContactReveal.user), joinedload(ContactReveal.ticket))
+        .order_by(ContactReveal.at.desc(), ContactReveal.id.desc())
+        .limit(size).offset((page - 1) * size))
+    return render_template("privacy/reveals.html", reveals=list(rows), page=page,
+                           has_next=page * size < total, total=total)

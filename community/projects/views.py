@@ -1,0 +1,269 @@
+"""Project pages for residents and staff: the library, one project and its actions."""
+from datetime import date
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from community.errors import Conflict, DomainError, NotFound
+from community.extensions import db, limiter
+from community.forms import show_error
+from community.tickets.access import can_view as can_view_ticket
+from community.tickets.models import Ticket
+from community.tickets.services import active_categories
+from community.timeutil import to_local, utcnow
+
+from . import access, budget, deliberation, judging, services
+from .forms import MeetingForm, ProposalForm, SettingsForm
+from .labels import template_globals
+from .models import Meeting
+
+bp = Blueprint("projects", __name__)
+
+
+@bp.app_context_processor
+def _globals():
+    def project_of_ticket(ticket):
+        return services.project_of_ticket(ticket.id)
+
+    return {**template_globals(), "project_of_ticket": project_of_ticket, "yuan": budget.yuan,
+            "can_manage_project": access.can_manage}
+
+
+def _category_choices():
+    return [("", _("请选择类别"))] + [(c.code, c.name_zh) for c in active_categories()]
+
+
+def _post_rate():
+    return current_app.config["COMMUNITY_PROJECT_POST_RATE"]
+
+
+@bp.get("/projects")
+@login_required
+def index():
+    state = request.args.get("state") or None
+    return render_template("projects/index.html", projects=services.projects_for(current_user, state),
+                           state=state, can_propose=current_user.is_resident
+                           or current_user.role == "community")
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_post_rate, methods=["POST"], key_func=lambda: f"proj:{current_user.get_id()}")
+def new():
+    ticket = _promoted_ticket()
+    form = ProposalForm()
+    form.category.choices = _category_choices()
+    if request.method == "GET" and ticket is not None:
+        form.title.data = ticket.text[:30]
+        form.description.data = ticket.text
+        form.category.data = ticket.category.code
+    status = 200
+    if form.validate_on_submit():
+        try:
+            project = services.propose(current_user, utcnow(), title=form.title.data,
+                                       description=form.description.data,
+                                       category_code=form.category.data or None, ticket=ticket)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, default_field="title")
+            status = exc.status
+        else:
+            flash(_("项目已提交，进入征集阶段。"))
+            return redirect(url_for("projects.show", project_id=project.id))
+    elif form.errors:
+        status = 400
+    return render_template("projects/new.html", form=form, ticket=ticket), status
+
+
+def _promoted_ticket():
+    ticket_id = request.args.get("ticket", type=int)
+    if ticket_id is None:
+        return None
+    ticket = db.session.get(Ticket, ticket_id)
+    if (ticket is None or current_user.role != "community" or not can_view_ticket(current_user, ticket)
+            or ticket.community_id != current_user.unit_id):
+        raise NotFound()
+    return ticket
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def show(project_id, status=200, meeting_form=None):
+    project = access.visible_project(current_user, project_id)
+    today = to_local(utcnow()).date()
+    return render_template(
+        "projects/show.html", project=project, today=today,
+        manage=access.can_manage(current_user, project),
+        approver=access.can_approve(current_user, project),
+        budget_approver=access.can_approve_budget(current_user, project),
+        member=access.is_member(current_user, project),
+        posts=deliberation.thread(project), votes=deliberation.vote_counts(project.id),
+        my_vote=deliberation.my_vote(project, current_user),
+        my_rating=judging.my_rating(project, current_user),
+        figures=judging.project_figures(project.id), money=budget.summary(project),
+        result=deliberation.deliberation_result(project),
+        rules=deliberation.thresholds(project.community_id),
+        tickets=[t for t in services.linked_tickets(project) if can_view_ticket(current_user, t)],
+        meeting_form=meeting_form or MeetingForm(), categories=_category_choices(),
+        units=services.related_units(project) if access.can_manage(current_user, project) else [],
+    ), status
+
+
+def _f(name):
+    return request.form.get(name, "")
+
+
+def _day(name):
+    try:
+        return date.fromisoformat(_f(name))
+    except ValueError:
+        return None
+
+
+# Each action: (service call, message). The services check who may, and every rule.
+ACTIONS = {
+    "deliberate": (lambda p, u, now: services.open_deliberation(p, u, now), _l("已进入协商议事。")),
+    "approve": (lambda p, u, now: services.approve(p, u, now, _f("note")), _l("已批准立项。")),
+    "reject": (lambda p, u, now: services.reject(p, u, now, _f("reason")), _l("已记录不予立项。")),
+    "start": (lambda p, u, now: services.start(p, u, now), _l("项目开始实施。")),
+    "complete": (lambda p, u, now: services.complete(p, u, now, _f("note")), _l("项目已完成，居民可以评价了。")),
+    "evaluate": (lambda p, u, now: services.close_evaluation(p, u, now), _l("群众评判已结束。")),
+    "plan": (lambda p, u, now: services.set_plan(
+        p, u, now, level=request.form.get("level", type=int), lead_unit_id=request.form.get(
+            "lead_unit", type=int), category_code=_f("category") or None), _l("计划已更新。")),
+    "partner": (lambda p, u, now: services.add_partner(
+        p, u, now, kind=_f("kind"), unit_id=request.form.get("unit", type=int), name=_f("name"),
+        duty=_f("duty")), _l("已添加合作单位。")),
+    "milestone": (lambda p, u, now: services.add_milestone(p, u, now, title=_f("title"),
+                                                          due_on=_day("due_on")), _l("已添加节点。")),
+    "milestone_done": (lambda p, u, now: services.finish_milestone(
+        p, u, now, request.form.get("milestone", type=int), _day("done_on")), _l("节点已登记完成。")),
+    "funding": (lambda p, u, now: budget.add_funding(p, u, now, source=_f("source"), amount=_f("amount"),
+                                                    note=_f("note")), _l("已添加资金来源。")),
+    "spending": (lambda p, u, now: budget.add_spending(
+        p, u, now, spent_on=_day("spent_on"), item=_f("item"), amount=_f("amount"),
+        source=_f("source"), payee=_f("payee")), _l("支出已登记。")),
+    "budget_extra": (lambda p, u, now: budget.approve_extra(p, u, now, amount=_f("amount"),
+                                                           reason=_f("reason")), _l("已批准追加预算。")),
+    "post": (lambda p, u, now: deliberation.post(p, u, now, _f("body")), _l("发言已发布。")),
+    "vote": (lambda p, u, now: deliberation.vote(p, u, now, _f("choice")), _l("已记录您的意见。")),
+    "rate": (lambda p, u, now: judging.rate(p, u, now, _f("satisfaction"), _f("comment")),
+             _l("感谢您的评价。")),
+}
+
+
+@bp.post("/projects/<int:project_id>/<action>")
+@login_required
+@limiter.limit(_post_rate, key_func=lambda: f"proj:{current_user.get_id()}",
+               exempt_when=lambda: current_user.is_authenticated and current_user.is_staff)
+def act(project_id, action):
+    project = access.visible_project(current_user, project_id)  # 404 before anything else
+    if action not in ACTIONS:
+        raise NotFound()
+    call, message = ACTIONS[action]
+    try:
+        call(project, current_user, utcnow())
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return _refused(project_id, Conflict(_("项目刚被其他人修改，请刷新后重试。")))
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(project_id, exc)
+    flash(str(message))
+    return redirect(url_for("projects.show", project_id=project_id))
+
+
+def _refused(project_id, exc, meeting_form=None):
+    """Show the project again with the reason; nothing was written."""
+    flash(str(exc.message), "error")
+    return show(project_id, status=exc.status, meeting_form=meeting_form)
+
+
+@bp.post("/projects/<int:project_id>/meeting")
+@login_required
+def meeting(project_id):
+    project = access.visible_project(current_user, project_id)
+    form = MeetingForm()
+    if not form.validate_on_submit():
+        return show(project_id, status=400, meeting_form=form)
+    item = None
+    try:
+        upload = request.files.get("minutes")
+        minutes = (deliberation.read_minutes(upload.stream, upload.filename)
+                   if upload and upload.filename else None)
+        item = deliberation.record_meeting(
+            project, current_user, utcnow(), held_on=form.held_on.data, attendees=form.attendees.data,
+            supporters=form.supporters.data, decision=form.decision.data, summary=form.summary.data,
+            minutes=minutes)
+        db.session.commit()
+    except DomainError as exc:
+        deliberation.discard_minutes_file(item)
+        db.session.rollback()
+        show_error(form, exc, default_field="summary")
+        return _refused(project_id, exc, meeting_form=form)
+    except Exception:
+        deliberation.discard_minutes_file(item)  # no file without its row
+        db.session.rollback()
+        raise
+    flash(_("议事会议已登记。"))
+    return redirect(url_for("projects.show", project_id=project_id))
+
+
+@bp.get("/projects/<int:project_id>/meetings/<int:meeting_id>/minutes")
+@login_required
+def minutes(project_id, meeting_id):
+    """Members and staff in scope only; sent as a download that the browser will not run."""
+    project = access.visible_project(current_user, project_id)
+    item = db.session.get(Meeting, meeting_id)
+    if item is None or item.project_id != project.id:
+        abort(404)
+    path = deliberation.minutes_path(item)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=item.minutes_type, as_attachment=True,
+                         download_name=f"minutes-{project.id}-{item.id}.{path.suffix.lstrip('.')}")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def office_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_user.role != "community":
+            abort(404)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.route("/projects/settings", methods=["GET", "POST"])
+@office_required
+def settings():
+    rules = deliberation.thresholds(current_user.unit_id)
+    form = SettingsForm(data={"support_min": rules.support_min, "meeting_share": rules.meeting_share}
+                        if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            deliberation.set_thresholds(current_user.unit_id, current_user, utcnow(),
+                                        support_min=form.support_min.data,
+                                        meeting_share=form.meeting_share.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc, default_field="support_min")
+            status = exc.status
+        else:
+            flash(_("议事规则已保存。"))
+            return redirect(url_for("projects.settings"))
+    elif form.errors:
+        status = 400
+    return render_template("projects/settings.html", form=form, rules=rules), status

@@ -1,0 +1,41 @@
+"""/public: figures by county, street and community, the formulas with their version,
+and recent requests (text only where the resident allowed it). Nobody's identity."""
+from datetime import timedelta
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from community.areas.models import Unit, UnitKind
+from community.extensions import db
+from community.stats import queries
+from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
+from community.stats.views import plain_labels
+from community.tickets.models import Ticket
+from community.tickets.states import State
+from community.timeutil import to_local, utcnow
+
+bp = Blueprint("public", __name__)
+RECENT = 20
+
+
+@bp.get("/public")
+def index():
+    params = Params.from_config(current_app.config)
+    days = request.args.get("days", 28, type=int)
+    days = days if days in queries.PERIODS else 28
+    today = to_local(utcnow()).date()
+    start = today - timedelta(days=days - 1)
+    sections = []
+    for kind in (UnitKind.COUNTY, UnitKind.STREET, UnitKind.COMMUNITY):
+        units = list(db.session.scalars(select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
+                                        .order_by(Unit.code)))
+        sums = queries.sum_by_kind(kind, start, today)
+        ranked, unranked = queries.league(units, sums, params)
+        sections.append((kind, ranked, unranked))
+    recent = list(db.session.scalars(
+        select(Ticket).where(Ticket.state.in_([State.RESOLVED, State.CLOSED]))
+        .order_by(Ticket.resolved_at.desc()).limit(RECENT)))
+    return render_template("public/index.html", sections=sections, recent=recent, days=days,
+                           start=start, today=today, periods=queries.PERIODS, params=params,
+                           version=FORMULA_VERSION, formulas=formula_text(params),
+                           labels=plain_labels(), figures=figures)

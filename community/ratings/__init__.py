@@ -1,0 +1,1 @@
+"""好差评: one rating per resolution, 差评 rectification cases and appeals."""

@@ -1,0 +1,65 @@
+"""申诉: the handler appeals a rating; the street upholds (excluded from the figures,
+kept in the record) or rejects it."""
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.auth.models import User
+from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.stats.updates import mark_days
+from community.tickets.access import scope_filter
+from community.tickets.models import Ticket
+
+from .models import Appeal, AppealState, Rating
+from .scope import is_appellant, is_reviewer
+
+REASON_MAX = 2000
+
+
+def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appeal:
+    if not is_appellant(actor, rating):
+        raise NotAllowed(_("只有办理单位可以对评价提出申诉。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请说明申诉理由（恶意评价或与办理无关）。"), field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(_("申诉理由不能超过 %(n)d 字。", n=REASON_MAX), field="reason")
+    if db.session.scalar(select(Appeal.id).where(Appeal.rating_id == rating.id)):
+        raise Conflict(_("这条评价已经申诉过了。"))
+    appeal = Appeal(rating=rating, street_id=rating.ticket.street_id, reason=reason,
+                    filed_at=now, filed_by=actor, state=AppealState.PENDING)
+    db.session.add(appeal)
+    db.session.flush()
+    return appeal
+
+
+def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note: str = "") -> None:
+    ticket = appeal.rating.ticket
+    if not is_reviewer(actor, ticket.street_id, ticket.county_id):
+        raise NotAllowed(_("申诉由街道审核。"))
+    if appeal.state != AppealState.PENDING:
+        raise InvalidTransition(_("这条申诉已经审核过了。"))
+    note = (note or "").strip()
+    if len(note) > REASON_MAX:
+        raise ValidationFailed(_("说明不能超过 %(n)d 字。", n=REASON_MAX), field="note")
+    appeal.state = AppealState.UPHELD if uphold else AppealState.REJECTED
+    appeal.decided_at, appeal.decided_by, appeal.decision_note = now, actor, note
+    appeal.rating.excluded = bool(uphold)
+    mark_days([appeal.rating.resolution.resolved_at], now)
+
+
+def appeals_for(user: User, pending_only: bool = False, limit: int = 100) -> list[Appeal]:
+    query = (select(Appeal).join(Rating, Rating.id == Appeal.rating_id)
+             .join(Ticket, Ticket.id == Rating.ticket_id).where(scope_filter(user))
+             .order_by(Appeal.filed_at.desc()))
+    if pending_only:
+        query = query.where(Appeal.state == AppealState.PENDING)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def ratings_for(user: User, limit: int = 100) -> list[Rating]:
+    return list(db.session.scalars(
+        select(Rating).join(Ticket, Ticket.id == Rating.ticket_id).where(scope_filter(user))
+        .order_by(Rating.rated_at.desc()).limit(limit)))

@@ -1,0 +1,175 @@
+"""Resolutions (each 办结, kept so every one can be rated), ratings, 整改 cases, 申诉 appeals."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.areas.models import Unit
+from community.auth.models import User
+from community.dbtypes import UTCDateTime, enum_check
+from community.extensions import db
+from community.tickets.models import Ticket
+
+
+class Solved(StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class Level(StrEnum):
+    VERY_SATISFIED = "very_satisfied"      # 非常满意
+    SATISFIED = "satisfied"                # 满意
+    BASIC = "basic"                        # 基本满意
+    DISSATISFIED = "dissatisfied"          # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+
+BAD_LEVELS = frozenset({Level.DISSATISFIED, Level.VERY_DISSATISFIED})  # 差评
+
+
+class Resolution(db.Model):
+    """One 办结 of a request. A reopened and resolved-again request has two,
+    and each may be rated once (一事一评)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (
+        Index("ix_resolutions_grid_at", "grid_id", "resolved_at"),
+        Index("ix_resolutions_community_at", "community_id", "resolved_at"),
+        Index("ix_resolutions_street_at", "street_id", "resolved_at"),
+        Index("ix_resolutions_county_at", "county_id", "resolved_at"),
+        Index("ix_resolutions_unit_at", "unit_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    in_time: Mapped[bool] = mapped_column(default=True)  # 按时办结, extensions counted
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the handling unit
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+
+    ticket: Mapped[Ticket] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
+    rating: Mapped["Rating | None"] = relationship(back_populates="resolution")
+
+
+class Rating(db.Model):
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint(enum_check("solved", Solved), name="solved"),
+        CheckConstraint(enum_check("level", Level), name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: one rating per resolution, enforced by the database too.
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolutions.id"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    solved: Mapped[str] = mapped_column(String(8))
+    level: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # Kept for the record; aggregates and public pages never show it.
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An upheld appeal excludes the rating from the figures; it is never deleted.
+    excluded: Mapped[bool] = mapped_column(default=False)
+
+    resolution: Mapped[Resolution] = relationship(back_populates="rating")
+    ticket: Mapped[Ticket] = relationship()
+    case: Mapped["RectificationCase | None"] = relationship(back_populates="rating")
+    appeal: Mapped["Appeal | None"] = relationship(back_populates="rating")
+
+    @property
+    def is_bad(self) -> bool:
+        return self.level in BAD_LEVELS
+
+
+class CaseState(StrEnum):
+    OPEN = "open"              # waiting for the callback to the resident
+    CALLED_BACK = "called_back"  # callback recorded, waiting for reopen or explanation
+    ANSWERED = "answered"      # reopened or explained, waiting for the street's review
+    CLOSED = "closed"          # the street reviewed and closed it
+
+
+class RectificationCase(db.Model):
+    """整改: every 差评 opens one, with a clock to start and a clock to close."""
+
+    __tablename__ = "rectification_cases"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", CaseState), name="state"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('reopen', 'explain')", name="outcome"),
+        Index("ix_rectification_cases_street_state", "street_id", "state"),
+        Index("ix_rectification_cases_community_state", "community_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=CaseState.OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    close_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    callback_reached: Mapped[bool | None]
+    callback_note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(8))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+    rating: Mapped[Rating] = relationship(back_populates="case")
+    ticket: Mapped[Ticket] = relationship()
+    community: Mapped[Unit] = relationship(foreign_keys=[community_id])
+    callback_by: Mapped[User | None] = relationship(foreign_keys=[callback_by_id])
+    outcome_by: Mapped[User | None] = relationship(foreign_keys=[outcome_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    @property
+    def closed_in_time(self) -> bool:
+        return self.closed_at is not None and self.closed_at <= self.close_due_at
+
+
+class AppealState(StrEnum):
+    PENDING = "pending"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+class Appeal(db.Model):
+    """申诉: the handler says a rating is malicious or unrelated; the street decides."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", AppealState), name="state"),
+        Index("ix_appeals_street_state", "street_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)  # one appeal each
+    street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[str] = mapped_column(String(16), default=AppealState.PENDING)
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    rating: Mapped[Rating] = relationship(back_populates="appeal")
+    filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -1,0 +1,48 @@
+"""Every 办结 becomes a Resolution row (rateable once), a 重办 marks it reopened,
+and every request event asks for its days' figures to be recomputed."""
+from sqlalchemy import select
+
+from community.extensions import db
+from community.stats.updates import mark_days
+from community.tickets import hooks
+
+from .models import Resolution
+
+
+@hooks.on("event_recorded")
+def _on_event(event, **kwargs):
+    ticket = event.ticket
+    moments = [ticket.submitted_at, event.at]
+    if event.action == "resolve":
+        due = ticket.resolve_due_at
+        db.session.add(Resolution(
+            ticket=ticket, resolved_at=event.at, due_at=due, in_time=due is None or event.at <= due,
+            unit_id=ticket.handling_unit_id, handler_id=event.actor.id if event.actor else None,
+            category_id=ticket.category_id or ticket.category.id, grid_id=ticket.grid_id,
+            community_id=ticket.community_id, street_id=ticket.street_id,
+            county_id=ticket.county_id))
+    elif event.action == "reopen":
+        latest = latest_resolution(ticket)
+        if latest is not None and latest.reopened_at is None:
+            latest.reopened_at = event.at
+            moments.append(latest.resolved_at)
+    mark_days(moments, event.at)
+
+
+def latest_resolution(ticket) -> Resolution | None:
+    pending = [r for r in db.session.new if isinstance(r, Resolution) and r.ticket is ticket]
+    if pending:
+        return pending[-1]
+    if ticket.id is None:
+        return None
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Resolution).where(Resolution.ticket_id == ticket.id)
+                                 .order_by(Resolution.resolved_at.desc(), Resolution.id.desc())
+                                 .limit(1))
+
+
+def install():
+    """Importing this module registers the hooks; kept explicit for create_app."""
+    from community.stats import updates
+
+    updates.install()

@@ -1,0 +1,159 @@
+"""SLA policies and working-day overrides: lookups for the clocks, changes by the admin."""
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask import has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.auth.models import Role, User
+from community.errors import NotAllowed, ValidationFailed
+from community.extensions import db
+from community.tickets.models import Category
+from community.timeutil import local_zone
+
+from . import calendar
+from .models import RESOLVE_UNITS, SLA_CLASSES, CalendarOverride, SlaPolicy
+
+# DOMAIN.md "Clocks" defaults: the seed rows of migration 0005, and the answer
+# when a database has no row for a class (a policy table emptied by hand).
+DEFAULT_SLA = {
+    "urgent": {"response_hours": 24, "accept_hours": 1, "resolve": ("hours", 24)},
+    "utilities": {"response_hours": 24, "accept_hours": 2, "resolve": ("working_days", 7)},
+    "general": {"response_hours": 24, "accept_hours": 24, "resolve": ("working_days", 7)},
+    "complex": {"response_hours": 24, "accept_hours": 24, "resolve": ("working_days", 15)},
+}
+
+
+@dataclass(frozen=True)
+class Terms:
+    response_hours: int
+    accept_hours: int
+    resolve_unit: str
+    resolve_amount: int
+    policy_id: int | None = None
+
+
+def _default_terms(sla_class: str) -> Terms:
+    seed = DEFAULT_SLA.get(sla_class, DEFAULT_SLA["general"])
+    return Terms(seed["response_hours"], seed["accept_hours"], *seed["resolve"])
+
+
+def _policies() -> list[SlaPolicy]:
+    """All policy rows, newest first, cached for the life of this session."""
+    info = db.session.info
+    if "sla_policies" not in info:
+        with db.session.no_autoflush:
+            info["sla_policies"] = list(db.session.scalars(
+                select(SlaPolicy).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc())))
+    return info["sla_policies"]
+
+
+def forget_cache() -> None:
+    db.session.info.pop("sla_policies", None)
+    db.session.info.pop("sla_overrides", None)
+
+
+def terms_for(sla_class: str, category_id: int | None, at: datetime) -> Terms:
+    """The policy in force at `at`: the category's own row first, then its class's."""
+    rows = [p for p in _policies() if p.sla_class == sla_class and p.effective_from <= at]
+    chosen = next((p for p in rows if p.category_id == category_id), None) \
+        or next((p for p in rows if p.category_id is None), None)
+    if chosen is None:
+        return _default_terms(sla_class)
+    return Terms(chosen.response_hours, chosen.accept_hours, chosen.resolve_unit,
+                 chosen.resolve_amount, chosen.id)
+
+
+def ensure_calendar() -> None:
+    """Hand the admin's overrides to the calendar once per session."""
+    if not has_app_context():
+        return
+    info = db.session.info
+    if "sla_overrides" not in info:
+        with db.session.no_autoflush:
+            info["sla_overrides"] = {o.day: o.working for o in db.session.scalars(select(CalendarOverride))}
+        calendar.set_overrides(info["sla_overrides"])
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is None or actor.role != Role.ADMIN:
+        raise NotAllowed()
+
+
+def list_policies() -> list[SlaPolicy]:
+    return list(db.session.scalars(select(SlaPolicy).order_by(
+        SlaPolicy.sla_class, SlaPolicy.category_id.is_not(None), SlaPolicy.category_id,
+        SlaPolicy.effective_from.desc())))
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+def add_policy(actor: User, now: datetime, *, sla_class: str, effective_from: date,
+               response_hours: int, accept_hours: int, resolve_unit: str, resolve_amount: int,
+               category_code: str = "", note: str = "") -> SlaPolicy:
+    """A new version of a class's (or a category's) clocks, in force from the start
+    of `effective_from` (local time). It may not start in the past: deadlines
+    already set, and the figures counted from them, stay as they were."""
+    _require_admin(actor)
+    if sla_class not in SLA_CLASSES:
+        raise ValidationFailed(_("请选择时限类别。"), field="sla_class")
+    if resolve_unit not in RESOLVE_UNITS:
+        raise ValidationFailed(_("请选择办结时限的单位。"), field="resolve_unit")
+    for name, value in (("response_hours", response_hours), ("accept_hours", accept_hours),
+                        ("resolve_amount", resolve_amount)):
+        if not isinstance(value, int) or not 1 <= value <= 720:
+            raise ValidationFailed(_("时限应为 1 到 720 之间的整数。"), field=name)
+    start = local_midnight(effective_from)
+    if effective_from < now.astimezone(local_zone()).date():
+        raise ValidationFailed(_("生效日期不能早于今天。"), field="effective_from")
+    category = None
+    if category_code:
+        category = db.session.scalar(select(Category).where(Category.code == category_code))
+        if category is None:
+            raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
+    clash = db.session.scalar(select(SlaPolicy).where(
+        SlaPolicy.sla_class == sla_class, SlaPolicy.effective_from == start,
+        SlaPolicy.category_id.is_(None) if category is None else SlaPolicy.category_id == category.id))
+    if clash is not None:
+        raise ValidationFailed(_("同一类别在这一天已有生效的时限，请换一个日期。"), field="effective_from")
+    policy = SlaPolicy(sla_class=sla_class, category=category, effective_from=start,
+                       response_hours=response_hours, accept_hours=accept_hours,
+                       resolve_unit=resolve_unit, resolve_amount=resolve_amount,
+                       note=(note or "").strip()[:200], created_at=now, created_by=actor)
+    db.session.add(policy)
+    db.session.flush()
+    forget_cache()
+    return policy
+
+
+def list_overrides() -> list[CalendarOverride]:
+    return list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+
+
+def set_override(actor: User, now: datetime, day: date, working: bool, note: str = "") -> CalendarOverride:
+    """Declare `day` a working day or a holiday (for a year chinese-calendar does not know,
+    or a local change). Deadlines already set keep their dates."""
+    _require_admin(actor)
+    if not isinstance(day, date):
+        raise ValidationFailed(_("请填写日期。"), field="day")
+    row = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is None:
+        row = CalendarOverride(day=day, created_at=now, created_by=actor)
+        db.session.add(row)
+    row.working = bool(working)
+    row.note = (note or "").strip()[:200]
+    db.session.flush()
+    forget_cache()
+    return row
+
+
+def remove_override(actor: User, day: date) -> None:
+    _require_admin(actor)
+    row = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is not None:
+        db.session.delete(row)
+        db.session.flush()
+    forget_cache()

@@ -1,0 +1,215 @@
+"""The SLA sweep: record warnings and breaches, auto-escalate, close finished requests.
+
+It reads only tickets whose stored cursor (sla_check_at, indexed) has come,
+in batches. For each it replays the marks that fell due, in time order and
+each at its own moment (a breach escalates at the deadline, not at the time of
+the sweep), until the next mark lies in the future. So one sweep after three
+days of downtime leaves what a sweep every minute would have left, and a
+second sweep at the same `now` finds nothing to do.
+"""
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from community.areas.models import Unit
+from community.auth.models import Role, User
+from community.errors import DomainError
+from community.extensions import db
+from community.tickets.models import Ticket
+from community.tickets.services import record_event
+from community.workqueue.actions import close
+from community.workqueue.models import Notification
+from community.workqueue.permissions import supervisor_of
+from community.workqueue.routing import escalate
+
+from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
+                     RESPONSE_BREACHED, RESPONSE_WARNED, pending_marks, warn_ratio)
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_STEPS = 40  # marks per ticket per sweep: grid → county twice over is far fewer
+LOCK_KEY = "community:sla:sweep:lock"
+BITS = {("response", "warning"): RESPONSE_WARNED, ("response", "breach"): RESPONSE_BREACHED,
+        ("accept", "warning"): ACCEPT_WARNED, ("accept", "breach"): ACCEPT_BREACHED,
+        ("resolve", "warning"): RESOLVE_WARNED, ("resolve", "breach"): RESOLVE_BREACHED}
+
+
+def clock_label(clock: str) -> str:
+    return {"response": _("首次响应"), "accept": _("签收"), "resolve": _("办结")}[clock]
+
+
+class _Batch:
+    """What one batch needs besides the tickets: units and staff, loaded at once."""
+
+    def __init__(self, tickets, ratio):
+        self.ratio = ratio
+        unit_ids = set()
+        for t in tickets:
+            unit_ids.update((t.handling_unit_id, t.grid_id, t.community_id, t.street_id, t.county_id))
+        # Held here so the identity map keeps them: ticket.grid, .handling_unit and
+        # unit.parent then resolve without a query.
+        self.units = db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))).all()
+        parents = {u.parent_id for u in self.units if u.parent_id} - unit_ids
+        if parents:
+            self.units += db.session.scalars(select(Unit).where(Unit.id.in_(parents))).all()
+        self._staff = None
+        self.unit_ids = unit_ids | parents
+
+    def staff(self, unit_id):
+        if self._staff is None:
+            self._staff = defaultdict(list)
+            for user in db.session.scalars(select(User).where(
+                    User.unit_id.in_(self.unit_ids), User.active.is_(True),
+                    User.role != Role.RESIDENT)):
+                self._staff[user.unit_id].append(user)
+        return self._staff.get(unit_id, [])
+
+
+def sweep(now: datetime, batch_size: int = BATCH) -> Counter:
+    """Process every ticket whose next mark is due at `now`; commits per batch."""
+    counts = Counter()
+    ratio = warn_ratio()
+    failed: set[int] = set()
+    while True:
+        query = (select(Ticket).where(Ticket.sla_check_at <= now)
+                 .order_by(Ticket.sla_check_at, Ticket.id).limit(batch_size)
+                 .options(selectinload(Ticket.category), selectinload(Ticket.resident),
+                          selectinload(Ticket.filed_by)))
+        if failed:
+            query = query.where(Ticket.id.not_in(failed))
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Ticket)
+        tickets = list(db.session.scalars(query))
+        if not tickets:
+            break
+        try:
+            batch = _Batch(tickets, ratio)
+            step = Counter()
+            with db.session.no_autoflush:  # one flush per batch, at commit
+                for ticket in tickets:
+                    _catch_up(ticket, now, batch, step)
+            db.session.commit()
+            counts.update(step)
+        except Exception:
+            db.session.rollback()
+            log.exception("SLA sweep batch failed; retrying its tickets one by one")
+            counts.update(_one_by_one([t.id for t in tickets], now, ratio, failed))
+        counts["tickets"] += len(tickets)
+        if len(tickets) < batch_size:
+            break
+    return counts
+
+
+def _one_by_one(ids, now, ratio, failed) -> Counter:
+    counts = Counter()
+    for ticket_id in ids:
+        ticket = db.session.get(Ticket, ticket_id)
+        try:
+            step = Counter()
+            with db.session.no_autoflush:
+                _catch_up(ticket, now, _Batch([ticket], ratio), step)
+            db.session.commit()
+            counts.update(step)
+        except Exception:
+            db.session.rollback()
+            log.exception("SLA sweep: ticket %s failed", ticket_id)
+            failed.add(ticket_id)
+            counts["errors"] += 1
+    return counts
+
+
+def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> None:
+    news = {}  # staff hear of the latest warning and breach only, not of a replayed past
+    for _step in range(MAX_STEPS):
+        marks = pending_marks(ticket, batch.ratio)
+        if not marks or marks[0][0] > now:
+            break
+        at, clock, kind = marks[0]
+        _apply(ticket, at, clock, kind, batch, counts, news)
+    else:
+        log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, MAX_STEPS)
+    warning = news.get("warning")
+    if warning and warning[0] == ticket.handling_unit_id and not _past(ticket, warning[2], now):
+        _tell_staff(batch.staff(warning[0]), ticket, warning[1], "warning", warning[2])
+    if "breach" in news:
+        unit_id, at, clock = news["breach"]
+        _tell_staff(batch.staff(unit_id), ticket, at, "breach", clock)
+
+
+def _past(ticket, clock, now) -> bool:
+    """The clock's deadline has already gone by (the warning came too late to help)."""
+    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
+           "resolve": ticket.resolve_due_at}[clock]
+    return due is None or due <= now
+
+
+def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
+    updated = ticket.updated_at
+    if kind == "close":
+        close(ticket, at)
+        counts["closed"] += 1
+        return
+    ticket.sla_flags = (ticket.sla_flags or 0) | BITS[clock, kind]
+    action = "sla_warning" if kind == "warning" else "sla_breach"
+    record_event(ticket, action, None, at, public=False, note=clock)
+    counts[f"{clock}_{kind}"] += 1
+    if kind == "warning":
+        news["warning"] = (ticket.handling_unit_id, at, clock)
+    else:
+        supervisor = supervisor_of(ticket.handling_unit)
+        news["breach"] = (supervisor.id if supervisor else None, at, clock)
+    if kind == "breach" and clock in ("accept", "resolve"):
+        reason = _("签收超时") if clock == "accept" else _("办结超时")
+        try:
+            escalate(ticket, None, at, reason, action="auto_escalate")
+            counts["escalated"] += 1
+        except DomainError:
+            pass  # at the county (or a department) already: flagged, nowhere higher to go
+    if updated and ticket.updated_at < updated:
+        ticket.updated_at = updated  # a late sweep does not make the row look older
+
+
+def _tell_staff(users, ticket, at, kind, clock) -> None:
+    """In-app messages for staff (no phone: not texted)."""
+    texts = {}
+    for user in users:
+        locale = user.locale or "zh"
+        if locale not in texts:
+            with force_locale(locale):
+                texts[locale] = (
+                    _("【时限预警】诉求 %(code)s 的%(clock)s期限将到。",
+                      code=ticket.tracking_code, clock=clock_label(clock)) if kind == "warning" else
+                    _("【超时】诉求 %(code)s 的%(clock)s已超过期限。",
+                      code=ticket.tracking_code, clock=clock_label(clock)))
+        db.session.add(Notification(user_id=user.id, phone="", ticket=ticket, text=texts[locale],
+                                    created_at=at))
+
+
+def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:
+    """The sweep, one at a time across workers (Redis SET NX EX); without Redis it
+    still runs (PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows)."""
+    from flask import current_app
+
+    redis = redis or current_app.extensions["redis"]
+    token = now.isoformat()
+    try:
+        if not redis.set(LOCK_KEY, token, nx=True, ex=ttl):
+            return {"skipped": 1}
+    except RedisError:
+        redis = None
+    try:
+        return dict(sweep(now))
+    finally:
+        if redis is not None:
+            try:
+                if (redis.get(LOCK_KEY) or b"").decode() == token:
+                    redis.delete(LOCK_KEY)
+            except RedisError:
+                pass

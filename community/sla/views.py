@@ -1,0 +1,93 @@
+"""Admin pages: SLA policies (/admin/sla) and working-day overrides (/admin/calendar)."""
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from community.auth.models import Role
+from community.errors import DomainError, ValidationFailed
+from community.extensions import db
+from community.tickets.services import active_categories
+from community.timeutil import utcnow
+
+from . import services
+from .models import RESOLVE_UNITS, SLA_CLASSES
+
+bp = Blueprint("sla_admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view):
+    """Signed in as the admin; anyone else signed in gets 403."""
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_user.role != Role.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _int(name):
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed(_("时限应为 1 到 720 之间的整数。"), field=name) from None
+
+
+def _date(name):
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        raise ValidationFailed(_("请按 年-月-日 填写日期。"), field=name) from None
+
+
+@bp.route("/sla", methods=["GET", "POST"])
+@admin_required
+def policies():
+    status = 200
+    if request.method == "POST":
+        try:
+            services.add_policy(
+                current_user, utcnow(), sla_class=request.form.get("sla_class", ""),
+                effective_from=_date("effective_from"), response_hours=_int("response_hours"),
+                accept_hours=_int("accept_hours"), resolve_unit=request.form.get("resolve_unit", ""),
+                resolve_amount=_int("resolve_amount"), category_code=request.form.get("category", ""),
+                note=request.form.get("note", ""))
+            db.session.commit()
+            flash(_("已保存。新的时限自生效日起用于新开始的计时，已定的期限不变。"))
+            return redirect(url_for("sla_admin.policies"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message))
+            status = exc.status
+    return render_template("sla/policies.html", policies=services.list_policies(),
+                           classes=SLA_CLASSES, units=RESOLVE_UNITS,
+                           categories=active_categories(), form=request.form), status
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar():
+    status = 200
+    if request.method == "POST":
+        try:
+            day = _date("day")
+            if request.form.get("remove"):
+                services.remove_override(current_user, day)
+            else:
+                working = request.form.get("working")
+                if working not in ("1", "0"):
+                    raise ValidationFailed(_("请选择工作日或休息日。"), field="working")
+                services.set_override(current_user, utcnow(), day, working == "1",
+                                      request.form.get("note", ""))
+            db.session.commit()
+            flash(_("已保存。"))
+            return redirect(url_for("sla_admin.calendar"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message))
+            status = exc.status
+    return render_template("sla/calendar.html", overrides=services.list_overrides(),
+                           form=request.form), status

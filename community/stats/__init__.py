@@ -1,0 +1,1 @@
+"""Figures: daily rollups of counts per unit, the published formulas, dashboards, exports."""

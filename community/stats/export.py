@@ -1,0 +1,91 @@
+"""Figures and request lists as CSV or XLSX, phones masked (DOMAIN.md "Privacy")."""
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from community.auth.models import mask_phone
+from community.extensions import db
+from community.labels import KIND, STATE, category_label
+from community.ratings.labels import LEVEL
+from community.ratings.models import Rating
+from community.tickets.models import Ticket
+from community.timeutil import local_zone, to_local
+
+from . import queries
+from .formulas import FORMULA_VERSION, RATE_LABELS, RATES, Params, figures
+from .models import COUNTS
+
+
+def figure_rows(unit, start: date, end: date, params: Params):
+    units = [unit] + queries.children(unit)
+    sums = queries.sum_by_unit([u.id for u in units], start, end)
+    header = [_("单位"), _("层级"), _("开始"), _("结束"), *COUNTS,
+              *[str(RATE_LABELS[r]) for r in RATES], _("有效评价"), _("满意率下限"), _("满意率上限"),
+              _("参与排名"), _("公式版本")]
+    rows = []
+    for u in units:
+        c = sums[u.id]
+        f = figures(c, params)
+        rows.append([u.name, u.kind, start.isoformat(), end.isoformat(), *[c[n] for n in COUNTS],
+                     *[_round(f[r]) for r in RATES], f["valid_ratings"], _round(f["satisfaction_low"]),
+                     _round(f["satisfaction_high"]), "1" if f["ranked"] else "0", FORMULA_VERSION])
+    return header, rows
+
+
+def _round(value):
+    return "" if value is None else round(value, 4)
+
+
+def request_rows(unit, start: date, end: date, limit: int):
+    zone = local_zone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    column = queries.TICKET_COLUMN[unit.kind]
+    tickets = list(db.session.scalars(
+        select(Ticket).where(column == unit.id, Ticket.submitted_at >= since, Ticket.submitted_at < until)
+        .order_by(Ticket.submitted_at).limit(limit)))
+    levels = {}
+    for rating in db.session.scalars(select(Rating).where(Rating.ticket_id.in_([t.id for t in tickets]))
+                                     .order_by(Rating.rated_at)) if tickets else []:
+        levels[rating.ticket_id] = str(LEVEL[rating.level]) + (_("（已排除）") if rating.excluded else "")
+    header = [_("查询码"), _("提交时间"), _("类型"), _("类别"), _("状态"), _("网格"), _("社区"),
+              _("办理单位"), _("联系电话"), _("诉求内容"), _("办结时间"), _("最近评价")]
+    rows = [[t.tracking_code, _fmt(t.submitted_at), str(KIND.get(t.kind, t.kind)),
+             category_label(t.category), str(STATE.get(t.state, t.state)), t.grid.name, t.community.name,
+             t.handling_unit.name, mask_phone(t.contact_phone), t.text, _fmt(t.resolved_at),
+             levels.get(t.id, "")] for t in tickets]
+    return header, rows
+
+
+def _fmt(moment):
+    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _safe(value):
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def as_csv(header, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets Excel read it as UTF-8
+
+
+def as_xlsx(header, rows, title) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_safe(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

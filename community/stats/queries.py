@@ -1,0 +1,137 @@
+"""What the dashboards read: rollup sums (never raw requests), plus two small
+indexed live lists (overdue now, open 差评 cases)."""
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from community.areas.models import Unit, UnitKind
+from community.auth.models import Role, User
+from community.errors import NotFound
+from community.extensions import db
+from community.ratings.models import CaseState, RectificationCase
+from community.tickets.models import Category, Ticket
+from community.tickets.states import OPEN
+
+from .formulas import Params, add_counts, figures
+from .models import COUNTS, StatCategoryDaily, StatDaily
+
+CHILD_KIND = {UnitKind.COUNTY: UnitKind.STREET, UnitKind.STREET: UnitKind.COMMUNITY,
+              UnitKind.COMMUNITY: UnitKind.GRID}
+TICKET_COLUMN = {UnitKind.GRID: Ticket.grid_id, UnitKind.COMMUNITY: Ticket.community_id,
+                 UnitKind.STREET: Ticket.street_id, UnitKind.COUNTY: Ticket.county_id,
+                 UnitKind.DEPARTMENT: Ticket.handling_unit_id}
+PERIODS = (7, 28, 90, 365)
+
+
+def visible_unit(user: User, unit_id: int) -> Unit:
+    """The unit if `user` may see its figures: their own unit or one inside it."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not user.is_authenticated or not user.is_staff:
+        raise NotFound()
+    if user.role == Role.ADMIN or user.unit_id == unit.id:
+        return unit
+    inside = {Role.COUNTY: unit.county_id, Role.STREET: unit.street_id,
+              Role.COMMUNITY: unit.community_id}.get(Role(user.role))
+    if inside is not None and inside == user.unit_id:
+        return unit
+    raise NotFound()
+
+
+def children(unit: Unit) -> list[Unit]:
+    kind = CHILD_KIND.get(UnitKind(unit.kind))
+    if kind is None:
+        return []
+    return list(db.session.scalars(select(Unit).where(
+        Unit.parent_id == unit.id, Unit.kind == kind, Unit.active.is_(True)).order_by(Unit.code)))
+
+
+def _sums(model):
+    return [func.coalesce(func.sum(getattr(model, name)), 0).label(name) for name in COUNTS]
+
+
+def sum_by_unit(unit_ids, start: date, end: date) -> dict[int, dict]:
+    """Summed counts per unit over [start, end] (local days, inclusive)."""
+    if not unit_ids:
+        return {}
+    rows = db.session.execute(
+        select(StatDaily.unit_id, *_sums(StatDaily))
+        .where(StatDaily.unit_id.in_(list(unit_ids)), StatDaily.day >= start, StatDaily.day <= end)
+        .group_by(StatDaily.unit_id))
+    out = {unit_id: dict.fromkeys(COUNTS, 0) for unit_id in unit_ids}
+    for row in rows:
+        out[row.unit_id] = {name: int(getattr(row, name)) for name in COUNTS}
+    return out
+
+
+def sum_by_kind(kind: str, start: date, end: date) -> dict[int, dict]:
+    rows = db.session.execute(
+        select(StatDaily.unit_id, *_sums(StatDaily))
+        .where(StatDaily.unit_kind == kind, StatDaily.day >= start, StatDaily.day <= end)
+        .group_by(StatDaily.unit_id))
+    return {row.unit_id: {name: int(getattr(row, name)) for name in COUNTS} for row in rows}
+
+
+def weekly_trend(unit_id: int, today: date, weeks: int = 12) -> list[tuple[date, dict]]:
+    """The unit's counts per week (Monday first), the last `weeks` weeks up to this one."""
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    rows = db.session.scalars(select(StatDaily).where(
+        StatDaily.unit_id == unit_id, StatDaily.day >= first, StatDaily.day <= today))
+    buckets = {first + timedelta(weeks=i): [] for i in range(weeks)}
+    for row in rows:
+        buckets[row.day - timedelta(days=row.day.weekday())].append(row)
+    return [(week, add_counts(items)) for week, items in buckets.items()]
+
+
+def categories(unit_id: int, start: date, end: date, params: Params) -> list[dict]:
+    """Per category, worst satisfaction first; categories under the minimum sample last."""
+    rows = db.session.execute(
+        select(StatCategoryDaily.category_id, *_sums(StatCategoryDaily))
+        .where(StatCategoryDaily.unit_id == unit_id, StatCategoryDaily.day >= start,
+               StatCategoryDaily.day <= end)
+        .group_by(StatCategoryDaily.category_id))
+    names = {c.id: c for c in db.session.scalars(select(Category))}
+    out = []
+    for row in rows:
+        counts = {name: int(getattr(row, name)) for name in COUNTS}
+        figs = figures(counts, params)
+        if figs["valid_ratings"]:
+            out.append({"category": names.get(row.category_id), "counts": counts, "f": figs})
+    out.sort(key=lambda r: (not r["f"]["ranked"], r["f"]["satisfaction_rate"], -r["f"]["bad_ratings"]))
+    return out
+
+
+def league(units: list[Unit], sums: dict[int, dict], params: Params):
+    """Ranked units (enough valid ratings, best composite first) and the rest, unranked."""
+    rows = [{"unit": u, "counts": sums.get(u.id) or dict.fromkeys(COUNTS, 0)} for u in units]
+    for row in rows:
+        row["f"] = figures(row["counts"], params)
+    ranked = sorted((r for r in rows if r["f"]["ranked"] and r["f"]["composite"] is not None),
+                    key=lambda r: -r["f"]["composite"])
+    unranked = [r for r in rows if r not in ranked]
+    return ranked, unranked
+
+
+def overdue_now(unit: Unit, now: datetime, limit: int = 10):
+    column = TICKET_COLUMN[UnitKind(unit.kind)]
+    where = (column == unit.id, Ticket.state.in_([s.value for s in OPEN]), Ticket.next_due_at < now)
+    count = db.session.scalar(select(func.count(Ticket.id)).where(*where))
+    rows = list(db.session.scalars(
+        select(Ticket).where(*where).order_by(Ticket.next_due_at).limit(limit)
+        .options(joinedload(Ticket.category), joinedload(Ticket.handling_unit))))
+    return count, rows
+
+
+def open_cases(unit: Unit, limit: int = 10):
+    kind = UnitKind(unit.kind)
+    base = select(RectificationCase).where(RectificationCase.state != CaseState.CLOSED)
+    if kind in (UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY):
+        base = base.where(getattr(RectificationCase, f"{kind.value}_id") == unit.id)
+    else:
+        base = base.join(Ticket, Ticket.id == RectificationCase.ticket_id).where(
+            TICKET_COLUMN[kind] == unit.id)
+    count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = list(db.session.scalars(
+        base.order_by(RectificationCase.close_due_at).limit(limit)
+        .options(joinedload(RectificationCase.ticket), joinedload(RectificationCase.community))))
+    return count, rows

@@ -1,0 +1,120 @@
+"""Dashboards (/stats/units/<id>) and exports, for the unit's own staff and the units above."""
+import json
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from community.areas.models import Unit, UnitKind
+from community.errors import NotFound
+from community.extensions import db
+from community.labels import category_label
+from community.timeutil import to_local, utcnow
+from community.workqueue.views import staff_required
+
+from . import export, queries
+from .formulas import FORMULA_VERSION, RATE_LABELS, Params, figures
+
+bp = Blueprint("stats", __name__)
+
+
+@bp.app_template_filter("pct")
+def pct(value, digits=1):
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def period():
+    days = request.args.get("days", 28, type=int)
+    days = days if days in queries.PERIODS else 28
+    today = to_local(utcnow()).date()
+    return days, today - timedelta(days=days - 1), today
+
+
+@bp.get("/stats")
+@staff_required
+def home():
+    unit_id = current_user.unit_id
+    if unit_id is None:  # an admin: start at the first county
+        county = db.session.scalar(db.select(Unit).where(Unit.kind == UnitKind.COUNTY).order_by(Unit.code))
+        if county is None:
+            raise NotFound()
+        unit_id = county.id
+    return redirect(url_for("stats.dashboard", unit_id=unit_id))
+
+
+@bp.get("/stats/units/<int:unit_id>")
+@staff_required
+def dashboard(unit_id):
+    unit = queries.visible_unit(current_user, unit_id)
+    params = Params.from_config(current_app.config)
+    days, start, today = period()
+    now = utcnow()
+    kids = queries.children(unit)
+    sums = queries.sum_by_unit([unit.id] + [k.id for k in kids], start, today)
+    own = figures(sums[unit.id], params)
+    ranked, unranked = queries.league(kids, sums, params)
+    trend = [(week, figures(c, params)) for week, c in queries.weekly_trend(unit.id, today)]
+    cats = queries.categories(unit.id, start, today, params) if unit.kind in ("street", "county") else []
+    overdue_count, overdue = queries.overdue_now(unit, now)
+    cases_count, cases = queries.open_cases(unit)
+    charts = _charts(ranked, trend, cats)
+    return render_template(
+        "stats/dashboard.html", unit=unit, days=days, start=start, today=today, own=own,
+        counts=sums[unit.id], ranked=ranked, unranked=unranked, trend=trend, cats=cats[:8],
+        overdue_count=overdue_count, overdue=overdue, cases_count=cases_count, cases=cases,
+        params=params, version=FORMULA_VERSION, periods=queries.PERIODS, now=now,
+        charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
+        parent=_visible_parent(unit), labels=plain_labels())
+
+
+def plain_labels() -> dict:
+    """The rate names translated once per request, not once per table cell."""
+    return {key: str(label) for key, label in RATE_LABELS.items()}
+
+
+def _visible_parent(unit):
+    if unit.parent_id is None:
+        return None
+    try:
+        return queries.visible_unit(current_user, unit.parent_id)
+    except NotFound:
+        return None
+
+
+def _charts(ranked, trend, cats):
+    """Chart data for static/js/dashboard.js; the tables beside them show the same."""
+    def pcts(values):
+        return [None if v is None else round(v * 100, 1) for v in values]
+
+    return {
+        "league": {"type": "bar", "labels": [r["unit"].name for r in ranked],
+                   "series": [{"name": str(RATE_LABELS[key]), "data": pcts(r["f"][key] for r in ranked)}
+                              for key in ("response_rate", "solve_rate", "satisfaction_rate", "composite")]},
+        "trend": {"type": "line", "labels": [w.isoformat() for w, _ in trend],
+                  "series": [{"name": str(RATE_LABELS[key]), "data": pcts(f[key] for _, f in trend)}
+                             for key in ("response_rate", "solve_rate", "satisfaction_rate", "composite")]},
+        "categories": {"type": "bar", "labels": [category_label(c["category"]) for c in cats[:8]],
+                       "series": [{"name": str(RATE_LABELS[key]), "data": pcts(c["f"][key] for c in cats[:8])}
+                                  for key in ("satisfaction_rate", "bad_rate")]},
+    }
+
+
+@bp.get("/stats/units/<int:unit_id>/export/<what>.<fmt>")
+@staff_required
+def export_view(unit_id, what, fmt):
+    unit = queries.visible_unit(current_user, unit_id)
+    if what not in ("figures", "requests") or fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    days, start, today = period()
+    params = Params.from_config(current_app.config)
+    if what == "figures":
+        header, rows = export.figure_rows(unit, start, today, params)
+    else:
+        header, rows = export.request_rows(unit, start, today,
+                                           current_app.config["COMMUNITY_EXPORT_MAX_ROWS"])
+    name = f"{what}-{unit.code}-{start.isoformat()}-{today.isoformat()}.{fmt}"
+    body, mimetype = (export.as_csv(header, rows), "text/csv; charset=utf-8") if fmt == "csv" else \
+        (export.as_xlsx(header, rows, what),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})

@@ -1,0 +1,83 @@
+"""axe-core finds no serious or critical violation on the main pages, in normal and
+elder mode, in Chinese and English; each page is screenshotted under artifacts/."""
+import pytest
+
+from community.timeutil import utcnow
+from tests import factories
+from tests.ticketing import file_ticket
+
+from .conftest import DESKTOP, PHONE
+
+try:
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:  # pragma: no cover - requirements.txt installs it
+    Axe = None
+
+BLOCKING = {"serious", "critical"}
+
+
+# Every page is audited in all four combinations; screenshots of all of them in two
+# (that is enough to look at, and keeps the suite quick).
+SCREENSHOT_COMBOS = {("zh", "normal"), ("en", "elder")}
+
+
+def audit(visitor, axe, name, failures, shots, screenshot=True):
+    page = visitor.page
+    page.wait_for_load_state("load")
+    results = axe.run(page)
+    for violation in results.response["violations"]:
+        if violation["impact"] in BLOCKING:
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
+            failures.append(f"{name}: {violation['id']} ({violation['impact']}) {violation['help']} @ {targets}")
+    if screenshot:
+        visitor.shot(name)
+    shots.append(name)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("mode", ["normal", "elder"])
+def test_main_pages_have_no_serious_accessibility_violations(visitor, live_server, people, areas,
+                                                             mode, lang):
+    if Axe is None:
+        pytest.skip("axe-playwright-python is not installed")
+    axe = Axe()
+    ticket = file_ticket(people, areas, now=utcnow())
+    failures, shots = [], []
+    cookies = [{"name": "lang", "value": lang, "url": live_server},
+               {"name": "elder", "value": "1" if mode == "elder" else "0", "url": live_server}]
+
+    def person(viewport=PHONE):
+        v = visitor(viewport=viewport, locale="zh-CN" if lang == "zh" else "en-US")
+        v.context.add_cookies(cookies)
+        return v
+
+    prefix = f"{lang}-{mode}"
+    screenshot = (lang, mode) in SCREENSHOT_COMBOS
+    anonymous = person()
+    for slug, path in (("welcome", "/"), ("login", "/login"), ("signup", "/signup"),
+                       ("lookup", "/t"), ("track", f"/t/{ticket.tracking_code}"),
+                       ("not-found", "/no-such-page")):
+        anonymous.go(path)
+        audit(anonymous, axe, f"phone-{prefix}-{slug}", failures, shots, screenshot)
+
+    resident = person()
+    resident.login(people.resident.phone, factories.PASSWORD)
+    for slug, path in (("file", "/"), ("my", "/my"), ("notifications", "/notifications")):
+        resident.go(path)
+        audit(resident, axe, f"phone-{prefix}-{slug}", failures, shots, screenshot)
+
+    worker = person()
+    worker.login("grid", factories.PASSWORD)
+    for slug, path in (("queue", "/work"), ("ticket", f"/work/tickets/{ticket.id}")):
+        worker.go(path)
+        audit(worker, axe, f"phone-{prefix}-worker-{slug}", failures, shots, screenshot)
+
+    officer = person(DESKTOP)
+    officer.login("street", factories.PASSWORD)
+    for slug, path in (("queue", "/work"), ("dashboard", "/stats"), ("public", "/public")):
+        if officer.go(path).status == 404:
+            continue
+        audit(officer, axe, f"desktop-{prefix}-street-{slug}", failures, shots, screenshot)
+
+    assert not failures, "\n".join(failures)
+    assert len(shots) >= 11

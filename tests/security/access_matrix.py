@@ -1,0 +1,245 @@
+"""Who gets what: every route × every role, the answer expected.
+
+Answers: "ok" (2xx), "login" (a redirect to the sign-in page), "redirect"
+(another 3xx) or an HTTP status (400, 401, 403, 404, 405, 409, 422 …).
+"*" is the answer for every role not named. A route the app serves that has no
+entry here fails tests/security/test_access_matrix.py: decide its answers and
+add it. Writes are sent with a valid CSRF token and an empty form, so a refusal
+here is about who asks, not about what they sent; the right role's empty form
+ends in its own 4xx ("bad input") or in the action being done.
+
+Roles (tests/security/world.py): anonymous; resident (filed T and T2);
+resident_other; grid_other (the grid next to T's); community_other, street_other,
+county_other (units that do not contain T); handler (T's grid worker);
+department (D1, summoned on T2); admin.
+"""
+
+# URL parameter -> its value in the world.
+PARAMS = {
+    "code": lambda w: w.t1.tracking_code,
+    "ticket_id": lambda w: w.t1.id,
+    "photo_id": lambda w: w.photo.id,
+    "token_id": lambda w: w.token.id,
+    "task_id": lambda w: w.task.id,
+    "action": lambda w: "accept",
+    "step": lambda w: "report_in",
+    "fmt": lambda w: "json",
+    "filename": lambda w: "css/site.css",
+    "token": lambda w: w.open311.token,
+    "unit_id": lambda w: w.areas.S1C1.id,
+    "what": lambda w: "figures",
+    "rating_id": lambda w: w.rating.id,
+    "appeal_id": lambda w: w.appeal.id,
+    "case_id": lambda w: w.case.id,
+    "row_id": lambda w: 1,
+    "project_id": lambda w: w.project.id,
+    "meeting_id": lambda w: 1,      # none held yet: 404 for all
+    "resource_id": lambda w: 1,     # none registered yet: 404 for all
+}
+# Where a parameter means something else for one endpoint.
+ENDPOINT_PARAMS = {
+    "api_v1.get_area": {"code": lambda w: "S1C1G1"},
+    "open311.service_definition": {"code": lambda w: "ELD"},
+    "stats.export_view": {"fmt": lambda w: "csv"},
+    "projects.public_community": {"code": lambda w: "S1C1"},
+}
+
+# Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
+BODIES = {
+    "POST /t/<code>/info": {"text": "补充：三楼也不亮。"},
+    "POST /t/<code>/cancel": {"reason": "已自行解决"},
+    "POST /t/<code>/reopen": {"reason": "没有修好"},
+    "POST /t/<code>/rate": {"solved": "yes", "level": "satisfied"},
+    "POST /api/v1/requests": {"kind": "help", "category": "ELD", "text": "路灯坏了", "grid": "S1C1G1"},
+    "POST /api/v1/requests/<code>/respond": {"text": "已联系物业"},
+    "POST /api/v1/requests/<code>/ask-info": {"text": "请补充楼号"},
+    "POST /api/v1/requests/<code>/resolve": {"result": "solved"},
+    "POST /api/v1/requests/<code>/escalate": {"reason": "需要街道协调"},
+    "POST /api/v1/requests/<code>/return": {"reason": "不属于本网格"},
+    "POST /api/v1/requests/<code>/reroute": {"unit": "S1C1G2"},
+    "POST /api/v1/requests/<code>/reassign": {"assignee": "grid"},
+    "POST /api/v1/requests/<code>/merge": lambda w: {"into": w.t2.tracking_code},
+    "POST /api/v1/requests/<code>/extension": {"days": 3, "reason": "等待材料"},
+    "POST /api/v1/requests/<code>/extension-decision": {"approve": True},
+    "POST /api/v1/requests/<code>/summon": {"departments": ["D1"], "reason": "需要城管"},
+    "POST /api/v1/requests/<code>/reopen": {"reason": "没有修好"},
+    "POST /api/v1/requests/<code>/info": {"text": "补充"},
+    "POST /api/v1/requests/<code>/cancel": {"reason": "不需要了"},
+    "POST /api/v1/assist/<int:task_id>/finish": {"report": "已清理"},
+    "POST /api/v1/tokens": {"name": "脚本"},
+}
+# (route, role) that may show the resident's full phone number: the handler's reveal only.
+PHONE_SHOWN = {("POST /api/v1/requests/<code>/reveal-contact", "handler")}
+
+STAFF = ("grid_other", "community_other", "street_other", "county_other", "handler",
+         "department", "admin")
+RESIDENTS = ("resident", "resident_other")
+
+
+def some(answer, roles, **others):
+    """The same answer for several roles, plus named exceptions."""
+    return {**{role: answer for role in roles}, **others}
+
+
+# Shorthands: who answers what, for the usual shapes.
+LOGIN = {"anonymous": "login"}          # signed-in only; everyone signed in may
+STAFF_ONLY = {"*": "ok", "anonymous": "login", "resident": 404, "resident_other": 404}
+ADMIN_403 = {"*": 403, "anonymous": "login", "admin": "ok"}
+API_STAFF = {"*": "ok", "anonymous": 401, "resident": 403, "resident_other": 403}
+# A request T in grid S1C1G1: its resident, its handler and the admin see it; no one else
+# learns it exists.
+API_T = {"*": 404, "anonymous": 401, "resident": "ok", "handler": "ok", "admin": "ok"}
+# An action on T through the API: staff outside T's units get 404, the resident and
+# the admin (no unit) a 403, the handler does it.
+API_ACT = {"*": 404, "anonymous": 401, "resident": 403, "handler": "ok", "admin": 403}
+EVERYONE = {"*": "ok"}
+
+EXPECTED = {
+    # -- resident pages -----------------------------------------------------------------
+    "GET /": EVERYONE,
+    "POST /": {"*": 400, "anonymous": "login"},  # an empty filing form: its own errors
+    "GET /t": EVERYONE,
+    # The tracking code is the key: whoever holds it follows the request (no sign-in).
+    "GET /t/<code>": EVERYONE,
+    "GET /t/<code>/photos/<int:photo_id>": EVERYONE,
+    "POST /t/<code>/info": {"*": "redirect"},
+    # Whoever holds the code may withdraw a request nobody has accepted (the resident
+    # walks the writes after the API's cancel, so T is already withdrawn: 409).
+    "POST /t/<code>/cancel": {"*": "redirect", "resident": 409},
+    "POST /t/<code>/reopen": {"*": "redirect"},  # refused (not resolved), shown on the page
+    "POST /t/<code>/rate": {"*": 403},             # T is not resolved: nobody may rate it yet
+    "GET /my": {"*": "redirect", "anonymous": "login", "resident": "ok", "resident_other": "ok"},
+    "GET /notifications": {"*": "ok", **LOGIN},
+    "POST /notifications": {"*": "redirect", **LOGIN},
+    "GET /tickets/<int:ticket_id>/photos/<int:photo_id>":
+        {"*": 404, "anonymous": "login", "resident": "ok", "handler": "ok", "admin": "ok"},
+    # -- accounts -----------------------------------------------------------------------
+    "GET /login": EVERYONE,
+    "POST /login": {"*": 400},
+    "POST /logout": {"*": "redirect", **LOGIN},
+    "GET /signup": EVERYONE,
+    "POST /signup": {"*": 400},
+    "POST /prefs/elder": {"*": "redirect"},
+    "GET /account/api-tokens": {"*": "ok", **LOGIN},
+    "POST /account/api-tokens": {"*": "ok", **LOGIN},
+    "POST /account/api-tokens/<int:token_id>/revoke":
+        {"*": 404, "anonymous": "login", "resident": "redirect"},  # the resident's own token
+    # -- staff --------------------------------------------------------------------------
+    "GET /work": STAFF_ONLY,
+    "GET /work/tickets/<int:ticket_id>": {"*": 404, "anonymous": "login", "handler": "ok",
+                                          "admin": "ok"},
+    # action "accept": the handler already accepted T through the API (409); the admin
+    # has no unit, so may look but not handle (403).
+    "POST /work/tickets/<int:ticket_id>/<action>": {"*": 404, "anonymous": "login",
+                                                    "handler": 409, "admin": 403},
+    # step "report_in" on D1's task: D1 already reported in through the API (409).
+    "POST /work/assist/<int:task_id>/<step>": {"*": 404, "anonymous": "login", "department": 409},
+    "GET /admin/contact-reveals": {"*": 404, "anonymous": "login", "admin": "ok"},
+    # -- JSON API -----------------------------------------------------------------------
+    "GET /api/v1/openapi.json": EVERYONE,
+    "GET /api/v1/docs": EVERYONE,
+    "GET /api/v1/areas": EVERYONE,
+    "GET /api/v1/areas/<code>": EVERYONE,
+    "GET /api/v1/areas/locate": {"*": 422},  # no point given
+    "GET /api/v1/categories": EVERYONE,
+    "GET /api/v1/me": {"*": "ok", "anonymous": 401},
+    "GET /api/v1/assist": API_STAFF,
+    "GET /api/v1/queue": API_STAFF,
+    "GET /api/v1/requests": {"*": "ok", "anonymous": 401},  # each caller's own scope
+    "GET /api/v1/requests/<code>": API_T,
+    "GET /api/v1/requests/<code>/timeline": API_T,
+    # Staff outside the grid may not file there (403); staff inside must give the
+    # resident's phone (422); residents file for themselves.
+    "POST /api/v1/requests": {"*": 403, "anonymous": 401, "resident": "ok", "resident_other": "ok",
+                              "handler": 422, "admin": 422},
+    "POST /api/v1/requests/<code>/accept": API_ACT,
+    "POST /api/v1/requests/<code>/ask-info": API_ACT,
+    "POST /api/v1/requests/<code>/respond": API_ACT,
+    "POST /api/v1/requests/<code>/reassign": API_ACT,
+    "POST /api/v1/requests/<code>/extension": API_ACT,
+    "POST /api/v1/requests/<code>/escalate": API_ACT,
+    # Walked after escalate moved T to the community: the grid worker is no longer its
+    # handler (403), which is the point.
+    "POST /api/v1/requests/<code>/merge": {**API_ACT, "handler": 403},
+    "POST /api/v1/requests/<code>/reroute": {**API_ACT, "handler": 403},
+    "POST /api/v1/requests/<code>/resolve": {**API_ACT, "handler": 403},
+    "POST /api/v1/requests/<code>/return": {**API_ACT, "handler": 403},
+    "POST /api/v1/requests/<code>/summon": {**API_ACT, "handler": 403},  # grid tier: no
+    # Extension decisions belong to the supervising community (not a role here); the
+    # admin may decide, but nothing is pending (409).
+    "POST /api/v1/requests/<code>/extension-decision": {**API_ACT, "handler": 403, "admin": 409},
+    "POST /api/v1/requests/<code>/reopen": {**API_ACT, "resident": 409, "handler": 409,
+                                           "admin": 409},  # not resolved
+    "POST /api/v1/requests/<code>/info": {**API_ACT, "resident": "ok", "handler": 403},
+    "POST /api/v1/requests/<code>/cancel": {**API_ACT, "resident": "ok", "handler": 403},
+    "POST /api/v1/requests/<code>/reveal-contact": {**API_ACT, "resident_other": 403},
+    "POST /api/v1/assist/<int:task_id>/report-in": {**API_STAFF, "*": 404, "department": 409},
+    "POST /api/v1/assist/<int:task_id>/finish": {**API_STAFF, "*": 404, "department": "ok"},
+    "GET /api/v1/tokens": {"*": "ok", "anonymous": 401},
+    "POST /api/v1/tokens": {"*": "ok", "anonymous": 401},
+    "DELETE /api/v1/tokens/<int:token_id>": {"*": 404, "anonymous": 401, "resident": "ok",
+                                             "admin": "ok"},
+    # -- Open311: public reads (public fields only), writes need a client api_key --------
+    "GET /open311/v2/discovery.<any(json, xml):fmt>": EVERYONE,
+    "GET /open311/v2/services.<any(json, xml):fmt>": EVERYONE,
+    "GET /open311/v2/services/<code>.<any(json, xml):fmt>": EVERYONE,
+    "GET /open311/v2/requests.<any(json, xml):fmt>": EVERYONE,
+    "GET /open311/v2/requests/<code>.<any(json, xml):fmt>": EVERYONE,
+    "GET /open311/v2/tokens/<token>.<any(json, xml):fmt>": EVERYONE,
+    "POST /open311/v2/requests.<any(json, xml):fmt>": {"*": 403},
+    "GET /static/<path:filename>": EVERYONE,
+}
+
+# Routes of the SLA admin, jobs, ratings, statistics, public and projects packages.
+EXPECTED.update({
+    "GET /admin/sla": ADMIN_403,
+    "POST /admin/sla": {**ADMIN_403, "admin": 422},          # empty form
+    "GET /admin/calendar": ADMIN_403,
+    "POST /admin/calendar": {**ADMIN_403, "admin": 422},
+    "GET /admin/jobs": ADMIN_403,
+    "POST /admin/jobs/outbox/<int:row_id>/retry": {**ADMIN_403, "admin": "redirect"},
+    # 好差评 staff pages: lists are scoped per unit; a case or rating of T3 (grid S1C1G1)
+    # only for its handler and the admin.
+    "GET /ratings": STAFF_ONLY,
+    "GET /ratings/appeals": STAFF_ONLY,
+    "GET /ratings/cases": STAFF_ONLY,
+    "GET /ratings/cases/<int:case_id>": {"*": 404, "anonymous": "login", "handler": "ok",
+                                         "admin": "ok"},
+    "POST /ratings/cases/<int:case_id>/<step>": {"*": 404, "anonymous": "login"},  # no such step
+    "POST /ratings/<int:rating_id>/appeal": {"*": 404, "anonymous": "login", "handler": 422,
+                                             "admin": 403},
+    "POST /ratings/appeals/<int:appeal_id>/decide": {"*": 404, "anonymous": "login",
+                                                     "handler": 403, "admin": "redirect"},
+    # Figures: staff see their own unit's (S1C1 here: none of these roles but the admin).
+    "GET /stats": {"*": "redirect", "anonymous": "login", "resident": 404, "resident_other": 404},
+    "GET /stats/units/<int:unit_id>": {"*": 404, "anonymous": "login", "admin": "ok"},
+    "GET /stats/units/<int:unit_id>/export/<what>.<fmt>": {"*": 404, "anonymous": "login",
+                                                          "admin": "ok"},
+    "GET /public": EVERYONE,
+})
+
+# 民生实事 projects: a proposal P in community S1C1 by the resident. Members of the
+# community (its residents) and the offices above it see it; the public page shows it.
+_P_VIEW = {"*": 404, "anonymous": "login", "resident": "ok", "resident_other": "ok", "admin": "ok"}
+EXPECTED.update({
+    "GET /projects": {"*": "ok", **LOGIN},
+    "GET /projects/new": {"*": "ok", **LOGIN},
+    "POST /projects/new": {"*": 403, "anonymous": "login", "resident": 422, "resident_other": 422,
+                           "community_other": 422},
+    "GET /projects/<int:project_id>": _P_VIEW,
+    "POST /projects/<int:project_id>/<action>": {"*": 404, "anonymous": "login"},  # action "accept": none
+    "POST /projects/<int:project_id>/meeting": {"*": 404, "anonymous": "login", "resident": 403,
+                                                "resident_other": 403, "admin": 403},
+    "GET /projects/<int:project_id>/meetings/<int:meeting_id>/minutes": {"*": 404, **LOGIN},
+    "GET /projects/lists": {"*": 404, "anonymous": "login", "community_other": "ok",
+                            "street_other": "ok", "admin": "ok"},
+    "GET /projects/settings": {"*": 404, "anonymous": "login", "community_other": "ok"},
+    "POST /projects/settings": {"*": 404, "anonymous": "login", "community_other": 422},
+    "GET /projects/resources/new": {"*": 404, "anonymous": "login", "community_other": "ok"},
+    "POST /projects/resources/new": {"*": 404, "anonymous": "login", "community_other": 422},
+    "GET /projects/resources/<int:resource_id>": {"*": 404, **LOGIN},
+    "POST /projects/resources/<int:resource_id>": {"*": 404, **LOGIN},
+    "POST /projects/resources/<int:resource_id>/retire": {"*": 404, **LOGIN},
+    "GET /public/projects/<int:project_id>": EVERYONE,
+    "GET /public/communities/<code>/projects": EVERYONE,
+})

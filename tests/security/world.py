@@ -1,0 +1,90 @@
+"""A small world for walking every route as every kind of user.
+
+Each route's URL parameters point at real rows: a request in grid S1C1G1 with a
+photo (T), a street-level request with an assist task for department D1 (T2),
+the resident's API token, an Open311 request, plus a second county C2 with its
+own officer, so "a county of another unit" exists.
+"""
+import io
+from types import SimpleNamespace
+
+from PIL import Image
+from werkzeug.datastructures import MultiDict
+
+from community.api.tokens import create_token
+from community.areas.services import load_areas, unit_by_code
+from community.auth.models import Role, User
+from community.extensions import db
+from community.open311.keys import create_client
+from community.open311.services import file_request
+from community.projects.services import propose
+from community.ratings.appeals import file_appeal
+from community.ratings.services import rate
+from community.tickets.photos import clean_photo
+from community.tickets.services import Filing, submit_ticket
+from community.timeutil import utcnow
+from community.workqueue import actions, assist
+from tests import factories
+from tests.ticketing import T0
+
+# Role name -> login (None: anonymous). The matrix's columns, in order.
+ROLES = {
+    "anonymous": None,
+    "resident": "13800000001",         # filed T and T2
+    "resident_other": "13800000002",   # same community, filed nothing
+    "grid_other": "grid2",             # grid S1C1G2, next to T's grid
+    "community_other": "community2",   # community S1C2
+    "street_other": "street2",         # street S2
+    "county_other": "county2",         # county C2
+    "handler": "grid",                 # grid S1C1G1: T's handling unit
+    "department": "dept",              # department D1, summoned on T2
+    "admin": "admin",
+}
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def build_world() -> SimpleNamespace:
+    areas = factories.make_areas()
+    people = factories.make_people(areas)
+    load_areas([{"kind": "county", "code": "C2", "name": "邻区", "parent_code": ""}])
+    county2 = User(username="county2", role=Role.COUNTY, unit=unit_by_code("C2"), name="county2",
+                   password_hash=factories.hashed_password(), created_at=utcnow())
+    db.session.add(county2)
+    photo = clean_photo(io.BytesIO(png_bytes()), "p.png")
+    t1 = submit_ticket(Filing(kind="help", category_code="ELD", text="楼道灯坏了。",
+                              community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id,
+                              contact_phone="13800000001", photos=[photo]), people.resident, T0)
+    t2 = submit_ticket(Filing(kind="complaint", category_code="ENV", text="占道经营。",
+                              community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id),
+                       people.resident, T0)
+    actions.accept(t2, people.street, T0)
+    task = assist.summon(t2, people.street, T0, [areas.D1.id], "需要城管")[0]
+    t3 = submit_ticket(Filing(kind="help", category_code="ELD", text="井盖松动。",
+                              community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id),
+                       people.resident, T0)
+    actions.accept(t3, people.grid, T0)
+    actions.resolve(t3, people.grid, T0, "solved", "已加固")
+    rating = rate(t3, people.resident, T0, "no", "very_dissatisfied")  # a 差评 opens a case
+    appeal = file_appeal(rating, people.grid, T0, "与本单位无关")
+    project = propose(people.resident, T0, title="加装电梯", description="三号楼老人多，想加装电梯。",
+                      community_id=areas.S1C1.id)
+    token_row, _secret = create_token(people.resident, utcnow(), name="mine")
+    client, _key = create_client("matrix-client", utcnow())
+    record = file_request(client, MultiDict({"service_code": "ELD", "description": "路灯不亮",
+                                             "address_id": "S1C1G1"}), [], utcnow())
+    db.session.commit()
+    return SimpleNamespace(areas=areas, people=people, t1=t1, t2=t2, t3=t3, task=task,
+                           photo=t1.photos[0], token=token_row, open311=record, rating=rating,
+                           appeal=appeal, case=rating_case(rating), project=project)
+
+
+def rating_case(rating):
+    from community.ratings.models import RectificationCase
+
+    return db.session.scalar(db.select(RectificationCase).where(
+        RectificationCase.rating_id == rating.id))

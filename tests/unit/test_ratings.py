@@ -1,0 +1,133 @@
+"""Rating a resolution, 差评 rectification cases and appeals (community.ratings)."""
+from datetime import timedelta
+
+import pytest
+
+from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.extensions import db
+from community.ratings import appeals, cases, services
+from community.ratings.models import CaseState, Resolution
+from community.workqueue import actions
+
+from ..ratinghelp import H, resolved_ticket
+from ..ticketing import T0, file_ticket
+
+LATER = T0 + 3 * H
+
+
+def test_resident_rates_once_per_resolution(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "yes", "satisfied", " 很快 ")
+    db.session.commit()
+    assert rating.comment == "很快" and rating.case is None and rating.rater_id == people.resident.id
+    with pytest.raises(Conflict):
+        services.rate(ticket, people.resident, LATER, "yes", "very_satisfied")
+
+
+def test_reopened_and_resolved_again_gives_a_new_opportunity(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    services.rate(ticket, people.resident, LATER, "no", "dissatisfied")
+    actions.reopen(ticket, people.resident, LATER + H, "灯又坏了")
+    with pytest.raises(NotAllowed):  # nothing to rate while it is being redone
+        services.rate(ticket, people.resident, LATER + H, "yes", "satisfied")
+    actions.resolve(ticket, people.grid, LATER + 2 * H, "solved")
+    services.rate(ticket, people.resident, LATER + 3 * H, "yes", "satisfied")
+    db.session.commit()
+    resolutions = db.session.scalars(db.select(Resolution).order_by(Resolution.id)).all()
+    assert len(resolutions) == 2 and resolutions[0].reopened_at is not None
+    assert [r.rating.level for r in resolutions] == ["dissatisfied", "satisfied"]
+
+
+def test_rating_outside_the_window_is_refused(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    too_late = ticket.resolved_at + timedelta(days=7, minutes=1)
+    with pytest.raises(NotAllowed):
+        services.rate(ticket, people.resident, too_late, "yes", "satisfied")
+    resolution, refusal = services.opportunity(ticket, people.resident, too_late)
+    assert resolution is not None and "期限" in refusal
+    services.rate(ticket, people.resident, ticket.resolved_at + timedelta(days=7), "yes", "basic")
+
+
+def test_who_may_rate(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    for outsider in (people.resident2, people.grid, people.street, None):
+        with pytest.raises(NotAllowed):  # another resident, staff, the bare link
+            services.rate(ticket, outsider, LATER, "yes", "satisfied")
+    with pytest.raises(ValidationFailed):
+        services.rate(ticket, people.resident, LATER, "yes", "great")
+    with pytest.raises(ValidationFailed):
+        services.rate(ticket, people.resident, LATER, "maybe", "satisfied")
+
+
+def test_link_holder_rates_a_request_filed_without_an_account(ctx, people, areas):
+    from community.tickets.services import Filing, submit_ticket
+
+    filing = Filing(kind="help", category_code="ELD", text="老人行动不便", community_id=areas.S1C1.id,
+                    grid_id=areas.S1C1G1.id, channel="hotline", contact_phone="13900001111")
+    ticket = submit_ticket(filing, people.grid, T0)  # 代办 for a resident with no account
+    actions.accept(ticket, people.grid, T0 + H)
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
+    assert ticket.resident_id is None
+    with pytest.raises(NotAllowed):
+        services.rate(ticket, people.grid, LATER, "yes", "satisfied")  # staff never rate
+    rating = services.rate(ticket, None, LATER, "yes", "very_satisfied")
+    assert rating.rater_id is None
+
+
+def test_bad_rating_opens_a_case_callback_explain_close(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来")
+    case = rating.case
+    assert case.state == CaseState.OPEN and case.close_due_at > case.start_due_at > LATER
+    with pytest.raises(InvalidTransition):
+        cases.explain(case, people.community, LATER, "说明")  # callback first
+    with pytest.raises(NotAllowed):
+        cases.record_callback(case, people.grid3, LATER, True, "另一个街道")
+    cases.record_callback(case, people.community, LATER + H, True, "居民说灯还是不亮")
+    with pytest.raises(NotAllowed):
+        cases.order_reopen(case, people.community, LATER + H, "重办")  # the street decides
+    with pytest.raises(InvalidTransition):
+        cases.close_case(case, people.street, LATER + H)  # not answered yet
+    cases.explain(case, people.community, LATER + 2 * H, "线路归供电公司，已转告")
+    with pytest.raises(NotAllowed):
+        cases.close_case(case, people.street2, LATER + 3 * H)  # another street
+    cases.close_case(case, people.street, LATER + 3 * H, "同意")
+    assert case.state == CaseState.CLOSED and case.closed_in_time
+
+
+def test_case_reopen_uses_the_workflow(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    case = services.rate(ticket, people.resident, LATER, "no", "dissatisfied").case
+    cases.record_callback(case, people.grid, LATER + H, False, "电话未接通")
+    cases.order_reopen(case, people.street, LATER + 2 * H, "请重新上门")
+    assert ticket.state == "reopened" and ticket.reopen_count == 1
+    assert case.outcome == "reopen" and case.state == CaseState.ANSWERED
+    assert ticket.events[-1].action == "reopen"
+
+
+def test_appeal_upheld_excludes_rating_but_keeps_it(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "乱评")
+    with pytest.raises(NotAllowed):
+        appeals.file_appeal(rating, people.grid2, LATER, "恶意")  # not the handler
+    with pytest.raises(ValidationFailed):
+        appeals.file_appeal(rating, people.grid, LATER, "  ")
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    with pytest.raises(Conflict):
+        appeals.file_appeal(rating, people.grid, LATER, "再次申诉")
+    with pytest.raises(NotAllowed):
+        appeals.decide_appeal(appeal, people.community, LATER, True)  # the street decides
+    with pytest.raises(NotAllowed):
+        appeals.decide_appeal(appeal, people.street2, LATER, True)
+    appeals.decide_appeal(appeal, people.street, LATER + H, True, "核实属实")
+    db.session.commit()
+    assert rating.excluded and appeal.state == "upheld"
+    with pytest.raises(InvalidTransition):
+        appeals.decide_appeal(appeal, people.street, LATER + H, False)
+    assert rating in appeals.ratings_for(people.grid)  # still in the record
+
+
+def test_unresolved_request_cannot_be_rated(ctx, people, areas):
+    ticket = file_ticket(people, areas)
+    with pytest.raises(NotAllowed):
+        services.rate(ticket, people.resident, T0, "yes", "satisfied")
