@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install translations messages worker clean soak
+.PHONY: run test install translations messages worker clean soak bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: install
 # Load on loopback: gunicorn on PostgreSQL and Redis (see bench/soak.py; SOAK_SECONDS to shorten).
 soak: install
 	$(BIN)/python bench/soak.py
+
+# Every benchmark, one table (bench/run.py): PostgreSQL + Redis db 7 on 127.0.0.1, gunicorn.
+# BENCH_SIZES="50000 5000000" (default) or BENCH_QUICK=1 for 5k vs 50k; databases are kept.
+BENCH_SIZES ?= 50000 5000000
+bench: install
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

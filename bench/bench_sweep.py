@@ -42,22 +42,24 @@ def run(database_url: str, redis_url: str, repeats: int = 3) -> dict:
     from community.sla.sweep import sweep
 
     app = _app(database_url, redis_url)
-    timings, counts = [], {}
+    timings, cpu_times, counts = [], [], {}
     with app.app_context():
         total = db.session.scalar(text("SELECT count(*) FROM tickets"))
         snapshot = _snapshot(db)
         for attempt in range(repeats + 1):  # the first is a warm-up
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             counts = dict(sweep(NOW))
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             _restore(db, snapshot)
             if attempt:
                 timings.append(elapsed)
+                cpu_times.append(cpu)
         plan = db.session.execute(text(
             "EXPLAIN SELECT id FROM tickets WHERE sla_check_at <= :now ORDER BY sla_check_at, id "
             "LIMIT 500"), {"now": NAIVE_NOW}).scalars().all()
     seconds = statistics.median(timings)
     return {"tickets": total, "due": snapshot["due"], "seconds": round(seconds, 4),
+            "client_cpu_seconds": round(statistics.median(cpu_times), 4),
             "due_per_second": round(snapshot["due"] / seconds) if seconds else None,
             "counts": counts, "plan": plan[0]}
 
@@ -86,31 +88,92 @@ def _restore(db, snapshot) -> None:
     db.session.remove()
 
 
-def build(name: str, requests: int) -> str:
-    """A fresh database filled by bench.citygen with DUE requests due at NOW."""
+def _createdb(name: str, template: str | None = None) -> str:
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name]
+                   + (["-T", template] if template else []), check=True)
+    return f"{ADMIN_URL}/{name}"
+
+
+def _psql(url: str, sql: str, **params) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
+COPIED = ("kind, category_id, text, text_public, urgency, tier, level, handling_unit_id, grid_id, "
+          "community_id, street_id, county_id, address, resident_id, contact_name, contact_phone, "
+          "channel, result_note, extension_count, reopen_count, version, sla_flags")
+
+# Requests that stay closed: the bulk of a big table, never due again.
+FILLER = f"""
+INSERT INTO tickets (tracking_code, state, submitted_at, arrived_at, accepted_at, first_response_at,
+                     resolved_at, closed_at, updated_at, {COPIED})
+SELECT 'F' || r || '-' || t.id, 'closed', t.submitted_at, t.arrived_at, t.submitted_at,
+       t.submitted_at, t.submitted_at, t.submitted_at, t.submitted_at, {COPIED}
+FROM generate_series(1, %(rounds)s) AS r
+CROSS JOIN (SELECT * FROM tickets WHERE state = 'closed' ORDER BY id LIMIT 100000) AS t
+LIMIT %(n)s
+"""
+
+# 1,000 requests whose next mark has just come, as a sweep every minute finds them:
+# a quarter each of acceptance warnings, acceptance breaches (→ escalation),
+# resolution warnings and resolution breaches (→ escalation).
+DUE_ROWS = f"""
+WITH base AS (
+  SELECT row_number() OVER (ORDER BY id) - 1 AS n, * FROM tickets
+  WHERE urgency = 'normal' AND tier = 'grid' ORDER BY id LIMIT {DUE}),
+t AS (SELECT *, n %% 4 AS k, %(at)s::timestamp AS at FROM base)
+INSERT INTO tickets (tracking_code, state, submitted_at, arrived_at, accepted_at, first_response_at,
+                     response_due_at, accept_due_at, resolve_due_at, resolve_started_at,
+                     updated_at, next_due_at, sla_check_at, {COPIED})
+SELECT 'DUE' || n, CASE WHEN k IN (0, 2) THEN 'submitted' ELSE 'in_progress' END,
+  s.sub, s.sub, s.acc, s.acc, s.sub + interval '24 hours',
+  s.sub + interval '24 hours', s.rdue, s.acc, t.at, t.at, t.at,
+  {COPIED.replace("sla_flags", "s.flags").replace("version", "1")}
+FROM t CROSS JOIN LATERAL (SELECT
+  CASE k WHEN 0 THEN at - interval '18 hours' WHEN 2 THEN at - interval '24 hours'
+         WHEN 1 THEN at - interval '3 days 1 hour' ELSE at - interval '4 days 1 hour' END AS sub,
+  CASE k WHEN 1 THEN at - interval '3 days' WHEN 3 THEN at - interval '4 days' END AS acc,
+  CASE k WHEN 1 THEN at + interval '1 day' WHEN 3 THEN at END AS rdue,
+  CASE k WHEN 2 THEN 5 WHEN 3 THEN 16 ELSE 0 END AS flags) AS s
+"""
+
+
+def build(small: int, big: int, reuse_base: bool = False) -> None:
+    """Both databases from one city: bench.citygen fills a base of `small` requests
+    (COPY), each database is a copy of it; the big one is padded with closed
+    requests to `big` rows; then the same 1,000 due requests go into each."""
     from bench.citygen import populate
 
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    url = f"{ADMIN_URL}/{name}"
     started = time.monotonic()
-    summary = populate(url, requests, due_now=DUE, now=NOW)
-    print(f"built {name}: {summary['requests']} requests in {time.monotonic() - started:.0f}s",
-          file=sys.stderr, flush=True)
-    return url
+    if not reuse_base:
+        base = _createdb("bench_sweep_base")
+        populate(base, small - DUE, due_now=0, now=NOW)
+    print(f"base city: {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+    for name, size in (("bench_sweep_small", small), ("bench_sweep_big", big)):
+        url = _createdb(name, template="bench_sweep_base")
+        if size > small:
+            _psql(url, FILLER, rounds=size // 1000 + 1, n=size - small)
+        _psql(url, DUE_ROWS, at=NAIVE_NOW)
+        _psql(url, "VACUUM ANALYZE tickets")
+        print(f"{name}: {size:,} requests, {time.monotonic() - started:.0f}s", file=sys.stderr,
+              flush=True)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.bench_sweep")
     parser.add_argument("--build", action="store_true", help="(re)build both databases first")
+    parser.add_argument("--reuse-base", action="store_true",
+                        help="with --build: keep the citygen base database already built")
     parser.add_argument("--small", type=int, default=50_000)
-    parser.add_argument("--big", type=int, default=5_000_000)
+    parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11"))
     args = parser.parse_args(argv)
     names = {"small": "bench_sweep_small", "big": "bench_sweep_big"}
     if args.build:
-        build(names["small"], args.small)
-        build(names["big"], args.big)
+        build(args.small, args.big, reuse_base=args.reuse_base)
     results = {k: run(f"{ADMIN_URL}/{v}", args.redis_url) for k, v in names.items()}
     small, big = results["small"], results["big"]
     ratio = big["seconds"] / small["seconds"]

@@ -22,8 +22,7 @@ TICKET_PART = [
                 "THEN 0 ELSE 1 END"),
     ("accepted_in_time", "CASE WHEN t.accepted_at IS NOT NULL AND t.accept_due_at IS NOT NULL "
                          "AND t.accepted_at <= t.accept_due_at THEN 1 ELSE 0 END"),
-    ("returned", "CASE WHEN EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id "
-                 "AND e.action = 'return') THEN 1 ELSE 0 END"),
+    ("returned", "CASE WHEN rt.ticket_id IS NOT NULL THEN 1 ELSE 0 END"),
 ]
 VALID = "g.id IS NOT NULL AND NOT g.excluded"
 RESOLUTION_PART = [
@@ -55,22 +54,31 @@ def _kinds(kinds):
     return "(" + " UNION ALL ".join(f"SELECT '{k}' AS kind" for k in kinds) + ")"
 
 
+RETURNED = ("LEFT JOIN (SELECT DISTINCT ticket_id FROM ticket_events WHERE action = 'return') rt "
+            "ON rt.ticket_id = t.id")
+PLACE = "grid_id, community_id, street_id, county_id, category_id"
+
+
 def _parts(dialect, offset, kinds, with_category):
     zeros_r = ", ".join(f"0 AS {n}" for n, _ in RESOLUTION_PART)
     zeros_t = ", ".join(f"0 AS {n}" for n, _ in TICKET_PART)
-    cat_t = "t.category_id AS category_id, " if with_category else ""
-    cat_r = "r.category_id AS category_id, " if with_category else ""
+    cat_b = "b.category_id AS category_id, " if with_category else ""
     ticket_cols = ", ".join(f"{expr} AS {n}" for n, expr in TICKET_PART)
     resolution_cols = ", ".join(f"{expr} AS {n}" for n, expr in RESOLUTION_PART)
     joins = ("FROM resolutions r LEFT JOIN ratings g ON g.resolution_id = r.id "
              "LEFT JOIN rectification_cases c ON c.rating_id = g.id ")
+    # Each row's counts once, then copied to its grid, community, street and county.
     parts = [
-        f"SELECT {_day(dialect, 't.submitted_at', offset)} AS day, k.kind AS kind, "
-        f"{_unit('t')} AS unit_id, {cat_t}{ticket_cols}, {zeros_r} "
-        f"FROM tickets t CROSS JOIN {_kinds(kinds)} k",
-        f"SELECT {_day(dialect, 'r.resolved_at', offset)} AS day, k.kind AS kind, "
-        f"{_unit('r')} AS unit_id, {cat_r}{zeros_t}, {resolution_cols} "
-        f"{joins}CROSS JOIN {_kinds(kinds)} k",
+        f"SELECT b.day, k.kind AS kind, {_unit('b')} AS unit_id, {cat_b}"
+        f"{', '.join(n for n, _ in TICKET_PART)}, {zeros_r} FROM ("
+        f"SELECT {_day(dialect, 't.submitted_at', offset)} AS day, "
+        f"{', '.join('t.' + c for c in PLACE.split(', '))}, {ticket_cols} "
+        f"FROM tickets t {RETURNED}) b CROSS JOIN {_kinds(kinds)} k",
+        f"SELECT b.day, k.kind AS kind, {_unit('b')} AS unit_id, {cat_b}"
+        f"{zeros_t}, {', '.join(n for n, _ in RESOLUTION_PART)} FROM ("
+        f"SELECT {_day(dialect, 'r.resolved_at', offset)} AS day, "
+        f"{', '.join('r.' + c for c in PLACE.split(', '))}, {resolution_cols} {joins}) b "
+        f"CROSS JOIN {_kinds(kinds)} k",
     ]
     if not with_category:  # a department handler counts its own resolutions too
         parts.append(
@@ -83,6 +91,8 @@ def _parts(dialect, offset, kinds, with_category):
 def build_rollups(conn, now, offset_hours: int) -> int:
     """Replace both rollup tables with the counts for every day; returns stat_daily rows."""
     dialect = conn.dialect.name
+    if dialect == "postgresql":  # hash the groups in memory instead of sorting on disk
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
     sums = ", ".join(f"sum({n})" for n in COUNTS)
     names = ", ".join(COUNTS)
     conn.execute(text("DELETE FROM stat_daily"))

@@ -177,6 +177,17 @@ def _terms(categories, now):
     return out
 
 
+def rebuild_figures(database_url: str, now: datetime, log=None) -> int:
+    """Recompute the daily figures of an existing generated city (e.g. one built with
+    rollups=False); returns the stat_daily rows."""
+    app = make_app(database_url)
+    with app.app_context(), db.engine.begin() as conn:
+        offset = int(now.astimezone(local_zone()).utcoffset().total_seconds())
+        loader = BulkLoader(conn)
+        loader.fast_session(skip_fk_checks=True)
+        return _rollups(loader, now, offset, log or (lambda m: None))
+
+
 def _stderr_log():
     started = time.monotonic()
     return lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", file=sys.stderr, flush=True)
@@ -190,12 +201,18 @@ def main(argv=None):
     parser.add_argument("--now", help="ISO 8601; naive means UTC (default: the current time)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-rollups", action="store_true", help="skip the daily figures")
+    parser.add_argument("--figures-only", action="store_true",
+                        help="only recompute the daily figures of an existing city")
     parser.add_argument("--workers", type=int, help="loading processes (PostgreSQL, big cities)")
     args = parser.parse_args(argv)
     now = None
     if args.now:
         now = datetime.fromisoformat(args.now)
         now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
+    if args.figures_only:
+        rows = rebuild_figures(args.database_url, now or datetime.now(timezone.utc), _stderr_log())
+        print(json.dumps({"rollup_rows": rows}))
+        return
     from flask_migrate import upgrade
 
     app = make_app(args.database_url)

@@ -124,7 +124,6 @@ class LifeMaker:
     def make(self, tid, sub, stall=None):
         """The ticket row and its events; `stall` 'waiting'/'working' leaves it overdue at now."""
         r = self.rng.random
-        now = self.now
         cat = self._pick(self.cat_table)
         kind = self._pick(self.kinds)
         urgent = stall == "working" or r() < (0.3 if cat["sla_class"] == "urgent" else 0.02)

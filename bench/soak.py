@@ -115,7 +115,18 @@ def start_server(env, port):
                 return server, worker, base
         except requests.RequestException:
             time.sleep(0.5)
+    stop_processes(server, worker)
     raise SystemExit("gunicorn did not answer")
+
+
+def stop_processes(*processes):
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def csrf(html: str) -> str:
@@ -365,13 +376,7 @@ def main():
         ok = report(load, start, end, kill_time, log)
     finally:
         stop.set()
-        for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(server, worker)
     sys.exit(0 if ok else 1)
 
 

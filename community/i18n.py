@@ -5,10 +5,10 @@ contrast and fewer choices. Both are remembered in a year-long cookie and, for
 a signed-in person, on their account, and both switch without JavaScript
 (a `?lang=` link, a small POST form for elder mode).
 """
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import (Blueprint, current_app, g, has_request_context, redirect, request, session,
-                   url_for)
+from flask import (Blueprint, current_app, flash, g, has_request_context, redirect, request,
+                   session, url_for)
 from flask_babel import format_datetime, get_locale, gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -147,6 +147,24 @@ MORE_PHOTOS_LABEL = LazyString(_more_photos_label)
 TEXT_HINT = LazyString(_text_hint)
 
 
+def current_page() -> str:
+    """Where the switches in the header come back to: this page, or for a form
+    that was just posted, the page it was posted from."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("tickets.home")
+
+
+def language_url(lang: str) -> str:
+    """This page again, in another language (other query arguments kept)."""
+    parts = urlsplit(current_page())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return parts.path + "?" + urlencode(query + [("lang", lang)])
+
+
 def _safe_next(target):
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
@@ -160,6 +178,7 @@ def toggle_elder():
     if current_user.is_authenticated and hasattr(current_user, "elder_mode"):
         current_user.elder_mode = on
         db.session.commit()
+    flash(gettext("已开启长辈模式：字更大，按钮更大，选项更少。") if on else gettext("已关闭长辈模式。"))
     response = redirect(_safe_next(request.form.get("next")))
     response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=COOKIE_AGE, samesite="Lax",
                         httponly=True)
@@ -194,3 +213,5 @@ def init_i18n(app):
     app.jinja_env.globals["elder_mode"] = elder_mode
     app.jinja_env.globals["countdown_texts"] = countdown_texts
     app.jinja_env.globals["photo_limits"] = photo_limits
+    app.jinja_env.globals["current_page"] = current_page
+    app.jinja_env.globals["language_url"] = language_url

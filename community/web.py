@@ -111,6 +111,17 @@ def init_web(app):
         return error_response(exc.code, exc.name.lower().replace(" ", "_"),
                               messages.get(exc.code, exc.description))
 
+    @app.before_request
+    def refuse_nul_characters():
+        # NUL is never text a person typed, and PostgreSQL cannot store it in a text column.
+        texts = [request.path, *(t for pair in request.args.items(multi=True) for t in pair)]
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
+            texts += [t for pair in request.form.items(multi=True) for t in pair]
+        if any("\x00" in t for t in texts) or (
+                request.is_json and b"\\u0000" in request.get_data(cache=True)):
+            return error_response(400, "bad_characters", _("输入中含有无效字符，请检查后重新提交。"))
+        return None
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

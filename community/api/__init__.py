@@ -14,7 +14,7 @@ SESSION_SCHEME = {"type": "apiKey", "in": "cookie", "name": "session",
 def init_api(app: Flask) -> None:
     from community.extensions import csrf
 
-    from . import actions, reference, views  # noqa: F401  (routes register on import)
+    from . import actions, figures, reference, views  # noqa: F401  (routes register on import)
     from .blueprint import Api, bp
     from .cli import api_cli
     from .pages import pages

@@ -39,13 +39,29 @@ def _default_terms(sla_class: str) -> Terms:
     return Terms(seed["response_hours"], seed["accept_hours"], *seed["resolve"])
 
 
-def _policies() -> list[SlaPolicy]:
-    """All policy rows, newest first, cached for the life of this session."""
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    sla_class: str
+    category_id: int | None
+    effective_from: datetime
+    response_hours: int
+    accept_hours: int
+    resolve_unit: str
+    resolve_amount: int
+
+
+def _policies() -> list[_Row]:
+    """All policy rows as plain values, newest first, cached for the life of this
+    session (plain, so a commit does not expire them)."""
     info = db.session.info
     if "sla_policies" not in info:
         with db.session.no_autoflush:
-            info["sla_policies"] = list(db.session.scalars(
-                select(SlaPolicy).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc())))
+            rows = db.session.execute(select(
+                SlaPolicy.id, SlaPolicy.sla_class, SlaPolicy.category_id, SlaPolicy.effective_from,
+                SlaPolicy.response_hours, SlaPolicy.accept_hours, SlaPolicy.resolve_unit,
+                SlaPolicy.resolve_amount).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc()))
+            info["sla_policies"] = [_Row(*row) for row in rows]
     return info["sla_policies"]
 
 

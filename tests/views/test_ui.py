@@ -135,3 +135,13 @@ def test_pages_carry_no_inline_script_or_style(client, people, areas):
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), path
         assert not re.search(r"\sstyle=", body) and "<style" not in body, path
         assert "javascript:" not in body and not re.search(r"\son[a-z]+=", body), path
+
+
+def test_switches_on_a_page_rendered_after_a_post_lead_back_to_a_page_that_exists(client, people,
+                                                                                  areas):
+    login(client, "13800000001")
+    page = client.get("/")
+    data = {"csrf_token": csrf_from(page), "text": ""}
+    body = client.post("/", data=data, headers={"Referer": "http://localhost/?x=1"}).get_data(as_text=True)
+    assert 'name="next" value="/?x=1"' in body
+    assert 'href="/?x=1&amp;lang=en"' in body

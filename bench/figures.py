@@ -1,0 +1,202 @@
+"""The individual measurements behind bench/run.py, and the table they make."""
+import os
+import subprocess
+import sys
+import time
+
+import psycopg
+import redis
+import requests
+
+from . import bare_app
+from .cityrows import PASSWORD
+from .httpbench import ROOT, Server, latency, login, rss_mb, throughput
+
+CATEGORIES = ("UTL", "ENV", "PRP", "LIF", "MED", "ELD")
+
+
+def filing_clients(url: str, clients: int):
+    """An API token per client, each for a resident filing in their home community."""
+    from bench.citygen import make_app
+    from community.api.tokens import create_token
+    from community.auth.models import User
+    from community.extensions import db
+    from community.timeutil import utcnow
+
+    app = make_app(url)
+    tokens, bodies = [], []
+    with app.app_context():
+        rows = db.session.execute(db.text(
+            "SELECT u.id, c.code FROM users u JOIN units c ON c.id = u.home_community_id "
+            "WHERE u.role = 'resident' ORDER BY u.id LIMIT :n"), {"n": clients}).all()
+        for number, (user_id, community) in enumerate(rows):
+            _row, secret = create_token(db.session.get(User, user_id), utcnow(), name="bench")
+            tokens.append(secret)
+            bodies.append({"kind": "help", "category": CATEGORIES[number % len(CATEGORIES)],
+                           "text": "楼道灯坏了，晚上看不见，请尽快维修。", "community": community,
+                           "address": "1号楼2单元"})
+        db.session.commit()
+    return tokens, bodies
+
+
+def filing_call(base: str, tokens, bodies):
+    def make(i):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {tokens[i % len(tokens)]}"
+        body = bodies[i % len(bodies)]
+        return lambda: session.post(f"{base}/api/v1/requests", json=body, timeout=60).status_code == 201
+    return make
+
+
+def queue_latency(base: str, summary: dict, samples: int) -> dict:
+    """A grid worker's /work page, signed in, one request at a time over ten grids."""
+    sessions = [login(base, f"k{c:02d}s01c01g1_1", PASSWORD) for c in range(1, 11)]
+    turn = [0]
+
+    def call():
+        turn[0] += 1
+        return sessions[turn[0] % len(sessions)].get(f"{base}/work", timeout=60).status_code == 200
+    return latency(call, samples)
+
+
+def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(bare_app.CREATE)
+    try:
+        with Server("bench.bare_app:app", {"DATABASE_URL": url}, workers) as bare:
+            def make(i):
+                session = requests.Session()
+                body = bodies[i % len(bodies)]
+                return lambda: session.post(f"{bare.url}/file", json=body, timeout=60).status_code == 201
+            result = throughput(make, clients, seconds)
+            result["rss_mb"] = bare.worker_rss_mb()
+            return result
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_bare")
+
+
+def worker_rss(url: str, env: dict, seconds: float):
+    """Peak RSS of `python -m workers.worker` while it relays what the filings queued.
+
+    The periodic SLA sweep is held off (its tick pre-claimed in Redis): on a kept
+    database it would sweep the marks that real time has passed since the city's
+    `now` and change the rows the sweep benchmark measures.
+    """
+    period = 10 ** 8
+    conn = redis.Redis.from_url(env["REDIS_URL"])
+    conn.set(f"community:tick:sla_sweep:{int(time.time()) // period}", "1", ex=3600)
+    proc = subprocess.Popen([sys.executable, "-m", "workers.worker"], cwd=ROOT,
+                            env={**os.environ, **env, "COMMUNITY_SLA_SWEEP_SECONDS": str(period)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, stop_at = 0.0, time.monotonic() + seconds
+    try:
+        while time.monotonic() < stop_at and proc.poll() is None:
+            time.sleep(0.5)
+            try:
+                peak = max(peak, rss_mb(proc.pid))
+            except OSError:
+                break
+        with psycopg.connect(url) as db:
+            try:
+                left = db.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+            except psycopg.Error:
+                left = None
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    return peak, {"outbox_left": left}
+
+
+def flush_redis(url: str) -> None:
+    redis.Redis.from_url(url).flushdb()
+
+
+def sweep(urls: dict, redis_url: str, log) -> dict | None:
+    try:
+        from bench import bench_sweep
+    except ImportError:
+        return None
+    out = {}
+    for key, url in urls.items():
+        try:
+            out[key] = bench_sweep.run(url, redis_url)
+        except Exception as exc:  # someone else's benchmark: report, don't stop the run
+            out[key] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        log(f"sweep {key}: {out[key]}")
+    return out
+
+
+def dashboard(urls: dict, log) -> dict | None:
+    try:
+        from bench import bench_dashboard
+    except ImportError:
+        return None
+    try:
+        result = bench_dashboard.measure(urls)
+    except Exception as exc:
+        result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    log(f"dashboard: {result}")
+    return result
+
+
+def _get(d, *path):
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def table(r: dict) -> str:
+    s, b = r["sizes"]
+    rows = []
+
+    def row(name, small, big, ratio, target, ok):
+        rows.append((name, small, big, ratio, target, "—" if ok is None else ("PASS" if ok else "MISS")))
+
+    fs, fb = _get(r, "small", "filing", "per_second"), _get(r, "big", "filing", "per_second")
+    bs, bb = _get(r, "small", "bare", "per_second"), _get(r, "big", "bare", "per_second")
+    row("filing POST /api/v1/requests, req/s", fs, fb, None, "", None)
+    row("bare Flask + one INSERT, req/s", bs, bb, None, "", None)
+    row("filing ÷ bare (big)", _ratio(fs, bs), _ratio(fb, bb), _ratio(fb, bb), "≥ 0.5×",
+        _ratio(fb, bb) is not None and _ratio(fb, bb) >= 0.5)
+    qs, qb = _get(r, "small", "queue", "p95_ms"), _get(r, "big", "queue", "p95_ms")
+    row("grid queue /work p95, ms", qs, qb, _ratio(qb, qs), "big ≤ 2× small",
+        _ratio(qb, qs) is not None and _ratio(qb, qs) <= 2)
+    ss, sb = _get(r, "sweep", "small", "seconds"), _get(r, "sweep", "big", "seconds")
+    row("SLA sweep of 1,000 due, s", ss, sb, _ratio(sb, ss), "big ≤ 2× small",
+        None if sb is None else _ratio(sb, ss) <= 2)
+    ds, db_ = _get(r, "sweep", "small", "due_per_second"), _get(r, "sweep", "big", "due_per_second")
+    row("SLA sweep, due requests/s", ds, db_, None, "≥ 5,000/s", None if db_ is None else db_ >= 5000)
+    ps, pb = _get(r, "dashboard", "small", "p95_ms"), _get(r, "dashboard", "big", "p95_ms")
+    row("street dashboard p95, ms", ps, pb, _ratio(pb, ps), "big ≤ 2× small",
+        None if pb is None else _ratio(pb, ps) <= 2)
+    ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
+    row("web worker RSS, MB", ws, wb, None, "< 250 MB", wb is not None and wb < 250)
+    ks, kb = _get(r, "small", "worker_rss_mb"), _get(r, "big", "worker_rss_mb")
+    row("job worker RSS, MB", ks, kb, None, "< 250 MB", kb is not None and kb < 250)
+    peer = r.get("peer") or {}
+    hp = _get(peer, "create", "per_second")
+    if hp:
+        row("django-helpdesk 2.6.1 ticket create, req/s", hp, fb, _ratio(fb, hp),
+            "ours (big) ≥ 5×", _ratio(fb, hp) >= 5)
+    he = _get(peer, "escalate", "seconds_per_ticket")
+    ours = (sb / _get(r, "sweep", "big", "due")) if sb and _get(r, "sweep", "big", "due") else None
+    if he:
+        row("escalate overdue, ms per ticket (peer, ours)", round(he * 1000, 3),
+            round(ours * 1000, 3) if ours else None, _ratio(he, ours), "ours ≥ 20× faster",
+            None if not ours else he / ours >= 20)
+    head = ("benchmark", f"{s:,}", f"{b:,}", "ratio", "target", "")
+    widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(6)]
+    line = lambda x: "| " + " | ".join(str("" if v is None else v).ljust(w) for v, w in zip(x, widths)) + " |"
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(x) for x in rows]
+    m = r.get("machine", {})
+    out.append(f"\nmachine: {m.get('nproc')} cpu, {m.get('ram_gb')} GB, PostgreSQL {m.get('postgres')}, "
+               f"Redis {m.get('redis')}, load {m.get('load')}; commit {m.get('commit', '')[:12]}; "
+               f"{m.get('date', '')[:19]}; {r.get('seconds')} s")
+    return "\n".join(out)

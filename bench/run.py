@@ -1,0 +1,108 @@
+"""`make bench`: every benchmark in one run, one table of figures and ratios.
+
+    python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer]
+
+Env: BENCH_SIZES (two sizes, small then big; default "50000 5000000"),
+BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/7; the bench flushes that db). Databases: bench_<size>
+on the local PostgreSQL (bench/cities.py, kept between runs), bench_helpdesk
+for the peer. Writes the table to stdout and bench/.cache/last.json.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from . import cities, figures, peer
+from .httpbench import Server, throughput
+
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+# Limits meant for real callers would throttle the load client.
+UNLIMITED = {"COMMUNITY_API_RATE": "1000000 per minute", "COMMUNITY_API_IP_RATE": "1000000 per minute",
+             "COMMUNITY_API_FILING_RATE": "1000000 per minute",
+             "COMMUNITY_LOGIN_RATE": "1000000 per minute", "COMMUNITY_FILING_RATE": "1000000 per hour",
+             "COMMUNITY_TRACKING_RATE": "1000000 per minute", "SECRET_KEY": "bench-secret"}
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def app_env(url: str) -> dict:
+    return {"DATABASE_URL": url, "REDIS_URL": REDIS, **UNLIMITED}
+
+
+def measure_city(url: str, summary: dict, seconds: float, samples: int, results: dict, key: str):
+    """Filing throughput (ours and the bare INSERT), queue p95, RSS, on one city."""
+    before = cities.marks(url)
+    env = app_env(url)
+    try:
+        tokens, bodies = figures.filing_clients(url, CLIENTS)
+        with Server("wsgi:app", env, WEB_WORKERS) as web:
+            filing = throughput(figures.filing_call(web.url, tokens, bodies), CLIENTS, seconds)
+            queue = figures.queue_latency(web.url, summary, samples)
+            web_rss = web.worker_rss_mb()
+        worker_rss, relayed = figures.worker_rss(url, env, seconds=min(seconds, 15))
+        bare = figures.bare_throughput(url, bodies, CLIENTS, seconds, WEB_WORKERS)
+    finally:
+        deleted = cities.restore(url, before)
+        figures.flush_redis(REDIS)
+    results[key] = {"filing": filing, "bare": bare, "queue": queue, "web_rss_mb": web_rss,
+                    "worker_rss_mb": worker_rss, "worker_jobs": relayed, "undone": deleted}
+    log(f"{key}: filing {filing['per_second']}/s, bare {bare['per_second']}/s, "
+        f"queue p95 {queue['p95_ms']} ms, web {web_rss} MB, worker {worker_rss} MB")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "50000 5000000"))
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1")
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [5000, 50000] if args.quick else [int(s) for s in args.sizes.split()]
+    small, big = sizes[0], sizes[-1]
+    seconds, samples = (6, 40) if args.quick else (15, 200)
+    started = time.monotonic()
+    results = {"sizes": [small, big], "quick": args.quick}
+    urls = {}
+    for key, n in (("small", small), ("big", big)):
+        urls[key], summary = cities.ensure_city(n, log)
+        results.setdefault("summary", {})[key] = {k: summary.get(k) for k in ("requests", "events", "users")}
+        measure_city(urls[key], summary, seconds, samples, results, key)
+    results["sweep"] = figures.sweep(urls, REDIS, log)
+    results["dashboard"] = figures.dashboard(urls, log)
+    if not args.skip_peer:
+        results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
+                                   escalate=200 if args.quick else 1000, log=log)
+        results["ours_escalation"] = results["sweep"]
+    results["machine"] = machine()
+    results["seconds"] = round(time.monotonic() - started)
+    table = figures.table(results)
+    print(table)
+    (cities.CACHE / "last.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    (cities.CACHE / "last.txt").write_text(table + "\n")
+
+
+def machine() -> dict:
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return ""
+    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+    return {"nproc": os.cpu_count(), "ram_gb": round(int(mem) / 1024 / 1024, 1),
+            "postgres": out(["psql", "-h", cities.HOST, "-d", "postgres", "-tAc", "SHOW server_version"]),
+            "redis": out(["redis-cli", "-h", "127.0.0.1", "INFO", "server"]).split("redis_version:")[-1].split()[0]
+            if out(["redis-cli", "-h", "127.0.0.1", "PING"]) else "",
+            "python": platform.python_version(), "load": os.getloadavg(),
+            "commit": out(["git", "rev-parse", "HEAD"]), "date": datetime.now(timezone.utc).isoformat()}
+
+
+if __name__ == "__main__":
+    main()
