@@ -58,12 +58,14 @@ def make_app(database_url: str):
 
 
 def generate(engine, requests: int, due_now: int = 0, now: datetime | None = None,
-             seed: int = 1, log=None, rollups: bool = True, workers: int | None = None) -> dict:
+             seed: int = 1, log=None, rollups: bool = True, workers: int | None = None,
+             size: tuple | None = None) -> dict:
     """Fill a migrated, empty database; returns row counts and sign-in samples.
 
     Small cities load in one transaction. From BIG requests on, PostgreSQL's
     secondary indexes are dropped and rebuilt after the load, and `workers`
     processes (default: 2 from 500,000 requests) each load a run of days.
+    `size` (counties, streets, communities, grids) shrinks the city for tests.
     """
     started = time.monotonic()
     log = log or (lambda message: None)
@@ -89,7 +91,7 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
         heavy = [t for t in ("tickets", "ticket_events", "users", "extension_requests")
                  + RATING_TABLES if loader.has_table(t)]
         indexes = loader.drop_indexes(heavy) if big else []
-        city = build_areas(loader.next_id("units"), rng)
+        city = build_areas(loader.next_id("units"), rng, *([size] if size else []))
         write_rows(loader, "units", UNIT_COLUMNS, city.units)
         residents = min(max(requests // 4, 50), 2_000_000)
         build_people(city, loader.next_id("users"), residents, stamp(now_s - 800 * DAY), rng)
@@ -134,7 +136,9 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
         summary = {"requests": loader.count("tickets"), "events": loader.count("ticket_events"),
                    "units": len(city.units), "users": len(city.users), "residents": residents,
                    "due_now": conn.execute(text(
-                       "SELECT count(*) FROM tickets WHERE next_due_at < :now"), {"now": at}).scalar()}
+                       "SELECT count(*) FROM tickets WHERE sla_check_at <= :now"
+                       if loader.has_column("tickets", "sla_check_at") else
+                       "SELECT count(*) FROM tickets WHERE next_due_at <= :now"), {"now": at}).scalar()}
         if plan.ratings:
             summary["ratings"] = loader.count("ratings")
             summary["bad_ratings"] = conn.execute(text(

@@ -5,8 +5,11 @@ escalate, extension, resolve, reopen, close; some are cancelled, merged or
 returned) and stops at the first step that would fall after `now`, so its
 state, timestamps and stored clocks agree the way the services would have
 left them. Work is done inside its deadlines, so nothing is overdue at `now`
-except the `due_now` requests, which stall after arrival or after 签收.
-Times are epoch seconds until the row is written.
+except the `due_now` requests.
+The `due_now` requests are the ones a sweep running every minute would find:
+a quarter each of acceptance warnings, acceptance breaches, resolution warnings
+and resolution breaches that came due in the last minute before `now`, every
+earlier mark recorded. Times are epoch seconds until the row is written.
 """
 import base64
 from datetime import datetime, timedelta
@@ -41,6 +44,7 @@ EVENT_COLUMNS = ["id", "ticket_id", "at", "actor_id", "action", "from_state", "t
                  "unit_id", "note", "public"]
 EXTENSION_COLUMNS = ["ticket_id", "requested_by_id", "requested_at", "days", "reason", "state",
                      "decided_by_id", "decided_at", "decision_note", "old_due_at", "new_due_at"]
+DUE_MODES = ("accept_warning", "accept_breach", "resolve_warning", "resolve_breach")
 _B32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CODE_ALPHABET.encode())
 
 
@@ -122,14 +126,25 @@ class LifeMaker:
         return place[tier]
 
     def make(self, tid, sub, stall=None):
-        """The ticket row and its events; `stall` 'waiting'/'working' leaves it overdue at now."""
+        """The ticket row and its events; `stall` (one of DUE_MODES) makes it a due one."""
         r = self.rng.random
         cat = self._pick(self.cat_table)
         kind = self._pick(self.kinds)
-        urgent = stall == "working" or r() < (0.3 if cat["sla_class"] == "urgent" else 0.02)
+        urgent = (stall or "").startswith("resolve") or \
+            r() < (0.3 if cat["sla_class"] == "urgent" else 0.02)
         sla_class = "urgent" if urgent else cat["sla_class"]
         terms = self.terms[(sla_class, cat["id"])]
         accept_s = terms[1] * HOUR
+        mark = accepted = None
+        if stall:  # came due within the last minute, every earlier mark recorded
+            mark = self.now - 50 * r()
+            ratio = self.warn_ratio if stall.endswith("warning") else 1.0
+            if stall.startswith("accept"):
+                sub = mark - ratio * accept_s
+            else:
+                length = terms[3] * HOUR if terms[2] == "hours" else 7 * DAY
+                accepted = mark - ratio * length
+                sub = accepted - 0.5 * accept_s
         place = self.city.grids[int(r() * len(self.city.grids))]
         grid = place[0]
         stages = [TIERS.index(cat["default_tier"])]
@@ -155,7 +170,8 @@ class LifeMaker:
              "arrived": sub, "accepted": None, "assignee": None, "responded": None,
              "resolved": None, "closed": None, "accept_due": sub + accept_s, "resolve_due": None,
              "result": None, "merged_into": None, "ext": 0, "reopen": 0, "updated": sub,
-             "tid": tid, "resolutions": [], "resolve_started": None, "response_due": sub + terms[0] * HOUR}
+             "tid": tid, "resolutions": [], "resolve_started": None, "response_due": sub + terms[0] * HOUR,
+             "mark": mark, "due_accept": accepted}
 
         def emit(at, actor, action, to_state=None, public=True, unit=None):
             events.append((at, actor, action, s["state"] if to_state else None, to_state,
@@ -176,9 +192,14 @@ class LifeMaker:
     def _play(self, s, emit, r, stages, place, cat, terms, accept_s, kind, resident, grid,
               stall):
         now = self.now
-        if stall == "waiting":
+        if stall:
+            if stall.startswith("resolve"):
+                staffer, t = self._staff(s["unit"]), s["due_accept"]
+                emit(t, staffer, "accept", "accepted")
+                s["accepted"], s["assignee"], s["responded"] = t, staffer, t
+                s["resolve_due"], s["resolve_started"] = self._resolve_due(terms, t), t
             return
-        fate = r() if stall is None else 1.0
+        fate = r()
         if fate < 0.02:  # cancelled by the resident before 签收
             t = s["arrived"] + (0.05 + 0.4 * r()) * accept_s
             if t <= now:
@@ -205,7 +226,7 @@ class LifeMaker:
             last = i == len(stages) - 1
             unit = s["unit"]
             staffer = self._staff(unit)
-            if last and stall is None and kind == "consult" and r() < 0.3:  # answered on the spot
+            if last and kind == "consult" and r() < 0.3:  # answered on the spot
                 t = s["arrived"] + (0.05 + 0.5 * r()) * accept_s
                 if t > now:
                     return
@@ -220,8 +241,6 @@ class LifeMaker:
             s["accepted"], s["assignee"] = t, staffer
             s["responded"] = s["responded"] or t
             s["resolve_due"], s["resolve_started"] = self._resolve_due(terms, t), t
-            if stall == "working":
-                return
             t += 300 + 0.1 * r() * (s["resolve_due"] - t)
             if t > now:
                 return
@@ -314,12 +333,18 @@ class LifeMaker:
                 clocks.append((s["resolve_started"], s["resolve_due"], 16, 32))
         next_due = min(c[1] for c in clocks) if clocks else None
         flags, marks = 0, []
+        # The sweep has recorded every mark before now (before its mark, for a due one).
+        recorded = self.now if stall is None else s["mark"] - 0.001
         for start, due, warned, breached in clocks:
             warn_at = start + (due - start) * self.warn_ratio if start < due else due
-            # The sweep has recorded every mark before now, except on the stalled requests.
-            if stall is None and warn_at <= self.now:
+            if warn_at <= recorded:
                 flags |= warned
-            marks.append(warn_at if not flags & warned else due)
+            if due <= recorded:
+                flags |= breached
+            if not flags & warned:
+                marks.append(warn_at)
+            elif not flags & breached:
+                marks.append(due)
         if state == "resolved":
             marks.append(s["resolved"] + self.reopen_s)
         if not self.codes:  # 80 random bits each, encoded a batch at a time

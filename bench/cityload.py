@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from community.sla.calendar import is_working_day
 
 from .bulkload import BulkLoader
-from .citylife import DAY, EVENT_COLUMNS, EXTENSION_COLUMNS, Deadlines, LifeMaker, stamp
+from .citylife import DAY, DUE_MODES, EVENT_COLUMNS, EXTENSION_COLUMNS, Deadlines, LifeMaker, stamp
 from .cityratings import (APPEAL_COLUMNS, CASE_COLUMNS, RATING_COLUMNS, RESOLUTION_COLUMNS,
                           RatingMaker)
 
@@ -34,7 +34,7 @@ class Part:
     days: list          # (local day number, requests that day)
     start: int          # index of its first request in the whole city
     first_ids: dict
-    stalled: dict       # index -> "waiting" / "working"
+    stalled: dict       # index -> one of citylife.DUE_MODES
     seed: int
     number: int
 
@@ -81,11 +81,11 @@ class Plan:
     def schedule(self, requests: int, due_now: int, rng) -> Schedule:
         today = int((self.now_s + self.offset) // DAY)
         days = day_counts(requests, today, self.offset, self.now_s)
-        # Overdue on purpose: requests filed at least three days ago that stalled.
+        # The due ones take the place of requests filed at least three days ago.
         settled = sum(n for d, n in days if d <= today - 3)
         due_now = min(due_now, settled)
         picked = sorted(rng.sample(range(max(0, settled - 4 * due_now), settled), due_now))
-        stalled = {index: "waiting" if j % 2 == 0 else "working" for j, index in enumerate(picked)}
+        stalled = {index: DUE_MODES[j % len(DUE_MODES)] for j, index in enumerate(picked)}
         return Schedule(days, stalled, self)
 
 

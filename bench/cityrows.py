@@ -49,7 +49,9 @@ def _spread(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def build_areas(first_id: int, rng) -> City:
+def build_areas(first_id: int, rng, size=(len(COUNTIES), STREETS, COMMUNITIES, GRIDS)) -> City:
+    """`size`: counties, streets, communities, grids (the tests use a smaller city)."""
+    counties, streets_n, communities_n, grids_n = size
     city = City()
     next_id = first_id
 
@@ -64,11 +66,11 @@ def build_areas(first_id: int, rng) -> City:
             city.parent[uid] = parent
         return uid
 
-    streets = _spread(STREETS, len(COUNTIES))
-    communities = _spread(COMMUNITIES, STREETS)
-    grids = _spread(GRIDS, COMMUNITIES)
+    streets = _spread(streets_n, counties)
+    communities = _spread(communities_n, streets_n)
+    grids = _spread(grids_n, communities_n)
     s_index = c_index = 0
-    for k, county_name in enumerate(COUNTIES, start=1):
+    for k, county_name in enumerate(COUNTIES[:counties], start=1):
         county = add(f"K{k:02d}", county_name, "county", None, None, None, None)
         city.departments[county] = [
             add(f"K{k:02d}D{d}", f"{county_name}{name}", "department", county, county, None, None)

@@ -55,6 +55,19 @@ class Server:
                              capture_output=True, text=True).stdout.split()
         return round(max(int(x) for x in out) / 1024, 1) if out else 0.0
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the workers (user + system), from /proc."""
+        pids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+                              capture_output=True, text=True).stdout.split()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -77,7 +90,8 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def throughput(make_call, clients: int, seconds: float, warmup_calls: int = 3) -> dict:
+def throughput(make_call, clients: int, seconds: float, warmup_calls: int = 3,
+               on_open=None) -> dict:
     """Run `make_call(i)()` in `clients` threads: a few untimed calls each (imports,
     connection pools), then count the 2xx answers in a window of `seconds`."""
     counts, errors, lock = [0], [0], threading.Lock()
@@ -85,6 +99,8 @@ def throughput(make_call, clients: int, seconds: float, warmup_calls: int = 3) -
     window = {}
 
     def open_window():  # runs once, when every client has warmed up
+        if on_open:
+            on_open()
         window["start"] = time.monotonic()
         window["stop"] = window["start"] + seconds
 

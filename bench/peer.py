@@ -15,7 +15,8 @@ from pathlib import Path
 
 import requests
 
-from .httpbench import ROOT, Server, throughput
+from .figures import measured
+from .httpbench import ROOT, Server
 
 VENV = ROOT / "bench" / ".helpdesk-venv"
 PY = VENV / "bin" / "python"
@@ -66,7 +67,7 @@ def run(seconds: float, clients: int, workers: int, escalate: int, log) -> dict:
                         "submitter_email": f"resident{i}@example.com"}
                 return lambda: session.post(f"{server.url}/api/tickets/", json=body,
                                             timeout=60).status_code == 201
-            create = throughput(make, clients, seconds)
+            create = measured(server, make, clients, seconds)
             create["rss_mb"] = server.worker_rss_mb()
         log(f"helpdesk create: {create}")
         escalation = _script(workdir, "escalate", str(escalate))

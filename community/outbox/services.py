@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy import event as sa_event
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from community.extensions import db
@@ -181,10 +182,13 @@ def _after_commit(session):
     if done:  # so the relay does not enqueue them a second time
         from community.timeutil import utcnow
 
-        with session.get_bind().begin() as conn:
-            conn.execute(update(OutboxRow.__table__).where(
-                OutboxRow.__table__.c.id.in_(done), OutboxRow.__table__.c.enqueued_at.is_(None))
-                .values(enqueued_at=utcnow()))
+        try:
+            with session.get_bind().begin() as conn:
+                conn.execute(update(OutboxRow.__table__).where(
+                    OutboxRow.__table__.c.id.in_(done), OutboxRow.__table__.c.enqueued_at.is_(None))
+                    .values(enqueued_at=utcnow()))
+        except SQLAlchemyError:  # the change is committed; the relay may offer it again (keyed job)
+            log.warning("outbox: could not mark %d rows enqueued", len(done))
 
 
 def _forget(session):

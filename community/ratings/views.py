@@ -52,7 +52,8 @@ def rate(code):
     return redirect(url_for("tickets.track", code=ticket.tracking_code) + "#rate")
 
 
-def _commit_or_flash(call, message, back):
+def _commit_or_flash(call, message, back, page):
+    """Commit and go back; refused: the same page again with the reason and the status."""
     try:
         call()
         db.session.commit()
@@ -60,8 +61,8 @@ def _commit_or_flash(call, message, back):
         db.session.rollback()
         if exc.status == 404:
             raise
-        flash(str(exc.message))
-        return redirect(back), exc.status
+        flash(str(exc.message), "error")
+        return page(), exc.status
     flash(message)
     return redirect(back)
 
@@ -86,7 +87,7 @@ def appeal(rating_id):
     rating = _visible_rating(rating_id)
     return _commit_or_flash(
         lambda: appeals.file_appeal(rating, current_user, utcnow(), request.form.get("reason", "")),
-        _("申诉已提交，等待街道审核。"), url_for("ratings.ratings_list"))
+        _("申诉已提交，等待街道审核。"), url_for("ratings.ratings_list"), ratings_list)
 
 
 @bp.get("/ratings/appeals")
@@ -105,7 +106,7 @@ def decide(appeal_id):
     return _commit_or_flash(
         lambda: appeals.decide_appeal(item, current_user, utcnow(), request.form.get("uphold") == "1",
                                       request.form.get("note", "")),
-        _("已审核。"), url_for("ratings.appeals_list"))
+        _("已审核。"), url_for("ratings.appeals_list"), appeals_list)
 
 
 @bp.get("/ratings/cases")
@@ -142,4 +143,5 @@ def case_step(case_id, step):
         raise NotFound()
     call, message = CASE_STEPS[step]
     return _commit_or_flash(lambda: call(case, current_user, utcnow(), request.form),
-                            str(message), url_for("ratings.case_page", case_id=case.id))
+                            str(message), url_for("ratings.case_page", case_id=case.id),
+                            lambda: case_page(case.id))

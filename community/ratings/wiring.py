@@ -29,6 +29,15 @@ def _on_event(event, **kwargs):
     mark_days(moments, event.at)
 
 
+@hooks.on_many(_on_event)
+def _on_events(events):
+    """_on_event for many events (plain rows): only steps that touch no Resolution."""
+    for event in events:
+        if event.action in ("resolve", "reopen"):
+            raise NotImplementedError("resolve and reopen are recorded one by one")
+        mark_days([event.ticket.submitted_at, event.at], event.at)
+
+
 def latest_resolution(ticket) -> Resolution | None:
     pending = [r for r in db.session.new if isinstance(r, Resolution) and r.ticket is ticket]
     if pending:

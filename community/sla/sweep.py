@@ -31,6 +31,7 @@ from community.workqueue.models import Notification
 from community.workqueue.permissions import supervisor_of
 from community.workqueue.routing import escalate
 
+from . import bulk
 from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
                      RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, pending_marks,
                      warn_ratio)
@@ -79,39 +80,62 @@ class _Batch:
         return self._staff.get(unit_id, [])
 
 
-def sweep(now: datetime, batch_size: int = BATCH) -> Counter:
-    """Process every ticket whose next mark is due at `now`; commits per batch."""
+def sweep(now: datetime, batch_size: int = BATCH, fast: bool = True) -> Counter:
+    """Process every ticket whose next mark is due at `now`; commits per batch.
+
+    `fast` takes the set-based path (community.sla.bulk) whenever every
+    listener of recorded events has a bulk equivalent; tickets it cannot
+    move, and whole batches that fail, go through the per-ticket path."""
     counts = Counter()
     ratio = warn_ratio()
     failed: set[int] = set()
+    units = bulk.Units()
     while True:
-        query = (select(Ticket).where(Ticket.sla_check_at <= now)
-                 .order_by(Ticket.sla_check_at, Ticket.id).limit(batch_size)
-                 .options(selectinload(Ticket.category)))
-        if failed:
-            query = query.where(Ticket.id.not_in(failed))
-        if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=Ticket)
-        tickets = list(db.session.scalars(query))
-        if not tickets:
+        quick = fast and bulk.usable()
+        if quick:
+            rows = bulk.due_rows(now, batch_size, failed)
+            ids = [row.id for row in rows]
+        else:
+            tickets = _due_tickets(now, batch_size, failed)
+            ids = [t.id for t in tickets]
+        if not ids:
             break
         try:
-            batch = _Batch(tickets, ratio)
             step = Counter()
-            with db.session.no_autoflush:  # one flush per batch, at commit
-                for ticket in tickets:
-                    _catch_up(ticket, now, batch, step)
-            _write_back(tickets)
+            if quick:
+                result, slow = bulk.plan(rows, now, ratio, units, MAX_STEPS, BITS)
+                bulk.write(result, clock_label)
+                step.update(result.counts)
+                tickets = list(db.session.scalars(
+                    select(Ticket).where(Ticket.id.in_(slow)).order_by(Ticket.sla_check_at, Ticket.id)
+                    .options(selectinload(Ticket.category)))) if slow else []
+            if tickets:
+                batch = _Batch(tickets, ratio)
+                with db.session.no_autoflush:  # one flush per batch, at commit
+                    for ticket in tickets:
+                        _catch_up(ticket, now, batch, step)
+                _write_back(tickets)
             db.session.commit()
             counts.update(step)
         except Exception:
             db.session.rollback()
             log.exception("SLA sweep batch failed; retrying its tickets one by one")
-            counts.update(_one_by_one([t.id for t in tickets], now, ratio, failed))
-        counts["tickets"] += len(tickets)
-        if len(tickets) < batch_size:
+            counts.update(_one_by_one(ids, now, ratio, failed))
+        counts["tickets"] += len(ids)
+        if len(ids) < batch_size:
             break
     return counts
+
+
+def _due_tickets(now, batch_size, failed) -> list[Ticket]:
+    query = (select(Ticket).where(Ticket.sla_check_at <= now)
+             .order_by(Ticket.sla_check_at, Ticket.id).limit(batch_size)
+             .options(selectinload(Ticket.category)))
+    if failed:
+        query = query.where(Ticket.id.not_in(failed))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    return list(db.session.scalars(query))
 
 
 def _write_back(tickets) -> None:

@@ -3,7 +3,7 @@ contact reveals and the resident's notifications."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit
@@ -59,6 +59,9 @@ class ExtensionRequest(db.Model):
     __table_args__ = (
         CheckConstraint(enum_check("state", ExtensionState), name="state"),
         CheckConstraint("days BETWEEN 1 AND 30", name="days"),
+        # Supervisors' queue pages read the pending ones (migration 0009).
+        Index("ix_extension_requests_pending", "requested_at",
+              postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from community.extensions import db
@@ -47,6 +47,40 @@ def _notify_resident(event, **kwargs):
     db.session.add(Notification(user_id=resident.id if resident else None,
                                 phone=ticket.contact_phone or "", ticket=ticket, event=event,
                                 text=text, created_at=event.at))
+
+
+@hooks.on_many(_notify_resident)
+def _notify_residents(events):
+    """_notify_resident for many events (plain rows, see hooks.on_many), one INSERT."""
+    wanted = [e for e in events if e.public and e.action in RESIDENT_ACTIONS
+              and not (e.action == "submit" and e.ticket.filed_by_id is None)
+              and not (e.actor_id is not None and e.actor_id == e.ticket.resident_id)]
+    if not wanted:
+        return
+    from community.auth.models import User
+
+    resident_ids = {e.ticket.resident_id for e in wanted if e.ticket.resident_id is not None}
+    locales = dict(db.session.execute(select(User.__table__.c.id, User.__table__.c.locale)
+                                      .where(User.__table__.c.id.in_(resident_ids))).all()) \
+        if resident_ids else {}
+    templates = {}
+    rows = []
+    for event in wanted:
+        ticket = event.ticket
+        locale = locales.get(ticket.resident_id) or "zh"
+        key = (locale, event.action)
+        if key not in templates:
+            with force_locale(locale):
+                templates[key] = (_("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s"),
+                                  str(ACTION[event.action]))
+        template, step = templates[key]
+        rows.append({"user_id": ticket.resident_id, "phone": ticket.contact_phone or "",
+                     "ticket_id": ticket.id, "event_id": event.id, "send_attempts": 0,
+                     "text": template % {"code": ticket.tracking_code, "step": step,
+                                         "note": _short(event.note)},
+                     "created_at": event.at})
+    db.session.execute(insert(Notification.__table__), rows)
+    promise_delivery(db.session, rows[0]["created_at"])
 
 
 def _short(note: str) -> str:
@@ -101,13 +135,21 @@ def _mark_if_new(session, flush_context, instances):
         return
     fresh = [obj for obj in session.new if isinstance(obj, Notification)]
     if fresh:
-        from uuid import uuid4
+        promise_delivery(session, fresh[0].created_at)
 
-        from community.outbox.models import OutboxRow
 
-        session.add(OutboxRow(kind=DELIVER_KIND, key=f"{DELIVER_KIND}:{uuid4().hex}", payload={},
-                              created_at=fresh[0].created_at, attempts=0, last_error=""))
-        session.info["deliver_promised"] = True
+def promise_delivery(session, created_at: datetime) -> None:
+    """One outbox row per transaction that wrote messages (also for rows written
+    with Core, which the flush hook above does not see)."""
+    if session.info.get("deliver_promised"):
+        return
+    from uuid import uuid4
+
+    from community.outbox.models import OutboxRow
+
+    session.add(OutboxRow(kind=DELIVER_KIND, key=f"{DELIVER_KIND}:{uuid4().hex}", payload={},
+                          created_at=created_at, attempts=0, last_error=""))
+    session.info["deliver_promised"] = True
 
 
 def _forget_promise(session, *args):

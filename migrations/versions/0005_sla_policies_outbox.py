@@ -85,9 +85,10 @@ def upgrade():
         batch_op.add_column(sa.Column('resolve_started_at', community.dbtypes.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_sla_check_at'), ['sla_check_at'], unique=False)
 
-    # Open requests filed before this revision: the sweep looks at them on its
-    # first run (and then sets the cursor from their clocks).
-    op.execute("UPDATE tickets SET sla_check_at = next_due_at WHERE next_due_at IS NOT NULL")
+    # Requests filed before this revision: the first sweep looks at each one still
+    # running (or resolved, for closing), replays its marks and sets the cursor.
+    op.execute("UPDATE tickets SET sla_check_at = arrived_at "
+               "WHERE state NOT IN ('closed', 'merged', 'cancelled')")
     op.execute("UPDATE tickets SET resolve_started_at = accepted_at "
                "WHERE resolve_due_at IS NOT NULL AND accepted_at IS NOT NULL")
 

@@ -1,7 +1,7 @@
 """好差评 and figures: resolutions, ratings, 整改 cases, appeals, daily rollups
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26 21:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import community.dbtypes
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """民生小实事 projects, online deliberation, ratings and the 三项清单 resources
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-26 20:30:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import community.dbtypes
 
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

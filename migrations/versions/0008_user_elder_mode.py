@@ -1,7 +1,7 @@
 """users.elder_mode: a person's choice of elder mode (适老化), kept on the account
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-26 20:40:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

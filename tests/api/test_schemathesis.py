@@ -6,6 +6,7 @@ server error, and that every answer matches the document (status codes,
 content types, bodies). Bounded: a few examples per operation.
 """
 import contextvars
+import os
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -17,7 +18,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 
 from tests.ticketing import file_ticket
 
-EXAMPLES = 25
+# SCHEMATHESIS_MODE=long (or SCHEMATHESIS_EXAMPLES=N) runs many more examples, every operation.
+LONG = os.environ.get("SCHEMATHESIS_MODE") == "long"
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", 300 if LONG else 25))
 OPERATIONS = [
     ("/api/v1/requests", "GET"),
     ("/api/v1/requests", "POST"),
@@ -53,7 +56,11 @@ def test_the_api_keeps_to_its_openapi_document(app, people, mapped, token, ctx):
     app.config.update(COMMUNITY_API_RATE="100000 per minute",
                       COMMUNITY_API_FILING_RATE="100000 per minute")
     try:
-        for path, method in OPERATIONS:
+        operations = OPERATIONS
+        if LONG:  # every operation the document describes
+            operations = [(op.path, op.method.upper()) for op in
+                          (result.ok() for result in schema.get_all_operations())]
+        for path, method in operations:
             operation = schema[path][method]
 
             @given(case=operation.as_strategy(), real=st.booleans())

@@ -40,8 +40,8 @@ def terminate_app_backends(app) -> int:
 
 @pytest.fixture
 def kill_mid_request(app):
-    """The next query that reads tickets finds its backend gone, as in a restart."""
-    armed = {"on": True, "fired": 0}
+    """Once armed, the next query that reads tickets finds its backend gone, as in a restart."""
+    armed = {"on": False, "fired": 0}
 
     def before(conn, cursor, statement, parameters, context, executemany):
         if armed["on"] and "FROM tickets" in statement:
@@ -58,31 +58,34 @@ def kill_mid_request(app):
 
 def test_backends_killed_between_requests_are_replaced_unseen(app, client, people, areas):
     ticket = file_ticket(people, areas)
+    ticket_id, code = ticket.id, ticket.tracking_code
     login(client, "grid")
     assert client.get("/work").status_code == 200
     db.session.remove()  # the test's own connection goes back to the pool too
     assert terminate_app_backends(app) >= 1
     # pool_pre_ping finds the dead connections and opens new ones.
-    assert client.get(f"/work/tickets/{ticket.id}").status_code == 200
-    assert client.get(f"/t/{ticket.tracking_code}").status_code == 200
+    assert client.get(f"/work/tickets/{ticket_id}").status_code == 200
+    assert client.get(f"/t/{code}").status_code == 200
 
 
 def test_a_request_in_flight_fails_cleanly_then_the_app_recovers(app, client, people, areas,
                                                                kill_mid_request):
-    ticket = file_ticket(people, areas)
+    ticket_id = file_ticket(people, areas).id
     login(client, "grid")
-    response = client.get(f"/work/tickets/{ticket.id}")
+    kill_mid_request["on"] = True
+    response = client.get(f"/work/tickets/{ticket_id}")
     assert kill_mid_request["fired"] == 1
     body = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert "服务暂时不可用" in body and "Traceback" not in body and "psycopg" not in body
-    assert client.get(f"/work/tickets/{ticket.id}").status_code == 200  # reconnected
+    assert client.get(f"/work/tickets/{ticket_id}").status_code == 200  # reconnected
 
 
 def test_the_api_answers_503_as_json(app, client, people, areas, kill_mid_request):
-    ticket = file_ticket(people, areas)
+    code = file_ticket(people, areas).tracking_code
     login(client, "grid")
-    response = client.get(f"/api/v1/requests/{ticket.tracking_code}")
+    kill_mid_request["on"] = True
+    response = client.get(f"/api/v1/requests/{code}")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
-    assert client.get(f"/api/v1/requests/{ticket.tracking_code}").status_code == 200
+    assert client.get(f"/api/v1/requests/{code}").status_code == 200

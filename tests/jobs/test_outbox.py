@@ -126,3 +126,16 @@ def test_failed_jobs_land_in_rqs_failed_registry(app, areas):
         assert "ZeroDivisionError" in db.session.get(OutboxRow, row.id).last_error
     finally:
         _handlers.pop("test.always_fails", None)
+
+
+def test_periodic_work_runs_once_per_period_however_many_workers(app, areas):
+    from workers.worker import tick
+
+    connection = app.extensions["redis"]
+    jobs.use_app(app)
+    first = tick(app, connection, now=T0)
+    second = tick(app, connection, now=T0 + timedelta(seconds=5))  # another worker, same minute
+    assert "sla_sweep" in first and "relay" in first and second == {}
+    assert Queue("default", connection=connection).job_ids == [f"sla-sweep-{first['sla_sweep']}"]
+    later = tick(app, connection, now=T0 + timedelta(minutes=1))
+    assert later["sla_sweep"] == first["sla_sweep"] + 1

@@ -42,6 +42,8 @@ ENDPOINT_PARAMS = {
     "open311.service_definition": {"code": lambda w: "ELD"},
     "stats.export_view": {"fmt": lambda w: "csv"},
     "projects.public_community": {"code": lambda w: "S1C1"},
+    "api_v1.get_rating": {"code": lambda w: w.t3.tracking_code},   # resolved and rated
+    "api_v1.post_rating": {"code": lambda w: w.t3.tracking_code},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -67,6 +69,7 @@ BODIES = {
     "POST /api/v1/requests/<code>/cancel": {"reason": "不需要了"},
     "POST /api/v1/assist/<int:task_id>/finish": {"report": "已清理"},
     "POST /api/v1/tokens": {"name": "脚本"},
+    "POST /api/v1/requests/<code>/rating": {"solved": "yes", "level": "satisfied"},
 }
 # (route, role) that may show the resident's full phone number: the handler's reveal only.
 PHONE_SHOWN = {("POST /api/v1/requests/<code>/reveal-contact", "handler")}
@@ -216,6 +219,12 @@ EXPECTED.update({
     "GET /stats/units/<int:unit_id>/export/<what>.<fmt>": {"*": 404, "anonymous": "login",
                                                           "admin": "ok"},
     "GET /public": EVERYONE,
+    # API figures: staff get their own unit's (the admin, with no unit, must name one).
+    "GET /api/v1/figures": {**API_STAFF, "admin": 404},
+    # T3's rating (resolved, already rated): seen by those who see T3; the resident
+    # cannot rate twice (409); nobody else may rate.
+    "GET /api/v1/requests/<code>/rating": API_T,
+    "POST /api/v1/requests/<code>/rating": {**API_ACT, "resident": 409, "handler": 403},
 })
 
 # 民生实事 projects: a proposal P in community S1C1 by the resident. Members of the

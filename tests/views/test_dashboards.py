@@ -170,5 +170,5 @@ def test_case_and_appeal_pages_are_scoped(app, client, people, areas):
                        data={"csrf_token": token, "reached": "1", "note": "居民说灯不亮"})
     assert done.status_code == 302
     refused = client.post(f"/ratings/cases/{case_id}/close", data={"csrf_token": token})
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "整改由街道审核结案" in refused.get_data(as_text=True)
     assert "待街道审核" not in client.get("/ratings/cases").get_data(as_text=True)

@@ -145,3 +145,12 @@ def test_switches_on_a_page_rendered_after_a_post_lead_back_to_a_page_that_exist
     body = client.post("/", data=data, headers={"Referer": "http://localhost/?x=1"}).get_data(as_text=True)
     assert 'name="next" value="/?x=1"' in body
     assert 'href="/?x=1&amp;lang=en"' in body
+
+
+def test_elder_mode_says_where_a_request_stands_in_plain_words(client, people, areas):
+    from tests.ticketing import file_ticket
+
+    ticket = file_ticket(people, areas)
+    assert "正在安排人来办" not in client.get(f"/t/{ticket.tracking_code}").get_data(as_text=True)
+    toggle_elder(client, True)
+    assert "正在安排人来办" in client.get(f"/t/{ticket.tracking_code}").get_data(as_text=True)

@@ -1,0 +1,279 @@
+"""The sweep's fast path: the same marks as the per-ticket path, set-based.
+
+Due rows are read as plain values (Core, no ORM objects), each ticket's marks
+are replayed in Python on a plain copy with the same clock functions
+(pending_marks, start_accept_clock, next_due, next_check), and the outcome is
+written with a handful of statements: one executemany UPDATE keyed by id and
+version, one multi-row INSERT of events (ids returned in order), one of staff
+messages. Listeners of "event_recorded" get their bulk equivalents through
+hooks.fire_many. A ticket the fast path does not know how to move (a tier
+outside grid→county, a grid without its upper units) is handed back to the
+per-ticket path, which raises or copes exactly as before.
+"""
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime
+from types import SimpleNamespace
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Integer, bindparam, insert, select, update
+
+from community.areas.models import TIERS, Unit, UnitKind
+from community.auth.models import Role, User
+from community.extensions import db
+from community.labels import TIER
+from community.tickets import hooks
+from community.tickets.models import Category, Ticket, TicketEvent
+from community.tickets.services import LEVEL_OF_TIER
+from community.tickets.states import OPEN, State
+from community.workqueue.models import Notification
+from community.workqueue.notifications import promise_delivery
+
+from .clocks import next_check, next_due, pending_marks, start_accept_clock
+
+log = logging.getLogger(__name__)
+
+READ = ("id", "version", "state", "tier", "level", "handling_unit_id", "assignee_id", "grid_id",
+        "urgency", "category_id", "tracking_code", "contact_phone", "resident_id", "filed_by_id",
+        "submitted_at", "arrived_at", "accepted_at", "first_response_at", "resolved_at",
+        "closed_at", "response_due_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
+        "sla_flags", "updated_at", "next_due_at", "sla_check_at")
+# What a warning, a breach, an escalation or a closing can change.
+WRITTEN = ("state", "tier", "level", "handling_unit_id", "assignee_id", "arrived_at",
+           "accepted_at", "closed_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
+           "sla_flags", "updated_at", "next_due_at", "sla_check_at")
+TIER_NAMES = tuple(t.value for t in TIERS)
+
+
+class Slow(Exception):
+    """This ticket goes through the per-ticket path."""
+
+
+def usable() -> bool:
+    """Every listener of recorded events has a bulk equivalent."""
+    return hooks.can_fire_many("event_recorded")
+
+
+def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNamespace]:
+    """The next batch of due tickets as plain values, locked on PostgreSQL (SKIP LOCKED)."""
+    t = Ticket.__table__
+    query = (select(*(t.c[name] for name in READ), Category.__table__.c.sla_class)
+             .join(Category.__table__, Category.__table__.c.id == t.c.category_id)
+             .where(t.c.sla_check_at <= now).order_by(t.c.sla_check_at, t.c.id).limit(batch_size))
+    if failed:
+        query = query.where(t.c.id.not_in(failed))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=t)
+    rows = []
+    for row in db.session.execute(query).mappings():
+        ticket = SimpleNamespace(**{name: row[name] for name in READ})
+        # What clocks.sla_class and clocks._terms read.
+        ticket.category = SimpleNamespace(id=row["category_id"], sla_class=row["sla_class"])
+        ticket.read_version = ticket.version
+        rows.append(ticket)
+    return rows
+
+
+class Units:
+    """Units by id as plain values, loaded in bulk as batches need them (one sweep)."""
+
+    COLUMNS = ("id", "kind", "parent_id", "community_id", "street_id", "county_id")
+
+    def __init__(self):
+        self.known: dict[int, SimpleNamespace] = {}
+        self.notes: dict[tuple, str] = {}  # escalation notes, translated once per sweep
+
+    def load(self, ids) -> None:
+        missing = {i for i in ids if i is not None and i not in self.known}
+        while missing:
+            table = Unit.__table__
+            for row in db.session.execute(select(*(table.c[c] for c in self.COLUMNS))
+                                          .where(table.c.id.in_(missing))).mappings():
+                self.known[row["id"]] = SimpleNamespace(**row)
+            found = [self.known[i] for i in missing if i in self.known]
+            missing = {i for u in found for i in (u.parent_id, u.community_id, u.street_id,
+                                                  u.county_id)
+                       if i is not None and i not in self.known}
+
+    def get(self, unit_id):
+        return self.known.get(unit_id)
+
+
+class Plan:
+    """What one batch will write: events, staff messages, ticket rows, counts."""
+
+    def __init__(self):
+        self.tickets: list[SimpleNamespace] = []
+        self.events: list[dict] = []
+        self.event_tickets: list[SimpleNamespace] = []
+        self.staff_notes: list[tuple] = []  # (ticket, unit_id, at, kind, clock)
+        self.counts = Counter()
+
+
+def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bits: dict):
+    """Replay each ticket's due marks; returns the plan and the ids left to the slow path."""
+    units.load(i for t in tickets for i in (t.handling_unit_id, t.grid_id))
+    result, slow = Plan(), []
+    for ticket in tickets:
+        events, counts, notes = [], Counter(), []
+        try:
+            _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes)
+        except Slow:
+            slow.append(ticket.id)
+            continue
+        if not events:
+            continue
+        ticket.next_due_at = next_due(ticket)
+        ticket.sla_check_at = next_check(ticket)
+        result.tickets.append(ticket)
+        result.events += events
+        result.event_tickets += [ticket] * len(events)
+        result.staff_notes += notes
+        result.counts.update(counts)
+    return result, slow
+
+
+def _event(ticket, at, action, *, public, note="", from_state=None, to_state=None, unit_id=None):
+    return {"ticket_id": ticket.id, "at": at, "actor_id": None, "action": action,
+            "from_state": from_state, "to_state": to_state,
+            "unit_id": ticket.handling_unit_id if unit_id is None else unit_id,
+            "note": note, "public": public}
+
+
+def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -> None:
+    news = {}
+    for _step in range(max_steps):
+        marks = pending_marks(ticket, ratio)
+        if not marks or marks[0][0] > now:
+            break
+        at, clock, kind = marks[0]
+        if kind == "close":  # workqueue.actions.close
+            events.append(_event(ticket, at, "close", public=True, from_state=ticket.state,
+                                 to_state=State.CLOSED.value))
+            ticket.state, ticket.closed_at, ticket.updated_at = State.CLOSED.value, at, at
+            counts["closed"] += 1
+            continue
+        updated = ticket.updated_at
+        ticket.sla_flags = (ticket.sla_flags or 0) | bits[clock, kind]
+        events.append(_event(ticket, at, "sla_warning" if kind == "warning" else "sla_breach",
+                             public=False, note=clock))
+        ticket.updated_at = at
+        counts[f"{clock}_{kind}"] += 1
+        if kind == "warning":
+            news["warning"] = (ticket.handling_unit_id, at, clock)
+        else:
+            news["breach"] = (_supervisor(units, ticket.handling_unit_id), at, clock)
+            if clock in ("accept", "resolve"):
+                _escalate(ticket, at, clock, units, events, counts)
+        if updated and ticket.updated_at < updated:
+            ticket.updated_at = updated
+    else:
+        log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, max_steps)
+    warning = news.get("warning")
+    if warning and warning[0] == ticket.handling_unit_id and not _past(ticket, warning[2], now):
+        notes.append((ticket, warning[0], warning[1], "warning", warning[2]))
+    if "breach" in news:
+        unit_id, at, clock = news["breach"]
+        notes.append((ticket, unit_id, at, "breach", clock))
+
+
+def _past(ticket, clock, now) -> bool:
+    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
+           "resolve": ticket.resolve_due_at}[clock]
+    return due is None or due <= now
+
+
+def _supervisor(units, unit_id):
+    unit = units.get(unit_id)
+    if unit is None:
+        raise Slow()
+    return unit.id if unit.kind == UnitKind.COUNTY else unit.parent_id
+
+
+def _escalate(ticket, at, clock, units, events, counts) -> None:
+    """workqueue.routing.escalate by the system: one tier up, none above the county."""
+    if ticket.tier not in TIER_NAMES or ticket.state not in OPEN:
+        raise Slow()
+    current = TIER_NAMES.index(ticket.tier)
+    if current == len(TIER_NAMES) - 1:
+        return  # at the county already: flagged, nowhere higher to go
+    target = TIER_NAMES[current + 1]
+    grid = units.get(ticket.grid_id)
+    unit = units.get(getattr(grid, f"{target}_id", None)) if grid is not None else None
+    if unit is None:
+        raise Slow()
+    reason = _("签收超时") if clock == "accept" else _("办结超时")
+    key = (target, reason)
+    if key not in units.notes:
+        units.notes[key] = _("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason)
+    events.append(_event(ticket, at, "auto_escalate", public=True, note=units.notes[key],
+                         from_state=ticket.state, to_state=State.ESCALATED.value,
+                         unit_id=unit.id))
+    tier = UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
+    ticket.state, ticket.updated_at = State.ESCALATED.value, at
+    ticket.handling_unit_id, ticket.tier = unit.id, tier.value
+    ticket.level = max(ticket.level, LEVEL_OF_TIER[tier])
+    ticket.arrived_at, ticket.accepted_at, ticket.assignee_id = at, None, None
+    start_accept_clock(ticket, at)
+    counts["escalated"] += 1
+
+
+def write(result: Plan, label) -> None:
+    """Tickets first (a changed version aborts the batch before anything else is
+    written), then events with their ids, their listeners, the staff messages."""
+    if not result.tickets:
+        return
+    table = Ticket.__table__
+    rows = [{"b_id": t.id, "b_version": t.read_version,
+             **{f"b_{name}": getattr(t, name) for name in WRITTEN}} for t in result.tickets]
+    stmt = (update(table)
+            .where(table.c.id == bindparam("b_id"),
+                   table.c.version == bindparam("b_version", type_=Integer))
+            .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in WRITTEN}
+                    | {"version": bindparam("b_version", type_=Integer) + 1}))
+    outcome = db.session.execute(stmt, rows)
+    if db.engine.dialect.supports_sane_multi_rowcount and outcome.rowcount != len(rows):
+        from sqlalchemy.orm.exc import StaleDataError
+
+        raise StaleDataError(f"SLA sweep: {len(rows) - outcome.rowcount} tickets changed meanwhile")
+    events_table = TicketEvent.__table__
+    ids = db.session.execute(
+        insert(events_table).returning(events_table.c.id, sort_by_parameter_order=True),
+        result.events).scalars().all()
+    hooks.fire_many("event_recorded", [
+        SimpleNamespace(id=event_id, ticket=ticket, **event)
+        for event_id, ticket, event in zip(ids, result.event_tickets, result.events)])
+    _tell_staff(result.staff_notes, label)
+
+
+def _tell_staff(notes, label) -> None:
+    """In-app messages for the units' staff (no phone: not texted), as sweep._tell_staff."""
+    if not notes:
+        return
+    unit_ids = {n[1] for n in notes if n[1] is not None}
+    staff = defaultdict(list)
+    if unit_ids:
+        users = User.__table__
+        for row in db.session.execute(select(users.c.id, users.c.unit_id, users.c.locale).where(
+                users.c.unit_id.in_(unit_ids), users.c.active.is_(True),
+                users.c.role != Role.RESIDENT)):
+            staff[row.unit_id].append(row)
+    templates = {}
+    rows = []
+    for ticket, unit_id, at, kind, clock in notes:
+        for user in staff.get(unit_id, ()):
+            locale = user.locale or "zh"
+            key = (locale, kind, clock)
+            if key not in templates:
+                with force_locale(locale):
+                    templates[key] = (_("【时限预警】诉求 %(code)s 的%(clock)s期限将到。")
+                                      if kind == "warning" else
+                                      _("【超时】诉求 %(code)s 的%(clock)s已超过期限。"), label(clock))
+            text, clock_name = templates[key]
+            rows.append({"user_id": user.id, "phone": "", "ticket_id": ticket.id, "event_id": None,
+                         "text": text % {"code": ticket.tracking_code, "clock": clock_name},
+                         "created_at": at, "send_attempts": 0})
+    if rows:
+        db.session.execute(insert(Notification.__table__), rows)
+        promise_delivery(db.session, rows[0]["created_at"])
