@@ -199,12 +199,12 @@ def table(r: dict) -> str:
     peer = r.get("peer") or {}
     hp = _get(peer, "create", "per_second")
     if hp:
-        row("django-helpdesk 2.6.1 ticket create, req/s", hp, fb, _ratio(fb, hp),
+        row("ticket create req/s (helpdesk 2.6.1, ours at big)", hp, fb, _ratio(fb, hp),
             "ours (big) ≥ 5×", _ratio(fb, hp) >= 5)
     he = _get(peer, "escalate", "seconds_per_ticket")
     ours = (sb / _get(r, "sweep", "big", "due")) if sb and _get(r, "sweep", "big", "due") else None
     if he:
-        row("escalate overdue, ms per ticket (peer, ours)", round(he * 1000, 3),
+        row("escalate, ms per ticket (helpdesk, ours at big)", round(he * 1000, 3),
             round(ours * 1000, 3) if ours else None, _ratio(he, ours), "ours ≥ 20× faster",
             None if not ours else he / ours >= 20)
     head = ("benchmark", f"{s:,}", f"{b:,}", "ratio", "target", "")

@@ -106,6 +106,7 @@ def start_server(env, port):
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", "4",
          "-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
+         "--keep-alive", "30",  # longer than the load's idle gaps: no reset-on-reuse race
          "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT)
     worker = subprocess.Popen([str(BIN / "python"), "-m", "workers.worker"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -134,8 +135,21 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
-def signed_in(base, login):
+def new_session():
+    """A client that retries a GET whose kept-alive connection the server had just closed
+    (a race between the client's pool and gunicorn's keep-alive timeout, not a failure)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     session = requests.Session()
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"},
+                  raise_on_status=False)
+    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
+    return session
+
+
+def signed_in(base, login):
+    session = new_session()
     page = session.get(base + "/login", timeout=10)
     answer = session.post(base + "/login", data={"csrf_token": csrf(page.text), "login": login,
                                                   "password": PASSWORD}, allow_redirects=False,
@@ -154,6 +168,7 @@ class Load:
         self.filed_tokens, self.refused_tokens = set(), set()
         self.sessions = {}
         self.skipped = 0
+        self.failures = Counter()
         self.dashboards = []
 
     def session(self, role):
@@ -162,7 +177,7 @@ class Load:
             pool = self.sessions.setdefault(role, [])
             if len(pool) >= SESSIONS_PER_ROLE:
                 return random.choice(pool)
-        session = requests.Session() if role == "anonymous" else signed_in(self.base, role)
+        session = new_session() if role == "anonymous" else signed_in(self.base, role)
         with self.lock:
             pool.append(session)
         return session
@@ -172,8 +187,10 @@ class Load:
         try:
             response = call()
             status = response.status_code
-        except requests.RequestException:
+        except requests.RequestException as exc:
             response, status = None, 0  # no answer at all: counted, never hidden
+            with self.lock:
+                self.failures[f"{kind}: {type(exc).__name__}: {str(exc)[-60:]}"] += 1
         with self.lock:
             self.results.append((kind, status, time.perf_counter() - start, time.time()))
         return response
@@ -345,7 +362,7 @@ def report(load, start, end, kill_time, log):
         "refused_filings": len(load.refused_tokens),
         "refused_but_stored": len(stored & load.refused_tokens),
         "server_errors": len(bad), "clean_503_after_kill": clean_503, "no_answer": no_answer,
-        "skipped_backlog": load.skipped,
+        "skipped_backlog": load.skipped, "no_answer_by_kind": dict(load.failures),
         "dashboards": load.dashboards, "log": log,
     }
     ok = not bad and not lost_or_extra and no_answer == 0 and not load.refused_tokens

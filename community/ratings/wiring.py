@@ -3,7 +3,7 @@ and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select
 
 from community.extensions import db
-from community.stats.updates import mark_days
+from community.stats.updates import mark_days, mark_days_many
 from community.tickets import hooks
 
 from .models import Resolution
@@ -32,10 +32,9 @@ def _on_event(event, **kwargs):
 @hooks.on_many(_on_event)
 def _on_events(events):
     """_on_event for many events (plain rows): only steps that touch no Resolution."""
-    for event in events:
-        if event.action in ("resolve", "reopen"):
-            raise NotImplementedError("resolve and reopen are recorded one by one")
-        mark_days([event.ticket.submitted_at, event.at], event.at)
+    if any(event.action in ("resolve", "reopen") for event in events):
+        raise NotImplementedError("resolve and reopen are recorded one by one")
+    mark_days_many(([event.ticket.submitted_at, event.at], event.at) for event in events)
 
 
 def latest_resolution(ticket) -> Resolution | None:

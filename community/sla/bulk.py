@@ -17,10 +17,11 @@ from types import SimpleNamespace
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy import select
 
 from community.areas.models import TIERS, Unit, UnitKind
 from community.auth.models import Role, User
+from community.bulkdb import insert_rows, update_versioned
 from community.extensions import db
 from community.labels import TIER
 from community.tickets import hooks
@@ -66,10 +67,10 @@ def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNam
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=t)
     rows = []
-    for row in db.session.execute(query).mappings():
-        ticket = SimpleNamespace(**{name: row[name] for name in READ})
+    for row in db.session.execute(query).all():
+        ticket = SimpleNamespace(**dict(zip(READ, row)))
         # What clocks.sla_class and clocks._terms read.
-        ticket.category = SimpleNamespace(id=row["category_id"], sla_class=row["sla_class"])
+        ticket.category = SimpleNamespace(id=ticket.category_id, sla_class=row[-1])
         ticket.read_version = ticket.version
         rows.append(ticket)
     return rows
@@ -89,8 +90,8 @@ class Units:
         while missing:
             table = Unit.__table__
             for row in db.session.execute(select(*(table.c[c] for c in self.COLUMNS))
-                                          .where(table.c.id.in_(missing))).mappings():
-                self.known[row["id"]] = SimpleNamespace(**row)
+                                          .where(table.c.id.in_(missing))).all():
+                self.known[row[0]] = SimpleNamespace(**dict(zip(self.COLUMNS, row)))
             found = [self.known[i] for i in missing if i in self.known]
             missing = {i for u in found for i in (u.parent_id, u.community_id, u.street_id,
                                                   u.county_id)
@@ -109,6 +110,7 @@ class Plan:
         self.event_tickets: list[SimpleNamespace] = []
         self.staff_notes: list[tuple] = []  # (ticket, unit_id, at, kind, clock)
         self.counts = Counter()
+        self.idle: list[int] = []  # due by the cursor, nothing to do: not read again this sweep
 
 
 def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bits: dict):
@@ -122,7 +124,8 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
         except Slow:
             slow.append(ticket.id)
             continue
-        if not events:
+        if not events:  # a cursor that came early: nothing due yet, left as it is
+            result.idle.append(ticket.id)
             continue
         ticket.next_due_at = next_due(ticket)
         ticket.sla_check_at = next_check(ticket)
@@ -224,23 +227,10 @@ def write(result: Plan, label) -> None:
     written), then events with their ids, their listeners, the staff messages."""
     if not result.tickets:
         return
-    table = Ticket.__table__
-    rows = [{"b_id": t.id, "b_version": t.read_version,
-             **{f"b_{name}": getattr(t, name) for name in WRITTEN}} for t in result.tickets]
-    stmt = (update(table)
-            .where(table.c.id == bindparam("b_id"),
-                   table.c.version == bindparam("b_version", type_=Integer))
-            .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in WRITTEN}
-                    | {"version": bindparam("b_version", type_=Integer) + 1}))
-    outcome = db.session.execute(stmt, rows)
-    if db.engine.dialect.supports_sane_multi_rowcount and outcome.rowcount != len(rows):
-        from sqlalchemy.orm.exc import StaleDataError
-
-        raise StaleDataError(f"SLA sweep: {len(rows) - outcome.rowcount} tickets changed meanwhile")
-    events_table = TicketEvent.__table__
-    ids = db.session.execute(
-        insert(events_table).returning(events_table.c.id, sort_by_parameter_order=True),
-        result.events).scalars().all()
+    rows = [{"id": t.id, "version": t.read_version, **{name: getattr(t, name) for name in WRITTEN}}
+            for t in result.tickets]
+    update_versioned(Ticket.__table__, rows, WRITTEN)
+    ids = insert_rows(TicketEvent.__table__, result.events, returning_ids=True)
     hooks.fire_many("event_recorded", [
         SimpleNamespace(id=event_id, ticket=ticket, **event)
         for event_id, ticket, event in zip(ids, result.event_tickets, result.events)])
@@ -257,7 +247,7 @@ def _tell_staff(notes, label) -> None:
         users = User.__table__
         for row in db.session.execute(select(users.c.id, users.c.unit_id, users.c.locale).where(
                 users.c.unit_id.in_(unit_ids), users.c.active.is_(True),
-                users.c.role != Role.RESIDENT)):
+                users.c.role != Role.RESIDENT)).all():
             staff[row.unit_id].append(row)
     templates = {}
     rows = []
@@ -275,5 +265,5 @@ def _tell_staff(notes, label) -> None:
                          "text": text % {"code": ticket.tracking_code, "clock": clock_name},
                          "created_at": at, "send_attempts": 0})
     if rows:
-        db.session.execute(insert(Notification.__table__), rows)
+        insert_rows(Notification.__table__, rows)
         promise_delivery(db.session, rows[0]["created_at"])

@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from community.extensions import db
+from community.timeutil import local_zone
 from community.outbox.services import emit, register_handler, run_row
 
 from .rollup import local_day, rebuild_day
@@ -34,6 +35,17 @@ def mark_days(moments, now: datetime) -> None:
             # The token keeps each transaction's request apart: a later change
             # to the same day needs its own run, not the earlier (done) row.
             emit(KIND, f"stats:{day.isoformat()}:{token}", {"day": day.isoformat()}, now=now)
+
+
+def mark_days_many(pairs) -> None:
+    """mark_days for many changes at once: `pairs` of (moments, now), in order."""
+    zone = local_zone()
+    seen = db.session.info.get("stats_days", set())
+    for moments, now in pairs:
+        days = {m.astimezone(zone).date() for m in moments if m is not None}
+        if not days <= seen:
+            mark_days(moments, now)
+            seen = db.session.info["stats_days"]
 
 
 def _recompute(payload: dict) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from community.extensions import db
@@ -79,7 +79,9 @@ def _notify_residents(events):
                      "text": template % {"code": ticket.tracking_code, "step": step,
                                          "note": _short(event.note)},
                      "created_at": event.at})
-    db.session.execute(insert(Notification.__table__), rows)
+    from community.bulkdb import insert_rows
+
+    insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
 
 

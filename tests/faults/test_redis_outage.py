@@ -52,7 +52,9 @@ class PrivateRedis:
         self.process.wait(timeout=10)
 
     def client(self):
-        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=2)
+        # Built as the app builds its own (community.extensions.init_redis).
+        return redis.Redis.from_url(f"redis://127.0.0.1:{self.port}/0", socket_connect_timeout=2,
+                                    socket_timeout=5)
 
 
 @pytest.fixture
