@@ -35,6 +35,7 @@ def login():
         else:
             db.session.commit()
             login_user(user)
+            flash(_("您已登录。"))
             return redirect(_safe_next(form.next.data))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
@@ -43,6 +44,7 @@ def login():
 @login_required
 def logout():
     logout_user()
+    flash(_("您已退出登录。"))
     return redirect(url_for("tickets.home"))
 
 

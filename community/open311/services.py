@@ -1,7 +1,10 @@
 """GeoReport v2 over the request services: services from the categories,
 POST from a client with an api_key, and the public search.
 
-service_request_id is the tracking code. Public answers follow the privacy
+service_request_id is the request's public number, not its tracking code:
+GET requests lists requests to anyone, and the tracking code is what lets its
+holder add information or cancel, so it goes only to the client that filed
+(in the POST answer's service_notice). Public answers follow the privacy
 rules of the public pages: the description, address, point and media only
 where the resident allowed the text to be shown; never a name or a phone.
 """
@@ -200,9 +203,20 @@ def file_request(client: Open311Client, params, photos: list[CleanPhoto],
     return record
 
 
+def public_id(ticket: Ticket) -> str:
+    return str(ticket.id)
+
+
+def _ids_and_codes(values: list[str]) -> tuple[list[int], list[str]]:
+    """Public numbers, and tracking codes (a client that filed may use its own)."""
+    ids = [int(v) for v in values if v.isdigit() and len(v) <= 10]
+    codes = [normalize_tracking_code(v) for v in values if not v.isdigit() and len(v) <= 32]
+    return ids, codes
+
+
 def post_answer(record: Open311Request) -> list[dict]:
     code = record.ticket.tracking_code
-    return [{"service_request_id": code, "token": record.token,
+    return [{"service_request_id": public_id(record.ticket), "token": record.token,
              "service_notice": _("请记下查询码 %(code)s，可随时查询办理进度。", code=code),
              "account_id": record.account_id or None}]
 
@@ -234,8 +248,8 @@ def search(params, now: datetime) -> list[Ticket]:
     if ids:
         if len(ids) > limit:
             raise ValidationFailed(_("一次最多查询 %(n)d 条。", n=limit), field="service_request_id")
-        codes = [normalize_tracking_code(c) for c in ids if len(c) <= 32]
-        query = select(Ticket).where(Ticket.tracking_code.in_(codes))
+        numbers, codes = _ids_and_codes(ids)
+        query = select(Ticket).where(Ticket.id.in_(numbers) | Ticket.tracking_code.in_(codes))
     else:
         query = select(Ticket)
         services = _codes(params.get("service_code", ""))
@@ -274,8 +288,11 @@ def _date_range(params, now: datetime) -> tuple[datetime, datetime]:
 
 
 def get_request(code: str) -> Ticket:
-    code = normalize_tracking_code(code) if len(code or "") <= 32 else ""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code)) if code else None
+    numbers, codes = _ids_and_codes([code or ""])
+    ticket = None
+    if numbers or codes:
+        ticket = db.session.scalar(select(Ticket).where(
+            Ticket.id.in_(numbers) | Ticket.tracking_code.in_(codes)))
     if ticket is None:
         raise NotFound(_("没有找到这个 service_request_id：%(id)s", id=(code or "")[:32]))
     return ticket
@@ -303,7 +320,7 @@ def _status_notes(ticket: Ticket) -> str:
     if ticket.result:
         note += "：" + str(RESULT.get(ticket.result, ticket.result))
     if ticket.merged_into is not None:
-        note += "：" + _("与 %(code)s 合并办理", code=ticket.merged_into.tracking_code)
+        note += "：" + _("与 %(code)s 合并办理", code=public_id(ticket.merged_into))
     return note
 
 
@@ -316,7 +333,7 @@ def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
     shown = ticket.text_public  # the resident's consent covers text, place and media
     area = " ".join(u.name for u in (ticket.street, ticket.community) if u is not None)
     return {
-        "service_request_id": ticket.tracking_code,
+        "service_request_id": public_id(ticket),
         "status": "open" if ticket.state in OPEN else "closed",
         "status_notes": _status_notes(ticket),
         "service_name": ticket.category.label(_locale()),

@@ -95,4 +95,4 @@ def get_token(token, fmt):
     services.check_jurisdiction(request.args)
     record = services.by_token(token)
     return respond(fmt, "service_requests", [{"token": record.token,
-                                              "service_request_id": record.ticket.tracking_code}])
+                                              "service_request_id": services.public_id(record.ticket)}])

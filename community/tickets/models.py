@@ -88,9 +88,9 @@ class Ticket(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Clocks, stored so a sweep reads only the rows that are due.
-    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The nearest running clock of the three, kept by community.sla on every flush.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The SLA sweep's own cursor: the next warning, breach or closing to record

@@ -39,11 +39,12 @@ def _filing_form():
     form.category.choices = [("", _("请选择类别"))] + [
         (c.code, c.label(_current_lang())) for c in services.active_categories()]
     form.community.choices = community_choices()
-    form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
     if not form.submit_token.data:
         form.submit_token.data = secrets.token_urlsafe(24)
     if request.method == "GET" and current_user.is_authenticated and current_user.home_community_id:
         form.community.data = str(current_user.home_community_id)
+    # After the home community is filled in, so its grids are offered at once.
+    form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
     return form
 
 

@@ -128,7 +128,7 @@ def visible_or_none(ticket_id):
 
 def _refused(ticket_id, exc):
     """Show the request again with the reason; nothing was written."""
-    flash(str(exc.message))
+    flash(str(exc.message), "error")
     return ticket_page(ticket_id, status=exc.status)
 
 
@@ -158,7 +158,7 @@ def assist_step(task_id, step):
         db.session.rollback()
         if exc.status == 403:
             raise NotFound() from None
-        flash(str(exc.message))
+        flash(str(exc.message), "error")
         return redirect(request.referrer or url_for("workqueue.queue")), exc.status
     flash(_("已记录。"))
     return redirect(url_for("workqueue.ticket_page", ticket_id=task.ticket_id))
@@ -175,7 +175,7 @@ def resident_reopen(code):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(str(exc.message))
+        flash(str(exc.message), "error")
         return redirect(url_for("tickets.track", code=ticket.tracking_code))
     flash(_("已申请重办，我们会尽快处理。"))
     return redirect(url_for("tickets.track", code=ticket.tracking_code))

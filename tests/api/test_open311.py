@@ -89,9 +89,14 @@ def test_post_by_point_then_read_it_back(client, mapped, o311_key, frozen):
     assert answer.status_code == 201, answer.get_data(as_text=True)
     created = answer.get_json()[0]
     code, token = created["service_request_id"], created["token"]
-    assert created["account_id"] == "u-7" and code in created["service_notice"]
     ticket = db.session.scalar(select(Ticket))
-    assert ticket.tracking_code == code and ticket.channel == "open311" and ticket.resident_id is None
+    # The public number is the id; the tracking code goes only to the filing client.
+    assert created["account_id"] == "u-7" and ticket.tracking_code in created["service_notice"]
+    assert code == str(ticket.id) and ticket.tracking_code not in str(client.get(
+        f"{V2}/requests.json").get_json())
+    assert client.get(f"{V2}/requests/{ticket.tracking_code}.json").get_json()[0][
+        "service_request_id"] == code  # the filing client may still look it up by its code
+    assert ticket.channel == "open311" and ticket.resident_id is None
     assert (ticket.kind, ticket.urgency, ticket.grid.code) == ("complaint", "urgent", "S1C1G1")
     assert ticket.contact_name == "韩梅" and ticket.contact_phone == "13800000009"
     assert (ticket.latitude, ticket.longitude) == (25.005, 102.005)
@@ -206,19 +211,20 @@ def test_search_defaults_to_ninety_days_and_filters(client, people, areas, ctx, 
             return [r.findtext("service_request_id") for r in xml(answer)]
         return [r["service_request_id"] for r in answer.get_json()]
 
-    assert ids({}) == [water.tracking_code, light.tracking_code]
-    assert ids({}, "xml") == [water.tracking_code, light.tracking_code]
-    assert ids({"status": "open"}) == [light.tracking_code]
-    assert ids({"status": "closed"}, "xml") == [water.tracking_code]
-    assert ids({"status": "open,closed"}) == [water.tracking_code, light.tracking_code]
-    assert ids({"service_code": "UTL"}) == [water.tracking_code]
-    assert ids({"service_code": "UTL,ELD"}) == [water.tracking_code, light.tracking_code]
+    assert ids({}) == [str(water.id), str(light.id)]
+    assert ids({}, "xml") == [str(water.id), str(light.id)]
+    assert ids({"status": "open"}) == [str(light.id)]
+    assert ids({"status": "closed"}, "xml") == [str(water.id)]
+    assert ids({"status": "open,closed"}) == [str(water.id), str(light.id)]
+    assert ids({"service_code": "UTL"}) == [str(water.id)]
+    assert ids({"service_code": "UTL,ELD"}) == [str(water.id), str(light.id)]
     old_range = {"start_date": "2026-08-01T00:00:00Z", "end_date": "2026-08-30T00:00:00+08:00"}
-    assert ids(old_range) == [old.tracking_code]
-    assert ids({"start_date": "2026-08-01T00:00:00Z"}) == [old.tracking_code]
-    # ids override every other parameter, and are read like tracking codes (O is 0)
-    assert ids({"service_request_id": f"{old.tracking_code},{light.tracking_code.lower()}",
-                "status": "closed"}) == [light.tracking_code, old.tracking_code]
+    assert ids(old_range) == [str(old.id)]
+    assert ids({"start_date": "2026-08-01T00:00:00Z"}) == [str(old.id)]
+    # ids override every other parameter: public numbers, or a filing client's own
+    # tracking codes, read like tracking codes (O is 0, any case)
+    assert ids({"service_request_id": f"{old.id},{light.tracking_code.lower()}",
+                "status": "closed"}) == [str(light.id), str(old.id)]
     closed = client.get(f"{V2}/requests.json?status=closed").get_json()[0]
     assert closed["status_notes"] == "已办结：已解决"
 

@@ -49,9 +49,10 @@ def _outcome(ticket):
     events = [(e.action, e.at, e.actor_id, e.unit_id, e.note, e.public, e.from_state, e.to_state)
               for e in db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                           .order_by(TicketEvent.at, TicketEvent.id))]
+    query = select(Notification).where(Notification.ticket_id == ticket.id)
     notes = sorted((n.user_id, n.phone, n.text.replace(ticket.tracking_code, "CODE"), n.created_at,
                     n.event.action if n.event else None, n.sent_at, n.read_at)
-                   for n in db.session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)))
+                   for n in db.session.scalars(query))
     return row, events, notes
 
 
