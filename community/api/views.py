@@ -74,6 +74,8 @@ def file_request(args):
         channel=args["channel"] if user.is_staff else "api", submit_token=token, **place)
     try:
         ticket = ticket_services.submit_ticket(filing, user, now)
+        # Answer from the flushed rows: after the commit they would all be loaded again.
+        answer = ticket_detail(ticket, user, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same key sent twice at once: the first one won
@@ -81,7 +83,7 @@ def file_request(args):
         if earlier is None:
             raise
         return ticket_detail(earlier, user, now), 200
-    return ticket_detail(ticket, user, now), 201
+    return answer, 201
 
 
 @bp.route("/requests", methods=["GET"])

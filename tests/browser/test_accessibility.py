@@ -1,6 +1,7 @@
 """axe-core finds no serious or critical violation on the main pages, in normal and
 elder mode, in Chinese and English; each page is screenshotted under artifacts/."""
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from community.extensions import db
 from community.timeutil import utcnow
@@ -9,11 +10,6 @@ from tests import factories
 from tests.ticketing import file_ticket
 
 from .conftest import DESKTOP, PHONE
-
-try:
-    from axe_playwright_python.sync_playwright import Axe
-except ImportError:  # pragma: no cover - requirements.txt installs it
-    Axe = None
 
 BLOCKING = {"serious", "critical"}
 
@@ -41,8 +37,6 @@ def audit(visitor, axe, name, failures, shots, screenshot=True):
 @pytest.mark.parametrize("mode", ["normal", "elder"])
 def test_main_pages_have_no_serious_accessibility_violations(visitor, live_server, people, areas,
                                                              mode, lang):
-    if Axe is None:
-        pytest.skip("axe-playwright-python is not installed")
     axe = Axe()
     now = utcnow()
     ticket = file_ticket(people, areas, now=now)
