@@ -19,7 +19,7 @@ RATING_COLUMNS = ["id", "resolution_id", "ticket_id", "rated_at", "solved", "lev
 CASE_COLUMNS = ["rating_id", "ticket_id", "community_id", "street_id", "county_id", "state",
                 "opened_at", "start_due_at", "close_due_at", "callback_at", "callback_by_id",
                 "callback_reached", "callback_note", "outcome", "outcome_at", "outcome_by_id",
-                "outcome_note", "closed_at", "closed_by_id", "review_note"]
+                "outcome_note", "closed_at", "closed_by_id", "review_note", "check_at"]
 APPEAL_COLUMNS = ["rating_id", "street_id", "state", "reason", "filed_at", "filed_by_id",
                   "decided_at", "decided_by_id", "decision_note"]
 
@@ -101,4 +101,6 @@ class RatingMaker:
                 closed = outcome + (0.1 + 0.5 * r()) * (close_due - outcome) * (3 if r() < 0.1 else 1)
                 if closed <= self.now:
                     row[5], row[17:20] = "closed", [stamp(closed), street_staff, "同意结案"]
+        # An open case's clocks: the first sweep replays them from the opening (as 0011 does).
+        row.append(None if row[5] == "closed" else stamp(opened))
         self.rows["rectification_cases"].append(tuple(row))

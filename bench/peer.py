@@ -30,9 +30,9 @@ def ensure_venv(log) -> None:
         return
     log("installing django-helpdesk 2.6.1 into bench/.helpdesk-venv")
     if not PY.exists():
-        subprocess.run([sys.executable.replace("/.venv/", "/"), "-m", "venv", str(VENV)], check=False)
-        if not PY.exists():
-            subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
+        # The interpreter our own venv was made from (a venv's python would nest venvs).
+        base = getattr(sys, "_base_executable", None) or "python3"
+        subprocess.run([base, "-m", "venv", str(VENV)], check=True)
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check"] + PACKAGES,
                    check=True)
 

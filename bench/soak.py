@@ -12,7 +12,10 @@ What it does, on loopback only:
    fixed in advance, so a slow server cannot slow the load down), mixed:
    residents filing (form page + post) and reading their list, anonymous
    tracking look-ups, staff queue and request pages, handling actions
-   (accept, respond, resolve), and the public/dashboard pages that exist;
+   (accept, respond, resolve), and the public/dashboard pages that exist (each as
+   whoever may see it: /stats as a community's staff). The client is asyncio over raw
+   keep-alive HTTP/1.1 (no `requests`, no thread per request, no page decoding), and
+   every session signs in before the clock starts, so the load costs the box little;
 4. runs `flask --app wsgi sla sweep` every minute (skipped, and said so, when
    the command does not exist);
 5. at SOAK_PG_KILL_AT seconds (default: half-way; 0 for never) terminates the
@@ -20,11 +23,17 @@ What it does, on loopback only:
    without touching anyone else's connections (found by application_name);
 6. prints the figures: answers by status, p50/p95/p99 per kind, achieved rate,
    and checks: no 500s (503s are allowed only in the seconds after the kill),
-   and the requests in the database equal the number filed (by submit token).
+   and the requests in the database equal the number filed (by submit token), and the
+   CPU per answered request of the client, gunicorn, the RQ worker, the app's PostgreSQL
+   backends and the sweeps (from /proc), to tell a slow server from a busy client.
+
+SOAK_WORKERS / SOAK_THREADS size gunicorn (4 × 4); SOAK_MIX=track=1 runs one kind alone.
 
 Rate limits are raised for this run: all traffic comes from one address.
 Exit status 1 when a check fails. Figures also go to instance/soak-last.json.
 """
+import asyncio
+import http.client
 import json
 import os
 import random
@@ -38,26 +47,30 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from urllib.parse import urlencode
+
 import psycopg
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 SECONDS = int(os.environ.get("SOAK_SECONDS", 600))
 RATE = float(os.environ.get("SOAK_RATE", 100))
 WORKERS = int(os.environ.get("SOAK_WORKERS", 4))
+THREADS = int(os.environ.get("SOAK_THREADS", 4))
 DATABASE_URL = os.environ.get("SOAK_DATABASE_URL", "postgresql://127.0.0.1:5432/soak")
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/6")
 KILL_AT = float(os.environ.get("SOAK_PG_KILL_AT", SECONDS / 2))
 SWEEP_EVERY = int(os.environ.get("SOAK_SWEEP_SECONDS", 60))
+SWEEP_NICE = int(os.environ.get("SOAK_SWEEP_NICE", 10))
 APP_NAME = "community-soak"
 PASSWORD = "demo-password"
 FILERS = ["13800000001", "13800000013", "13800000025", "13800000037"]  # home: community1
 # Share of the traffic, by kind (each "file" is two requests: the form, then the post).
 MIX = {"track": 30, "file": 12, "my": 8, "queue": 12, "ticket": 12, "act": 10, "dashboard": 16}
+if os.environ.get("SOAK_MIX"):  # e.g. SOAK_MIX=track=1 to measure one kind alone
+    MIX = {k: int(w) for k, w in (part.split("=") for part in os.environ["SOAK_MIX"].split(","))}
 SESSIONS_PER_ROLE = 4
 MAX_BACKLOG = 200  # tasks started but not finished; past this the run notes a skip
 DASHBOARD_CANDIDATES = ["/public", "/public/", "/stats", "/stats/", "/dashboard", "/dashboards"]
@@ -104,18 +117,20 @@ def prepare_database(env):
 
 def start_server(env, port):
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", "4",
+        [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
          "-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
          "--keep-alive", "30",  # longer than the load's idle gaps: no reset-on-reuse race
          "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT)
     worker = subprocess.Popen([str(BIN / "python"), "-m", "workers.worker"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            if requests.get(base + "/login", timeout=30).status_code == 200:
-                return server, worker, base
-        except requests.RequestException:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                connection.close()
+                return server, worker
+        except OSError:
             time.sleep(0.5)
     stop_processes(server, worker)
     raise SystemExit("gunicorn did not answer")
@@ -131,146 +146,248 @@ def stop_processes(*processes):
             process.kill()
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+class Answer:
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def field(self, name: bytes) -> str:
+        """The value of a hidden form field, found with two finds (no regex, no decoding of the page)."""
+        at = self.body.find(b'name="' + name + b'"')
+        value = self.body.find(b'value="', at) if at >= 0 else -1
+        if value < 0:
+            raise NoAnswer(f"no {name.decode()} field in the page ({self.status})")
+        value += 7
+        return self.body[value:self.body.find(b'"', value)].decode()
 
 
-def new_session():
-    """A client that retries a GET whose kept-alive connection the server had just closed
-    (a race between the client's pool and gunicorn's keep-alive timeout, not a failure)."""
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    session = requests.Session()
-    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"},
-                  raise_on_status=False)
-    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
-    return session
+class NoAnswer(Exception):
+    pass
 
 
-def signed_in(base, login):
-    session = new_session()
-    page = session.get(base + "/login", timeout=10)
-    answer = session.post(base + "/login", data={"csrf_token": csrf(page.text), "login": login,
-                                                  "password": PASSWORD}, allow_redirects=False,
-                          timeout=10)
-    assert answer.status_code == 302, (login, answer.status_code)
-    session.token = csrf(session.get(base + "/login", timeout=10).text)
-    return session
+class Http:
+    """HTTP/1.1 over raw asyncio streams to one host, with a pool of kept-alive connections
+    shared by every client (cookies travel per request, not per connection). An idle
+    connection older than IDLE_MAX is not reused: gunicorn closes them after --keep-alive 30,
+    and reusing one it had just closed would be a client-side failure, not the server's."""
+
+    IDLE_MAX = 15.0
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.idle = []  # (reader, writer, last used)
+
+    async def _connection(self):
+        now = time.monotonic()
+        while self.idle:
+            reader, writer, used = self.idle.pop()
+            if now - used < self.IDLE_MAX and not reader.at_eof():
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return reader, writer, False
+
+    async def request(self, method, path, cookies, form=None, timeout=30.0) -> Answer:
+        body = b"" if form is None else urlencode(form).encode()
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        if cookies:
+            head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
+        if form is not None:
+            head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        message = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        for attempt in (1, 2):
+            reader, writer, reused = await self._connection()
+            try:
+                answer, keep = await asyncio.wait_for(self._exchange(reader, writer, message), timeout)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+                writer.close()
+                # A kept-alive connection the server had closed: try a GET once more on a new one.
+                if reused and attempt == 1 and method == "GET":
+                    continue
+                raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
+            except asyncio.TimeoutError:
+                writer.close()
+                raise NoAnswer("timeout") from None
+            if keep:
+                self.idle.append((reader, writer, time.monotonic()))
+            else:
+                writer.close()
+            for raw in answer.headers.get(b"set-cookie", ()):
+                pair, _sep, attributes = raw.decode("latin-1").partition(";")
+                name, _eq, value = pair.strip().partition("=")
+                if "max-age=0" in attributes.lower().replace(" ", "") or "1970" in attributes:
+                    cookies.pop(name, None)
+                else:
+                    cookies[name] = value
+            return answer
+
+    @staticmethod
+    async def _exchange(reader, writer, message):
+        writer.write(message)
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _sep, value = line.partition(b":")
+                headers.setdefault(name.strip().lower(), []).append(value.strip())
+        keep = b"close" not in b"".join(headers.get(b"connection", ())).lower()
+        if b"content-length" in headers:
+            body = await reader.readexactly(int(headers[b"content-length"][0]))
+        elif b"chunked" in b"".join(headers.get(b"transfer-encoding", ())).lower():
+            parts = []
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                parts.append(await reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b"".join(part[:-2] for part in parts)
+        else:
+            body, keep = await reader.read(), False
+        return Answer(status, headers, body), keep
+
+
+class Client:
+    """One browser: its cookies and, once signed in, a CSRF token (valid for the session:
+    WTF_CSRF_TIME_LIMIT is None)."""
+
+    def __init__(self, http):
+        self.http, self.cookies, self.token = http, {}, None
+
+    def get(self, path):
+        return self.http.request("GET", path, self.cookies)
+
+    def post(self, path, form):
+        return self.http.request("POST", path, self.cookies, form)
+
+
+async def signed_in(http, login):
+    client = Client(http)
+    page = await client.get("/login")
+    answer = await client.post("/login", {"csrf_token": page.field(b"csrf_token"), "login": login,
+                                          "password": PASSWORD})
+    assert answer.status == 302, (login, answer.status)
+    client.token = (await client.get("/login")).field(b"csrf_token")
+    return client
 
 
 class Load:
-    def __init__(self, base, units):
-        self.base, self.units = base, units
-        self.lock = threading.Lock()
+    def __init__(self, http, units):
+        self.http, self.units = http, units
         self.results = []           # (kind, status, seconds, started_at)
         self.codes, self.ticket_ids = [], []
         self.filed_tokens, self.refused_tokens = set(), set()
         self.sessions = {}
         self.skipped = 0
         self.failures = Counter()
-        self.dashboards = []
+        self.dashboards = []        # (role, path)
 
-    def session(self, role):
-        """One of a few signed-in sessions per role, shared by the load threads."""
-        with self.lock:
-            pool = self.sessions.setdefault(role, [])
-            if len(pool) >= SESSIONS_PER_ROLE:
-                return random.choice(pool)
-        session = new_session() if role == "anonymous" else signed_in(self.base, role)
-        with self.lock:
-            pool.append(session)
-        return session
+    async def sign_in_all(self):
+        """Every session signed in before the clock starts (sign-in is not part of the mix)."""
+        for role in FILERS + ["grid1", "community1"]:
+            self.sessions[role] = [await signed_in(self.http, role) for _ in range(SESSIONS_PER_ROLE)]
+        self.sessions["anonymous"] = [Client(self.http) for _ in range(SESSIONS_PER_ROLE)]
 
-    def timed(self, kind, call):
+    def session(self, role, rng):
+        return rng.choice(self.sessions[role])
+
+    async def timed(self, kind, call):
         start = time.perf_counter()
         try:
-            response = call()
-            status = response.status_code
-        except requests.RequestException as exc:
+            response = await call
+            status = response.status
+        except NoAnswer as exc:
             response, status = None, 0  # no answer at all: counted, never hidden
-            with self.lock:
-                self.failures[f"{kind}: {type(exc).__name__}: {str(exc)[-60:]}"] += 1
-        with self.lock:
-            self.results.append((kind, status, time.perf_counter() - start, time.time()))
+            self.failures[f"{kind}: {str(exc)[-60:]}"] += 1
+        self.results.append((kind, status, time.perf_counter() - start, time.time()))
         return response
 
-    def file(self, rng):
-        s = self.session(rng.choice(FILERS))
-        page = self.timed("file_form", lambda: s.get(self.base + "/", timeout=30))
-        if page is None or page.status_code != 200:
+    async def file(self, rng):
+        s = self.session(rng.choice(FILERS), rng)
+        page = await self.timed("file_form", s.get("/"))
+        if page is None or page.status != 200:
             return
-        token = re.search(r'name="submit_token"[^>]*value="([^"]+)"', page.text).group(1)
-        data = {"csrf_token": csrf(page.text), "submit_token": token, "kind": "help",
+        try:
+            token, csrf = page.field(b"submit_token"), page.field(b"csrf_token")
+        except NoAnswer as exc:
+            self.failures[f"file_form: {exc}"] += 1
+            return
+        data = {"csrf_token": csrf, "submit_token": token, "kind": "help",
                 "category": rng.choice(["ELD", "UTL", "LIF", "GOV"]), "text": "楼道灯坏了，请尽快修理。",
                 "community": self.units["community"], "grid": self.units["grid"]}
         for _attempt in range(3):  # a resident who sees an error presses again, same form
-            answer = self.timed("file_post", lambda: s.post(self.base + "/", data=data,
-                                                            allow_redirects=False, timeout=30))
-            if answer is not None and answer.status_code == 302:
-                code = answer.headers["Location"].rsplit("/t/", 1)[-1]
-                with self.lock:
-                    self.codes.append(code)
-                    self.filed_tokens.add(token)
+            answer = await self.timed("file_post", s.post("/", data))
+            if answer is not None and answer.status == 302:
+                self.codes.append(answer.headers[b"location"][0].decode().rsplit("/t/", 1)[-1])
+                self.filed_tokens.add(token)
                 return
-            if answer is not None and answer.status_code < 500:
+            if answer is not None and answer.status < 500:
                 break
-        with self.lock:
-            self.refused_tokens.add(token)
+        self.refused_tokens.add(token)
 
-    def track(self, rng):
+    async def track(self, rng):
         code = rng.choice(self.codes) if self.codes else "0000000000000000"
-        s = self.session("anonymous")
-        self.timed("track", lambda: s.get(f"{self.base}/t/{code}", timeout=30))
+        await self.timed("track", self.session("anonymous", rng).get(f"/t/{code}"))
 
-    def my(self, rng):
-        s = self.session(rng.choice(FILERS))
-        self.timed("my", lambda: s.get(self.base + "/my", timeout=30))
+    async def my(self, rng):
+        await self.timed("my", self.session(rng.choice(FILERS), rng).get("/my"))
 
-    def queue(self, rng):
-        s = self.session("grid1")
-        page = self.timed("queue", lambda: s.get(self.base + "/work", timeout=30))
-        if page is not None and page.status_code == 200:
-            ids = [int(i) for i in re.findall(r"/work/tickets/(\d+)", page.text)]
-            with self.lock:
-                self.ticket_ids = ids or self.ticket_ids
+    async def queue(self, rng):
+        page = await self.timed("queue", self.session("grid1", rng).get("/work"))
+        if page is not None and page.status == 200:
+            ids = [int(i) for i in TICKET_LINK.findall(page.body)]
+            self.ticket_ids = ids or self.ticket_ids
 
-    def ticket(self, rng):
+    async def ticket(self, rng):
         if not self.ticket_ids:
-            return self.queue(rng)
-        s = self.session(rng.choice(["grid1", "community1"]))
-        tid = rng.choice(self.ticket_ids)
-        self.timed("ticket", lambda: s.get(f"{self.base}/work/tickets/{tid}", timeout=30))
+            return await self.queue(rng)
+        s = self.session(rng.choice(["grid1", "community1"]), rng)
+        await self.timed("ticket", s.get(f"/work/tickets/{rng.choice(self.ticket_ids)}"))
 
-    def act(self, rng):
+    async def act(self, rng):
         if not self.ticket_ids:
-            return self.queue(rng)
-        s = self.session("grid1")
+            return await self.queue(rng)
+        s = self.session("grid1", rng)
         tid = rng.choice(self.ticket_ids)
         action, data = rng.choice([("accept", {}), ("respond", {"text": "已联系物业。"}),
                                    ("resolve", {"result": "solved", "note": "已修好。"})])
         data["csrf_token"] = s.token
         # 409 (someone else changed it) and 4xx (not in this state) are normal answers here.
-        self.timed("act", lambda: s.post(f"{self.base}/work/tickets/{tid}/{action}", data=data,
-                                         allow_redirects=False, timeout=30))
+        await self.timed("act", s.post(f"/work/tickets/{tid}/{action}", data))
 
-    def dashboard(self, rng):
+    async def dashboard(self, rng):
         if not self.dashboards:
-            return self.track(rng)
-        path = rng.choice(self.dashboards)
-        s = self.session("anonymous")
-        self.timed("dashboard", lambda: s.get(self.base + path, timeout=30))
+            return await self.track(rng)
+        role, path = rng.choice(self.dashboards)
+        await self.timed("dashboard", self.session(role, rng).get(path))
+
+    async def find_dashboards(self):
+        """The public page and the dashboards that exist, each as whoever may see it (a
+        redirect is followed once, so /stats becomes the signed-in unit's own dashboard)."""
+        found = []
+        for path in os.environ.get("SOAK_DASHBOARDS", " ".join(DASHBOARD_CANDIDATES)).split():
+            for role in ("anonymous", "community1"):
+                client, target = self.sessions[role][0], path
+                try:
+                    answer = await client.get(target)
+                    if answer.status in (301, 302, 308):
+                        location = answer.headers[b"location"][0].decode()
+                        target = "/" + location.split("/", 3)[3] if "://" in location else location
+                        if target.startswith("/login"):
+                            continue
+                        answer = await client.get(target)
+                except NoAnswer:
+                    continue
+                if answer.status == 200:
+                    if all(p != target for _r, p in found):
+                        found.append((role, target))
+                    break
+        return found
 
 
-def find_dashboards(base):
-    found = []
-    for path in os.environ.get("SOAK_DASHBOARDS", " ".join(DASHBOARD_CANDIDATES)).split():
-        try:
-            if requests.get(base + path, timeout=10).status_code == 200:
-                found.append(path)
-        except requests.RequestException:
-            pass
-    return found
+TICKET_LINK = re.compile(rb"/work/tickets/(\d+)")
 
 
 def sweeper(env, stop, log):
@@ -282,10 +399,87 @@ def sweeper(env, stop, log):
         return
     while not stop.wait(SWEEP_EVERY):
         start = time.perf_counter()
+        # At a lower priority than gunicorn, as a cron job would be: the sweep's queries
+        # still load the database, its interpreter start-up should not starve the pages.
         done = subprocess.run(flask + ["sla", "sweep"], env=env, cwd=ROOT, capture_output=True,
-                              text=True)
+                              text=True, preexec_fn=lambda: os.nice(SWEEP_NICE))
         log.append(f"sweep rc={done.returncode} in {time.perf_counter() - start:.1f}s: "
                    f"{(done.stdout or done.stderr).strip().splitlines()[-1:]}")
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of one process so far, from /proc (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used during the run by the load client, gunicorn (master and workers), the
+    RQ worker and the app's PostgreSQL backends, sampled from /proc every few seconds (a
+    process that ends between samples loses at most its last interval)."""
+
+    def __init__(self, server, worker):
+        self.server, self.worker = server, worker
+        self.first, self.last = {}, {}  # (group, pid) -> cpu seconds
+        self.client_start = self.sweep_start = None
+        self.client = self.sweep = 0.0
+
+    def _pids(self):
+        yield "gunicorn", self.server.pid
+        for pid in children(self.server.pid):
+            yield "gunicorn", pid
+        yield "rq_worker", self.worker.pid
+        try:
+            with admin_connection() as conn:
+                for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE "
+                                           "datname = current_database() AND application_name = %s",
+                                           (APP_NAME,)):
+                    yield "postgres", pid
+        except psycopg.Error:
+            pass
+
+    def sample(self):
+        for group, pid in list(self._pids()):
+            seconds = cpu_seconds(pid)
+            if seconds is not None:
+                self.first.setdefault((group, pid), seconds)
+                self.last[(group, pid)] = seconds
+        times = os.times()
+        if self.client_start is None:
+            self.client_start, self.sweep_start = time.process_time(), times[2] + times[3]
+        self.client = time.process_time() - self.client_start
+        self.sweep = times[2] + times[3] - self.sweep_start  # the `flask sla sweep` runs
+
+    def run(self, stop, every=5.0):
+        self.sample()
+        while not stop.wait(every):
+            self.sample()
+
+    def totals(self):
+        out = defaultdict(float)
+        for key, seconds in self.last.items():
+            out[key[0]] += seconds - self.first[key]
+        out["client"] = self.client
+        out["sweep"] = self.sweep
+        return {k: round(v, 2) for k, v in sorted(out.items())}
 
 
 def kill_backends(log):
@@ -304,27 +498,30 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def drive(load, log):
+async def drive(load, log):
+    """Open loop: task i starts at start + i × 1.1 / RATE whatever happened before; a task
+    that would make more than MAX_BACKLOG in flight is skipped (and counted), not queued."""
     rng = random.Random(20261126)
     kinds = [k for k, w in MIX.items() for _ in range(w)]
     total = int(SECONDS * RATE / 1.1)  # a filing is two requests: ~1.1 requests per task
     start = time.time()
     kill_time = None
-    in_flight = threading.Semaphore(MAX_BACKLOG)
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        for i in range(total):
-            due = start + i * 1.1 / RATE
-            delay = due - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            if KILL_AT and kill_time is None and time.time() - start >= KILL_AT:
-                kill_time = kill_backends(log)
-            kind = rng.choice(kinds)
-            if not in_flight.acquire(blocking=False):
-                load.skipped += 1  # the server is this far behind: say so, do not pile up
-                continue
-            future = pool.submit(getattr(load, kind), random.Random(rng.random()))
-            future.add_done_callback(lambda _f: in_flight.release())
+    tasks = set()
+    for i in range(total):
+        delay = start + i * 1.1 / RATE - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if KILL_AT and kill_time is None and time.time() - start >= KILL_AT:
+            kill_time = await asyncio.to_thread(kill_backends, log)
+        kind = rng.choice(kinds)
+        if len(tasks) >= MAX_BACKLOG:
+            load.skipped += 1  # the server is this far behind: say so, do not pile up
+            continue
+        task = asyncio.create_task(getattr(load, kind)(random.Random(rng.random())))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(tasks)
     return start, time.time(), kill_time
 
 
@@ -335,7 +532,7 @@ def count_in_database(tokens):
     return stored
 
 
-def report(load, start, end, kill_time, log):
+def report(load, start, end, kill_time, log, cpu=None):
     results = load.results
     statuses = Counter(status for _k, status, _s, _t in results)
     by_kind = defaultdict(list)
@@ -365,7 +562,13 @@ def report(load, start, end, kill_time, log):
         "skipped_backlog": load.skipped, "no_answer_by_kind": dict(load.failures),
         "dashboards": load.dashboards, "log": log,
     }
-    ok = not bad and not lost_or_extra and no_answer == 0 and not load.refused_tokens
+    if cpu is not None:
+        totals = cpu.totals()
+        figures["cpu_seconds"] = totals
+        figures["cpu_ms_per_request"] = {k: round(1000 * v / max(len(results), 1), 2)
+                                         for k, v in totals.items()}
+    ok = (not bad and not lost_or_extra and no_answer == 0 and not load.refused_tokens
+          and not load.failures)
     figures["ok"] = ok
     (ROOT / "instance").mkdir(exist_ok=True)
     (ROOT / "instance" / "soak-last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -375,6 +578,9 @@ def report(load, start, end, kill_time, log):
           f"({figures['achieved_rate']}/s), p95 {figures['p95_ms']} ms, "
           f"5xx {len(bad)} (+{clean_503} clean 503 after the kill), "
           f"filed {figures['filed']} = in database {figures['in_database']}")
+    if cpu is not None:
+        print("SOAK CPU ms per request:", " · ".join(
+            f"{k} {v}" for k, v in figures["cpu_ms_per_request"].items()))
     return ok
 
 
@@ -385,21 +591,31 @@ def main():
     env = environment()
     print(f"soak: {SECONDS}s at {RATE}/s; preparing the database …", flush=True)
     prepare_database(env)
-    server, worker, base = start_server(env, free_port())
+    port = free_port()
+    server, worker = start_server(env, port)
     log, stop = [], threading.Event()
     try:
         with admin_connection() as conn:
             grid, community = conn.execute(
                 "SELECT u.unit_id, g.community_id FROM users u JOIN units g ON g.id = u.unit_id "
                 "WHERE u.username = 'grid1'").fetchone()
-        load = Load(base, {"grid": str(grid), "community": str(community)})
-        load.dashboards = find_dashboards(base)
+        load = Load(Http("127.0.0.1", port), {"grid": str(grid), "community": str(community)})
+
+        async def run():
+            await load.sign_in_all()
+            load.dashboards = await load.find_dashboards()
+            sweep.start()
+            meter.start()
+            return await drive(load, log)
+
         sweep = threading.Thread(target=sweeper, args=(env, stop, log), daemon=True)
-        sweep.start()
-        start, end, kill_time = drive(load, log)
+        cpu = CpuMeter(server, worker)
+        meter = threading.Thread(target=cpu.run, args=(stop,), daemon=True)
+        start, end, kill_time = asyncio.run(run())
+        cpu.sample()
         stop.set()
         sweep.join(timeout=120)
-        ok = report(load, start, end, kill_time, log)
+        ok = report(load, start, end, kill_time, log, cpu)
     finally:
         stop.set()
         stop_processes(server, worker)

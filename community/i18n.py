@@ -5,17 +5,20 @@ contrast and fewer choices. Both are remembered in a year-long cookie and, for
 a signed-in person, on their account, and both switch without JavaScript
 (a `?lang=` link, a small POST form for elder mode).
 """
+import functools
+from datetime import timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import (Blueprint, current_app, flash, g, has_request_context, redirect, request,
-                   session, url_for)
-from flask_babel import format_datetime, get_locale, gettext
+from babel import dates, support
+from flask import (Blueprint, current_app, flash, g, has_app_context, has_request_context,
+                   redirect, request, session, url_for)
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
 
 from .extensions import babel, db
-from .timeutil import as_utc, to_local
+from .timeutil import as_utc, local_zone, to_local
 
 LANG_COOKIE = "lang"
 ELDER_COOKIE = "elder"
@@ -77,7 +80,22 @@ def local_time(value, fmt="datetime"):
     """A stored UTC time as the city's wall-clock time, in the reader's language."""
     if value is None:
         return ""
-    return format_datetime(to_local(value).replace(tzinfo=None), _date_format(fmt), rebase=False)
+    pattern = _date_format(fmt)
+    if pattern in NAMED_FORMATS:  # Flask-Babel's configurable named formats: no memo
+        return format_datetime(to_local(value).replace(tzinfo=None), pattern, rebase=False)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return _formatted(value, pattern, get_locale(), local_zone())
+
+
+NAMED_FORMATS = ("short", "medium", "long", "full")
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(value, pattern, locale, zone):
+    """Babel's formatting of one instant, remembered: a queue page formats 60 times, mostly
+    the same requests' times as the page before. A pure function of its arguments."""
+    return dates.format_datetime(value.astimezone(zone).replace(tzinfo=None), pattern, locale=locale)
 
 
 def time_tag(value, fmt="datetime"):
@@ -200,9 +218,68 @@ def _save_language_on_account():
         db.session.commit()
 
 
+def _translations():
+    """Flask-Babel's get_translations(), remembered for the rest of the request.
+
+    Flask-Babel looks the catalogue up anew for every string (a dozen context-local reads
+    each); a queue page has some 400 strings. The memo is kept with the locale object it
+    was made for, so a `force_locale` block (which swaps that object) gets its own."""
+    if not has_app_context():
+        return get_translations()
+    ns = g.get("_flask_babel")
+    if ns is not None:
+        memo = getattr(ns, "community_translations", None)
+        if memo is not None and memo[0] is getattr(ns, "babel_locale", None):
+            return memo[1]
+    translations = get_translations()
+    ns = g.get("_flask_babel")
+    if ns is not None and getattr(ns, "babel_locale", None) is not None:
+        ns.community_translations = (ns.babel_locale, translations)
+    return translations
+
+
+def gettext(string, **variables):
+    """flask_babel.gettext, through the per-request memo of the catalogue."""
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string):
+    """flask_babel.lazy_gettext, translated through the memo when used."""
+    return LazyString(gettext, string)
+
+
+_WTFORMS_CATALOGUES = {}
+
+
+def _wtforms_translations():
+    """Flask-WTF's lookup of WTForms' own messages ("This field is required."), but read
+    from disk once per language instead of once per request."""
+    if not has_request_context() or "babel" not in current_app.extensions:
+        return None
+    locale = get_locale()
+    catalogue = _WTFORMS_CATALOGUES.get(str(locale))
+    if catalogue is None:
+        from wtforms.i18n import messages_path
+
+        catalogue = _WTFORMS_CATALOGUES[str(locale)] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms")
+    return catalogue
+
+
 def init_i18n(app):
+    import flask_wtf.i18n
+
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories="translations")
+    # The same callables Flask-Babel installs, with the catalogue looked up once a request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
+    flask_wtf.i18n._get_translations = _wtforms_translations
     app.register_blueprint(bp)
     app.before_request(_save_language_on_account)
     app.after_request(_remember_language)

@@ -1,6 +1,7 @@
 """What users read for each stored value; every string goes through Flask-Babel."""
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+
+from .i18n import lazy_gettext as _l  # flask_babel's, with the catalogue memo of a request
 
 STATE = {
     "submitted": _l("待签收"),
@@ -65,6 +66,8 @@ ACTION = {
     "contact_revealed": _l("查看联系电话"),
     "sla_warning": _l("时限预警"),
     "sla_breach": _l("超过时限"),
+    "case_overdue": _l("差评整改超时"),
+    "assist_overdue": _l("部门协办超时"),
     "promote_project": _l("转为民生小实事项目"),
 }
 

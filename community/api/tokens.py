@@ -4,13 +4,15 @@ A secret is ``cst_`` followed by 43 random URL-safe characters (256 bits); the
 database keeps its SHA-256, so a leaked table gives no usable token. A fast
 hash is right here: the secret is long and random, not a password.
 """
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from community.auth.models import Role, User
 from community.errors import NotAllowed, NotFound, ValidationFailed
@@ -54,11 +56,19 @@ def create_token(user: User, now: datetime, *, name: str = "", created_by: User 
     return token, secret
 
 
+@functools.cache
+def _by_hash():
+    """One statement, built once: the user comes with the token (usable() and
+    every view need it)."""
+    return (select(ApiToken).options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def find_usable(secret: str, now: datetime) -> ApiToken | None:
     """The token this secret belongs to, if it may be used now."""
     if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalar(_by_hash(), {"token_hash": hash_secret(secret)})
     if token is None or not token.usable(now):
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:

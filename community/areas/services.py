@@ -1,11 +1,13 @@
 """Loading areas and answering where a request belongs."""
 import csv
+import functools
 import re
 from pathlib import Path
 
 import yaml
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
@@ -107,7 +109,12 @@ def get_unit(unit_id, kind: UnitKind | None = None) -> Unit:
 
 
 def unit_by_code(code: str) -> Unit | None:
-    return db.session.scalar(select(Unit).where(Unit.code == code))
+    return db.session.scalar(_by_code(), {"code": code})
+
+
+@functools.cache
+def _by_code():
+    return select(Unit).where(Unit.code == bindparam("code"))
 
 
 def list_units(kind: UnitKind, parent_id: int | None = None) -> list[Unit]:
@@ -117,10 +124,39 @@ def list_units(kind: UnitKind, parent_id: int | None = None) -> list[Unit]:
     return list(db.session.scalars(query.order_by(Unit.code)))
 
 
-def locate_grid(community: Unit, address: str = "", grid_id: int | None = None) -> Unit:
+def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Unit]]:
+    """The community, its active grids (by code) and the units above it (street,
+    county), in one statement: what routing a filing needs. The caller keeps the
+    lists while it works, so later look-ups by id (unit_at_tier) find the rows
+    in the session without a query."""
+    rows = list(db.session.scalars(_area_query(), {"community_id": community_id}))
+    community = next((u for u in rows if u.id == community_id), None)
+    grids = [u for u in rows if u.parent_id == community_id and u.kind == UnitKind.GRID and u.active]
+    above = [u for u in rows if u.id != community_id and u not in grids]
+    return community, grids, above
+
+
+@functools.cache
+def _area_query():
+    """Built once (building it costs more than running it); the id is a parameter."""
+    this, community_id = aliased(Unit), bindparam("community_id")
+    street = select(this.street_id).where(this.id == community_id).scalar_subquery()
+    county = select(this.county_id).where(this.id == community_id).scalar_subquery()
+    return select(Unit).where(or_(
+        Unit.id == community_id, Unit.id == street, Unit.id == county,
+        and_(Unit.parent_id == community_id, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
+    ).order_by(Unit.code)  # the database's order, as list_units
+
+
+def locate_grid(community: Unit, address: str = "", grid_id: int | None = None,
+                grids: list[Unit] | None = None) -> Unit:
     """The grid a request belongs to: the one named, else the one with the longest
-    address word found in the address, else the community's first grid (by code)."""
-    grids = list_units(UnitKind.GRID, community.id)
+    address word found in the address, else the community's first grid (by code).
+
+    `grids`: the community's active grids by code, when the caller has them
+    (community_area); else they are loaded here."""
+    if grids is None:
+        grids = list_units(UnitKind.GRID, community.id)
     if not grids:
         raise ValidationFailed(_("%(name)s 还没有网格。", name=community.name), field="community")
     if grid_id:

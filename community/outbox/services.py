@@ -6,6 +6,7 @@ After commit the rows are offered to RQ at once (best effort), and the relay
 (run by every worker each minute, or `flask --app wsgi outbox relay`) enqueues
 whatever is still waiting, so a Redis outage delays work and never loses it.
 """
+import functools
 import json
 import logging
 from datetime import datetime, timedelta
@@ -13,8 +14,9 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 from rq import Retry
+from rq.job import Job
 from sqlalchemy import event as sa_event
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,9 @@ JOB_PATH = "workers.jobs.outbox_job"
 MAX_ATTEMPTS = 6            # after that the row waits for the admin (see /admin/jobs)
 RETRY_INTERVALS = [10, 60, 300, 900, 3600]  # seconds between RQ's retries (backoff)
 STALE_AFTER = timedelta(hours=2)  # enqueued but not done: Redis lost it, enqueue again
+# Offered this long ago, not done, and RQ holds no such job: the offer never reached
+# Redis (the process died between its commit and the offer). Enqueue it again.
+ORPHAN_AFTER = timedelta(minutes=2)
 
 
 def register_handler(kind: str, fn: Callable[[dict], object]) -> None:
@@ -57,6 +62,12 @@ def emit(kind: str, key: str, payload: dict, *, now: datetime) -> OutboxRow:
     returns the existing row and adds nothing. `payload` must be JSON
     (ids and plain values, never ORM objects). If the transaction rolls
     back, the work is forgotten with it.
+
+    The row is written as enqueued (enqueued_at set): right after the commit it
+    is offered to RQ, and only if that fails is it marked waiting again for the
+    relay (see _after_commit), so the usual case needs no second transaction.
+    A process that dies between its commit and that offer leaves a row RQ never
+    saw: the relay offers it again ORPHAN_AFTER later (it asks RQ for the job).
     """
     if not key or len(key) > 200:
         raise ValueError("outbox key must be 1-200 characters")
@@ -70,9 +81,31 @@ def emit(kind: str, key: str, payload: dict, *, now: datetime) -> OutboxRow:
     if existing is not None:
         return existing
     row = OutboxRow(kind=kind, key=key, payload=payload, created_at=now, attempts=0,
-                    last_error="")
+                    last_error="", enqueued_at=_utcnow())
     session.add(row)
     return row
+
+
+def emit_fresh(kind: str, key: str, payload: dict, *, now: datetime) -> int:
+    """emit() for a key that cannot have been used before (it holds a random
+    token, e.g. stats.day's per-transaction key): no look-up, and the row is
+    written at once with one plain INSERT, outside the ORM's flush. Returns
+    its id. Same transaction, same offer to RQ after the commit."""
+    if not key or len(key) > 200:
+        raise ValueError("outbox key must be 1-200 characters")
+    json.dumps(payload)
+    session = db.session
+    with session.no_autoflush:
+        row_id = session.execute(_insert_row(), {
+            "kind": kind, "key": key, "payload": payload, "created_at": now,
+            "enqueued_at": _utcnow(), "attempts": 0, "last_error": ""}).scalar_one()
+    session.info.setdefault("outbox_new", []).append((row_id, True))
+    return row_id
+
+
+@functools.cache
+def _insert_row():
+    return insert(OutboxRow.__table__).returning(OutboxRow.__table__.c.id)
 
 
 def _queue():
@@ -110,6 +143,37 @@ def relay_outbox(now: datetime, limit: int = 500) -> int:
             break
         row.enqueued_at = now
         sent += 1
+    else:
+        if sent < limit:
+            sent += _relay_orphans(now, limit - sent)
+    return sent
+
+
+def _relay_orphans(now: datetime, limit: int) -> int:
+    query = (select(OutboxRow)
+             .where(OutboxRow.done_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS,
+                    OutboxRow.enqueued_at < now - ORPHAN_AFTER,
+                    OutboxRow.enqueued_at >= now - STALE_AFTER)
+             .order_by(OutboxRow.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(db.session.scalars(query))
+    if not rows:
+        return 0
+    sent = 0
+    try:
+        queue = _queue()
+        with queue.connection.pipeline(transaction=False) as pipe:
+            for row in rows:
+                pipe.exists(Job.key_for(f"outbox-{row.id}"))
+            known = pipe.execute()
+        for row, in_rq in zip(rows, known):
+            if not in_rq:
+                _enqueue(queue, row.id)
+                row.enqueued_at = now
+                sent += 1
+    except RedisError as exc:
+        log.warning("outbox relay: Redis unavailable (%s) while checking offered rows", exc)
     return sent
 
 
@@ -159,36 +223,50 @@ def waiting_count() -> int:
     return db.session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.done_at.is_(None))) or 0
 
 
+def _utcnow():
+    from community.timeutil import utcnow
+
+    return utcnow()
+
+
 # After commit, offer the new rows to RQ straight away; the relay is the safety net.
 def _after_flush(session, flush_context):
-    # session.new still lists what was just inserted, now with ids.
-    ids = [obj.id for obj in session.new if isinstance(obj, OutboxRow)]
-    if ids:
-        session.info.setdefault("outbox_new", []).extend(ids)
+    # session.new still lists what was just inserted, now with ids. Rows from
+    # emit() were written as enqueued; others (added directly) as waiting.
+    new = [(obj.id, obj.enqueued_at is not None) for obj in session.new if isinstance(obj, OutboxRow)]
+    if new:
+        session.info.setdefault("outbox_new", []).extend(new)
 
 
 def _after_commit(session):
-    ids = session.info.pop("outbox_new", [])
-    if not ids:
+    rows = session.info.pop("outbox_new", [])
+    if not rows:
         return
-    done = []
+    done = set()
     try:
         queue = _queue()
-        for row_id in ids:
+        for row_id, _marked in rows:
             _enqueue(queue, row_id)
-            done.append(row_id)
+            done.add(row_id)
     except (RedisError, OSError, RuntimeError):
-        log.info("outbox: %d rows left for the relay", len(ids) - len(done))
-    if done:  # so the relay does not enqueue them a second time
-        from community.timeutil import utcnow
-
-        try:
-            with session.get_bind().begin() as conn:
-                conn.execute(update(OutboxRow.__table__).where(
-                    OutboxRow.__table__.c.id.in_(done), OutboxRow.__table__.c.enqueued_at.is_(None))
-                    .values(enqueued_at=utcnow()))
-        except SQLAlchemyError:  # the change is committed; the relay may offer it again (keyed job)
-            log.warning("outbox: could not mark %d rows enqueued", len(done))
+        log.info("outbox: %d rows left for the relay", len(rows) - len(done))
+    # Rows written as enqueued that did not reach RQ wait for the relay; rows
+    # written as waiting that did are marked, so the relay does not send them twice.
+    waiting = [row_id for row_id, marked in rows if marked and row_id not in done]
+    sent = [row_id for row_id, marked in rows if not marked and row_id in done]
+    if not waiting and not sent:
+        return
+    table = OutboxRow.__table__
+    try:
+        with session.get_bind().begin() as conn:
+            if waiting:
+                conn.execute(update(table).where(table.c.id.in_(waiting), table.c.done_at.is_(None))
+                             .values(enqueued_at=None))
+            if sent:
+                conn.execute(update(table).where(table.c.id.in_(sent), table.c.enqueued_at.is_(None))
+                             .values(enqueued_at=_utcnow()))
+    except SQLAlchemyError:  # committed; the relay offers them again once they look stale
+        log.warning("outbox: could not mark %d rows", len(waiting) + len(sent))
 
 
 def _forget(session):

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit
@@ -108,6 +108,9 @@ class RectificationCase(db.Model):
         CheckConstraint("outcome IS NULL OR outcome IN ('reopen', 'explain')", name="outcome"),
         Index("ix_rectification_cases_street_state", "street_id", "state"),
         Index("ix_rectification_cases_community_state", "community_id", "state"),
+        # The sweep's cursor; NULL once both clocks are settled, which is most rows.
+        Index("ix_rectification_cases_check_at", "check_at",
+              postgresql_where=text("check_at IS NOT NULL"), sqlite_where=text("check_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +134,9 @@ class RectificationCase(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # The SLA sweep's marks (community.sla.side) and when it next has one due.
+    sla_flags: Mapped[int] = mapped_column(default=0)
+    check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     rating: Mapped[Rating] = relationship(back_populates="case")
     ticket: Mapped[Ticket] = relationship()

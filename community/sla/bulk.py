@@ -31,7 +31,7 @@ from community.tickets.states import OPEN, State
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from .clocks import next_check, next_due, pending_marks, start_accept_clock
+from .clocks import next_check, next_due, on_timeline, pending_marks, start_accept_clock
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +151,13 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -
         if not marks or marks[0][0] > now:
             break
         at, clock, kind = marks[0]
+        at = on_timeline(ticket, at)
         if kind == "close":  # workqueue.actions.close
             events.append(_event(ticket, at, "close", public=True, from_state=ticket.state,
                                  to_state=State.CLOSED.value))
             ticket.state, ticket.closed_at, ticket.updated_at = State.CLOSED.value, at, at
             counts["closed"] += 1
             continue
-        updated = ticket.updated_at
         ticket.sla_flags = (ticket.sla_flags or 0) | bits[clock, kind]
         events.append(_event(ticket, at, "sla_warning" if kind == "warning" else "sla_breach",
                              public=False, note=clock))
@@ -169,8 +169,6 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -
             news["breach"] = (_supervisor(units, ticket.handling_unit_id), at, clock)
             if clock in ("accept", "resolve"):
                 _escalate(ticket, at, clock, units, events, counts)
-        if updated and ticket.updated_at < updated:
-            ticket.updated_at = updated
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, max_steps)
     warning = news.get("warning")

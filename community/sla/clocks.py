@@ -125,6 +125,15 @@ def _clock(flags, name, start, due, warned_bit, breached_bit, ratio):
     return []
 
 
+def on_timeline(ticket, at: datetime) -> datetime:
+    """When a late sweep records a mark: at its deadline, unless someone acted on the
+    request after that deadline and before the sweep came. Then the mark follows that
+    action, so the timeline never shows an escalation before a step taken at the
+    lower tier (every event sets updated_at, so it is the latest event's time)."""
+    last = ticket.updated_at
+    return last if last is not None and last > at else at
+
+
 def next_check(ticket) -> datetime | None:
     """When the sweep next has something to do for this ticket (Ticket.sla_check_at)."""
     marks = pending_marks(ticket)

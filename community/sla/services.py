@@ -1,10 +1,15 @@
 """SLA policies and working-day overrides: lookups for the clocks, changes by the admin."""
+import secrets
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from redis.exceptions import RedisError
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from community.auth.models import Role, User
 from community.errors import NotAllowed, ValidationFailed
@@ -53,21 +58,76 @@ class _Row:
 
 def _policies() -> list[_Row]:
     """All policy rows as plain values, newest first, cached for the life of this
-    session (plain, so a commit does not expire them)."""
+    session (plain, so a commit does not expire them), and across sessions in
+    this process while the version in Redis is unchanged (_shared_policies)."""
     info = db.session.info
     if "sla_policies" not in info:
-        with db.session.no_autoflush:
-            rows = db.session.execute(select(
-                SlaPolicy.id, SlaPolicy.sla_class, SlaPolicy.category_id, SlaPolicy.effective_from,
-                SlaPolicy.response_hours, SlaPolicy.accept_hours, SlaPolicy.resolve_unit,
-                SlaPolicy.resolve_amount).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc()))
-            info["sla_policies"] = [_Row(*row) for row in rows]
+        info["sla_policies"] = _shared_policies()
     return info["sla_policies"]
+
+
+# The process's copy of the policy table. A change bumps VERSION_KEY in Redis
+# after its commit (_announce); every process compares the version before using
+# its copy. Without Redis nothing is cached; CACHE_SECONDS bounds a missed bump.
+VERSION_KEY = "community:sla:policies:version"
+CACHE_SECONDS = 60
+
+
+def _shared_policies() -> list[_Row]:
+    version = None if db.session.info.get("sla_changed") else _version()
+    cache = current_app.extensions.get("sla_policy_cache") or {}
+    if version is not None and cache.get("version") == version and clock.monotonic() < cache["until"]:
+        return cache["rows"]
+    with db.session.no_autoflush:
+        rows = [_Row(*row) for row in db.session.execute(select(
+            SlaPolicy.id, SlaPolicy.sla_class, SlaPolicy.category_id, SlaPolicy.effective_from,
+            SlaPolicy.response_hours, SlaPolicy.accept_hours, SlaPolicy.resolve_unit,
+            SlaPolicy.resolve_amount).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc()))]
+    if version is not None:  # read before the rows: a change committed in between shows next time
+        current_app.extensions["sla_policy_cache"] = {  # one assignment: threads see all or nothing
+            "version": version, "rows": rows, "until": clock.monotonic() + CACHE_SECONDS}
+    return rows
+
+
+def _version() -> bytes | None:
+    try:
+        conn = current_app.extensions["redis"]
+        version = conn.get(VERSION_KEY)
+        if version is None:  # a new (or flushed) Redis: start a version
+            conn.set(VERSION_KEY, secrets.token_hex(8), nx=True)
+            version = conn.get(VERSION_KEY)
+        return version
+    except (RedisError, OSError):
+        return None
 
 
 def forget_cache() -> None:
     db.session.info.pop("sla_policies", None)
     db.session.info.pop("sla_overrides", None)
+    db.session.info["sla_changed"] = True  # not cached until committed; then announced
+    current_app.extensions.pop("sla_policy_cache", None)
+
+
+def _announce(session) -> None:
+    """After a commit that changed policies: every process reloads them."""
+    if session.info.pop("sla_changed", None) and has_app_context():
+        current_app.extensions.pop("sla_policy_cache", None)
+        try:
+            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
+        except (RedisError, OSError):
+            pass  # other processes notice within CACHE_SECONDS
+
+
+def _forget_change(session, previous_transaction) -> None:
+    if getattr(previous_transaction, "nested", False):
+        return  # a savepoint: the change may still commit with the outer transaction
+    if session.info.pop("sla_changed", None):  # rolled back: so is the session's copy
+        session.info.pop("sla_policies", None)
+
+
+for _name, _fn in (("after_commit", _announce), ("after_soft_rollback", _forget_change)):
+    if not sa_event.contains(Session, _name, _fn):
+        sa_event.listen(Session, _name, _fn)
 
 
 def terms_for(sla_class: str, category_id: int | None, at: datetime) -> Terms:

@@ -8,9 +8,11 @@ days of downtime leaves what a sweep every minute would have left, and a
 second sweep at the same `now` finds nothing to do.
 """
 import logging
+import threading
 from collections import Counter, defaultdict
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
@@ -31,15 +33,16 @@ from community.workqueue.models import Notification
 from community.workqueue.permissions import supervisor_of
 from community.workqueue.routing import escalate
 
-from . import bulk
+from . import bulk, side
 from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
-                     RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, pending_marks,
-                     warn_ratio)
+                     RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, on_timeline,
+                     pending_marks, warn_ratio)
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 FAST_BATCH = 2000  # the set-based path: fewer round trips per due row
+PARALLEL_BATCH = 250  # small enough that the threads take turns planning and writing
 MAX_STEPS = 40  # marks per ticket per sweep: grid → county twice over is far fewer
 LOCK_KEY = "community:sla:sweep:lock"
 BITS = {("response", "warning"): RESPONSE_WARNED, ("response", "breach"): RESPONSE_BREACHED,
@@ -81,12 +84,58 @@ class _Batch:
         return self._staff.get(unit_id, [])
 
 
-def sweep(now: datetime, batch_size: int = BATCH, fast: bool = True) -> Counter:
+def sweep(now: datetime, batch_size: int = BATCH, fast: bool = True,
+          threads: int | None = None) -> Counter:
     """Process every ticket whose next mark is due at `now`; commits per batch.
 
     `fast` takes the set-based path (community.sla.bulk) whenever every
     listener of recorded events has a bulk equivalent; tickets it cannot
-    move, and whole batches that fail, go through the per-ticket path."""
+    move, and whole batches that fail, go through the per-ticket path.
+    On PostgreSQL the fast path runs in `threads` connections at once
+    (COMMUNITY_SLA_SWEEP_THREADS): SKIP LOCKED hands each its own batches,
+    and one plans in Python while the other's batch is being written."""
+    if threads is None:
+        threads = int(current_app.config.get("COMMUNITY_SLA_SWEEP_THREADS", 2))
+    if (threads > 1 and fast and batch_size == BATCH and bulk.usable()
+            and db.engine.dialect.name == "postgresql"):
+        counts = _in_threads(now, threads)
+    else:
+        counts = _sweep_tickets(now, batch_size, fast)
+    counts.update(side.sweep(now))  # 差评 cases and assist tasks (community.sla.side)
+    return counts
+
+
+def _in_threads(now: datetime, threads: int) -> Counter:
+    app = current_app._get_current_object()
+    results: list = [None] * threads
+
+    def share(n):
+        with app.app_context():  # its own session and connection
+            try:
+                results[n] = _sweep_tickets(now, PARALLEL_BATCH, True)
+            except BaseException as exc:  # noqa: B036  (re-raised below, in the caller)
+                results[n] = exc
+            finally:
+                db.session.remove()
+
+    helpers = [threading.Thread(target=share, args=(n,), name=f"sla-sweep-{n}")
+               for n in range(1, threads)]
+    for helper in helpers:
+        helper.start()
+    try:
+        results[0] = _sweep_tickets(now, PARALLEL_BATCH, True)
+    finally:
+        for helper in helpers:
+            helper.join()
+    counts = Counter()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        counts.update(result)
+    return counts
+
+
+def _sweep_tickets(now: datetime, batch_size: int, fast: bool) -> Counter:
     counts = Counter()
     ratio = warn_ratio()
     failed: set[int] = set()  # not read again in this sweep
@@ -228,7 +277,7 @@ def _past(ticket, clock, now) -> bool:
 
 
 def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
-    updated = ticket.updated_at
+    at = on_timeline(ticket, at)
     if kind == "close":
         close(ticket, at)
         counts["closed"] += 1
@@ -249,8 +298,6 @@ def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
             counts["escalated"] += 1
         except DomainError:
             pass  # at the county (or a department) already: flagged, nowhere higher to go
-    if updated and ticket.updated_at < updated:
-        ticket.updated_at = updated  # a late sweep does not make the row look older
 
 
 def _tell_staff(users, ticket, at, kind, clock) -> None:

@@ -24,6 +24,9 @@ def _refresh_next_due(session, flush_context, instances):
 
 
 def install():
+    from . import side  # 差评 cases' and assist tasks' cursors
+
+    side.install()
     calendar.set_loader(ensure_calendar)
     if not event.contains(Session, "before_flush", _refresh_next_due):
         event.listen(Session, "before_flush", _refresh_next_due)

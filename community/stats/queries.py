@@ -1,5 +1,6 @@
 """What the dashboards read: rollup sums (never raw requests), plus two small
 indexed live lists (overdue now, open 差评 cases)."""
+import functools
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -46,7 +47,10 @@ def children(unit: Unit) -> list[Unit]:
         Unit.parent_id == unit.id, Unit.kind == kind, Unit.active.is_(True)).order_by(Unit.code)))
 
 
+@functools.cache
 def _sums(model):
+    """The summed columns of a daily-counts model, built once: SQLAlchemy expressions are
+    immutable, and building the 20 of them was about half of each figures query's Python time."""
     return [func.coalesce(func.sum(getattr(model, name)), 0).label(name) for name in COUNTS]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from community.extensions import db
 from community.timeutil import local_zone
-from community.outbox.services import emit, register_handler, run_row
+from community.outbox.services import emit_fresh, register_handler, run_row
 
 from .rollup import local_day, rebuild_day
 
@@ -34,7 +34,7 @@ def mark_days(moments, now: datetime) -> None:
             seen.add(day)
             # The token keeps each transaction's request apart: a later change
             # to the same day needs its own run, not the earlier (done) row.
-            emit(KIND, f"stats:{day.isoformat()}:{token}", {"day": day.isoformat()}, now=now)
+            emit_fresh(KIND, f"stats:{day.isoformat()}:{token}", {"day": day.isoformat()}, now=now)
 
 
 def mark_days_many(pairs) -> None:

@@ -146,7 +146,9 @@ class TicketEvent(db.Model):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
-    photos: Mapped[list["TicketPhoto"]] = relationship(back_populates="event")
+    # Loaded with the events, in one query for all of them: every timeline shows each
+    # event's photos, and a query per event was most of a request page's statements.
+    photos: Mapped[list["TicketPhoto"]] = relationship(back_populates="event", lazy="selectin")
 
 
 class TicketPhoto(db.Model):

@@ -1,4 +1,5 @@
 """Filing and following requests; the one transition() every state change goes through."""
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -6,10 +7,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from community.areas.models import Unit, UnitKind
-from community.areas.services import locate_grid, unit_at_tier
+from community.areas.services import community_area, locate_grid, unit_at_tier
 from community.auth.models import Role, User
 from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
@@ -94,8 +95,8 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     `actor` is the resident filing for themselves, staff filing on a
     resident's behalf (代办), or None for an anonymous Open311 client.
     """
-    category, community, text = _check_filing(filing)
-    grid = locate_grid(community, filing.address, filing.grid_id)
+    category, (community, grids, above), text = _check_filing(filing)
+    grid = locate_grid(community, filing.address, filing.grid_id, grids=grids)
     resident = _resident_for(filing, actor, grid)
     tier = UnitKind(category.default_tier)
     handler = _first_handler(category, grid, tier)
@@ -110,7 +111,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
         contact_phone=clean_phone(filing.contact_phone) or (resident.phone if resident else "") or "",
         filed_by=actor if actor is not None and actor.is_staff else None,
         channel=filing.channel, submit_token=filing.submit_token,
-        submitted_at=now, arrived_at=now, updated_at=now,
+        submitted_at=now, arrived_at=now, updated_at=now, **_loaded_units(grid, [community, *above]),
     )
     db.session.add(ticket)
     note = ""
@@ -123,6 +124,20 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     return ticket
 
 
+def _loaded_units(grid: Unit, units: list[Unit]) -> dict:
+    """community= and street= for the new ticket from rows already loaded (each
+    only when it is the grid's own), so the answer needs no further look-ups."""
+    by_id = {u.id: u for u in units}
+    found = {"community": by_id.get(grid.community_id), "street": by_id.get(grid.street_id)}
+    return {name: unit for name, unit in found.items() if unit is not None}
+
+
+@functools.cache
+def _active_category():
+    """Built once: a filing's look-up of its category by code."""
+    return select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
+
+
 def _check_filing(filing: Filing):
     if filing.kind not in Kind.__members__.values():
         raise ValidationFailed(_("请选择诉求类型。"), field="kind")
@@ -130,8 +145,7 @@ def _check_filing(filing: Filing):
         raise ValidationFailed(_("请选择紧急程度。"), field="urgency")
     if filing.channel not in Channel.__members__.values():
         raise ValidationFailed(_("未知的受理渠道。"), field="channel")
-    category = db.session.scalar(select(Category).where(
-        Category.code == (filing.category_code or ""), Category.active.is_(True)))
+    category = db.session.scalar(_active_category(), {"code": filing.category_code or ""})
     if category is None:
         raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
     text = (filing.text or "").strip()
@@ -143,13 +157,15 @@ def _check_filing(filing: Filing):
                                field="text")
     if len(clean_phone(filing.contact_phone)) > 20:
         raise ValidationFailed(_("联系电话不能超过 20 位。"), field="contact_phone")
-    community = db.session.get(Unit, filing.community_id) if filing.community_id else None
+    # The community with its grids and the units above it, in one statement.
+    area = community_area(filing.community_id) if filing.community_id else (None, [], [])
+    community = area[0]
     if community is None or community.kind != UnitKind.COMMUNITY or not community.active:
         raise ValidationFailed(_("请选择有效的社区。"), field="community")
     if len(filing.photos) > current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]:
         raise ValidationFailed(_("最多上传 %(n)d 张照片。",
                                  n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
-    return category, community, text
+    return category, area, text
 
 
 def _resident_for(filing: Filing, actor: User | None, grid: Unit) -> User | None:

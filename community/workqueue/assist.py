@@ -3,17 +3,17 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, update
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.calendar import add_working_days
-from community.tickets import access
+from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
-from community.tickets.states import OPEN
+from community.tickets.states import OPEN, State
 
 from .actions import clean_note
 from .models import AssistState, AssistTask
@@ -89,6 +89,34 @@ def finish_assist(actor: User, task_id: int, now: datetime, report: str) -> Assi
     record_event(task.ticket, "assist_done", actor, now,
                  note=f"{task.department.name}：{task.report}")
     return task
+
+
+# A request that ends takes its unfinished summons with it: the departments owe
+# nothing more, and their clocks (community.sla.side) stop.
+ENDED = frozenset({State.CLOSED, State.CANCELLED, State.MERGED})
+
+
+def cancel_open_tasks(ticket_ids) -> None:
+    ids = list(set(ticket_ids))
+    if ids:
+        db.session.execute(
+            update(AssistTask)
+            .where(AssistTask.ticket_id.in_(ids),
+                   AssistTask.state.in_([AssistState.OPEN, AssistState.ACCEPTED]))
+            .values(state=AssistState.CANCELLED, check_at=None)
+            .execution_options(synchronize_session="fetch"))
+
+
+@hooks.on("event_recorded")
+def _request_ended(event, **kwargs):
+    if event.to_state in ENDED and event.ticket.id is not None:
+        cancel_open_tasks([event.ticket.id])
+
+
+@hooks.on_many(_request_ended)
+def _requests_ended(events):
+    """The same for the sweep's set-based closings (plain rows)."""
+    cancel_open_tasks(e.ticket_id for e in events if e.to_state in ENDED)
 
 
 def departments_of(county_id: int) -> list[Unit]:

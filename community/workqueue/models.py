@@ -27,6 +27,9 @@ class AssistTask(db.Model):
     __table_args__ = (
         CheckConstraint(enum_check("state", AssistState), name="state"),
         Index("ix_assist_tasks_department_state", "department_id", "state"),
+        # The sweep's cursor; NULL once the task is settled, which is most rows.
+        Index("ix_assist_tasks_check_at", "check_at",
+              postgresql_where=text("check_at IS NOT NULL"), sqlite_where=text("check_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +43,9 @@ class AssistTask(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The SLA sweep's marks (community.sla.side) and when it next has one due.
+    sla_flags: Mapped[int] = mapped_column(default=0)
+    check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship()
     department: Mapped[Unit] = relationship()

@@ -53,10 +53,11 @@ class PrivateRedis:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def client(self):
-        # Built as the app builds its own (community.extensions.init_redis).
+    def client(self, socket_timeout: float = 5):
+        # Built as the app builds its own (community.extensions.init_redis); a test that
+        # blocks on BLPOP passes a longer socket timeout than its wait.
         return redis.Redis.from_url(f"redis://127.0.0.1:{self.port}/0", socket_connect_timeout=2,
-                                    socket_timeout=5)
+                                    socket_timeout=socket_timeout)
 
 
 @pytest.fixture

@@ -139,3 +139,23 @@ def test_periodic_work_runs_once_per_period_however_many_workers(app, areas):
     assert Queue("default", connection=connection).job_ids == [f"sla-sweep-{first['sla_sweep']}"]
     later = tick(app, connection, now=T0 + timedelta(minutes=1))
     assert later["sla_sweep"] == first["sla_sweep"] + 1
+
+
+def test_a_row_whose_offer_never_reached_redis_is_relayed_after_two_minutes(app, areas):
+    """Rows are written as offered; a process that dies between its commit and the
+    offer leaves one that RQ never saw. The relay finds it by asking RQ."""
+    from rq.job import Job
+
+    from community.timeutil import utcnow
+
+    row = emit("test.noop", "orphan", {}, now=T0)
+    kept = emit("test.noop", "kept", {}, now=T0)
+    db.session.commit()  # both offered to RQ after the commit
+    connection = app.extensions["redis"]
+    connection.delete(Job.key_for(f"outbox-{row.id}"))  # as if that offer never happened
+    now = utcnow()
+    assert relay_outbox(now + timedelta(minutes=1)) == 0  # too soon to tell
+    assert relay_outbox(now + timedelta(minutes=3)) == 1  # the orphan only: RQ knows the other
+    db.session.commit()
+    assert connection.exists(Job.key_for(f"outbox-{row.id}"))
+    assert db.session.get(OutboxRow, kept.id).enqueued_at < now + timedelta(minutes=1)

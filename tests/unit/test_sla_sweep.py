@@ -1,12 +1,14 @@
 """The sweep: warnings, breaches, auto-escalation up the whole chain, idempotence, catch-up."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db
 from community.sla.sweep import sweep
 from community.tickets import hooks
 from community.tickets.models import Ticket, TicketEvent
+from community.tickets.services import add_info
 from community.workqueue import actions
 from community.workqueue.models import Notification
 from tests.ticketing import T0, file_ticket
@@ -135,3 +137,23 @@ def test_resolved_requests_close_after_the_window(people, areas):
     sweep(T0 + timedelta(days=8))
     db.session.refresh(ticket)
     assert ticket.state == "closed" and ticket.closed_at == T0 + 2 * H + timedelta(days=7)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_late_sweep_never_backdates_a_step_before_a_later_action(people, areas, fast):
+    """The acceptance deadline passes at +24 h, the resident adds information at
+    +30 h, the sweep only comes at +31 h: the escalation is recorded after the
+    resident's step (at +30 h), not before it, and the next unit's clock starts there."""
+    ticket = file_ticket(people, areas, now=T0)
+    assert sweep(T0 + 18 * H, fast=fast)["accept_warning"] == 1
+    add_info(ticket, people.resident, T0 + 30 * H, "晚上十点以后更吵。", [])
+    db.session.commit()
+    counts = sweep(T0 + 31 * H, fast=fast)
+    db.session.refresh(ticket)
+    assert counts["escalated"] == 1
+    auto = events(ticket, "auto_escalate")[0]
+    assert auto.at == T0 + 30 * H
+    assert ticket.arrived_at == T0 + 30 * H and ticket.accept_due_at == T0 + 54 * H
+    times = [e.at for e in db.session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))]
+    assert times == sorted(times)  # the timeline in the order it was written is in time order

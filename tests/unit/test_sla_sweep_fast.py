@@ -82,3 +82,32 @@ def test_fast_catch_up_is_idempotent_and_promises_delivery(people, areas, caplog
     assert _outcome(ticket) == before
     assert db.session.get(Ticket, ticket.id).tier == "county"
     assert "batch failed" not in caplog.text
+
+
+def test_threads_share_the_batches_and_each_ticket_is_swept_once(people, areas, monkeypatch):
+    """On PostgreSQL the sweep writes from two connections (SKIP LOCKED); elsewhere
+    it runs in one. Either way: every ticket once, the whole chain, nothing twice."""
+    from community.sla import sweep as sweep_module
+
+    tickets = [file_ticket(people, areas, now=T0) for _ in range(24)]
+    db.session.commit()
+    monkeypatch.setattr(sweep_module, "PARALLEL_BATCH", 4)
+    seen = []
+    real = sweep_module._sweep_tickets
+
+    def spy(now, batch_size, fast):
+        counts = real(now, batch_size, fast)
+        seen.append(counts["tickets"])
+        return counts
+    monkeypatch.setattr(sweep_module, "_sweep_tickets", spy)
+    counts = sweep(T0 + timedelta(days=5), threads=2)
+    assert counts["escalated"] == 3 * 24 and counts["accept_breach"] == 4 * 24
+    if db.engine.dialect.name == "postgresql":
+        assert len(seen) == 2 and all(seen)  # both connections took batches
+    for ticket in tickets:
+        db.session.refresh(ticket)
+        assert ticket.tier == "county"
+        escalations = db.session.scalars(select(TicketEvent.at).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.action == "auto_escalate")).all()
+        assert sorted(escalations) == [T0 + 24 * H, T0 + 48 * H, T0 + 72 * H]
+    assert dict(sweep(T0 + timedelta(days=5), threads=2)) == {}

@@ -1,0 +1,51 @@
+"""The per-request memo of the translation catalogue (community.i18n._translations) and the
+cached WTForms catalogue must follow the locale: ?lang=, force_locale, and back."""
+from flask import render_template_string
+from flask_babel import force_locale
+
+from community.i18n import _wtforms_translations
+
+URGENT = "{{ _('紧急') }}"
+
+
+def test_template_strings_follow_the_locale_within_one_request(app):
+    with app.app_context(), app.test_request_context("/?lang=en"):
+        assert render_template_string(URGENT) == "Urgent"
+        with force_locale("zh"):
+            assert render_template_string(URGENT) == "紧急"
+        assert render_template_string(URGENT) == "Urgent"
+    with app.app_context(), app.test_request_context("/?lang=zh"):  # a new request: a new g
+        assert render_template_string(URGENT) == "紧急"
+        with force_locale("en"):
+            assert render_template_string(URGENT) == "Urgent"
+        assert render_template_string(URGENT) == "紧急"
+
+
+def test_wtforms_messages_are_in_the_readers_language(app):
+    with app.app_context(), app.test_request_context("/?lang=en"):
+        assert _wtforms_translations().ugettext("This field is required.") == "This field is required."
+    with app.app_context(), app.test_request_context("/?lang=zh"):
+        assert _wtforms_translations().ugettext("This field is required.") != "This field is required."
+    with app.app_context():
+        assert _wtforms_translations() is None  # outside a request: WTForms' own English
+
+
+def test_local_time_memo_formats_like_flask_babel(app):
+    from datetime import datetime, timezone
+
+    from flask_babel import format_datetime
+
+    from community.i18n import _date_format, local_time
+    from community.timeutil import to_local
+
+    aware = datetime(2026, 11, 26, 23, 5, tzinfo=timezone.utc)
+    naive = datetime(2026, 11, 26, 23, 5)
+    for lang, short in (("zh", "11月27日 07:05"), ("en", "27 Nov, 07:05")):
+        with app.app_context(), app.test_request_context(f"/?lang={lang}"):
+            for _ in range(2):  # the second call comes from the memo
+                assert local_time(aware, "short") == short
+                assert local_time(naive, "short") == short
+            for fmt in ("datetime", "date", "yyyy-MM-dd HH:mm"):
+                expected = format_datetime(to_local(aware).replace(tzinfo=None), _date_format(fmt),
+                                           rebase=False)
+                assert local_time(aware, fmt) == expected
