@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from community.extensions import db
+from community.timeutil import utcnow
 
 from .models import OutboxRow
 
@@ -69,9 +70,7 @@ def emit(kind: str, key: str, payload: dict, *, now: datetime) -> OutboxRow:
     A process that dies between its commit and that offer leaves a row RQ never
     saw: the relay offers it again ORPHAN_AFTER later (it asks RQ for the job).
     """
-    if not key or len(key) > 200:
-        raise ValueError("outbox key must be 1-200 characters")
-    json.dumps(payload)  # fail here, in the caller, not later in the relay
+    _check(key, payload)
     session = db.session
     for obj in session.new:
         if isinstance(obj, OutboxRow) and obj.key == key:
@@ -81,7 +80,7 @@ def emit(kind: str, key: str, payload: dict, *, now: datetime) -> OutboxRow:
     if existing is not None:
         return existing
     row = OutboxRow(kind=kind, key=key, payload=payload, created_at=now, attempts=0,
-                    last_error="", enqueued_at=_utcnow())
+                    last_error="", enqueued_at=utcnow())
     session.add(row)
     return row
 
@@ -91,16 +90,20 @@ def emit_fresh(kind: str, key: str, payload: dict, *, now: datetime) -> int:
     token, e.g. stats.day's per-transaction key): no look-up, and the row is
     written at once with one plain INSERT, outside the ORM's flush. Returns
     its id. Same transaction, same offer to RQ after the commit."""
-    if not key or len(key) > 200:
-        raise ValueError("outbox key must be 1-200 characters")
-    json.dumps(payload)
+    _check(key, payload)
     session = db.session
     with session.no_autoflush:
         row_id = session.execute(_insert_row(), {
             "kind": kind, "key": key, "payload": payload, "created_at": now,
-            "enqueued_at": _utcnow(), "attempts": 0, "last_error": ""}).scalar_one()
+            "enqueued_at": utcnow(), "attempts": 0, "last_error": ""}).scalar_one()
     session.info.setdefault("outbox_new", []).append((row_id, True))
     return row_id
+
+
+def _check(key: str, payload: dict) -> None:
+    if not key or len(key) > 200:
+        raise ValueError("outbox key must be 1-200 characters")
+    json.dumps(payload)  # fail here, in the caller, not later in the relay
 
 
 @functools.cache
@@ -223,12 +226,6 @@ def waiting_count() -> int:
     return db.session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.done_at.is_(None))) or 0
 
 
-def _utcnow():
-    from community.timeutil import utcnow
-
-    return utcnow()
-
-
 # After commit, offer the new rows to RQ straight away; the relay is the safety net.
 def _after_flush(session, flush_context):
     # session.new still lists what was just inserted, now with ids. Rows from
@@ -264,7 +261,7 @@ def _after_commit(session):
                              .values(enqueued_at=None))
             if sent:
                 conn.execute(update(table).where(table.c.id.in_(sent), table.c.enqueued_at.is_(None))
-                             .values(enqueued_at=_utcnow()))
+                             .values(enqueued_at=utcnow()))
     except SQLAlchemyError:  # committed; the relay offers them again once they look stale
         log.warning("outbox: could not mark %d rows", len(waiting) + len(sent))
 

@@ -31,7 +31,8 @@ from community.tickets.states import OPEN, State
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from .clocks import next_check, next_due, on_timeline, pending_marks, start_accept_clock
+from .clocks import (clock_label, deadline_passed, next_check, next_due, on_timeline, pending_marks,
+                     staff_message, start_accept_clock)
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +173,11 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, max_steps)
     warning = news.get("warning")
-    if warning and warning[0] == ticket.handling_unit_id and not _past(ticket, warning[2], now):
+    if warning and warning[0] == ticket.handling_unit_id and not deadline_passed(ticket, warning[2], now):
         notes.append((ticket, warning[0], warning[1], "warning", warning[2]))
     if "breach" in news:
         unit_id, at, clock = news["breach"]
         notes.append((ticket, unit_id, at, "breach", clock))
-
-
-def _past(ticket, clock, now) -> bool:
-    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
-           "resolve": ticket.resolve_due_at}[clock]
-    return due is None or due <= now
 
 
 def _supervisor(units, unit_id):
@@ -220,7 +215,7 @@ def _escalate(ticket, at, clock, units, events, counts) -> None:
     counts["escalated"] += 1
 
 
-def write(result: Plan, label) -> None:
+def write(result: Plan) -> None:
     """Tickets first (a changed version aborts the batch before anything else is
     written), then events with their ids, their listeners, the staff messages."""
     if not result.tickets:
@@ -232,10 +227,10 @@ def write(result: Plan, label) -> None:
     hooks.fire_many("event_recorded", [
         SimpleNamespace(id=event_id, ticket=ticket, **event)
         for event_id, ticket, event in zip(ids, result.event_tickets, result.events)])
-    _tell_staff(result.staff_notes, label)
+    _tell_staff(result.staff_notes)
 
 
-def _tell_staff(notes, label) -> None:
+def _tell_staff(notes) -> None:
     """In-app messages for the units' staff (no phone: not texted), as sweep._tell_staff."""
     if not notes:
         return
@@ -255,9 +250,7 @@ def _tell_staff(notes, label) -> None:
             key = (locale, kind, clock)
             if key not in templates:
                 with force_locale(locale):
-                    templates[key] = (_("【时限预警】诉求 %(code)s 的%(clock)s期限将到。")
-                                      if kind == "warning" else
-                                      _("【超时】诉求 %(code)s 的%(clock)s已超过期限。"), label(clock))
+                    templates[key] = (staff_message(kind), clock_label(clock))
             text, clock_name = templates[key]
             rows.append({"user_id": user.id, "phone": "", "ticket_id": ticket.id, "event_id": None,
                          "text": text % {"code": ticket.tracking_code, "clock": clock_name},

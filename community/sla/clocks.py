@@ -10,6 +10,7 @@ acts once per clock and deadline.
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from community.tickets.states import WAITING, WORKING, State
 
@@ -132,6 +133,24 @@ def on_timeline(ticket, at: datetime) -> datetime:
     lower tier (every event sets updated_at, so it is the latest event's time)."""
     last = ticket.updated_at
     return last if last is not None and last > at else at
+
+
+def deadline_passed(ticket, clock: str, now: datetime) -> bool:
+    """The clock's deadline has already gone by (a warning would come too late to help)."""
+    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
+           "resolve": ticket.resolve_due_at}[clock]
+    return due is None or due <= now
+
+
+def clock_label(clock: str) -> str:
+    return {"response": _("首次响应"), "accept": _("签收"), "resolve": _("办结")}[clock]
+
+
+def staff_message(kind: str) -> str:
+    """The staff's in-app message for a warning or a breach, in the current language;
+    fill in %(code)s and %(clock)s."""
+    return (_("【时限预警】诉求 %(code)s 的%(clock)s期限将到。") if kind == "warning" else
+            _("【超时】诉求 %(code)s 的%(clock)s已超过期限。"))
 
 
 def next_check(ticket) -> datetime | None:

@@ -17,7 +17,6 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
@@ -26,7 +25,8 @@ from community.auth.models import Role, User
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.services import record_event
-from community.workqueue.models import AssistState, AssistTask, Notification
+from community.workqueue.models import AssistState, AssistTask
+from community.workqueue.notifications import tell_staff
 
 from .clocks import _warn_at, warn_ratio
 
@@ -201,15 +201,12 @@ def _apply(row, at, clock, kind) -> None:
     row.sla_flags = (row.sla_flags or 0) | bits[clock, kind]
     if kind != "breach":
         return
-    ticket = row.ticket
-    updated = ticket.updated_at
+    # An internal note, not a step of the request: the ticket row stays as it was.
     if clock == "assist":
-        record_event(ticket, "assist_overdue", None, at, public=False, note=row.department.name)
+        record_event(row.ticket, "assist_overdue", None, at, public=False,
+                     note=row.department.name, touch=False)
     else:
-        record_event(ticket, "case_overdue", None, at, public=False, note=clock)
-    # An internal note, not a step of the request: the ticket row (and its version,
-    # which a handler's open form checks) stays as it was.
-    ticket.updated_at = updated
+        record_event(row.ticket, "case_overdue", None, at, public=False, note=clock, touch=False)
 
 
 def _audience(row, kind) -> list[int]:
@@ -268,12 +265,5 @@ def _text(row, kind, clock) -> str:
 
 
 def _tell(row, kind, at, clock, staff) -> None:
-    """In-app messages for staff (no phone: not texted), dated at the mark."""
-    texts = {}
-    for user in staff.of(_audience(row, kind)):
-        locale = user.locale or "zh"
-        if locale not in texts:
-            with force_locale(locale):
-                texts[locale] = _text(row, kind, clock)
-        db.session.add(Notification(user_id=user.id, phone="", ticket_id=row.ticket_id,
-                                    text=texts[locale], created_at=at))
+    """In-app messages for staff, dated at the mark."""
+    tell_staff(staff.of(_audience(row, kind)), row.ticket_id, at, lambda: _text(row, kind, clock))

@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import Integer, bindparam, select, update
@@ -29,14 +28,14 @@ from community.extensions import db
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.workqueue.actions import close
-from community.workqueue.models import Notification
+from community.workqueue.notifications import tell_staff
 from community.workqueue.permissions import supervisor_of
 from community.workqueue.routing import escalate
 
 from . import bulk, side
 from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
-                     RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, on_timeline,
-                     pending_marks, warn_ratio)
+                     RESPONSE_BREACHED, RESPONSE_WARNED, clock_label, deadline_passed,
+                     next_check, next_due, on_timeline, pending_marks, staff_message, warn_ratio)
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +47,6 @@ LOCK_KEY = "community:sla:sweep:lock"
 BITS = {("response", "warning"): RESPONSE_WARNED, ("response", "breach"): RESPONSE_BREACHED,
         ("accept", "warning"): ACCEPT_WARNED, ("accept", "breach"): ACCEPT_BREACHED,
         ("resolve", "warning"): RESOLVE_WARNED, ("resolve", "breach"): RESOLVE_BREACHED}
-
-
-def clock_label(clock: str) -> str:
-    return {"response": _("首次响应"), "accept": _("签收"), "resolve": _("办结")}[clock]
 
 
 class _Batch:
@@ -155,7 +150,7 @@ def _sweep_tickets(now: datetime, batch_size: int, fast: bool) -> Counter:
             step = Counter()
             if quick:
                 result, slow = bulk.plan(rows, now, ratio, units, MAX_STEPS, BITS)
-                bulk.write(result, clock_label)
+                bulk.write(result)
                 step.update(result.counts)
                 failed.update(result.idle + slow)  # done with for this sweep, whatever follows
                 tickets = list(db.session.scalars(
@@ -262,18 +257,11 @@ def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> 
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, MAX_STEPS)
     warning = news.get("warning")
-    if warning and warning[0] == ticket.handling_unit_id and not _past(ticket, warning[2], now):
+    if warning and warning[0] == ticket.handling_unit_id and not deadline_passed(ticket, warning[2], now):
         _tell_staff(batch.staff(warning[0]), ticket, warning[1], "warning", warning[2])
     if "breach" in news:
         unit_id, at, clock = news["breach"]
         _tell_staff(batch.staff(unit_id), ticket, at, "breach", clock)
-
-
-def _past(ticket, clock, now) -> bool:
-    """The clock's deadline has already gone by (the warning came too late to help)."""
-    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
-           "resolve": ticket.resolve_due_at}[clock]
-    return due is None or due <= now
 
 
 def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
@@ -301,19 +289,8 @@ def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
 
 
 def _tell_staff(users, ticket, at, kind, clock) -> None:
-    """In-app messages for staff (no phone: not texted)."""
-    texts = {}
-    for user in users:
-        locale = user.locale or "zh"
-        if locale not in texts:
-            with force_locale(locale):
-                texts[locale] = (
-                    _("【时限预警】诉求 %(code)s 的%(clock)s期限将到。",
-                      code=ticket.tracking_code, clock=clock_label(clock)) if kind == "warning" else
-                    _("【超时】诉求 %(code)s 的%(clock)s已超过期限。",
-                      code=ticket.tracking_code, clock=clock_label(clock)))
-        db.session.add(Notification(user_id=user.id, phone="", ticket=ticket, text=texts[locale],
-                                    created_at=at))
+    tell_staff(users, ticket.id, at, lambda: staff_message(kind) % {
+        "code": ticket.tracking_code, "clock": clock_label(clock)})
 
 
 def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:

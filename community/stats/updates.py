@@ -13,7 +13,6 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from community.extensions import db
-from community.timeutil import local_zone
 from community.outbox.services import emit_fresh, register_handler, run_row
 
 from .rollup import local_day, rebuild_day
@@ -39,10 +38,9 @@ def mark_days(moments, now: datetime) -> None:
 
 def mark_days_many(pairs) -> None:
     """mark_days for many changes at once: `pairs` of (moments, now), in order."""
-    zone = local_zone()
     seen = db.session.info.get("stats_days", set())
     for moments, now in pairs:
-        days = {m.astimezone(zone).date() for m in moments if m is not None}
+        days = {local_day(m) for m in moments if m is not None}
         if not days <= seen:
             mark_days(moments, now)
             seen = db.session.info["stats_days"]

@@ -73,12 +73,16 @@ def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetim
 
 
 def record_event(ticket: Ticket, action: str, actor: User | None, now: datetime, *,
-                 note: str = "", public: bool = True, from_state=None, to_state=None) -> TicketEvent:
+                 note: str = "", public: bool = True, from_state=None, to_state=None,
+                 touch: bool = True) -> TicketEvent:
+    """`touch=False` for a note about the request that is not a step of it: the
+    request row (and its version, which an open handler's form checks) stays as it is."""
     event = TicketEvent(ticket=ticket, at=now, actor=actor, action=action, note=note,
                         public=public, from_state=from_state, to_state=to_state,
                         unit_id=ticket.handling_unit_id)
     db.session.add(event)
-    ticket.updated_at = now
+    if touch:
+        ticket.updated_at = now
     hooks.fire("event_recorded", event=event)
     return event
 

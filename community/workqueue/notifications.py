@@ -90,6 +90,19 @@ def _short(note: str) -> str:
     return note if len(note) <= 60 else note[:60] + "…"
 
 
+def tell_staff(users, ticket_id: int, at: datetime, text) -> None:
+    """In-app messages for staff (no phone: not texted), each in its reader's
+    language: `text()` is called once per language, inside force_locale."""
+    texts = {}
+    for user in users:
+        locale = user.locale or "zh"
+        if locale not in texts:
+            with force_locale(locale):
+                texts[locale] = text()
+        db.session.add(Notification(user_id=user.id, phone="", ticket_id=ticket_id,
+                                    text=texts[locale], created_at=at))
+
+
 def for_user(user_id: int, limit: int = 50) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user_id)
                                    .order_by(Notification.created_at.desc(), Notification.id.desc())
