@@ -10,7 +10,7 @@ column fails loudly instead of loading wrong data.
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import Date, DateTime, MetaData, text
 
 from community.extensions import db
 
@@ -24,6 +24,7 @@ class BulkLoader:
         self.raw = connection.connection.dbapi_connection
         self.meta = MetaData()
         self.meta.reflect(bind=connection)
+        self._types = {}  # table -> {column: type oid}, for binary COPY
 
     def has_table(self, name: str) -> bool:
         return name in self.meta.tables
@@ -58,13 +59,25 @@ class BulkLoader:
                 raise RuntimeError(f"citygen: {table} has no column {name}")
         return columns + extra_cols, tuple(extra_vals)
 
+    def _pg_types(self, table: str) -> dict:
+        """Column name -> type oid, as binary COPY needs them."""
+        if table not in self._types:
+            self._types[table] = dict(self.conn.execute(text(
+                "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+                "AND attnum > 0 AND NOT attisdropped"), {"t": table}).all())
+        return self._types[table]
+
     @contextmanager
     def writer(self, table: str, columns: list[str]):
         """Yields write(row); rows are tuples in `columns` order."""
         names, extra = self._complete(table, list(columns))
         if self.dialect == "postgresql":
+            # Binary COPY: packing ints and timestamps costs a fraction of formatting them
+            # as text, on both ends of the connection.
+            types = self._pg_types(table)
             cursor = self.raw.cursor()
-            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types([types[n] for n in names])
                 write_row = copy.write_row
                 if extra:
                     yield lambda row: write_row(row + extra)
@@ -74,6 +87,7 @@ class BulkLoader:
             return
         reflected = self.meta.tables[table]
         stamps = [i for i, n in enumerate(names) if isinstance(reflected.c[n].type, DateTime)]
+        days = [i for i, n in enumerate(names) if isinstance(reflected.c[n].type, Date)]
         sql = (f"INSERT INTO {table} ({', '.join(names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
         batch = []
@@ -84,6 +98,9 @@ class BulkLoader:
             for i in stamps:  # SQLAlchemy's own SQLite spelling, so comparisons in SQL hold
                 if row[i] is not None:
                     row[i] = row[i].strftime("%Y-%m-%d %H:%M:%S.%f")
+            for i in days:
+                if row[i] is not None:
+                    row[i] = row[i].isoformat()
             batch.append(row)
             if len(batch) >= SQLITE_BATCH:
                 cursor.executemany(sql, batch)
@@ -95,20 +112,38 @@ class BulkLoader:
         cursor.close()
 
     # PostgreSQL only: build secondary indexes once at the end instead of row by row.
-    def drop_indexes(self, tables: list[str]) -> list[str]:
+    def drop_indexes(self, tables: list[str]) -> list[tuple[str, str]]:
+        """Secondary indexes of `tables`, dropped; returns (table, statement) to build them."""
         if self.dialect != "postgresql":
             return []
         rows = self.conn.execute(text(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+            "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
             "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"),
             {"tables": tables}).all()
-        for name, _definition in rows:
+        for _table, name, _definition in rows:
             self.conn.execute(text(f'DROP INDEX "{name}"'))
-        return [definition for _name, definition in rows]
+        return [(table, definition) for table, _name, definition in rows]
 
-    def create_indexes(self, definitions: list[str]) -> None:
-        for definition in definitions:
+    def drop_unique(self, tables: list[str]) -> list[tuple[str, str]]:
+        """Unique constraints (not primary keys) of `tables`, dropped; returns (table,
+        statement) to add them back. Their keys arrive in random order (tracking codes, the
+        figures' unit-first keys): a big index kept up row by row outgrows shared_buffers.
+        Fails if a foreign key points at one (none does: they all point at ids)."""
+        if self.dialect != "postgresql":
+            return []
+        rows = self.conn.execute(text(
+            "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE c.contype = 'u' AND n.nspname = current_schema() AND t.relname = ANY(:tables)"),
+            {"tables": tables}).all()
+        for table, name, _definition in rows:
+            self.conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        return [(table, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                for table, name, definition in rows]
+
+    def create_indexes(self, indexes: list[tuple[str, str]]) -> None:
+        for _table, definition in indexes:
             self.conn.execute(text(definition))
 
     def fast_session(self, skip_fk_checks: bool) -> None:
@@ -133,6 +168,49 @@ class BulkLoader:
     def analyze(self, tables: list[str]) -> None:
         for table in tables:
             self.conn.execute(text(f"ANALYZE {table}"))
+
+
+def build_indexes(engine, indexes: list[tuple[str, str]], connections: int = 2) -> None:
+    """Build what drop_indexes / drop_unique returned over a few connections at once (each
+    statement commits on its own, so no connection waits on another's table locks for
+    long); the biggest tables first, so the connections finish together."""
+    if not indexes:
+        return
+    import threading
+
+    with engine.connect() as conn:
+        sizes = dict(conn.execute(text(
+            "SELECT t, pg_relation_size(t::regclass) FROM unnest(CAST(:t AS text[])) t"),
+            {"t": sorted({table for table, _ in indexes})}).all())
+    queue = sorted(indexes, key=lambda index: sizes.get(index[0], 0), reverse=True)
+    lock, errors, busy = threading.Lock(), [], []
+
+    def work():
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("SET maintenance_work_mem = '512MB'"))
+                while True:
+                    with lock:
+                        if not queue or errors:
+                            return
+                        # Another table than the other connection's, when there is one: an
+                        # ADD CONSTRAINT would wait for its CREATE INDEX to finish.
+                        pick = next((i for i, (t, _) in enumerate(queue) if t not in busy), 0)
+                        table, statement = queue.pop(pick)
+                        busy.append(table)
+                    conn.execute(text(statement))
+                    with lock:
+                        busy.remove(table)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def naive_utc(value: datetime) -> datetime:

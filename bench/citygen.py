@@ -23,13 +23,14 @@ from sqlalchemy import text
 from community.extensions import db
 from community.timeutil import local_zone
 
-from .bulkload import BulkLoader, naive_utc
+from .bulkload import BulkLoader, build_indexes, naive_utc
 from .citylife import DAY, TICKET_COLUMNS, TICKET_SLA_COLUMNS, stamp
 from .cityload import Plan, load_part, run_parts, write_rows
-from .cityfigures import build_rollups
+from .cityfigures import SPILL, build_rollups, create_spill, merge_spill
 from .cityrows import UNIT_COLUMNS, USER_COLUMNS, build_areas, build_people
 
 RATING_TABLES = ("resolutions", "ratings", "rectification_cases", "appeals")
+FIGURE_TABLES = ("stat_daily", "stat_category_daily")
 BIG = 100_000  # from this many requests: indexes built after the load, no FK trigger per row
 
 
@@ -59,13 +60,15 @@ def make_app(database_url: str):
 
 def generate(engine, requests: int, due_now: int = 0, now: datetime | None = None,
              seed: int = 1, log=None, rollups: bool = True, workers: int | None = None,
-             size: tuple | None = None) -> dict:
+             size: tuple | None = None, fork: bool = True) -> dict:
     """Fill a migrated, empty database; returns row counts and sign-in samples.
 
     Small cities load in one transaction. From BIG requests on, PostgreSQL's
     secondary indexes are dropped and rebuilt after the load, and `workers`
     processes (default: 2 from 500,000 requests) each load a run of days.
-    `size` (counties, streets, communities, grids) shrinks the city for tests.
+    `size` (counties, streets, communities, grids) shrinks the city for tests;
+    `fork=False` loads the parts one after the other in this process (tests).
+    The daily figures are counted while the rows are generated (cityfigures.Tally).
     """
     started = time.monotonic()
     log = log or (lambda message: None)
@@ -88,9 +91,10 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
         if loader.count("units"):
             raise RuntimeError("citygen: the database already has areas; give it an empty one")
         loader.fast_session(skip_fk_checks=big)
+        figures = rollups and all(loader.has_table(t) for t in RATING_TABLES + FIGURE_TABLES)
         heavy = [t for t in ("tickets", "ticket_events", "users", "extension_requests")
-                 + RATING_TABLES if loader.has_table(t)]
-        indexes = loader.drop_indexes(heavy) if big else []
+                 + RATING_TABLES + (FIGURE_TABLES if figures else ()) if loader.has_table(t)]
+        indexes = loader.drop_indexes(heavy) + loader.drop_unique(heavy) if big else []
         city = build_areas(loader.next_id("units"), rng, *([size] if size else []))
         write_rows(loader, "units", UNIT_COLUMNS, city.units)
         residents = min(max(requests // 4, 50), 2_000_000)
@@ -108,27 +112,33 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
                                       if loader.has_column("tickets", c)],
             first_ids={t: loader.next_id(t) for t in ("tickets", "ticket_events")
                        + (("resolutions", "ratings") if loader.has_table("ratings") else ())},
-            seed=seed)
+            seed=seed, figures=figures, updated_at=naive_utc(now))
+        if figures:
+            create_spill(conn)
+            loader.meta.reflect(bind=conn, only=[SPILL])
         schedule = plan.schedule(requests, due_now, rng)
-        if workers == 1:
+        forked = workers > 1 and fork
+        if not forked:
             try:
-                load_part(loader, plan, schedule.parts(1)[0], log, skip_fk_checks=big)
+                for part in schedule.parts(workers):
+                    load_part(loader, plan, part, log, skip_fk_checks=big)
             except BaseException:
                 loader.create_indexes(indexes)
                 raise
     try:
-        if workers > 1:
+        if forked:
             run_parts(engine, plan, schedule.parts(workers), log)
     finally:
-        with engine.begin() as conn:
-            loader = BulkLoader(conn)
-            loader.fast_session(skip_fk_checks=False)
-            log("building indexes")
-            loader.create_indexes(indexes)
+        log("building indexes")
+        build_indexes(engine, indexes)
     with engine.begin() as conn:
         loader = BulkLoader(conn)
         loader.fast_session(skip_fk_checks=False)
         loader.fix_sequences(["units"] + heavy)
+        if figures:
+            log("daily figures: adding the spilled counts")
+            merge_spill(conn, naive_utc(now) if loader.dialect == "postgresql" else
+                        naive_utc(now).strftime("%Y-%m-%d %H:%M:%S.%f"))
         log("analyze")
         loader.analyze(heavy + ["units"])
         at = naive_utc(now) if loader.dialect == "postgresql" else \
@@ -144,7 +154,9 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
             summary["bad_ratings"] = conn.execute(text(
                 "SELECT count(*) FROM ratings WHERE level IN ('dissatisfied', 'very_dissatisfied')"
             )).scalar()
-        if rollups:
+        if figures:
+            summary["rollup_rows"] = loader.count("stat_daily")
+        elif rollups:
             summary["rollup_rows"] = _rollups(loader, now, offset, log)
     summary.update(now=now.isoformat(), seed=seed, samples=city.samples,
                    seconds=round(time.monotonic() - started, 1))

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from community.sla.calendar import is_working_day
 
 from .bulkload import BulkLoader
+from .cityfigures import CATEGORY_COLUMNS, DAILY_COLUMNS, SPILL, SPILL_COLUMNS, Tally
 from .citylife import DAY, DUE_MODES, EVENT_COLUMNS, EXTENSION_COLUMNS, Deadlines, LifeMaker, stamp
 from .cityratings import (APPEAL_COLUMNS, CASE_COLUMNS, RATING_COLUMNS, RESOLUTION_COLUMNS,
                           RatingMaker)
@@ -77,6 +78,8 @@ class Plan:
     first_ids: dict
     seed: int
     extra: dict = field(default_factory=dict)
+    figures: bool = False    # count the daily figures while generating (bench.cityfigures.Tally)
+    updated_at: object = None  # their updated_at
 
     def schedule(self, requests: int, due_now: int, rng) -> Schedule:
         today = int((self.now_s + self.offset) // DAY)
@@ -140,6 +143,15 @@ def load_part(loader, plan: Plan, part: Part, log, skip_fk_checks=False) -> int:
     if plan.ratings:
         maker.ratings = RatingMaker(maker, part.first_ids["resolutions"], part.first_ids["ratings"],
                                     *plan.review_days)
+    tally = None
+    if plan.figures:
+        from .citylife import TICKET_COLUMNS
+
+        tally = Tally({u[0]: u[3] for u in plan.city.units}, plan.offset, plan.updated_at,
+                      part.days[0][0] if part.days else 0, TICKET_COLUMNS, RESOLUTION_COLUMNS,
+                      RATING_COLUMNS, CASE_COLUMNS)
+        made = maker.ratings.rows
+        made = made["resolutions"], made["ratings"], made["rectification_cases"]
     tid, eid = part.first_ids["tickets"], part.first_ids["ticket_events"]
     width = len(plan.columns)
     ticket_rows, event_rows = [], []
@@ -151,27 +163,40 @@ def load_part(loader, plan: Plan, part: Part, log, skip_fk_checks=False) -> int:
     try:
         for day, n in part.days:
             for sub in _times(rng, n, day, plan.offset, plan.now_s):
+                if tally is not None:
+                    before = [len(rows) for rows in made]
                 row, events = maker.make(tid, sub, part.stalled.get(index))
                 ticket_rows.append(row[:width])
+                returned = False
                 for at, actor, action, from_state, to_state, unit, public in events:
                     event_rows.append((eid, tid, stamp(at), actor, action, from_state, to_state,
                                        unit, "", public))
                     eid += 1
+                    if action == "return":
+                        returned = True
+                if tally is not None:
+                    tally.ticket(row, returned)
+                    if len(made[0]) > before[0]:
+                        tally.resolutions(*(rows[b:] for rows, b in zip(made, before)))
                 tid += 1
                 index += 1
                 done += 1
                 if len(ticket_rows) >= CHUNK:
-                    _flush(loader, maker, plan.columns, ticket_rows, event_rows)
+                    _flush(loader, maker, plan.columns, ticket_rows, event_rows, tally)
                     rate = done / (time.monotonic() - started)
                     log(f"part {part.number}: {done}/{total} requests ({rate:,.0f}/s)")
-        _flush(loader, maker, plan.columns, ticket_rows, event_rows)
+            if tally is not None:
+                tally.settle(day)
+        if tally is not None:
+            tally.close()
+        _flush(loader, maker, plan.columns, ticket_rows, event_rows, tally)
     finally:
         gc.enable()
         gc.unfreeze()
     return done
 
 
-def _flush(loader, maker, columns, ticket_rows, event_rows):
+def _flush(loader, maker, columns, ticket_rows, event_rows, tally=None):
     write_rows(loader, "tickets", columns, ticket_rows)
     write_rows(loader, "ticket_events", EVENT_COLUMNS, event_rows)
     write_rows(loader, "extension_requests", EXTENSION_COLUMNS, [tuple(r) for r in maker.extensions])
@@ -182,6 +207,13 @@ def _flush(loader, maker, columns, ticket_rows, event_rows):
     ticket_rows.clear()
     event_rows.clear()
     maker.extensions.clear()
+    if tally is not None:
+        for table, columns, rows in (("stat_daily", DAILY_COLUMNS, tally.daily),
+                                     ("stat_category_daily", CATEGORY_COLUMNS, tally.category),
+                                     (SPILL, SPILL_COLUMNS, tally.spill)):
+            if rows:
+                write_rows(loader, table, columns, rows)
+                rows.clear()
 
 
 def _run_one(url, plan, part, log):

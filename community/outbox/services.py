@@ -117,10 +117,10 @@ def _queue():
     return queue()
 
 
-def _enqueue(queue, row_id: int) -> None:
+def _enqueue(queue, row_id: int, pipeline=None) -> None:
     queue.enqueue(JOB_PATH, row_id, job_id=f"outbox-{row_id}",
                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                  failure_ttl=30 * 24 * 3600)
+                  failure_ttl=30 * 24 * 3600, pipeline=pipeline)
 
 
 def relay_outbox(now: datetime, limit: int = 500) -> int:
@@ -242,9 +242,12 @@ def _after_commit(session):
     done = set()
     try:
         queue = _queue()
-        for row_id, _marked in rows:
-            _enqueue(queue, row_id)
-            done.add(row_id)
+        # One round trip for all of them: either every job reached Redis or none did.
+        with queue.connection.pipeline() as pipe:
+            for row_id, _marked in rows:
+                _enqueue(queue, row_id, pipe)
+            pipe.execute()
+        done.update(row_id for row_id, _marked in rows)
     except (RedisError, OSError, RuntimeError):
         log.info("outbox: %d rows left for the relay", len(rows) - len(done))
     # Rows written as enqueued that did not reach RQ wait for the relay; rows

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit, UnitKind
 from community.extensions import db
+from community.ratings.models import Resolution
 from community.stats import queries
 from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
 from community.stats.views import plain_labels
@@ -32,10 +34,18 @@ def index():
         sums = queries.sum_by_kind(kind, start, today)
         ranked, unranked = queries.league(units, sums, params)
         sections.append((kind, ranked, unranked))
-    recent = list(db.session.scalars(
-        select(Ticket).where(Ticket.state.in_([State.RESOLVED, State.CLOSED]))
-        .order_by(Ticket.resolved_at.desc()).limit(RECENT)))
+    recent = recent_resolved(RECENT)
     return render_template("public/index.html", sections=sections, recent=recent, days=days,
                            start=start, today=today, periods=queries.PERIODS, params=params,
                            version=FORMULA_VERSION, formulas=formula_text(params),
                            labels=plain_labels(), figures=figures)
+
+
+def recent_resolved(limit: int) -> list[Ticket]:
+    """The requests resolved last, through the resolutions' time index: ordering the
+    requests themselves by resolved_at reads every finished request of the city."""
+    return list(db.session.scalars(
+        select(Ticket).join(Resolution, Resolution.ticket_id == Ticket.id)
+        .where(Resolution.reopened_at.is_(None), Ticket.state.in_([State.RESOLVED, State.CLOSED]))
+        .order_by(Resolution.resolved_at.desc(), Resolution.id.desc()).limit(limit)
+        .options(selectinload(Ticket.category), selectinload(Ticket.community))))

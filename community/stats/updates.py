@@ -9,10 +9,11 @@ rows wait for the outbox relay; `flask stats rollup` rebuilds everything.
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from community.extensions import db
+from community.outbox.models import OutboxRow
 from community.outbox.services import emit_fresh, register_handler, run_row
 
 from .rollup import local_day, rebuild_day
@@ -49,7 +50,26 @@ def mark_days_many(pairs) -> None:
 def _recompute(payload: dict) -> None:
     from community.timeutil import utcnow
 
-    rebuild_day(date.fromisoformat(payload["day"]), utcnow())
+    day, now = date.fromisoformat(payload["day"]), utcnow()
+    covered = _waiting_for(day)
+    rebuild_day(day, now)
+    if covered:  # their changes were committed before the rebuild read the day: done too
+        db.session.execute(update(OutboxRow).where(OutboxRow.id.in_(covered),
+                                                   OutboxRow.done_at.is_(None))
+                           .values(done_at=now, attempts=OutboxRow.attempts + 1, last_error=""))
+
+
+def _waiting_for(day: date) -> list[int]:
+    """The day's other waiting rows, already committed. A rebuild reads every change
+    committed before it starts, so one rebuild answers them all: a busy day costs one
+    recomputation per burst of changes, not one per change. Rows another worker is
+    running are skipped (SKIP LOCKED), so two workers never wait on each other here."""
+    query = select(OutboxRow.id).where(
+        OutboxRow.done_at.is_(None), OutboxRow.kind == KIND,
+        OutboxRow.key.startswith(f"stats:{day.isoformat()}:", autoescape=True))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
 
 
 register_handler(KIND, _recompute)
@@ -57,8 +77,6 @@ register_handler(KIND, _recompute)
 
 def drain(now: datetime) -> int:
     """Run every waiting stats row here and now (tests, `flask stats refresh`)."""
-    from community.outbox.models import OutboxRow
-
     ids = list(db.session.scalars(select(OutboxRow.id).where(
         OutboxRow.kind == KIND, OutboxRow.done_at.is_(None)).order_by(OutboxRow.id)))
     return sum(1 for row_id in ids if run_row(row_id, now))

@@ -1,6 +1,7 @@
 """The benchmark city generator (bench/citygen.py) at a tiny scale, so it does not rot."""
 from datetime import date, datetime, timezone
 
+import pytest
 from sqlalchemy import select, text
 
 from bench.citygen import generate
@@ -18,8 +19,12 @@ def _rollup_rows(table, days):
                   for r in rows)
 
 
-def test_small_city_is_consistent(app):
-    summary = generate(db.engine, 200, due_now=6, now=NOW, seed=3, size=(2, 4, 8, 20))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_small_city_is_consistent(app, workers):
+    # workers=2 loads two runs of days one after the other in this process: the
+    # figures counted for a day the other run writes go through the spill table.
+    summary = generate(db.engine, 200, due_now=6, now=NOW, seed=3, size=(2, 4, 8, 20),
+                       workers=workers, fork=False)
     assert summary["requests"] == 200
     assert summary["units"] == 2 + 4 + 8 + 20 + 2 * 5
     assert summary["due_now"] == 6
@@ -47,10 +52,22 @@ def test_small_city_is_consistent(app):
         if t.state in ("accepted", "in_progress", "reopened"):
             assert t.assignee_id and t.resolve_due_at and t.accepted_at
 
-    # The set-based daily figures match the stats package's own rebuild, on the
-    # busiest days (a day of returns, reopenings and 差评 among them).
+    # The figures counted while generating match the set-based rebuild over every day
+    # (bench.cityfigures.build_rollups, used for kept cities) …
+    from bench.cityfigures import build_rollups
     from community.stats.rollup import rebuild_day
 
+    everything = {row[0] for row in db.session.execute(text("SELECT DISTINCT day FROM stat_daily"))}
+    counted = {t: _rollup_rows(t, everything) for t in ("stat_daily", "stat_category_daily")}
+    assert len(counted["stat_daily"]) == summary["rollup_rows"]
+    at = NOW.replace(tzinfo=None)
+    with db.engine.begin() as conn:
+        build_rollups(conn, at if conn.dialect.name == "postgresql" else str(at), 8)
+    db.session.expire_all()
+    assert counted == {t: _rollup_rows(t, everything) for t in ("stat_daily", "stat_category_daily")}
+
+    # … and the stats package's own rebuild, on the busiest days (a day of returns,
+    # reopenings and 差评 among them).
     days = [row[0] for row in db.session.execute(text(
         "SELECT day FROM stat_daily GROUP BY day ORDER BY sum(filed + resolved + returned "
         "+ reopened + dissatisfied + very_dissatisfied + appeals_upheld) DESC, day LIMIT 12"))]

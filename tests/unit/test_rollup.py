@@ -165,3 +165,32 @@ def test_rebuilding_a_day_twice_changes_nothing(ctx, people, areas):
     categories = db.session.scalars(select(StatCategoryDaily)).all()
     assert {c.unit_id for c in categories} == {areas.S1.id, areas.C.id}
     assert db.session.scalar(select(Rating.id))
+
+
+def test_one_rebuild_answers_every_waiting_change_of_its_day(ctx, people, areas):
+    from community.outbox.models import OutboxRow
+    from community.outbox.services import run_row
+
+    first = file_ticket(people, areas)
+    db.session.commit()
+    second = file_ticket(people, areas, now=T0 + H)  # the same local day, its own transaction
+    db.session.commit()
+    other_day = file_ticket(people, areas, now=T0 + 30 * H)
+    db.session.commit()
+
+    def waiting(day):
+        return list(db.session.scalars(select(OutboxRow).where(
+            OutboxRow.done_at.is_(None), OutboxRow.key.startswith(f"stats:{day.isoformat()}:"))))
+
+    day, later = local_day(T0), local_day(T0 + 30 * H)
+    rows = waiting(day)
+    assert len(rows) == 2 and len(waiting(later)) == 1
+    assert run_row(rows[0].id, T0 + 2 * H)
+    db.session.commit()
+    assert waiting(day) == []  # the second change was read by the same rebuild
+    assert not run_row(rows[1].id, T0 + 2 * H)  # its own job then finds nothing to do
+    assert len(waiting(later)) == 1  # another day waits for its own rebuild
+    filed = db.session.scalar(select(StatDaily.filed).where(
+        StatDaily.day == day, StatDaily.unit_id == first.grid_id))
+    assert filed == 2 and second.grid_id == first.grid_id
+    assert other_day.id

@@ -172,3 +172,19 @@ def test_case_and_appeal_pages_are_scoped(app, client, people, areas):
     refused = client.post(f"/ratings/cases/{case_id}/close", data={"csrf_token": token})
     assert refused.status_code == 403 and "整改由街道审核结案" in refused.get_data(as_text=True)
     assert "待街道审核" not in client.get("/ratings/cases").get_data(as_text=True)
+
+
+def test_public_recent_list_is_the_latest_current_resolutions(app, client, people, areas):
+    from community.public.views import recent_resolved
+    from community.workqueue import actions
+
+    first = resolved_ticket(people, areas)
+    second = resolved_ticket(people, areas, at=T0 + 5 * H)
+    third = resolved_ticket(people, areas, at=T0 + 9 * H)
+    actions.reopen(first, people.resident, T0 + 10 * H, "没修好")
+    db.session.commit()
+    assert [t.id for t in recent_resolved(10)] == [third.id, second.id]  # reopened: not listed
+    assert [t.id for t in recent_resolved(1)] == [third.id]
+    actions.resolve(first, people.grid, T0 + 12 * H, "solved", "")
+    db.session.commit()
+    assert [t.id for t in recent_resolved(10)] == [first.id, third.id, second.id]  # once, newest first
