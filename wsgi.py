@@ -1,3 +1,6 @@
+import gc
+
 from community import create_app
 
 app = create_app()
+gc.freeze()  # start-up objects live as long as the worker: keep full collections off them

@@ -1,8 +1,8 @@
 """Writing many rows with few statements (the SLA sweep's fast path and its listeners).
 
-On PostgreSQL each statement sends one binary array per column and unnests it
-on the server: a few parameters whatever the row count, so neither the driver nor the
-server parses a statement that grows with the batch. Elsewhere (SQLite) the
+On PostgreSQL new rows go in by COPY, and an update sends one binary array per
+column and unnests it on the server: a few parameters whatever the row count, so
+neither the driver nor the server parses a statement that grows with the batch. Elsewhere (SQLite) the
 same calls fall back to plain executemany.
 """
 from sqlalchemy import Integer, bindparam, insert, text, update
@@ -50,11 +50,23 @@ def insert_rows(table, rows: list[dict], returning_ids: bool = False) -> list[in
             {"t": table.name, "n": len(rows)}).scalar()
         rows = [dict(row, id=i) for row, i in zip(rows, ids)]
         columns.append("id")
-    params, casts = _arrays(table, columns, rows)
-    session.connection().exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(casts)})",
-        params)
+    _copy_in(table, columns, rows)
     return ids
+
+
+def _copy_in(table, columns, rows) -> None:
+    """COPY the rows in (text format): the driver formats each row in C, where an
+    unnested array is built element by element in Python."""
+    dialect = db.engine.dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    cursor = db.session.connection().connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([process(row[name]) if process else row[name]
+                                for name, process in zip(columns, processors)])
+    finally:
+        cursor.close()
 
 
 def update_versioned(table, rows: list[dict], columns) -> None:

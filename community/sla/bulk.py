@@ -129,7 +129,7 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
             result.idle.append(ticket.id)
             continue
         ticket.next_due_at = next_due(ticket)
-        ticket.sla_check_at = next_check(ticket)
+        ticket.sla_check_at = next_check(ticket, ratio)
         result.tickets.append(ticket)
         result.events += events
         result.event_tickets += [ticket] * len(events)

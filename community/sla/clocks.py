@@ -153,7 +153,7 @@ def staff_message(kind: str) -> str:
             _("【超时】诉求 %(code)s 的%(clock)s已超过期限。"))
 
 
-def next_check(ticket) -> datetime | None:
+def next_check(ticket, ratio: float | None = None) -> datetime | None:
     """When the sweep next has something to do for this ticket (Ticket.sla_check_at)."""
-    marks = pending_marks(ticket)
+    marks = pending_marks(ticket, ratio)
     return marks[0][0] if marks else None

@@ -103,11 +103,12 @@ def sweep(now: datetime, batch_size: int = BATCH, fast: bool = True,
 def _in_threads(now: datetime, threads: int) -> Counter:
     app = current_app._get_current_object()
     results: list = [None] * threads
+    units = bulk.Units()  # one cache for all: the threads' batches share grids and streets
 
     def share(n):
         with app.app_context():  # its own session and connection
             try:
-                results[n] = _sweep_tickets(now, PARALLEL_BATCH, True)
+                results[n] = _sweep_tickets(now, PARALLEL_BATCH, True, units)
             except BaseException as exc:  # noqa: B036  (re-raised below, in the caller)
                 results[n] = exc
             finally:
@@ -118,7 +119,7 @@ def _in_threads(now: datetime, threads: int) -> Counter:
     for helper in helpers:
         helper.start()
     try:
-        results[0] = _sweep_tickets(now, PARALLEL_BATCH, True)
+        results[0] = _sweep_tickets(now, PARALLEL_BATCH, True, units)
     finally:
         for helper in helpers:
             helper.join()
@@ -130,11 +131,12 @@ def _in_threads(now: datetime, threads: int) -> Counter:
     return counts
 
 
-def _sweep_tickets(now: datetime, batch_size: int, fast: bool) -> Counter:
+def _sweep_tickets(now: datetime, batch_size: int, fast: bool,
+                   units: "bulk.Units | None" = None) -> Counter:
     counts = Counter()
     ratio = warn_ratio()
     failed: set[int] = set()  # not read again in this sweep
-    units = bulk.Units()
+    units = units if units is not None else bulk.Units()
     while True:
         quick = fast and bulk.usable()
         size = FAST_BATCH if quick and batch_size == BATCH else batch_size

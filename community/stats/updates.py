@@ -13,6 +13,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from community.extensions import db
+from community.timeutil import local_zone
 from community.outbox.models import OutboxRow
 from community.outbox.services import emit_fresh, register_handler, run_row
 
@@ -40,8 +41,9 @@ def mark_days(moments, now: datetime) -> None:
 def mark_days_many(pairs) -> None:
     """mark_days for many changes at once: `pairs` of (moments, now), in order."""
     seen = db.session.info.get("stats_days", set())
+    zone = local_zone()  # once, not once per moment (the sweep passes thousands)
     for moments, now in pairs:
-        days = {local_day(m) for m in moments if m is not None}
+        days = {m.astimezone(zone).date() for m in moments if m is not None}
         if not days <= seen:
             mark_days(moments, now)
             seen = db.session.info["stats_days"]

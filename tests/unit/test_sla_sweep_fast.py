@@ -95,8 +95,8 @@ def test_threads_share_the_batches_and_each_ticket_is_swept_once(people, areas, 
     seen = []
     real = sweep_module._sweep_tickets
 
-    def spy(now, batch_size, fast):
-        counts = real(now, batch_size, fast)
+    def spy(now, batch_size, fast, units=None):
+        counts = real(now, batch_size, fast, units)
         seen.append(counts["tickets"])
         return counts
     monkeypatch.setattr(sweep_module, "_sweep_tickets", spy)
