@@ -397,8 +397,12 @@ def sweeper(env, stop, log):
     if not has_sweep:
         log.append("sweep skipped: this checkout has no `flask sla sweep` command")
         return
-    while not stop.wait(SWEEP_EVERY):
+    due = time.perf_counter() + SWEEP_EVERY
+    # Every SWEEP_EVERY seconds from the start, as a scheduler would: a slow start does
+    # not push the later sweeps back (a late one starts at once).
+    while not stop.wait(max(0.0, due - time.perf_counter())):
         start = time.perf_counter()
+        due = max(due + SWEEP_EVERY, start)
         # At a lower priority than gunicorn, as a cron job would be: the sweep's queries
         # still load the database, its interpreter start-up should not starve the pages.
         done = subprocess.run(flask + ["sla", "sweep"], env=env, cwd=ROOT, capture_output=True,

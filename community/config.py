@@ -33,6 +33,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: still throttle, per process
+    # A Redis that does not answer must not hold a page up before the fallback starts.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
     # Product defaults (DOMAIN.md); each is overridable by COMMUNITY_<NAME>.
     COMMUNITY_TIMEZONE = "Asia/Shanghai"

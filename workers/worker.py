@@ -64,6 +64,7 @@ def main(argv=None):
     jobs.use_app(app)
     # The app's start-up objects (some 200,000) live as long as the process: moved out
     # of the collector's sight, a full collection no longer pauses a sweep ~150 ms.
+    gc.collect()
     gc.freeze()
     args = argv if argv is not None else sys.argv[1:]
     burst = "--burst" in args  # run what is queued, then exit (tests, one-off catch-up)

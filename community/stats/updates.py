@@ -58,7 +58,9 @@ def _recompute(payload: dict) -> None:
     if covered:  # their changes were committed before the rebuild read the day: done too
         db.session.execute(update(OutboxRow).where(OutboxRow.id.in_(covered),
                                                    OutboxRow.done_at.is_(None))
-                           .values(done_at=now, attempts=OutboxRow.attempts + 1, last_error=""))
+                           .values(done_at=now, attempts=OutboxRow.attempts + 1, last_error="")
+                           # the row being run is among them: run_row counts its own attempt
+                           .execution_options(synchronize_session=False))
 
 
 def _waiting_for(day: date) -> list[int]:

@@ -26,7 +26,7 @@ def write_new(session, objects: list) -> bool:
     nothing written, when the ordinary flush must do it."""
     if isinstance(session, scoped_session):
         session = session()  # the listeners and the identity map belong to the real one
-    if not _only_these(session, objects) or session.deleted:
+    if not _only_these(session, objects) or session.deleted or session.dirty:
         return False
     states = [inspect(obj) for obj in objects]
     if not all(_plain(state) for state in states):
@@ -36,12 +36,13 @@ def write_new(session, objects: list) -> bool:
     if not _only_these(session, objects):
         return False  # a listener added rows: the flush writes them all (listeners are idempotent)
     conn = session.connection()
-    for state in states:
-        _sync_many_to_one(state)
-        values = _column_values(state)
-        key = conn.execute(_insert(state.mapper.local_table), values).one()
-        for column, value in zip(state.mapper.local_table.primary_key.columns, key):
-            setattr(state.obj(), state.mapper.get_property_by_column(column).key, value)
+    with session.no_autoflush:  # reading an expired parent's key must not flush these rows
+        for state in states:
+            _sync_many_to_one(state)
+            values = _column_values(state)
+            key = conn.execute(_insert(state.mapper.local_table), values).one()
+            for column, value in zip(state.mapper.local_table.primary_key.columns, key):
+                setattr(state.obj(), state.mapper.get_property_by_column(column).key, value)
     for obj in objects:
         session.expunge(obj)
         make_transient_to_detached(obj)  # every column is set: nothing is left to load
@@ -60,7 +61,14 @@ def _plain(state) -> bool:
     if mapper.dispatch.before_insert or mapper.dispatch.after_insert or mapper.inherits:
         return False
     for column in mapper.local_table.columns:
-        if mapper.get_property_by_column(column).key in state.dict:
+        key = mapper.get_property_by_column(column).key
+        if key in state.dict:
+            # The flush leaves a None out of the INSERT where a default exists and
+            # always numbers the version itself: both are the flush's to do.
+            if column is mapper.version_id_col or (
+                    state.dict[key] is None and (column.default is not None
+                                                 or column.server_default is not None)):
+                return False
             continue
         if column.server_default is not None or (column.default is not None
                                                  and not column.default.is_scalar):

@@ -137,3 +137,22 @@ def test_a_community_code_that_is_not_one_is_refused_as_before(client, people, a
     error = answer.get_json()["error"]
     assert error["code"] == "validation_failed" and list(error["fields"]) == ["community"]
     assert code in error["message"] and _counts() == before
+
+
+def test_a_none_on_a_column_with_a_default_is_left_to_the_flush(app, people, areas, spy,
+                                                                  monkeypatch):
+    """The flush leaves such a None out of the INSERT so the default applies; the plain
+    write would store NULL (or fail on NOT NULL), so it hands the filing back."""
+    real_fire = services.hooks.fire
+
+    def fire(name, **kwargs):
+        if name == "ticket_submitted":
+            kwargs["ticket"].result_note = None
+        return real_fire(name, **kwargs)
+
+    monkeypatch.setattr(services.hooks, "fire", fire)
+    ticket = _file(people, areas)
+    db.session.commit()
+    assert spy.answers == [False]
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).result_note == ""
