@@ -94,7 +94,9 @@ def _vacuum(url: str) -> None:
     """What autovacuum does between two sweeps of a live server: each restore leaves a
     dead copy of every swept row, and a server with autovacuum off (as some test
     machines run) would otherwise time each sweep against the last ones' leftovers."""
-    _psql(url, f"VACUUM {', '.join(('tickets',) + TABLES_GROWN)}")
+    from bench.cities import vacuum
+
+    vacuum(url, ("tickets",) + TABLES_GROWN)
 
 
 def _createdb(name: str, template: str | None = None) -> str:
