@@ -1,7 +1,3 @@
-import gc
-
 from community import create_app
 
 app = create_app()
-gc.collect()
-gc.freeze()  # start-up objects live as long as the worker: keep full collections off them
