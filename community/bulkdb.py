@@ -2,8 +2,8 @@
 
 On PostgreSQL new rows go in by COPY, and an update sends one binary array per
 column and unnests it on the server: a few parameters whatever the row count, so
-neither the driver nor the server parses a statement that grows with the batch. Elsewhere (SQLite) the
-same calls fall back to plain executemany.
+neither the driver nor the server parses a statement that grows with the batch.
+Elsewhere (SQLite) the same calls fall back to plain executemany.
 """
 from sqlalchemy import Integer, bindparam, insert, text, update
 from sqlalchemy.orm.exc import StaleDataError

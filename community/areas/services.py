@@ -129,7 +129,7 @@ def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Uni
     county), in one statement: what routing a filing needs. The caller keeps the
     lists while it works, so later look-ups by id (unit_at_tier) find the rows
     in the session without a query."""
-    rows = list(db.session.scalars(_area_query(), {"community_id": community_id}))
+    rows = list(db.session.scalars(_area_query(), {"id": community_id}))
     return _split_area(rows, next((u for u in rows if u.id == community_id), None))
 
 
@@ -137,7 +137,7 @@ def community_area_by_code(code: str) -> tuple[Unit | None, list[Unit], list[Uni
     """community_area() for a unit named by its code (the API names communities
     so): the same statement finds the code, so no look-up by code comes first.
     The caller checks that the unit is an active community."""
-    rows = list(db.session.scalars(_area_by_code_query(), {"code": code}))
+    rows = list(db.session.scalars(_area_query("code"), {"code": code}))
     return _split_area(rows, next((u for u in rows if u.code == code), None))
 
 
@@ -150,27 +150,18 @@ def _split_area(rows: list[Unit], community: Unit | None):
 
 
 @functools.cache
-def _area_query():
-    """Built once (building it costs more than running it); the id is a parameter."""
-    this, community_id = aliased(Unit), bindparam("community_id")
-    street = select(this.street_id).where(this.id == community_id).scalar_subquery()
-    county = select(this.county_id).where(this.id == community_id).scalar_subquery()
+def _area_query(key: str = "id"):
+    """Built once (building it costs more than running it); the community is named by
+    the parameter `key`: its id, or its code (as the API names it)."""
+    this, value = aliased(Unit), bindparam(key)
+    named = getattr(this, key) == value
+    community = value if key == "id" else select(this.id).where(named).scalar_subquery()
+    street = select(this.street_id).where(named).scalar_subquery()
+    county = select(this.county_id).where(named).scalar_subquery()
     return select(Unit).where(or_(
-        Unit.id == community_id, Unit.id == street, Unit.id == county,
-        and_(Unit.parent_id == community_id, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
+        Unit.id == community, Unit.id == street, Unit.id == county,
+        and_(Unit.parent_id == community, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
     ).order_by(Unit.code)  # the database's order, as list_units
-
-
-@functools.cache
-def _area_by_code_query():
-    this, code = aliased(Unit), bindparam("code")
-    found = select(this.id).where(this.code == code).scalar_subquery()
-    street = select(this.street_id).where(this.code == code).scalar_subquery()
-    county = select(this.county_id).where(this.code == code).scalar_subquery()
-    return select(Unit).where(or_(
-        Unit.code == code, Unit.id == street, Unit.id == county,
-        and_(Unit.parent_id == found, Unit.kind == UnitKind.GRID, Unit.active.is_(True)))
-    ).order_by(Unit.code)
 
 
 def locate_grid(community: Unit, address: str = "", grid_id: int | None = None,

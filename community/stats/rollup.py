@@ -22,8 +22,9 @@ LOCATION_KINDS = ("grid", "community", "street", "county")
 CATEGORY_KINDS = ("street", "county")  # worst categories are shown to these
 
 
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(local_zone()).date()
+def local_day(moment: datetime, zone=None) -> date:
+    """The city's calendar day of `moment`; pass `zone` when calling it in a loop."""
+    return moment.astimezone(zone or local_zone()).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -13,9 +13,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from community.extensions import db
-from community.timeutil import local_zone
 from community.outbox.models import OutboxRow
 from community.outbox.services import emit_fresh, register_handler, run_row
+from community.timeutil import local_zone
 
 from .rollup import local_day, rebuild_day
 
@@ -35,7 +35,11 @@ def mark_days(moments, now: datetime) -> None:
             seen.add(day)
             # The token keeps each transaction's request apart: a later change
             # to the same day needs its own run, not the earlier (done) row.
-            emit_fresh(KIND, f"stats:{day.isoformat()}:{token}", {"day": day.isoformat()}, now=now)
+            emit_fresh(KIND, _key_prefix(day) + token, {"day": day.isoformat()}, now=now)
+
+
+def _key_prefix(day: date) -> str:
+    return f"stats:{day.isoformat()}:"
 
 
 def mark_days_many(pairs) -> None:
@@ -43,7 +47,7 @@ def mark_days_many(pairs) -> None:
     seen = db.session.info.get("stats_days", set())
     zone = local_zone()  # once, not once per moment (the sweep passes thousands)
     for moments, now in pairs:
-        days = {m.astimezone(zone).date() for m in moments if m is not None}
+        days = {local_day(m, zone) for m in moments if m is not None}
         if not days <= seen:
             mark_days(moments, now)
             seen = db.session.info["stats_days"]
@@ -70,7 +74,7 @@ def _waiting_for(day: date) -> list[int]:
     running are skipped (SKIP LOCKED), so two workers never wait on each other here."""
     query = select(OutboxRow.id).where(
         OutboxRow.done_at.is_(None), OutboxRow.kind == KIND,
-        OutboxRow.key.startswith(f"stats:{day.isoformat()}:", autoescape=True))
+        OutboxRow.key.startswith(_key_prefix(day), autoescape=True))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.session.scalars(query))
