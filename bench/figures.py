@@ -63,17 +63,33 @@ def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(bare_app.CREATE)
     try:
-        with Server("bench.bare_app:app", {"DATABASE_URL": url}, workers) as bare:
-            def make(i):
-                session = requests.Session()
-                body = bodies[i % len(bodies)]
-                return lambda: session.post(f"{bare.url}/file", json=body, timeout=60).status_code == 201
-            result = measured(bare, make, clients, seconds)
-            result["rss_mb"] = bare.worker_rss_mb()
-            return result
+        return _posting("bench.bare_app:app", {"DATABASE_URL": url}, [None], bodies, clients,
+                        seconds, workers)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_bare")
+
+
+def floor_throughput(url: str, redis_url: str, tokens, bodies, clients: int, seconds: float,
+                     workers: int) -> dict:
+    """bench/floor_app.py: a filing's own round trips without the platform's layers. Its
+    rows go with the city's restore."""
+    return _posting("bench.floor_app:app", {"DATABASE_URL": url, "REDIS_URL": redis_url}, tokens,
+                    bodies, clients, seconds, workers)
+
+
+def _posting(target: str, env: dict, tokens, bodies, clients, seconds, workers) -> dict:
+    """POST /file to `target` under gunicorn, as filing_call does to the platform."""
+    with Server(target, env, workers) as server:
+        def make(i):
+            session = requests.Session()
+            if tokens[i % len(tokens)]:
+                session.headers["Authorization"] = f"Bearer {tokens[i % len(tokens)]}"
+            body = bodies[i % len(bodies)]
+            return lambda: session.post(f"{server.url}/file", json=body, timeout=60).status_code == 201
+        result = measured(server, make, clients, seconds)
+        result["rss_mb"] = server.worker_rss_mb()
+        return result
 
 
 def worker_rss(url: str, env: dict, seconds: float):
@@ -175,10 +191,17 @@ def table(r: dict) -> str:
     row("bare Flask + one INSERT, req/s", bs, bb, None, "", None)
     row("filing ÷ bare", _ratio(fs, bs), _ratio(fb, bb), _ratio(fb, bb), "≥ 0.5×",
         _ratio(fb, bb) is not None and _ratio(fb, bb) >= 0.5)
+    ls, lb = _get(r, "small", "floor", "per_second"), _get(r, "big", "floor", "per_second")
+    row("floor: a filing's round trips only, req/s", ls, lb, None, "", None)
+    row("floor ÷ bare (the most any filing could reach)", _ratio(ls, bs), _ratio(lb, bb), _ratio(lb, bb),
+        "", None)
+    row("filing ÷ floor (the platform's layers)", _ratio(fs, ls), _ratio(fb, lb), _ratio(fb, lb), "", None)
     cs, cb = _get(r, "small", "filing", "cpu_ms"), _get(r, "big", "filing", "cpu_ms")
     xs, xb = _get(r, "small", "bare", "cpu_ms"), _get(r, "big", "bare", "cpu_ms")
     row("server CPU per request, ms: filing", cs, cb, None, "", None)
     row("server CPU per request, ms: bare", xs, xb, None, "", None)
+    row("server CPU per request, ms: floor", _get(r, "small", "floor", "cpu_ms"),
+        _get(r, "big", "floor", "cpu_ms"), None, "", None)
     row("bare ÷ filing CPU (throughput bound)", _ratio(xs, cs), _ratio(xb, cb), _ratio(xb, cb),
         "≥ 0.5×", None if not cb else _ratio(xb, cb) >= 0.5)
     qs, qb = _get(r, "small", "queue", "p95_ms"), _get(r, "big", "queue", "p95_ms")
@@ -201,6 +224,7 @@ def table(r: dict) -> str:
     if hp:
         row("ticket create req/s (helpdesk 2.6.1, ours at big)", hp, fb, _ratio(fb, hp),
             "ours (big) ≥ 5×", _ratio(fb, hp) >= 5)
+        row("ticket create req/s (helpdesk 2.6.1, floor at big)", hp, lb, _ratio(lb, hp), "", None)
     he = _get(peer, "escalate", "seconds_per_ticket")
     ours = (sb / _get(r, "sweep", "big", "due")) if sb and _get(r, "sweep", "big", "due") else None
     if he:

@@ -52,12 +52,14 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
             web_rss = web.worker_rss_mb()
         worker_rss, relayed = figures.worker_rss(url, env, seconds=min(seconds, 15))
         bare = figures.bare_throughput(url, bodies, CLIENTS, seconds, WEB_WORKERS)
+        floor = figures.floor_throughput(url, REDIS, tokens, bodies, CLIENTS, seconds, WEB_WORKERS)
     finally:
         deleted = cities.restore(url, before)
         figures.flush_redis(REDIS)
-    results[key] = {"filing": filing, "bare": bare, "queue": queue, "web_rss_mb": web_rss,
+    results[key] = {"filing": filing, "bare": bare, "floor": floor, "queue": queue, "web_rss_mb": web_rss,
                     "worker_rss_mb": worker_rss, "worker_jobs": relayed, "undone": deleted}
     log(f"{key}: filing {filing['per_second']}/s, bare {bare['per_second']}/s, "
+        f"floor {floor['per_second']}/s, "
         f"queue p95 {queue['p95_ms']} ms, web {web_rss} MB, worker {worker_rss} MB")
 
 

@@ -1,13 +1,20 @@
 """Writing many rows with few statements (the SLA sweep's fast path and its listeners).
 
-On PostgreSQL new rows go in by COPY, and an update sends one binary array per
-column and unnests it on the server: a few parameters whatever the row count, so
-neither the driver nor the server parses a statement that grows with the batch.
+On PostgreSQL new rows go in by COPY, and an update sends its rows as one JSON
+document that the server unpacks: one parameter whatever the row count, so neither
+the driver nor the server parses a statement that grows with the batch, and the
+rows are encoded in C (json.dumps) rather than value by value in Python.
 Elsewhere (SQLite) the same calls fall back to plain executemany.
 """
-from sqlalchemy import Integer, bindparam, insert, text, update
+import functools
+import json
+from datetime import datetime
+
+from sqlalchemy import Integer, any_, bindparam, insert, literal, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.exc import StaleDataError
 
+from community.dbtypes import UTCDateTime
 from community.extensions import db
 
 
@@ -15,18 +22,14 @@ def _pg() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def _arrays(table, columns, rows) -> tuple[dict, list[str]]:
-    """One list per column, bound as the column's stored values, and the casts."""
-    dialect = db.engine.dialect
-    params, casts = {}, []
-    for i, name in enumerate(columns):
-        column = table.c[name]
-        process = column.type.bind_processor(dialect)
-        values = [row[name] for row in rows]
-        params[f"a{i}"] = [process(v) for v in values] if process else values
-        # %(…)b: psycopg sends the list as a binary array (no per-element escaping)
-        casts.append(f"CAST(%(a{i})b AS {column.type.compile(dialect)}[])")
-    return params, casts
+def any_of(column, values):
+    """`column IN values`, as one array parameter on PostgreSQL: an IN list renders
+    a placeholder per value, so every batch is a new statement for the driver to
+    split and the server to parse (a tenth of the sweep's CPU on 1,000 due)."""
+    values = list(values)
+    if _pg():
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_rows(table, rows: list[dict], returning_ids: bool = False) -> list[int] | None:
@@ -69,6 +72,30 @@ def _copy_in(table, columns, rows) -> None:
         cursor.close()
 
 
+def _aware_iso(value) -> str:
+    """A datetime as ISO text with its offset (json.dumps asks only for these)."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"not an aware datetime: {value!r}")  # as UTCDateTime refuses
+    return value.isoformat()
+
+
+@functools.cache
+def _versioned_sql(table, columns: tuple) -> str:
+    """The rows arrive as one JSON document, unpacked by the server: a binary array per
+    column is built element by element in Python (a fifth of the sweep's CPU)."""
+    dialect = db.engine.dialect
+    shapes, sets = [], []
+    for name in ("id", "version", *columns):
+        column = table.c[name]
+        stamp = isinstance(column.type, UTCDateTime)
+        shapes.append(f"{name} {'timestamptz' if stamp else column.type.compile(dialect)}")
+        if name not in ("id", "version"):  # stored as naive UTC, as UTCDateTime does
+            sets.append(f"{name} = v.{name} AT TIME ZONE 'UTC'" if stamp else f"{name} = v.{name}")
+    return (f"WITH done AS (UPDATE {table.name} AS t SET {', '.join(sets)}, version = t.version + 1 "
+            f"FROM json_to_recordset(%s::json) AS v({', '.join(shapes)}) "
+            f"WHERE t.id = v.id AND t.version = v.version RETURNING 1) SELECT count(*) FROM done")
+
+
 def update_versioned(table, rows: list[dict], columns) -> None:
     """UPDATE rows keyed by `id` and the `version` they were read at (then bumped),
     setting `columns`; raises StaleDataError if any row changed meanwhile."""
@@ -84,13 +111,8 @@ def update_versioned(table, rows: list[dict], columns) -> None:
         result = session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
         done = result.rowcount if db.engine.dialect.supports_sane_multi_rowcount else len(rows)
     else:
-        names = ["id", "version", *columns]
-        params, casts = _arrays(table, names, rows)
-        sets = ", ".join(f"{name} = v.{name}" for name in columns)
         done = session.connection().exec_driver_sql(
-            f"WITH done AS (UPDATE {table.name} AS t SET {sets}, version = t.version + 1 "
-            f"FROM unnest({', '.join(casts)}) AS v({', '.join(names)}) "
-            f"WHERE t.id = v.id AND t.version = v.version RETURNING 1) "
-            f"SELECT count(*) FROM done", params).scalar()
+            _versioned_sql(table, tuple(columns)),
+            (json.dumps(rows, default=_aware_iso),)).scalar()
     if done != len(rows):
         raise StaleDataError(f"{table.name}: {len(rows) - done} rows changed meanwhile")

@@ -52,6 +52,14 @@ def outbox_job(row_id: int) -> bool:
         raise
 
 
+def outbox_drain_job() -> int:
+    """Run the outbox rows offered in the batch list, each in its own transaction."""
+    from community.outbox.services import drain_offered
+
+    with job_context():
+        return drain_offered(utcnow())
+
+
 def relay_outbox_job() -> int:
     from community.outbox.services import relay_outbox
 

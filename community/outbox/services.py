@@ -2,13 +2,16 @@
 
 A service that must trigger background work calls emit() inside its own
 transaction; the row commits or rolls back with the change that caused it.
-After commit the rows are offered to RQ at once (best effort), and the relay
-(run by every worker each minute, or `flask --app wsgi outbox relay`) enqueues
-whatever is still waiting, so a Redis outage delays work and never loses it.
+After commit the new row ids are offered at once (best effort) in a batch: pushed
+to a Redis list that one RQ drain job empties (drain_offered). The relay (run by
+every worker each minute, or `flask --app wsgi outbox relay`) enqueues whatever
+is still waiting as classic per-row jobs, so a Redis outage delays work and
+never loses it.
 """
 import functools
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -36,6 +39,17 @@ STALE_AFTER = timedelta(hours=2)  # enqueued but not done: Redis lost it, enqueu
 # Offered this long ago, not done, and RQ holds no such job: the offer never reached
 # Redis (the process died between its commit and the offer). Enqueue it again.
 ORPHAN_AFTER = timedelta(minutes=2)
+
+# The batch offer: ids go to OFFERED_KEY; whoever sets DRAIN_PENDING_KEY (NX) enqueues
+# the one drain job, which deletes the flag as it starts. The flag's expiry only
+# matters when that enqueue failed: the next offer after it schedules a drain.
+OFFERED_KEY = "community:outbox:offered"
+DRAIN_PENDING_KEY = "community:outbox:drain-pending"
+DRAIN_PENDING_SECONDS = 30
+DRAIN_JOB_PATH = "workers.jobs.outbox_drain_job"
+DRAIN_CHUNK = 50            # ids popped at once: at most this many wait for the relay if a drain dies
+DRAIN_MAX_ROWS = 2000       # one drain's share; more left: it hands over to a fresh drain job
+DRAIN_MAX_SECONDS = 20
 
 
 def register_handler(kind: str, fn: Callable[[dict], object]) -> None:
@@ -65,10 +79,11 @@ def emit(kind: str, key: str, payload: dict, *, now: datetime) -> OutboxRow:
     back, the work is forgotten with it.
 
     The row is written as enqueued (enqueued_at set): right after the commit it
-    is offered to RQ, and only if that fails is it marked waiting again for the
-    relay (see _after_commit), so the usual case needs no second transaction.
-    A process that dies between its commit and that offer leaves a row RQ never
-    saw: the relay offers it again ORPHAN_AFTER later (it asks RQ for the job).
+    is offered (the batch list and its drain job), and only if that fails is it
+    marked waiting again for the relay (see _after_commit), so the usual case
+    needs no second transaction. A row whose offer never led to a run (the
+    process died before the offer, or a drain died after popping it) is offered
+    again by the relay ORPHAN_AFTER later, as a classic per-row job.
     """
     _check(key, payload)
     session = db.session
@@ -117,6 +132,12 @@ def _queue():
     return queue()
 
 
+def _redis():
+    from flask import current_app
+
+    return current_app.extensions["redis"]
+
+
 def _enqueue(queue, row_id: int, pipeline=None) -> None:
     queue.enqueue(JOB_PATH, row_id, job_id=f"outbox-{row_id}",
                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
@@ -153,6 +174,10 @@ def relay_outbox(now: datetime, limit: int = 500) -> int:
 
 
 def _relay_orphans(now: datetime, limit: int) -> int:
+    # Only classic jobs are looked up: a row still in the offered list (a backlog the
+    # drains have not reached within ORPHAN_AFTER) gets a classic job as well. That
+    # double offer is safe: run_row locks the row and skips it once done_at is set,
+    # so whichever comes second does nothing; a backlog just costs extra no-op jobs.
     query = (select(OutboxRow)
              .where(OutboxRow.done_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS,
                     OutboxRow.enqueued_at < now - ORPHAN_AFTER,
@@ -198,12 +223,74 @@ def run_row(row_id: int, now: datetime) -> bool:
     return True
 
 
-def record_failure(row_id: int, error: str) -> None:
-    """After a failed run (its transaction rolled back): count it and keep the error."""
+def record_failure(row_id: int, error: str, *, requeue: bool = False) -> None:
+    """After a failed run (its transaction rolled back): count it and keep the error.
+    `requeue` marks the row waiting, so the relay offers it as a classic job."""
     row = db.session.get(OutboxRow, row_id)
     if row is not None and row.done_at is None:
         row.attempts += 1
         row.last_error = error[-4000:]
+        if requeue:
+            row.enqueued_at = None
+
+
+def drain_offered(now: datetime, *, max_rows: int = DRAIN_MAX_ROWS,
+                  max_seconds: float = DRAIN_MAX_SECONDS) -> int:
+    """Run the rows offered in the batch list; returns how many ran. Commits itself:
+    each row in its own transaction, as outbox_job does (call it in an app context).
+
+    A row that fails is rolled back, counted, and handed to the classic path (marked
+    waiting: the relay enqueues it as a per-row job with RQ's retry backoff). Ids
+    popped by a drain that dies before running them are found by the relay's orphan
+    check (enqueued, not done, no `outbox-<id>` job) ORPHAN_AFTER later.
+    """
+    connection = _redis()
+    # First: an offer made from now on schedules a fresh drain instead of relying on us.
+    connection.delete(DRAIN_PENDING_KEY)
+    deadline = time.monotonic() + max_seconds
+    taken = ran = 0
+    while taken < max_rows and time.monotonic() < deadline:
+        ids = connection.lpop(OFFERED_KEY, min(DRAIN_CHUNK, max_rows - taken))  # atomic
+        if not ids:
+            return ran
+        taken += len(ids)
+        for raw in ids:
+            ran += _drain_row(int(raw), now)
+    if connection.llen(OFFERED_KEY):  # our share is done and more waits: hand it over
+        _schedule_drain(connection)
+    return ran
+
+
+def _drain_row(row_id: int, now: datetime) -> int:
+    try:
+        ran = run_row(row_id, now)
+        db.session.commit()
+        return int(ran)
+    except Exception as exc:
+        db.session.rollback()
+        error = f"{type(exc).__name__}: {exc}"
+    log.warning("outbox drain: row %s failed (%s); left for a classic job", row_id, error)
+    record_failure(row_id, error, requeue=True)
+    db.session.commit()  # if even this fails the drain stops; the relay's orphan check covers it
+    return 0
+
+
+def _schedule_drain(connection) -> bool:
+    if not connection.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_SECONDS):
+        return False  # a drain is already pending; it will pop these ids too
+    _enqueue_drain(connection)
+    return True
+
+
+def _enqueue_drain(connection) -> None:
+    from rq import Queue
+
+    # In a pipeline RQ's enqueue costs ~30 % less CPU; the timeout leaves room for a
+    # slow row past the 20 s bound (a row timed out is a failure: classic path).
+    with connection.pipeline() as pipe:
+        Queue("default", connection=connection).enqueue(
+            DRAIN_JOB_PATH, job_timeout=600, failure_ttl=30 * 24 * 3600, pipeline=pipe)
+        pipe.execute()
 
 
 def retry_row(row_id: int) -> None:
@@ -226,7 +313,7 @@ def waiting_count() -> int:
     return db.session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.done_at.is_(None))) or 0
 
 
-# After commit, offer the new rows to RQ straight away; the relay is the safety net.
+# After commit, offer the new rows straight away (batch list + drain); the relay is the safety net.
 def _after_flush(session, flush_context):
     # session.new still lists what was just inserted, now with ids. Rows from
     # emit() were written as enqueued; others (added directly) as waiting.
@@ -241,15 +328,20 @@ def _after_commit(session):
         return
     done = set()
     try:
-        queue = _queue()
-        # One round trip for all of them: either every job reached Redis or none did.
-        with queue.connection.pipeline() as pipe:
-            for row_id, _marked in rows:
-                _enqueue(queue, row_id, pipe)
-            pipe.execute()
+        connection = _redis()
+        # One round trip: the ids join the list, and the first offer since the last
+        # drain started claims the job of scheduling the next one.
+        with connection.pipeline(transaction=False) as pipe:
+            pipe.rpush(OFFERED_KEY, *(row_id for row_id, _marked in rows))
+            pipe.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_SECONDS)
+            _length, claimed = pipe.execute()
         done.update(row_id for row_id, _marked in rows)
-    except (RedisError, OSError, RuntimeError):
-        log.info("outbox: %d rows left for the relay", len(rows) - len(done))
+        if claimed:
+            # If this enqueue fails the ids stay listed: the next offer after the flag
+            # expires schedules a drain, or the relay's orphan check offers them.
+            _enqueue_drain(connection)
+    except (RedisError, OSError, RuntimeError) as exc:
+        log.info("outbox: offer failed (%s); %d rows left for the relay", exc, len(rows) - len(done))
     # Rows written as enqueued that did not reach RQ wait for the relay; rows
     # written as waiting that did are marked, so the relay does not send them twice.
     waiting = [row_id for row_id, marked in rows if marked and row_id not in done]

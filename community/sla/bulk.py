@@ -10,6 +10,7 @@ hooks.fire_many. A ticket the fast path does not know how to move (a tier
 outside grid→county, a grid without its upper units) is handed back to the
 per-ticket path, which raises or copes exactly as before.
 """
+import functools
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -17,11 +18,12 @@ from types import SimpleNamespace
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import DateTime, func, select
 
 from community.areas.models import TIERS, Unit, UnitKind
 from community.auth.models import Role, User
-from community.bulkdb import insert_rows, update_versioned
+from community.bulkdb import any_of, insert_rows, update_versioned
+from community.dbtypes import UTCDateTime
 from community.extensions import db
 from community.labels import TIER
 from community.tickets import hooks
@@ -60,7 +62,7 @@ def usable() -> bool:
 def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNamespace]:
     """The next batch of due tickets as plain values, locked on PostgreSQL (SKIP LOCKED)."""
     t = Ticket.__table__
-    query = (select(*(t.c[name] for name in READ), Category.__table__.c.sla_class)
+    query = (select(*_read_columns(), Category.__table__.c.sla_class)
              .join(Category.__table__, Category.__table__.c.id == t.c.category_id)
              .where(t.c.sla_check_at <= now).order_by(t.c.sla_check_at, t.c.id).limit(batch_size))
     if failed:
@@ -77,6 +79,18 @@ def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNam
     return rows
 
 
+@functools.cache
+def _read_columns() -> tuple:
+    """READ's columns; on PostgreSQL the stored UTC times come back as timestamptz, so
+    the driver hands out aware datetimes in C instead of UTCDateTime fixing each
+    value in Python (13 per ticket, a fifth of the sweep's CPU)."""
+    t = Ticket.__table__
+    if db.engine.dialect.name != "postgresql":
+        return tuple(t.c[name] for name in READ)
+    return tuple(func.timezone("UTC", t.c[name], type_=DateTime(timezone=True)).label(name)
+                 if isinstance(t.c[name].type, UTCDateTime) else t.c[name] for name in READ)
+
+
 class Units:
     """Units by id as plain values, loaded in bulk as batches need them (one sweep)."""
 
@@ -91,7 +105,7 @@ class Units:
         while missing:
             table = Unit.__table__
             for row in db.session.execute(select(*(table.c[c] for c in self.COLUMNS))
-                                          .where(table.c.id.in_(missing))).all():
+                                          .where(any_of(table.c.id, missing))).all():
                 self.known[row[0]] = SimpleNamespace(**dict(zip(self.COLUMNS, row)))
             found = [self.known[i] for i in missing if i in self.known]
             missing = {i for u in found for i in (u.parent_id, u.community_id, u.street_id,
@@ -199,9 +213,9 @@ def _escalate(ticket, at, clock, units, events, counts) -> None:
     unit = units.get(getattr(grid, f"{target}_id", None)) if grid is not None else None
     if unit is None:
         raise Slow()
-    reason = _("签收超时") if clock == "accept" else _("办结超时")
-    key = (target, reason)
-    if key not in units.notes:
+    key = (target, clock == "accept")
+    if key not in units.notes:  # translated once per sweep, not per escalation
+        reason = _("签收超时") if clock == "accept" else _("办结超时")
         units.notes[key] = _("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason)
     events.append(_event(ticket, at, "auto_escalate", public=True, note=units.notes[key],
                          from_state=ticket.state, to_state=State.ESCALATED.value,
@@ -239,7 +253,7 @@ def _tell_staff(notes) -> None:
     if unit_ids:
         users = User.__table__
         for row in db.session.execute(select(users.c.id, users.c.unit_id, users.c.locale).where(
-                users.c.unit_id.in_(unit_ids), users.c.active.is_(True),
+                any_of(users.c.unit_id, unit_ids), users.c.active.is_(True),
                 users.c.role != Role.RESIDENT)).all():
             staff[row.unit_id].append(row)
     templates = {}

@@ -13,6 +13,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from community.bulkdb import any_of, insert_rows
 from community.extensions import db
 from community.labels import ACTION
 from community.messaging import send_text
@@ -61,7 +62,7 @@ def _notify_residents(events):
 
     resident_ids = {e.ticket.resident_id for e in wanted if e.ticket.resident_id is not None}
     locales = dict(db.session.execute(select(User.__table__.c.id, User.__table__.c.locale)
-                                      .where(User.__table__.c.id.in_(resident_ids))).all()) \
+                                      .where(any_of(User.__table__.c.id, resident_ids))).all()) \
         if resident_ids else {}
     templates = {}
     rows = []
@@ -79,8 +80,6 @@ def _notify_residents(events):
                      "text": template % {"code": ticket.tracking_code, "step": step,
                                          "note": _short(event.note)},
                      "created_at": event.at})
-    from community.bulkdb import insert_rows
-
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
 

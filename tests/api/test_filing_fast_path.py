@@ -104,10 +104,23 @@ def test_community_area_matches_the_grid_list(areas):
 
 
 def test_filing_rows_are_offered_after_commit_and_not_again(app, client, people, areas, token):
+    from rq import SimpleWorker
+
+    from community.outbox.services import DRAIN_JOB_PATH, OFFERED_KEY
+    from workers import jobs
+
     body = _file(client, token("resident"))
     rows = list(db.session.scalars(select(OutboxRow)))
     assert rows and all(r.enqueued_at is not None for r in rows)
     assert relay_outbox(utcnow()) == 0  # nothing left for the relay
-    queue = Queue("default", connection=app.extensions["redis"])
-    assert {f"outbox-{r.id}" for r in rows} <= set(queue.job_ids)
+    connection = app.extensions["redis"]
+    # Offered as a batch: the ids in the list, one drain job (no per-row job)
+    assert sorted(int(i) for i in connection.lrange(OFFERED_KEY, 0, -1)) == sorted(r.id for r in rows)
+    queue = Queue("default", connection=connection)
+    assert [queue.fetch_job(i).func_name for i in queue.job_ids] == [DRAIN_JOB_PATH]
+    jobs.use_app(app)
+    SimpleWorker([queue], connection=connection).work(burst=True)
+    db.session.expire_all()
+    assert all(r.done_at is not None for r in db.session.scalars(select(OutboxRow)))
+    assert connection.llen(OFFERED_KEY) == 0
     assert body["tracking_code"]

@@ -89,10 +89,10 @@ def test_a_job_killed_mid_way_is_retried_without_doing_its_work_twice(app, peopl
     register_handler("test.escalate", escalate_once)
     try:
         row = emit("test.escalate", f"test:{ticket.id}", {"ticket_id": ticket.id}, now=T0)
-        db.session.commit()  # enqueued straight after commit
+        db.session.commit()  # offered straight after commit
         assert relay_outbox(T0) == 0  # so the relay has nothing to add
         connection = app.extensions["redis"]
-        _run_worker(app, connection)  # the first run fails; RQ schedules a retry
+        _run_worker(app, connection)  # the first run (the drain) fails; the row waits for a retry
         db.session.expire_all()
         row = db.session.get(OutboxRow, row.id)
         assert row.done_at is None and row.attempts == 1 and "worker killed" in row.last_error
@@ -146,13 +146,15 @@ def test_a_row_whose_offer_never_reached_redis_is_relayed_after_two_minutes(app,
     offer leaves one that RQ never saw. The relay finds it by asking RQ."""
     from rq.job import Job
 
+    from community.outbox.services import OFFERED_KEY, _enqueue
     from community.timeutil import utcnow
 
     row = emit("test.noop", "orphan", {}, now=T0)
     kept = emit("test.noop", "kept", {}, now=T0)
-    db.session.commit()  # both offered to RQ after the commit
+    db.session.commit()  # both offered (the batch list) after the commit
     connection = app.extensions["redis"]
-    connection.delete(Job.key_for(f"outbox-{row.id}"))  # as if that offer never happened
+    connection.delete(OFFERED_KEY)  # as if that offer never happened
+    _enqueue(Queue("default", connection=connection), kept.id)  # RQ knows this one (a classic job)
     now = utcnow()
     assert relay_outbox(now + timedelta(minutes=1)) == 0  # too soon to tell
     assert relay_outbox(now + timedelta(minutes=3)) == 1  # the orphan only: RQ knows the other

@@ -1,0 +1,61 @@
+"""community.bulkdb: the sweep's versioned UPDATE and its id look-ups, on either database."""
+from datetime import timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm.exc import StaleDataError
+
+from community.areas.models import Unit
+from community.bulkdb import any_of, update_versioned
+from community.extensions import db
+from community.tickets.models import Ticket
+from tests.ticketing import T0, file_ticket
+
+SHANGHAI = timezone(timedelta(hours=8))
+COLUMNS = ("state", "arrived_at", "next_due_at", "sla_flags")
+
+
+def _row(ticket, version, **values):
+    return {"id": ticket.id, "version": version,
+            **{name: values.get(name, getattr(ticket, name)) for name in COLUMNS}}
+
+
+def test_versioned_update_stores_utc_and_bumps_the_version(people, areas):
+    first, second = file_ticket(people, areas), file_ticket(people, areas)
+    versions = first.version, second.version
+    later = (T0 + timedelta(hours=3)).astimezone(SHANGHAI)  # any offset: stored as UTC
+    update_versioned(Ticket.__table__, [
+        _row(first, versions[0], arrived_at=later, next_due_at=None, sla_flags=5),
+        _row(second, versions[1], state="escalated")], COLUMNS)
+    db.session.commit()
+    db.session.expire_all()
+    assert (first.arrived_at, first.next_due_at, first.sla_flags) == (T0 + timedelta(hours=3), None, 5)
+    assert first.arrived_at.tzinfo is not None
+    assert second.state == "escalated" and second.arrived_at == T0
+    assert (first.version, second.version) == (versions[0] + 1, versions[1] + 1)
+
+
+def test_a_changed_version_writes_nothing(people, areas):
+    first, second = file_ticket(people, areas), file_ticket(people, areas)
+    with pytest.raises(StaleDataError):
+        update_versioned(Ticket.__table__, [_row(first, first.version, sla_flags=7),
+                                            _row(second, second.version - 1, sla_flags=7)], COLUMNS)
+    db.session.rollback()
+    db.session.expire_all()
+    assert (first.sla_flags, second.sla_flags) == (0, 0)
+
+
+def test_a_naive_datetime_is_refused(people, areas):
+    ticket = file_ticket(people, areas)
+    with pytest.raises((ValueError, StatementError)):
+        update_versioned(Ticket.__table__, [_row(ticket, ticket.version,
+                                                 arrived_at=T0.replace(tzinfo=None))], COLUMNS)
+    db.session.rollback()
+
+
+def test_any_of_finds_the_ids_given(areas):
+    wanted = {areas.S1C1.id, areas.S1C1G1.id, -1}
+    found = set(db.session.scalars(select(Unit.id).where(any_of(Unit.id, wanted))))
+    assert found == wanted - {-1}
+    assert not list(db.session.scalars(select(Unit.id).where(any_of(Unit.id, []))))
