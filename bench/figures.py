@@ -119,8 +119,12 @@ def worker_rss(url: str, env: dict, seconds: float):
             except psycopg.Error:
                 left = None
     finally:
-        proc.terminate()
-        proc.wait(20)
+        proc.terminate()  # a warm shutdown: the job in hand (a drain: ≤ 5 s) finishes first
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     return peak, {"outbox_left": left}
 
 

@@ -2,7 +2,8 @@
 
 What POST /api/v1/requests must do at the least, written straight on
 SQLAlchemy Core in a bare Flask view: look the token and its user up, count one
-hit against the caller's limit in Redis, read the community's area and the
+hit against the caller's limit in Redis and read the SLA policy version there (the
+two Redis trips a filing makes before its commit), read the community's area and the
 category, INSERT the outbox row, the ticket and its first event in one
 transaction, offer the outbox row to the worker in one Redis round trip, and
 answer JSON. No ORM, no schema library, no extension hooks, no working-day
@@ -81,6 +82,7 @@ def file():
         hits.incr(f"bench:floor:{caller.id}")
         hits.expire(f"bench:floor:{caller.id}", 3600, nx=True)
         hits.execute()
+        store.get("bench:floor:policies")  # the platform reads its SLA policy version per filing
         units = conn.execute(AREA, {"code": data["community"]}).all()
         community = next((u for u in units if u.code == data["community"]), None)
         grid = next((u for u in units if u.kind == "grid"), None)

@@ -23,7 +23,9 @@ What it does, on loopback only:
    without touching anyone else's connections (found by application_name);
 6. prints the figures: answers by status, p50/p95/p99 per kind, achieved rate,
    and checks: no 500s (503s are allowed only in the seconds after the kill),
-   and the requests in the database equal the number filed (by submit token), and the
+   and the requests in the database equal the number filed (by submit token), every
+   outbox row is done within three minutes after the load (the worker kept up, and
+   the offers lost around the kill were re-offered), and the
    CPU per answered request of the client, gunicorn, the RQ worker, the app's PostgreSQL
    backends and the sweeps (from /proc), to tell a slow server from a busy client.
 
@@ -536,7 +538,21 @@ def count_in_database(tokens):
     return stored
 
 
-def report(load, start, end, kill_time, log, cpu=None):
+def outbox_settled(limit: float = 180.0) -> tuple[int, float]:
+    """Wait (the worker still running) until every outbox row is done: the work promised
+    during the run, the offers that failed around the kill included (the relay re-offers
+    those within its period plus two minutes). Returns the rows left and the seconds."""
+    started = time.monotonic()
+    while True:
+        with admin_connection() as conn:
+            left = conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+        waited = time.monotonic() - started
+        if left == 0 or waited >= limit:
+            return left, round(waited, 1)
+        time.sleep(2)
+
+
+def report(load, start, end, kill_time, log, cpu=None, settled=(0, 0.0)):
     results = load.results
     statuses = Counter(status for _k, status, _s, _t in results)
     by_kind = defaultdict(list)
@@ -549,6 +565,7 @@ def report(load, start, end, kill_time, log, cpu=None):
     tokens = load.filed_tokens | load.refused_tokens
     stored = count_in_database(tokens) if tokens else set()
     lost_or_extra = (stored ^ load.filed_tokens)
+    outbox_left, outbox_wait = settled
     figures = {
         "seconds": round(end - start, 1), "target_rate": RATE, "requests": len(results),
         "achieved_rate": round(len(results) / max(end - start, 1e-9), 1),
@@ -563,6 +580,7 @@ def report(load, start, end, kill_time, log, cpu=None):
         "refused_filings": len(load.refused_tokens),
         "refused_but_stored": len(stored & load.refused_tokens),
         "server_errors": len(bad), "clean_503_after_kill": clean_503, "no_answer": no_answer,
+        "outbox_left": outbox_left, "outbox_settled_after_s": outbox_wait,
         "skipped_backlog": load.skipped, "no_answer_by_kind": dict(load.failures),
         "dashboards": load.dashboards, "log": log,
     }
@@ -572,7 +590,7 @@ def report(load, start, end, kill_time, log, cpu=None):
         figures["cpu_ms_per_request"] = {k: round(1000 * v / max(len(results), 1), 2)
                                          for k, v in totals.items()}
     ok = (not bad and not lost_or_extra and no_answer == 0 and not load.refused_tokens
-          and not load.failures)
+          and not load.failures and outbox_left == 0)
     figures["ok"] = ok
     (ROOT / "instance").mkdir(exist_ok=True)
     (ROOT / "instance" / "soak-last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -581,7 +599,8 @@ def report(load, start, end, kill_time, log, cpu=None):
           f"- {figures['requests']} requests in {figures['seconds']}s "
           f"({figures['achieved_rate']}/s), p95 {figures['p95_ms']} ms, "
           f"5xx {len(bad)} (+{clean_503} clean 503 after the kill), "
-          f"filed {figures['filed']} = in database {figures['in_database']}")
+          f"filed {figures['filed']} = in database {figures['in_database']}, "
+          f"outbox left {outbox_left} ({outbox_wait} s after the load)")
     if cpu is not None:
         print("SOAK CPU ms per request:", " · ".join(
             f"{k} {v}" for k, v in figures["cpu_ms_per_request"].items()))
@@ -616,10 +635,11 @@ def main():
         cpu = CpuMeter(server, worker)
         meter = threading.Thread(target=cpu.run, args=(stop,), daemon=True)
         start, end, kill_time = asyncio.run(run())
+        settled = outbox_settled()  # the worker's share of the load counts in its CPU
         cpu.sample()
         stop.set()
         sweep.join(timeout=120)
-        ok = report(load, start, end, kill_time, log, cpu)
+        ok = report(load, start, end, kill_time, log, cpu, settled)
     finally:
         stop.set()
         stop_processes(server, worker)

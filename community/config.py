@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 
 def _parse(value: str):
     try:
@@ -127,7 +129,7 @@ def load_config(app, overrides=None):
     Path(app.config["COMMUNITY_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     _secure_cookies(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        _name_connections(app.config)
+        _connect_args(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite allows one writer; wait for the lock instead of failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
@@ -140,12 +142,19 @@ def _secure_cookies(config) -> None:
     config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = bool(secure)
 
 
-def _name_connections(config) -> None:
+def _connect_args(config) -> None:
     """application_name lets an operator (or a fault test) find this app's backends
-    in pg_stat_activity without touching anyone else's."""
+    in pg_stat_activity without touching anyone else's. The session's time zone is
+    UTC, as the stored times are: a value read as timestamptz then comes back in
+    datetime.timezone.utc, never in a zone with daylight saving (whose wall-clock
+    arithmetic would shift deadlines), whatever the server's default zone."""
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
     connect_args = dict(options.get("connect_args", {}))
     connect_args.setdefault("application_name", config["COMMUNITY_DB_APPLICATION_NAME"])
+    given = connect_args.get("options") or make_url(config["SQLALCHEMY_DATABASE_URI"]).query.get("options")
+    given = " ".join(given) if isinstance(given, tuple) else (given or "")
+    if "timezone" not in given.lower():  # kept beside the caller's options (a search_path, say)
+        connect_args["options"] = f"{given} -c TimeZone=UTC".strip()
     options["connect_args"] = connect_args
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

@@ -4,7 +4,7 @@ A service that must trigger background work calls emit() inside its own
 transaction; the row commits or rolls back with the change that caused it.
 After commit the new row ids are offered at once (best effort) in a batch: pushed
 to a Redis list that one RQ drain job empties (drain_offered). The relay (run by
-every worker each minute, or `flask --app wsgi outbox relay`) enqueues whatever
+the workers every 30 s, or `flask --app wsgi outbox relay`) enqueues whatever
 is still waiting as classic per-row jobs, so a Redis outage delays work and
 never loses it.
 """
@@ -17,6 +17,7 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 from rq import Retry
+from rq.timeouts import BaseTimeoutException
 from rq.job import Job
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, or_, select, update
@@ -48,8 +49,8 @@ DRAIN_PENDING_KEY = "community:outbox:drain-pending"
 DRAIN_PENDING_SECONDS = 30
 DRAIN_JOB_PATH = "workers.jobs.outbox_drain_job"
 DRAIN_CHUNK = 50            # ids popped at once: at most this many wait for the relay if a drain dies
-DRAIN_MAX_ROWS = 2000       # one drain's share; more left: it hands over to a fresh drain job
-DRAIN_MAX_SECONDS = 20
+DRAIN_MAX_ROWS = 1000       # one drain's share; more left: it hands over to a fresh drain job
+DRAIN_MAX_SECONDS = 5       # short, so a worker's warm shutdown (SIGTERM) waits little
 
 
 def register_handler(kind: str, fn: Callable[[dict], object]) -> None:
@@ -247,21 +248,27 @@ def drain_offered(now: datetime, *, max_rows: int = DRAIN_MAX_ROWS,
     connection = _redis()
     # First: an offer made from now on schedules a fresh drain instead of relying on us.
     connection.delete(DRAIN_PENDING_KEY)
-    deadline = time.monotonic() + max_seconds
+    started = time.monotonic()
     taken = ran = 0
-    while taken < max_rows and time.monotonic() < deadline:
-        ids = connection.lpop(OFFERED_KEY, min(DRAIN_CHUNK, max_rows - taken))  # atomic
+    while taken < max_rows and time.monotonic() - started < max_seconds:
+        ids = connection.lpop(OFFERED_KEY, min(DRAIN_CHUNK, max_rows - taken))  # atomic; Redis ≥ 6.2
         if not ids:
             return ran
         taken += len(ids)
         for raw in ids:
-            ran += _drain_row(int(raw), now)
+            # done_at as the clock reads when the row ran, counted from the given now
+            ran += _drain_row(raw, now + timedelta(seconds=time.monotonic() - started))
     if connection.llen(OFFERED_KEY):  # our share is done and more waits: hand it over
         _schedule_drain(connection)
     return ran
 
 
-def _drain_row(row_id: int, now: datetime) -> int:
+def _drain_row(raw, now: datetime) -> int:
+    try:
+        row_id = int(raw)
+    except ValueError:
+        log.error("outbox drain: %r in the offered list is not a row id; skipped", raw)
+        return 0
     try:
         ran = run_row(row_id, now)
         db.session.commit()
@@ -269,17 +276,36 @@ def _drain_row(row_id: int, now: datetime) -> int:
     except Exception as exc:
         db.session.rollback()
         error = f"{type(exc).__name__}: {exc}"
+        timed_out = isinstance(exc, BaseTimeoutException)
+    finally:
+        db.session.remove()  # each row starts with a fresh session, as its own job would
     log.warning("outbox drain: row %s failed (%s); left for a classic job", row_id, error)
     record_failure(row_id, error, requeue=True)
     db.session.commit()  # if even this fails the drain stops; the relay's orphan check covers it
+    db.session.remove()
+    if timed_out:  # RQ's job timeout: stop here, the ids not run are the relay's (orphans)
+        raise exc
     return 0
 
 
 def _schedule_drain(connection) -> bool:
     if not connection.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_SECONDS):
         return False  # a drain is already pending; it will pop these ids too
-    _enqueue_drain(connection)
+    _enqueue_drain_or_release(connection)
     return True
+
+
+def _enqueue_drain_or_release(connection) -> None:
+    """Enqueue the drain this caller claimed; if that fails, give the claim back so
+    the next offer tries again instead of waiting out the flag's expiry."""
+    try:
+        _enqueue_drain(connection)
+    except (RedisError, OSError):
+        try:
+            connection.delete(DRAIN_PENDING_KEY)
+        except (RedisError, OSError):
+            pass  # the flag expires by itself
+        raise
 
 
 def _enqueue_drain(connection) -> None:
@@ -289,7 +315,8 @@ def _enqueue_drain(connection) -> None:
     # slow row past the 20 s bound (a row timed out is a failure: classic path).
     with connection.pipeline() as pipe:
         Queue("default", connection=connection).enqueue(
-            DRAIN_JOB_PATH, job_timeout=600, failure_ttl=30 * 24 * 3600, pipeline=pipe)
+            DRAIN_JOB_PATH, job_timeout=600, failure_ttl=30 * 24 * 3600,
+            result_ttl=0, pipeline=pipe)  # nothing to keep: one per burst of offers
         pipe.execute()
 
 
@@ -337,9 +364,9 @@ def _after_commit(session):
             _length, claimed = pipe.execute()
         done.update(row_id for row_id, _marked in rows)
         if claimed:
-            # If this enqueue fails the ids stay listed: the next offer after the flag
-            # expires schedules a drain, or the relay's orphan check offers them.
-            _enqueue_drain(connection)
+            # If this enqueue fails the ids stay listed: the next offer schedules a
+            # drain, or the relay's orphan check offers them.
+            _enqueue_drain_or_release(connection)
     except (RedisError, OSError, RuntimeError) as exc:
         log.info("outbox: offer failed (%s); %d rows left for the relay", exc, len(rows) - len(done))
     # Rows written as enqueued that did not reach RQ wait for the relay; rows

@@ -3,9 +3,9 @@
 A plain filing adds two rows, the ticket and its first event. The flush that
 writes them costs more CPU than the rest of the request together: it sorts the
 dependencies of every mapper and walks every relationship before it sends the
-same two INSERTs. write_new() sends those INSERTs itself and hands the rows to
-the session as if they had just been loaded, so the answer reads them (and the
-units and category they point at) without a query.
+same two INSERTs. write_new() sends those INSERTs itself and registers the rows
+with the session as the flush does after its INSERTs, so the answer reads them
+(and the units and category they point at) without a query.
 
 It does so only when the flush would have written exactly these rows and
 nothing listens to their mappers' insert events; anything else waiting (the
@@ -17,7 +17,7 @@ rows a flush would show them, so the rows written are the rows a flush writes.
 import functools
 
 from sqlalchemy import inspect, insert
-from sqlalchemy.orm import make_transient_to_detached, scoped_session
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm.interfaces import MANYTOONE
 
 
@@ -43,11 +43,11 @@ def write_new(session, objects: list) -> bool:
             key = conn.execute(_insert(state.mapper.local_table), values).one()
             for column, value in zip(state.mapper.local_table.primary_key.columns, key):
                 setattr(state.obj(), state.mapper.get_property_by_column(column).key, value)
-    for obj in objects:
-        session.expunge(obj)
-        make_transient_to_detached(obj)  # every column is set: nothing is left to load
-    for obj in objects:
-        session.add(obj)
+    # What the flush does once its INSERTs are in: identity keys, the identity map,
+    # clean attributes, and the transaction's note of them (a rollback expunges them).
+    # A private method, so SQLAlchemy is pinned; tests/api/test_filing_plainwrite.py
+    # compares the outcome with the flush's.
+    session._register_persistent(set(states))
     return True
 
 
@@ -55,13 +55,27 @@ def _only_these(session, objects) -> bool:
     return {id(obj) for obj in session.new} == {id(obj) for obj in objects}
 
 
+@functools.cache
+def _keys(mapper) -> tuple:
+    """(column, attribute key) for every column of the mapper's table."""
+    return tuple((column, mapper.get_property_by_column(column).key)
+                 for column in mapper.local_table.columns)
+
+
+@functools.cache
+def _many_to_one(mapper) -> tuple:
+    """(relationship key, [(local attribute, remote column)]) of every many-to-one."""
+    return tuple((rel.key, [(mapper.get_property_by_column(local).key, remote)
+                            for local, remote in rel.local_remote_pairs])
+                 for rel in mapper.relationships if rel.direction is MANYTOONE)
+
+
 def _plain(state) -> bool:
     """No insert listeners, and every column left unset has a plain default."""
     mapper = state.mapper
     if mapper.dispatch.before_insert or mapper.dispatch.after_insert or mapper.inherits:
         return False
-    for column in mapper.local_table.columns:
-        key = mapper.get_property_by_column(column).key
+    for column, key in _keys(mapper):
         if key in state.dict:
             # The flush leaves a None out of the INSERT where a default exists and
             # always numbers the version itself: both are the flush's to do.
@@ -81,22 +95,21 @@ def _plain(state) -> bool:
 def _sync_many_to_one(state) -> None:
     """What the flush does for `ticket.category = c`: copy c's key into category_id."""
     obj = state.obj()
-    for rel in state.mapper.relationships:
-        if rel.direction is not MANYTOONE or rel.key not in state.dict:
+    for rel_key, pairs in _many_to_one(state.mapper):
+        if rel_key not in state.dict:
             continue
-        target = state.dict[rel.key]
+        target = state.dict[rel_key]
         target_mapper = inspect(target).mapper if target is not None else None
-        for local, remote in rel.local_remote_pairs:
+        for local_key, remote in pairs:
             value = None if target is None else \
                 getattr(target, target_mapper.get_property_by_column(remote).key)
-            setattr(obj, state.mapper.get_property_by_column(local).key, value)
+            setattr(obj, local_key, value)
 
 
 def _column_values(state) -> dict:
     """Every column's value, defaults applied to the object too (as after a flush)."""
     obj, mapper, values = state.obj(), state.mapper, {}
-    for column in mapper.local_table.columns:
-        key = mapper.get_property_by_column(column).key
+    for column, key in _keys(mapper):
         if key not in state.dict:
             if column.primary_key and column.autoincrement:
                 continue

@@ -110,6 +110,20 @@ def test_a_refused_write_leaves_nothing(app, people, areas, spy):
     assert _counts()[0] == before[0] + 1
 
 
+def test_a_rollback_after_a_plain_write_forgets_the_rows_as_after_a_flush(app, people, areas, spy):
+    from sqlalchemy import inspect
+
+    before = _counts()
+    ticket = _file(people, areas)
+    event = ticket.events[0]
+    assert spy.answers == [True] and inspect(ticket).persistent and inspect(event).persistent
+    assert db.session.get(Ticket, ticket.id) is ticket  # in the identity map, no query
+    assert not db.session.dirty and not db.session.new
+    db.session.rollback()
+    assert inspect(ticket).transient and inspect(event).transient
+    assert ticket not in db.session and _counts() == before
+
+
 def test_a_refused_filing_changes_nothing(client, people, areas, token, spy):
     headers = token("resident")
     before = _counts()

@@ -7,6 +7,7 @@ there, then the outbox relay offers the stale row again and a second worker
 finishes it.
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def worker_env(app, redis_port):
                COMMUNITY_UPLOAD_DIR=app.config["COMMUNITY_UPLOAD_DIR"])
     url = db.engine.url
     if url.get_backend_name() == "postgresql":
-        schema = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"].split("=", 1)[1]
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+        schema = re.search(r"search_path=(\S+)", options).group(1)
         env["DATABASE_URL"] = (url.set(drivername="postgresql").render_as_string(hide_password=False)
                                + f"?options=-csearch_path%3D{schema}")
     else:

@@ -2,7 +2,7 @@
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,3 +59,21 @@ def test_any_of_finds_the_ids_given(areas):
     found = set(db.session.scalars(select(Unit.id).where(any_of(Unit.id, wanted))))
     assert found == wanted - {-1}
     assert not list(db.session.scalars(select(Unit.id).where(any_of(Unit.id, []))))
+
+
+def test_postgresql_sessions_run_in_utc(app, people, areas):
+    """The sweep reads its times as timestamptz: they must come back in timezone.utc
+    (a zone with daylight saving would shift its wall-clock arithmetic)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's session time zone")
+    from community.sla.bulk import due_rows
+
+    assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    ticket = file_ticket(people, areas)
+    rows = due_rows(ticket.sla_check_at, 10, set())
+    assert rows and rows[0].submitted_at == T0 and rows[0].submitted_at.tzinfo is timezone.utc
+    db.session.rollback()
+    db.session.execute(text("SET TIME ZONE 'America/New_York'"))  # as PGTZ would
+    rows = due_rows(ticket.sla_check_at, 10, set())
+    assert rows[0].submitted_at == T0 and rows[0].submitted_at.tzinfo is timezone.utc
+    db.session.rollback()
