@@ -68,6 +68,11 @@ def resolution_counts(r, rating, case) -> dict:
     return c
 
 
+# Rows fetched at a time: a busy city day (Beijing: 450,000 requests) streams through a
+# server-side cursor instead of sitting in the worker's memory at once.
+STREAM = 2000
+
+
 def compute_day(day: date):
     """Counts per unit and per (street/county, category) for one local day."""
     start, end = day_bounds(day)
@@ -99,7 +104,8 @@ def compute_day(day: date):
         Ticket.id, Ticket.state, Ticket.category_id, Ticket.grid_id, Ticket.community_id,
         Ticket.street_id, Ticket.county_id, Ticket.first_response_at, Ticket.response_due_at,
         Ticket.accepted_at, Ticket.accept_due_at,
-    ).where(Ticket.submitted_at >= start, Ticket.submitted_at < end))
+    ).where(Ticket.submitted_at >= start, Ticket.submitted_at < end)
+        .execution_options(yield_per=STREAM))
     for t in tickets:
         spread(t, ticket_counts(t, t.id in returned))
 
@@ -109,7 +115,8 @@ def compute_day(day: date):
         .outerjoin(Rating, Rating.resolution_id == Resolution.id)
         .outerjoin(RectificationCase, RectificationCase.rating_id == Rating.id)
         .join(department, department.id == Resolution.unit_id)
-        .where(Resolution.resolved_at >= start, Resolution.resolved_at < end))
+        .where(Resolution.resolved_at >= start, Resolution.resolved_at < end)
+        .execution_options(yield_per=STREAM))
     for r, rating, case, unit_kind in rows:
         spread(r, resolution_counts(r, rating, case),
                extra_unit=r.unit_id if unit_kind == UnitKind.DEPARTMENT else None)

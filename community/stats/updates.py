@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from community.bulkdb import any_of
 from community.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import emit_fresh, register_handler, run_row
@@ -20,6 +21,7 @@ from community.timeutil import local_zone
 from .rollup import local_day, rebuild_day
 
 KIND = "stats.day"
+COVER_SLICE = 5000  # ids per UPDATE (SQLite allows 32,766 parameters in a statement)
 
 
 def mark_days(moments, now: datetime) -> None:
@@ -59,8 +61,10 @@ def _recompute(payload: dict) -> None:
     day, now = date.fromisoformat(payload["day"]), utcnow()
     covered = _waiting_for(day)
     rebuild_day(day, now)
-    if covered:  # their changes were committed before the rebuild read the day: done too
-        db.session.execute(update(OutboxRow).where(OutboxRow.id.in_(covered),
+    # Their changes were committed before the rebuild read the day: done too. In slices,
+    # as one array each: a backlog can hold tens of thousands of a day's rows.
+    for start in range(0, len(covered), COVER_SLICE):
+        db.session.execute(update(OutboxRow).where(any_of(OutboxRow.id, covered[start:start + COVER_SLICE]),
                                                    OutboxRow.done_at.is_(None))
                            .values(done_at=now, attempts=OutboxRow.attempts + 1, last_error="")
                            # the row being run is among them: run_row counts its own attempt

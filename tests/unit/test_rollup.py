@@ -194,3 +194,25 @@ def test_one_rebuild_answers_every_waiting_change_of_its_day(ctx, people, areas)
         StatDaily.day == day, StatDaily.unit_id == first.grid_id))
     assert filed == 2 and second.grid_id == first.grid_id
     assert other_day.id
+
+
+def test_a_backlog_of_one_day_is_answered_in_slices(ctx, people, areas, monkeypatch):
+    """Tens of thousands of a day's rows may wait (a worker was down): they are marked
+    done in slices, each one array, not one IN list with a parameter per row."""
+    from community.outbox.models import OutboxRow
+    from community.outbox.services import emit_fresh, run_row
+    from community.stats import updates
+
+    monkeypatch.setattr(updates, "COVER_SLICE", 3)
+    file_ticket(people, areas)
+    db.session.commit()
+    day = local_day(T0)
+    for n in range(10):
+        emit_fresh(updates.KIND, f"stats:{day.isoformat()}:backlog{n}", {"day": day.isoformat()}, now=T0)
+    db.session.commit()
+    waiting = list(db.session.scalars(select(OutboxRow).where(OutboxRow.done_at.is_(None))))
+    assert len(waiting) == 11
+    assert run_row(waiting[0].id, T0 + H)
+    db.session.commit()
+    db.session.expire_all()
+    assert all(r.done_at is not None and r.attempts == 1 for r in db.session.scalars(select(OutboxRow)))
