@@ -46,9 +46,11 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
     try:
         tokens, bodies = figures.filing_clients(url, CLIENTS)
         with Server("wsgi:app", env, WEB_WORKERS) as web:
+            # The queue first: the filings below land in the sampled grids' queues, and
+            # the city's own queues are what the two sizes should compare.
+            queue = figures.queue_latency(web.url, summary, samples)
             filing = figures.measured(web, figures.filing_call(web.url, tokens, bodies), CLIENTS,
                                       seconds)
-            queue = figures.queue_latency(web.url, summary, samples)
             web_rss = web.worker_rss_mb()
         worker_rss, relayed = figures.worker_rss(url, env, seconds=min(seconds, 15))
         bare = figures.bare_throughput(url, bodies, CLIENTS, seconds, WEB_WORKERS)
