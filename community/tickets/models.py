@@ -1,7 +1,7 @@
 """Requests (诉求, code name ticket), their categories, events and photos."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit, UnitKind
@@ -52,6 +52,11 @@ class Ticket(db.Model):
         CheckConstraint("length(text) BETWEEN 1 AND 4000", name="text_length"),
         Index("ix_tickets_unit_state", "handling_unit_id", "state"),
         Index("ix_tickets_resident_submitted", "resident_id", "submitted_at"),
+        # A street's or county's overdue count reads only its running deadlines (0012).
+        Index("ix_tickets_street_due", "street_id", "next_due_at",
+              postgresql_where=text("next_due_at IS NOT NULL"), sqlite_where=text("next_due_at IS NOT NULL")),
+        Index("ix_tickets_county_due", "county_id", "next_due_at",
+              postgresql_where=text("next_due_at IS NOT NULL"), sqlite_where=text("next_due_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
