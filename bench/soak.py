@@ -552,7 +552,7 @@ def outbox_settled(limit: float = 180.0) -> tuple[int, float]:
         time.sleep(2)
 
 
-def report(load, start, end, kill_time, log, cpu=None, settled=(0, 0.0)):
+def report(load, start, end, kill_time, log, cpu, settled):
     results = load.results
     statuses = Counter(status for _k, status, _s, _t in results)
     by_kind = defaultdict(list)

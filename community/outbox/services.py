@@ -139,10 +139,10 @@ def _redis():
     return current_app.extensions["redis"]
 
 
-def _enqueue(queue, row_id: int, pipeline=None) -> None:
+def _enqueue(queue, row_id: int) -> None:
     queue.enqueue(JOB_PATH, row_id, job_id=f"outbox-{row_id}",
                   retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                  failure_ttl=30 * 24 * 3600, pipeline=pipeline)
+                  failure_ttl=30 * 24 * 3600)
 
 
 def relay_outbox(now: datetime, limit: int = 500) -> int:
@@ -299,7 +299,7 @@ def _enqueue_drain_or_release(connection) -> None:
     """Enqueue the drain this caller claimed; if that fails, give the claim back so
     the next offer tries again instead of waiting out the flag's expiry."""
     try:
-        _enqueue_drain(connection)
+        _enqueue_drain()
     except (RedisError, OSError):
         try:
             connection.delete(DRAIN_PENDING_KEY)
@@ -308,15 +308,13 @@ def _enqueue_drain_or_release(connection) -> None:
         raise
 
 
-def _enqueue_drain(connection) -> None:
-    from rq import Queue
-
+def _enqueue_drain() -> None:
+    queue = _queue()
     # In a pipeline RQ's enqueue costs ~30 % less CPU; the timeout leaves room for a
-    # slow row past the 20 s bound (a row timed out is a failure: classic path).
-    with connection.pipeline() as pipe:
-        Queue("default", connection=connection).enqueue(
-            DRAIN_JOB_PATH, job_timeout=600, failure_ttl=30 * 24 * 3600,
-            result_ttl=0, pipeline=pipe)  # nothing to keep: one per burst of offers
+    # slow row past the DRAIN_MAX_SECONDS bound (a row timed out is a failure: classic path).
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue(DRAIN_JOB_PATH, job_timeout=600, failure_ttl=30 * 24 * 3600,
+                      result_ttl=0, pipeline=pipe)  # nothing to keep: one per burst of offers
         pipe.execute()
 
 
