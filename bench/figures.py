@@ -59,12 +59,20 @@ def queue_latency(base: str, summary: dict, samples: int) -> dict:
     return latency(call, samples)
 
 
-def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int) -> dict:
+def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int,
+                    inapp_env: dict | None = None, tokens=None) -> tuple[dict, dict | None]:
+    """The bare INSERT, and with `inapp_env` the same INSERT inside the platform's app
+    (bench/inapp_app.py, the callers' tokens) on the same table."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(bare_app.CREATE)
     try:
-        return _posting("bench.bare_app:app", {"DATABASE_URL": url}, [None], bodies, clients,
+        bare = _posting("bench.bare_app:app", {"DATABASE_URL": url}, [None], bodies, clients,
                         seconds, workers)
+        inapp = None
+        if inapp_env is not None:
+            inapp = _posting("bench.inapp_app:app", inapp_env, tokens, bodies, clients, seconds,
+                             workers)
+        return bare, inapp
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_bare")
@@ -200,12 +208,20 @@ def table(r: dict) -> str:
     row("floor ÷ bare (the most any filing could reach)", _ratio(ls, bs), _ratio(lb, bb), _ratio(lb, bb),
         "", None)
     row("filing ÷ floor (the platform's layers)", _ratio(fs, ls), _ratio(fb, lb), _ratio(fb, lb), "", None)
+    ins, inb = _get(r, "small", "inapp", "per_second"), _get(r, "big", "inapp", "per_second")
+    row("bare INSERT inside the platform's app, req/s", ins, inb, None, "", None)
+    row("in-app bare ÷ bare (the app's request stack)", _ratio(ins, bs), _ratio(inb, bb),
+        _ratio(inb, bb), "", None)
+    row("filing ÷ in-app bare (the filing's own work)", _ratio(fs, ins), _ratio(fb, inb),
+        _ratio(fb, inb), "", None)
     cs, cb = _get(r, "small", "filing", "cpu_ms"), _get(r, "big", "filing", "cpu_ms")
     xs, xb = _get(r, "small", "bare", "cpu_ms"), _get(r, "big", "bare", "cpu_ms")
     row("server CPU per request, ms: filing", cs, cb, None, "", None)
     row("server CPU per request, ms: bare", xs, xb, None, "", None)
     row("server CPU per request, ms: floor", _get(r, "small", "floor", "cpu_ms"),
         _get(r, "big", "floor", "cpu_ms"), None, "", None)
+    row("server CPU per request, ms: in-app bare", _get(r, "small", "inapp", "cpu_ms"),
+        _get(r, "big", "inapp", "cpu_ms"), None, "", None)
     row("bare ÷ filing CPU (throughput bound)", _ratio(xs, cs), _ratio(xb, cb), _ratio(xb, cb),
         "≥ 0.5×", None if not cb else _ratio(xb, cb) >= 0.5)
     qs, qb = _get(r, "small", "queue", "p95_ms"), _get(r, "big", "queue", "p95_ms")

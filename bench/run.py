@@ -53,7 +53,8 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
                                       seconds)
             web_rss = web.worker_rss_mb()
         worker_rss, relayed = figures.worker_rss(url, env, seconds=min(seconds, 15))
-        bare = figures.bare_throughput(url, bodies, CLIENTS, seconds, WEB_WORKERS)
+        bare, inapp = figures.bare_throughput(url, bodies, CLIENTS, seconds, WEB_WORKERS,
+                                              inapp_env=env, tokens=tokens)
         try:
             floor = figures.floor_throughput(url, REDIS, tokens, bodies, CLIENTS, seconds, WEB_WORKERS)
         except Exception as exc:  # a reference figure: report it, keep the platform's figures
@@ -61,7 +62,7 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
     finally:
         deleted = cities.restore(url, before)
         figures.flush_redis(REDIS)
-    results[key] = {"filing": filing, "bare": bare, "floor": floor, "queue": queue, "web_rss_mb": web_rss,
+    results[key] = {"filing": filing, "bare": bare, "inapp": inapp, "floor": floor, "queue": queue, "web_rss_mb": web_rss,
                     "worker_rss_mb": worker_rss, "worker_jobs": relayed, "undone": deleted}
     log(f"{key}: filing {filing['per_second']}/s, bare {bare['per_second']}/s, "
         f"floor {floor['per_second']}/s, "

