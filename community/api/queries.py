@@ -15,6 +15,7 @@ from community.tickets.access import can_view, scope_filter
 from community.tickets.models import Category, Ticket
 from community.tickets.services import normalize_tracking_code
 from community.tickets.states import FINISHED, OPEN
+from community.workqueue.queue import state_in
 
 from .serialize import decode_cursor, encode_cursor
 
@@ -48,9 +49,9 @@ def list_requests(user, args: dict, now: datetime) -> tuple[list[Ticket], str | 
     query = select(Ticket).where(scope_filter(user))
     state = args.get("state", "open")
     if state == "open":
-        query = query.where(Ticket.state.in_([s.value for s in OPEN]))
+        query = query.where(state_in(OPEN, "open_states"))
     elif state == "finished":
-        query = query.where(Ticket.state.in_([s.value for s in FINISHED]))
+        query = query.where(state_in(FINISHED, "finished_states"))
     elif state != "all":
         query = query.where(Ticket.state == state)
     if args.get("category"):

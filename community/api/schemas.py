@@ -217,7 +217,8 @@ class QueueArgs(Schema):
 class QueueOut(Schema):
     items = fields.List(fields.Nested(TicketOut), required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                         **_d("Requests in scope by state"))
+                         **_d("Requests in scope by live state (open, or resolved and waiting for "
+                                "the rating); finished states are not counted"))
     overdue = fields.Integer(required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)

@@ -9,8 +9,9 @@ from community.auth.models import User
 from community.dbtypes import UTCDateTime, enum_check
 from community.extensions import db
 
-from .states import Channel, Kind, Result, State, Urgency
+from .states import LIVE, Channel, Kind, Result, State, Urgency
 
+LIVE_WHERE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(LIVE)))
 TIER_KINDS = (UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY)
 
 
@@ -57,6 +58,10 @@ class Ticket(db.Model):
               postgresql_where=text("next_due_at IS NOT NULL"), sqlite_where=text("next_due_at IS NOT NULL")),
         Index("ix_tickets_county_due", "county_id", "next_due_at",
               postgresql_where=text("next_due_at IS NOT NULL"), sqlite_where=text("next_due_at IS NOT NULL")),
+        # A queue's counts by state and its open requests read only live rows (0013).
+        *(Index(f"ix_tickets_{area}_live", f"{area}_id", "state",
+                postgresql_where=text(LIVE_WHERE), sqlite_where=text(LIVE_WHERE))
+          for area in ("grid", "community", "street", "county")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -63,3 +63,7 @@ WAITING = frozenset({S.SUBMITTED, S.ESCALATED, S.RETURNED})
 WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
 OPEN = WAITING | WORKING
 FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.MERGED, S.CANCELLED})
+# Still to be rated or closed, or worked on: what a work queue counts by state. The
+# other finished states (closed, merged, cancelled) grow with every year of history;
+# their totals are the dashboards' business, not a count read on every queue page.
+LIVE = OPEN | {S.RESOLVED}

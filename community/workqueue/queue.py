@@ -3,15 +3,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from community.auth.models import User
 from community.extensions import db
 from community.tickets.access import scope_filter
 from community.tickets.models import Category, Ticket
-from community.tickets.states import OPEN, State
+from community.tickets.states import LIVE, OPEN, State
 
 STATE_FILTERS = ("open", "all") + tuple(s.value for s in State)
+
+
+def state_in(states, name: str):
+    """Ticket.state IN (…) with the values written into the SQL: a partial index on
+    these states (migration 0013) is then usable by any plan, a generic one too."""
+    return Ticket.state.in_(bindparam(name, sorted(s.value for s in states), expanding=True,
+                                      literal_execute=True))
 
 
 @dataclass
@@ -39,7 +46,7 @@ def _scoped(user: User):
 def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
     query = _scoped(user)
     if filters.state == "open":
-        query = query.where(Ticket.state.in_([s.value for s in OPEN]))
+        query = query.where(state_in(OPEN, "open_states"))
     elif filters.state != "all":
         query = query.where(Ticket.state == filters.state)
     if filters.category:
@@ -58,8 +65,12 @@ def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
 
 
 def state_counts(user: User) -> dict[str, int]:
+    """How many of the user's requests are in each live state (open, or resolved and
+    waiting for the rating). Counting the closed ones too read every request a county
+    ever had on every queue page: 0.75 s at 5 million requests; now a few thousand."""
     rows = db.session.execute(
-        select(Ticket.state, func.count(Ticket.id)).where(scope_filter(user)).group_by(Ticket.state))
+        select(Ticket.state, func.count(Ticket.id)).where(scope_filter(user), state_in(LIVE, "live_states"))
+        .group_by(Ticket.state))
     return {state: number for state, number in rows}
 
 

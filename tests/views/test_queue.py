@@ -184,3 +184,52 @@ def test_merged_duplicate_follows_the_survivor_without_its_text(client, people, 
     page = client.get(f"/t/{duplicate.tracking_code}").get_data(as_text=True)
     assert "合并办理的进度" in page and "已签收" in page
     assert "另一位居民的私密描述" not in page and first.tracking_code not in page
+
+
+def test_counts_cover_the_live_states_and_finished_requests_stay_listed(client, people, areas, ctx,
+                                                                       frozen):
+    from community.workqueue.queue import QueueFilter, queue_for, state_counts
+
+    tickets = [file_ticket(people, areas) for _ in range(5)]
+    for ticket, state in zip(tickets[1:], ("resolved", "closed", "cancelled", "merged")):
+        ticket.state = state  # the counts read the column; how it got there does not matter
+    db.session.commit()
+    assert state_counts(people.grid) == {"submitted": 1, "resolved": 1}
+    assert state_counts(people.county) == {"submitted": 1, "resolved": 1}
+    login(client, "grid")
+    chips = client.get("/work").get_data(as_text=True).split('class="counts"')[1].split("</ul>")[0]
+    assert "?state=submitted" in chips and "?state=resolved" in chips
+    assert "?state=closed" not in chips and "?state=cancelled" not in chips
+    # A finished request is still one filter away.
+    assert tickets[2].tracking_code in client.get("/work?state=closed").get_data(as_text=True)
+    assert [t.id for t in queue_for(people.grid, QueueFilter(state="all"), T0)] \
+        and len(queue_for(people.grid, QueueFilter(state="all"), T0)) == 5
+    body = client.get("/api/v1/queue").get_json()
+    assert body["counts"] == {"submitted": 1, "resolved": 1}
+
+
+def test_a_summoned_department_counts_and_lists_the_request(client, people, areas, ctx, frozen):
+    from community.workqueue import assist, routing
+    from community.workqueue.queue import QueueFilter, queue_for, state_counts
+
+    ticket = file_ticket(people, areas)
+    file_ticket(people, areas)  # not summoned: not the department's
+    routing.escalate(ticket, people.grid, T0, "区级", to_tier="street")
+    assist.summon(ticket, people.street, T0, [areas.D1.id], "协助")
+    db.session.commit()
+    assert state_counts(people.dept) == {"escalated": 1}
+    assert [t.id for t in queue_for(people.dept, QueueFilter(), T0)] == [ticket.id]
+    assert state_counts(people.dept2) == {} and queue_for(people.dept2, QueueFilter(), T0) == []
+
+
+def test_the_live_index_migration_names_the_live_states():
+    import importlib.util
+    from pathlib import Path
+
+    from community.tickets.models import LIVE_WHERE
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0013_live_by_area.py"
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.LIVE == LIVE_WHERE
