@@ -15,7 +15,7 @@ RESOLUTION_COLUMNS = ["id", "ticket_id", "resolved_at", "due_at", "in_time", "re
                       "unit_id", "handler_id", "category_id", "grid_id", "community_id",
                       "street_id", "county_id"]
 RATING_COLUMNS = ["id", "resolution_id", "ticket_id", "rated_at", "solved", "level", "comment",
-                  "rater_id", "excluded"]
+                  "rater_id", "excluded", "grid_id", "community_id", "street_id", "county_id"]
 CASE_COLUMNS = ["rating_id", "ticket_id", "community_id", "street_id", "county_id", "state",
                 "opened_at", "start_due_at", "close_due_at", "callback_at", "callback_by_id",
                 "callback_reached", "callback_note", "outcome", "outcome_at", "outcome_by_id",
@@ -79,7 +79,7 @@ class RatingMaker:
                                                  stamp(filed), handler, None, None, ""))
         self.rows["ratings"].append((rating, rid, tid, stamp(rated),
                                      "no" if bad and solved == "yes" else solved, level,
-                                     "处理太慢" if bad else "", resident, excluded))
+                                     "处理太慢" if bad else "", resident, excluded, *place[:4]))
         if bad:
             self._case(rating, tid, place, rated)
 

@@ -67,6 +67,10 @@ class Rating(db.Model):
     __table_args__ = (
         CheckConstraint(enum_check("solved", Solved), name="solved"),
         CheckConstraint(enum_check("level", Level), name="level"),
+        # A unit's newest ratings, read from its own rows (0014).
+        *(Index(f"ix_ratings_{area}_rated", f"{area}_id", "rated_at")
+          for area in ("grid", "community", "street", "county")),
+        Index("ix_ratings_rated_at", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +85,12 @@ class Rating(db.Model):
     rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # An upheld appeal excludes the rating from the figures; it is never deleted.
     excluded: Mapped[bool] = mapped_column(default=False)
+    # The place of the resolution rated (the request's, unless it moved later): a
+    # unit's list of ratings then needs no join through every request it ever had.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
     resolution: Mapped[Resolution] = relationship(back_populates="rating")
     ticket: Mapped[Ticket] = relationship()

@@ -131,3 +131,30 @@ def test_unresolved_request_cannot_be_rated(ctx, people, areas):
     ticket = file_ticket(people, areas)
     with pytest.raises(NotAllowed):
         services.rate(ticket, people.resident, T0, "yes", "satisfied")
+
+
+def test_units_list_the_ratings_of_their_own_resolutions_newest_first(ctx, people, areas):
+    first, second = resolved_ticket(people, areas), resolved_ticket(people, areas)
+    older = services.rate(first, people.resident, LATER, "yes", "satisfied")
+    newer = services.rate(second, people.resident, LATER + H, "partly", "basic")
+    db.session.commit()
+    resolution = db.session.get(Resolution, newer.resolution_id)
+    assert (newer.grid_id, newer.community_id, newer.street_id, newer.county_id) == (
+        resolution.grid_id, resolution.community_id, resolution.street_id, resolution.county_id)
+    for user in (people.grid, people.community, people.street, people.county, people.admin):
+        assert [r.id for r in appeals.ratings_for(user)] == [newer.id, older.id], user.username
+    for outsider in (people.grid2, people.community2, people.street2, people.dept):
+        assert appeals.ratings_for(outsider) == [], outsider.username
+    assert [r.id for r in appeals.ratings_for(people.street, limit=1)] == [newer.id]
+
+
+def test_cases_and_appeals_are_listed_for_their_own_units_only(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来")
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    db.session.commit()
+    for user in (people.grid, people.community, people.street, people.county, people.admin):
+        assert [a.id for a in appeals.appeals_for(user)] == [appeal.id], user.username
+        assert [c.id for c in cases.cases_for(user)] == [rating.case.id], user.username
+    for outsider in (people.grid2, people.community2, people.street2, people.dept):
+        assert appeals.appeals_for(outsider) == [] and cases.cases_for(outsider) == [], outsider.username

@@ -1,0 +1,50 @@
+"""ratings: the rated resolution's grid, community, street and county on each rating, indexed with rated_at
+
+A unit's list of ratings (/ratings, newest first) joined every rating to its
+request and filtered by the request's unit: at 5 million requests a street's page
+read all 3.2 million ratings (0.66 s) and a county's sorted 77 MB on disk. With
+the place of the resolution rated on the rating, as resolutions, cases and appeals
+already carry it, each list reads its own newest hundred from an index. Filled from
+the resolutions here.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-27 07:40:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+AREAS = ('grid', 'community', 'street', 'county')
+
+
+def upgrade():
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        for area in AREAS:
+            batch_op.add_column(sa.Column(f'{area}_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(f'fk_ratings_{area}_id_units', 'units', [f'{area}_id'], ['id'])
+    columns = ', '.join(f'{area}_id' for area in AREAS)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(f"UPDATE ratings r SET ({columns}) = ({', '.join('s.' + a + '_id' for a in AREAS)}) "
+                   "FROM resolutions s WHERE s.id = r.resolution_id")
+    else:
+        op.execute(f"UPDATE ratings SET ({columns}) = (SELECT {columns} FROM resolutions "
+                   "WHERE resolutions.id = ratings.resolution_id)")
+    for area in AREAS:
+        op.create_index(f'ix_ratings_{area}_rated', 'ratings', [f'{area}_id', 'rated_at'], unique=False)
+    op.create_index('ix_ratings_rated_at', 'ratings', ['rated_at'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_ratings_rated_at', table_name='ratings')
+    for area in AREAS:
+        op.drop_index(f'ix_ratings_{area}_rated', table_name='ratings')
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        for area in AREAS:
+            batch_op.drop_constraint(f'fk_ratings_{area}_id_units', type_='foreignkey')
+            batch_op.drop_column(f'{area}_id')
