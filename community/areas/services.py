@@ -124,6 +124,17 @@ def list_units(kind: UnitKind, parent_id: int | None = None) -> list[Unit]:
     return list(db.session.scalars(query.order_by(Unit.code)))
 
 
+def community_names() -> list[tuple[int, str, str]]:
+    """(id, name, its active street's name or "") of every active community, by code:
+    plain rows in one statement, for a list of 1,800 on every filing form."""
+    street = aliased(Unit)
+    return [tuple(row) for row in db.session.execute(
+        select(Unit.id, Unit.name, street.name)
+        .outerjoin(street, and_(street.id == Unit.parent_id, street.kind == UnitKind.STREET,
+                                street.active.is_(True)))
+        .where(Unit.kind == UnitKind.COMMUNITY, Unit.active.is_(True)).order_by(Unit.code))]
+
+
 def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Unit]]:
     """The community, its active grids (by code) and the units above it (street,
     county), in one statement: what routing a filing needs. The caller keeps the

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from community.forms import LongSelect
+
 
 class LoginForm(FlaskForm):
     login = StringField(_l("手机号或用户名"), validators=[DataRequired(_l("请输入手机号或用户名。")),
@@ -18,6 +20,6 @@ class SignupForm(FlaskForm):
     send_code = SubmitField(_l("获取验证码"))
     code = StringField(_l("短信验证码"), validators=[Length(max=8)])
     name = StringField(_l("称呼（可不填）"), validators=[Length(max=64)])
-    community = SelectField(_l("所在社区"), coerce=str, validate_choice=False)
+    community = SelectField(_l("所在社区"), coerce=str, validate_choice=False, widget=LongSelect())
     password = PasswordField(_l("设置密码（至少8位，含字母和数字）"), validators=[Length(max=128)])
     submit = SubmitField(_l("注册"))

@@ -4,6 +4,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
+from community.forms import LongSelect
 from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
 from community.labels import CHANNEL, KIND
 
@@ -16,7 +17,7 @@ class FilingForm(FlaskForm):
     category = SelectField(_l("类别"), validate_choice=False)
     text = TextAreaField(_l("具体内容"), validators=[Length(max=20000)],
                          description=TEXT_HINT)
-    community = SelectField(_l("所在社区"), validate_choice=False)
+    community = SelectField(_l("所在社区"), validate_choice=False, widget=LongSelect())
     grid = SelectField(_l("网格（不清楚可不选）"), validate_choice=False)
     address = StringField(_l("详细地址（小区、楼栋）"), validators=[Optional(), Length(max=200)])
     urgent = BooleanField(_l("紧急（影响安全或基本生活）"))
