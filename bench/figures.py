@@ -59,6 +59,28 @@ def queue_latency(base: str, summary: dict, samples: int) -> dict:
     return latency(call, samples)
 
 
+# Officers' pages that read a unit's whole history unless built for scale: their p95
+# at both sizes (sessions rotate over ten units of the same tier, as the grid queue).
+OFFICER_PAGES = (("street queue /work", "k{c:02d}s01_1", "/work"),
+                 ("county queue /work", "k{c:02d}_1", "/work"),
+                 ("department queue /work", "k{c:02d}d1_1", "/work"),
+                 ("street ratings /ratings", "k{c:02d}s01_1", "/ratings"),
+                 ("county ratings /ratings", "k{c:02d}_1", "/ratings"))
+
+
+def officer_pages(base: str, samples: int) -> dict:
+    out = {}
+    for name, user, path in OFFICER_PAGES:
+        sessions = [login(base, user.format(c=c), PASSWORD) for c in range(1, 11)]
+        turn = [0]
+
+        def call():
+            turn[0] += 1
+            return sessions[turn[0] % len(sessions)].get(base + path, timeout=60).status_code == 200
+        out[name] = latency(call, max(samples // 4, 20))
+    return out
+
+
 def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int,
                     inapp_env: dict | None = None, tokens=None) -> tuple[dict, dict | None]:
     """The bare INSERT, and with `inapp_env` the same INSERT inside the platform's app
@@ -227,6 +249,10 @@ def table(r: dict) -> str:
     qs, qb = _get(r, "small", "queue", "p95_ms"), _get(r, "big", "queue", "p95_ms")
     row("grid queue /work p95, ms", qs, qb, _ratio(qb, qs), "big ≤ 2× small",
         _ratio(qb, qs) is not None and _ratio(qb, qs) <= 2)
+    for name, _user, _path in OFFICER_PAGES:
+        os_, ob = _get(r, "small", "pages", name, "p95_ms"), _get(r, "big", "pages", name, "p95_ms")
+        if os_ or ob:
+            row(f"{name} p95, ms", os_, ob, _ratio(ob, os_), "", None)
     ss, sb = _get(r, "sweep", "small", "seconds"), _get(r, "sweep", "big", "seconds")
     row("SLA sweep of 1,000 due, s", ss and round(ss, 3), sb and round(sb, 3), _ratio(sb, ss), "big ≤ 2× small",
         None if sb is None else _ratio(sb, ss) <= 2)

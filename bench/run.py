@@ -49,6 +49,7 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
             # The queue first: the filings below land in the sampled grids' queues, and
             # the city's own queues are what the two sizes should compare.
             queue = figures.queue_latency(web.url, summary, samples)
+            pages = figures.officer_pages(web.url, samples)
             filing = figures.measured(web, figures.filing_call(web.url, tokens, bodies), CLIENTS,
                                       seconds)
             web_rss = web.worker_rss_mb()
@@ -62,7 +63,7 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
     finally:
         deleted = cities.restore(url, before)
         figures.flush_redis(REDIS)
-    results[key] = {"filing": filing, "bare": bare, "inapp": inapp, "floor": floor, "queue": queue, "web_rss_mb": web_rss,
+    results[key] = {"filing": filing, "bare": bare, "inapp": inapp, "floor": floor, "queue": queue, "pages": pages, "web_rss_mb": web_rss,
                     "worker_rss_mb": worker_rss, "worker_jobs": relayed, "undone": deleted}
     log(f"{key}: filing {filing['per_second']}/s, bare {bare['per_second']}/s, "
         f"floor {floor['per_second']}/s, "
