@@ -10,25 +10,36 @@ With the server already in a transaction, psycopg sends no BEGIN of its own.
 
 In PostgreSQL's default READ COMMITTED, a transaction's snapshots are taken per
 statement, not at BEGIN, so what a request reads is unchanged. A caller asking
-for another isolation level or autocommit (the city generator's index builds)
-first gets the untouched transaction rolled back, as no statement ran in it.
+for another isolation level, read-only or autocommit (the city generator's index
+builds), on a Connection or on the Engine, first gets the untouched transaction
+rolled back: SQLAlchemy changes these only outside its own transactions, so an open
+one at that moment is the checkout's, with no statement in it. Not covered, as
+nothing here uses them: two-phase transactions, and psycopg's own transaction()
+or autocommit on the raw DBAPI connection.
 """
 from psycopg import pq
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 
-ISOLATION_OPTIONS = {"isolation_level", "postgresql_readonly", "postgresql_deferrable"}
+# The dialect's calls that psycopg refuses inside a transaction.
+CHARACTERISTICS = ("set_isolation_level", "set_readonly", "set_deferrable")
 
 
 def begin_at_checkout(engine) -> None:
-    """Replace pool_pre_ping on a PostgreSQL (psycopg 3) engine."""
+    """Replace pool_pre_ping on a PostgreSQL engine driven by psycopg 3."""
+    if engine.dialect.driver != "psycopg":
+        return
     event.listen(engine, "checkout", _begin)
-    event.listen(engine, "set_connection_execution_options", _before_isolation_change)
+    for name in CHARACTERISTICS:
+        _end_empty_transaction_before(engine.dialect, name)
 
 
 def _begin(dbapi_connection, _record, _proxy) -> None:
     pgconn = dbapi_connection.pgconn
-    if dbapi_connection.autocommit or pgconn.transaction_status != pq.TransactionStatus.IDLE:
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        # Broken, or left in a failed transaction: not a connection to hand out.
+        raise DisconnectionError(f"connection not idle at checkout ({pgconn.transaction_status.name})")
+    if dbapi_connection.autocommit:
         return
     try:
         result = pgconn.exec_(dbapi_connection._get_tx_start_command())
@@ -40,11 +51,12 @@ def _begin(dbapi_connection, _record, _proxy) -> None:
                                  + (pgconn.error_message or b"").decode(errors="replace").strip())
 
 
-def _before_isolation_change(connection, options) -> None:
-    """psycopg refuses to change these inside a transaction. SQLAlchemy allows the
-    change only outside its own, so an open one here is the checkout's, still empty."""
-    if not ISOLATION_OPTIONS & set(options) or connection.in_transaction():
-        return
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
-        dbapi_connection.pgconn.exec_(b"ROLLBACK")
+def _end_empty_transaction_before(dialect, name) -> None:
+    original = getattr(dialect, name)
+
+    def call(dbapi_connection, *args, **kwargs):
+        if dbapi_connection.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+            dbapi_connection.pgconn.exec_(b"ROLLBACK")
+        return original(dbapi_connection, *args, **kwargs)
+
+    setattr(dialect, name, call)  # this engine's dialect only

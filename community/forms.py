@@ -17,8 +17,8 @@ class LongSelect(Select):
     def render_option(cls, choice, **kwargs):
         if kwargs or choice.render_kw or not isinstance(choice.value, str):
             return Select.render_option(choice, **kwargs)
-        selected = " selected" if choice.selected else ""
-        return Markup(f'<option value="{escape(choice.value)}"{selected}>'
+        selected = "selected " if choice.selected else ""  # html_params sorts: selected, value
+        return Markup(f'<option {selected}value="{escape(choice.value)}">'
                       f'{escape(choice.label or choice.value)}</option>')
 
 

@@ -85,8 +85,8 @@ class Rating(db.Model):
     rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # An upheld appeal excludes the rating from the figures; it is never deleted.
     excluded: Mapped[bool] = mapped_column(default=False)
-    # The place of the resolution rated (the request's, unless it moved later): a
-    # unit's list of ratings then needs no join through every request it ever had.
+    # The request's place, kept with it when it moves (ratings.wiring): a unit's list
+    # of ratings then needs no join through every request the unit ever had.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))

@@ -87,8 +87,8 @@ def rate(ticket: Ticket, user: User | None, now: datetime, solved: str, level: s
                            d=current_app.config["COMMUNITY_RATING_WINDOW_DAYS"]))
     rating = Rating(resolution=resolution, ticket=ticket, rated_at=now, solved=solved, level=level,
                     comment=comment, rater_id=user.id if user is not None and user.is_authenticated
-                    else None, grid_id=resolution.grid_id, community_id=resolution.community_id,
-                    street_id=resolution.street_id, county_id=resolution.county_id)
+                    else None, grid_id=ticket.grid_id, community_id=ticket.community_id,
+                    street_id=ticket.street_id, county_id=ticket.county_id)
     db.session.add(rating)
     if level in BAD_LEVELS:
         open_case(rating, ticket, now)

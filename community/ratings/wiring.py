@@ -1,12 +1,12 @@
 """Every 办结 becomes a Resolution row (rateable once), a 重办 marks it reopened,
 and every request event asks for its days' figures to be recomputed."""
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from community.extensions import db
 from community.stats.updates import mark_days, mark_days_many
 from community.tickets import hooks
 
-from .models import Resolution
+from .models import Rating, Resolution
 
 
 @hooks.on("event_recorded")
@@ -35,6 +35,15 @@ def _on_events(events):
     if any(event.action in ("resolve", "reopen") for event in events):
         raise NotImplementedError("resolve and reopen are recorded one by one")
     mark_days_many(([event.ticket.submitted_at, event.at], event.at) for event in events)
+
+
+@hooks.on("ticket_relocated")
+def _ratings_follow(ticket, **kwargs):
+    """A unit's list of ratings reads the ratings' own place columns; they stay the
+    request's, as who may open the request does."""
+    db.session.execute(update(Rating).where(Rating.ticket_id == ticket.id).values(
+        grid_id=ticket.grid_id, community_id=ticket.community_id, street_id=ticket.street_id,
+        county_id=ticket.county_id))
 
 
 def latest_resolution(ticket) -> Resolution | None:

@@ -12,6 +12,7 @@ from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
 from community.sla.clocks import start_accept_clock
+from community.tickets import hooks
 from community.tickets.models import Ticket
 from community.tickets.services import (LEVEL_OF_TIER, normalize_tracking_code, record_event,
                                         transition)
@@ -111,6 +112,7 @@ def _relocate(ticket: Ticket, grid: Unit) -> None:
     ticket.grid_id, ticket.grid = grid.id, grid
     ticket.community_id, ticket.street_id, ticket.county_id = (
         grid.community_id, grid.street_id, grid.county_id)
+    hooks.fire("ticket_relocated", ticket=ticket)  # its ratings are listed by place too
 
 
 def reroute_targets(ticket: Ticket) -> list[Unit]:

@@ -47,6 +47,11 @@ def test_autocommit_and_other_isolation_levels_still_work(app):
         conn.execute(text("VACUUM outbox"))
     with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         assert conn.execute(text("SHOW transaction_isolation")).scalar() == "repeatable read"
+    with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:  # engine-wide
+        conn.execute(text("VACUUM outbox"))
+    with db.engine.connect().execution_options(postgresql_readonly=True) as conn:
+        assert conn.execute(text("SHOW transaction_read_only")).scalar() == "on"
     with db.engine.connect() as conn:  # back in the pool at the default level, begun
         assert conn.execute(text("SHOW transaction_isolation")).scalar() == "read committed"
+        assert conn.execute(text("SHOW transaction_read_only")).scalar() == "off"
         assert status(conn) == pq.TransactionStatus.INTRANS

@@ -158,3 +158,16 @@ def test_cases_and_appeals_are_listed_for_their_own_units_only(ctx, people, area
         assert [c.id for c in cases.cases_for(user)] == [rating.case.id], user.username
     for outsider in (people.grid2, people.community2, people.street2, people.dept):
         assert appeals.appeals_for(outsider) == [] and cases.cases_for(outsider) == [], outsider.username
+
+
+def test_ratings_move_with_a_request_routed_to_another_grid(ctx, people, areas):
+    from community.workqueue import routing
+
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "yes", "satisfied")
+    db.session.commit()
+    # The long way here is reopen, escalate, return, reroute; the move itself is this step.
+    routing._relocate(ticket, areas.S1C1G2)
+    db.session.commit()
+    assert [r.id for r in appeals.ratings_for(people.grid2)] == [rating.id]
+    assert appeals.ratings_for(people.grid) == []  # who may open the request now is who lists it
