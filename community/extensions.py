@@ -31,11 +31,10 @@ limiter = Limiter(key_func=get_remote_address)
 
 def init_db(app):
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        from .dbpool import begin_at_checkout  # instead of pool_pre_ping: one trip fewer
+    from .dbpool import begin_at_checkout  # instead of pool_pre_ping (psycopg only): one trip fewer
 
-        with app.app_context():
-            begin_at_checkout(db.engine)
+    with app.app_context():
+        begin_at_checkout(db.engine)
 
 
 def init_redis(app):

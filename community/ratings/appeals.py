@@ -6,15 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from community.auth.models import Role, User
+from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.stats.updates import mark_days
-from community.tickets.access import scope_filter
 from community.tickets.models import Ticket
 
 from .models import Appeal, AppealState, Rating, Resolution
-from .scope import is_appellant, is_reviewer
+from .scope import in_scope, is_appellant, is_reviewer
 
 REASON_MAX = 2000
 
@@ -51,9 +50,6 @@ def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note
     mark_days([appeal.rating.resolution.resolved_at], now)
 
 
-# A grid, community, street or county lists the ratings of its own resolutions.
-AREA_OF_ROLE = {Role.GRID: "grid_id", Role.COMMUNITY: "community_id", Role.STREET: "street_id",
-                Role.COUNTY: "county_id"}
 # What the list shows of each rating, loaded in a few statements instead of per row.
 LIST_LOADS = (selectinload(Rating.ticket).selectinload(Ticket.category),
               selectinload(Rating.resolution).selectinload(Resolution.unit),
@@ -61,12 +57,7 @@ LIST_LOADS = (selectinload(Rating.ticket).selectinload(Ticket.category),
 
 
 def appeals_for(user: User, pending_only: bool = False, limit: int = 100) -> list[Appeal]:
-    query = select(Appeal).join(Rating, Rating.id == Appeal.rating_id)
-    area = AREA_OF_ROLE.get(user.role)
-    if area is not None:  # by the rating's unit, as the list of ratings
-        query = query.where(getattr(Rating, area) == user.unit_id)
-    else:
-        query = query.join(Ticket, Ticket.id == Rating.ticket_id).where(scope_filter(user))
+    query = in_scope(select(Appeal).join(Rating, Rating.id == Appeal.rating_id), Rating, user)
     query = query.options(selectinload(Appeal.rating).selectinload(Rating.ticket),
                           selectinload(Appeal.filed_by)).order_by(Appeal.filed_at.desc(), Appeal.id.desc())
     if pending_only:
@@ -75,12 +66,7 @@ def appeals_for(user: User, pending_only: bool = False, limit: int = 100) -> lis
 
 
 def ratings_for(user: User, limit: int = 100) -> list[Rating]:
-    """The newest ratings the user may see: by the rated resolution's unit for the
-    area tiers (an index on (unit, rated_at)), else through the request's scope."""
-    area = AREA_OF_ROLE.get(user.role)
-    if area is not None:
-        query = select(Rating).where(getattr(Rating, area) == user.unit_id)
-    else:
-        query = select(Rating).join(Ticket, Ticket.id == Rating.ticket_id).where(scope_filter(user))
+    """The newest ratings the user may see (an index on (unit, rated_at) for the area tiers)."""
+    query = in_scope(select(Rating), Rating, user)
     return list(db.session.scalars(query.options(*LIST_LOADS)
                                    .order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit)))

@@ -10,17 +10,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from community.auth.models import Role, User
+from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.calendar import add_working_days
 from community.stats.updates import mark_days
-from community.tickets.access import scope_filter
 from community.tickets.models import Ticket
 from community.tickets.states import State
 
 from .models import CaseState, RectificationCase
-from .scope import is_case_worker, is_reviewer
+from .scope import in_scope, is_case_worker, is_reviewer
 
 NOTE_MAX = 2000
 
@@ -101,17 +100,9 @@ def close_case(case: RectificationCase, actor: User, now: datetime, note: str = 
     mark_days([case.rating.resolution.resolved_at], now)
 
 
-# A community, street or county lists its cases by the case's own unit columns (indexed).
-CASE_AREA_OF_ROLE = {Role.COMMUNITY: "community_id", Role.STREET: "street_id", Role.COUNTY: "county_id"}
-
-
 def cases_for(user: User, open_only: bool = True, limit: int = 100) -> list[RectificationCase]:
-    area = CASE_AREA_OF_ROLE.get(user.role)
-    if area is not None:
-        query = select(RectificationCase).where(getattr(RectificationCase, area) == user.unit_id)
-    else:
-        query = select(RectificationCase).join(Ticket, Ticket.id == RectificationCase.ticket_id) \
-            .where(scope_filter(user))
+    # Cases carry no grid_id: a grid worker's are found through the request.
+    query = in_scope(select(RectificationCase), RectificationCase, user)
     query = query.options(selectinload(RectificationCase.ticket), selectinload(RectificationCase.rating),
                           selectinload(RectificationCase.community)) \
         .order_by(RectificationCase.close_due_at, RectificationCase.id)
