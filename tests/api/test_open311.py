@@ -20,12 +20,9 @@ from tests.ticketing import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
 V2 = "/open311/v2"
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+# Requests are built at T0; tokens, pages and windows read the clock stopped
+# at T0 + 30 min (conftest `frozen`), whatever day the suite runs.
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def xml(answer):

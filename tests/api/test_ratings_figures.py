@@ -12,6 +12,9 @@ from tests.factories import count
 from tests.ticketing import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
+# Requests are built at T0; tokens, pages and windows read the clock stopped
+# at T0 + 30 min (conftest `frozen`), whatever day the suite runs.
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture

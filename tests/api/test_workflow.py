@@ -1,8 +1,6 @@
 """/api/v1 workflow actions and queue: the same services and rules as the staff pages."""
 from datetime import timedelta
 
-import pytest
-import time_machine
 from sqlalchemy import select
 
 from community.extensions import db
@@ -10,12 +8,6 @@ from community.workqueue.models import AssistTask, ContactReveal
 from tests.ticketing import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def act(client, ticket, action, headers, **body):

@@ -29,6 +29,8 @@ def escalate_slowly(payload):
 register_handler(KIND, escalate_slowly)
 
 if __name__ == "__main__":
+    from tests import clock
     from workers.worker import main
 
+    clock.start_offset()  # the same "real now" as the test that started this worker
     main(sys.argv[1:])

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from community.extensions import db
+from community.timeutil import utcnow
 from tests.factories import login
 from tests.ticketing import file_ticket
 
@@ -57,7 +58,7 @@ def kill_mid_request(app):
 
 
 def test_backends_killed_between_requests_are_replaced_unseen(app, client, people, areas):
-    ticket = file_ticket(people, areas)
+    ticket = file_ticket(people, areas, now=utcnow())
     ticket_id, code = ticket.id, ticket.tracking_code
     login(client, "grid")
     assert client.get("/work").status_code == 200
@@ -70,7 +71,7 @@ def test_backends_killed_between_requests_are_replaced_unseen(app, client, peopl
 
 def test_a_request_in_flight_fails_cleanly_then_the_app_recovers(app, client, people, areas,
                                                                kill_mid_request):
-    ticket_id = file_ticket(people, areas).id
+    ticket_id = file_ticket(people, areas, now=utcnow()).id
     login(client, "grid")
     kill_mid_request["on"] = True
     response = client.get(f"/work/tickets/{ticket_id}")
@@ -82,7 +83,7 @@ def test_a_request_in_flight_fails_cleanly_then_the_app_recovers(app, client, pe
 
 
 def test_the_api_answers_503_as_json(app, client, people, areas, kill_mid_request):
-    code = file_ticket(people, areas).tracking_code
+    code = file_ticket(people, areas, now=utcnow()).tracking_code
     login(client, "grid")
     kill_mid_request["on"] = True
     response = client.get(f"/api/v1/requests/{code}")

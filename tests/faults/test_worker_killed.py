@@ -51,7 +51,7 @@ def start_worker(env):
 
 
 def test_a_killed_worker_loses_nothing_and_repeats_nothing(app, people, areas, private_redis):
-    ticket = file_ticket(people, areas)
+    ticket = file_ticket(people, areas, now=utcnow())  # the worker escalates at its own now
     ticket_id = ticket.id
     redis = private_redis.client(socket_timeout=150)  # BLPOP below waits up to 120 s
     redis.set("fault:armed", "1")

@@ -12,6 +12,7 @@ from community.outbox import emit, register_handler, relay_outbox
 from community.outbox.models import OutboxRow
 from community.outbox.services import _handlers
 from community.tickets.services import Filing, submit_ticket
+from community.timeutil import utcnow
 from community.workqueue import actions
 from community.workqueue.models import Notification
 from tests.ticketing import T0, file_ticket
@@ -49,17 +50,18 @@ def test_filing_and_handling_work_with_redis_stopped_and_nothing_is_lost(app, pe
     filing = Filing(kind="help", category_code="ELD", text="独居老人需要助餐。",
                     community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id, channel="grid_worker",
                     contact_phone="13800000001")
-    ticket = submit_ticket(filing, people.grid, T0)  # 代办: the resident gets a text
+    start = utcnow() - timedelta(hours=1)  # the worker below sends the texts at its own (real) now
+    ticket = submit_ticket(filing, people.grid, start)  # 代办: the resident gets a text
     db.session.commit()
-    actions.accept(ticket, people.grid, T0 + timedelta(minutes=5))
+    actions.accept(ticket, people.grid, start + timedelta(minutes=5))
     db.session.commit()
     rows = list(db.session.scalars(select(OutboxRow)))
     assert rows and all(r.enqueued_at is None and r.done_at is None for r in rows)
-    assert relay_outbox(T0 + timedelta(minutes=6)) == 0  # still down: rows wait
+    assert relay_outbox(start + timedelta(minutes=6)) == 0  # still down: rows wait
     db.session.commit()
 
     app.extensions["redis"] = redis_down  # Redis is back
-    assert relay_outbox(T0 + timedelta(minutes=7)) == len(rows)
+    assert relay_outbox(start + timedelta(minutes=7)) == len(rows)
     db.session.commit()
     queue = Queue("default", connection=redis_down)
     assert sorted(queue.job_ids) == sorted(f"outbox-{r.id}" for r in rows)
@@ -68,11 +70,12 @@ def test_filing_and_handling_work_with_redis_stopped_and_nothing_is_lost(app, pe
     assert all(r.done_at is not None for r in db.session.scalars(select(OutboxRow)))
     sent = db.session.scalars(select(Notification).where(Notification.phone != "")).all()
     assert sent and all(n.sent_at is not None for n in sent)
-    assert relay_outbox(T0 + timedelta(hours=5)) == 0  # done rows are never sent again
+    assert relay_outbox(start + timedelta(hours=5)) == 0  # done rows are never sent again
 
 
 def test_a_job_killed_mid_way_is_retried_without_doing_its_work_twice(app, people, areas):
-    ticket = file_ticket(people, areas, now=T0)
+    start = utcnow()  # the relay compares with the real moment rows were offered
+    ticket = file_ticket(people, areas, now=start)
     calls = {"n": 0}
 
     def escalate_once(payload):
@@ -80,7 +83,7 @@ def test_a_job_killed_mid_way_is_retried_without_doing_its_work_twice(app, peopl
         from community.workqueue.routing import escalate
 
         calls["n"] += 1
-        escalate(db.session.get(Ticket, payload["ticket_id"]), None, T0 + timedelta(hours=1),
+        escalate(db.session.get(Ticket, payload["ticket_id"]), None, start + timedelta(hours=1),
                  "测试", action="auto_escalate")
         db.session.flush()
         if calls["n"] == 1:
@@ -88,9 +91,9 @@ def test_a_job_killed_mid_way_is_retried_without_doing_its_work_twice(app, peopl
 
     register_handler("test.escalate", escalate_once)
     try:
-        row = emit("test.escalate", f"test:{ticket.id}", {"ticket_id": ticket.id}, now=T0)
+        row = emit("test.escalate", f"test:{ticket.id}", {"ticket_id": ticket.id}, now=start)
         db.session.commit()  # offered straight after commit
-        assert relay_outbox(T0) == 0  # so the relay has nothing to add
+        assert relay_outbox(start) == 0  # so the relay has nothing to add
         connection = app.extensions["redis"]
         _run_worker(app, connection)  # the first run (the drain) fails; the row waits for a retry
         db.session.expire_all()
@@ -147,10 +150,9 @@ def test_a_row_whose_offer_never_reached_redis_is_relayed_after_two_minutes(app,
     from rq.job import Job
 
     from community.outbox.services import OFFERED_KEY, _enqueue
-    from community.timeutil import utcnow
 
-    row = emit("test.noop", "orphan", {}, now=T0)
-    kept = emit("test.noop", "kept", {}, now=T0)
+    row = emit("test.noop", "orphan", {}, now=utcnow())
+    kept = emit("test.noop", "kept", {}, now=utcnow())
     db.session.commit()  # both offered (the batch list) after the commit
     connection = app.extensions["redis"]
     connection.delete(OFFERED_KEY)  # as if that offer never happened

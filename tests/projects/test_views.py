@@ -2,6 +2,7 @@
 the 三项清单 page, and public pages without personal data."""
 import io
 
+import pytest
 from PIL import Image
 
 from community.extensions import db
@@ -11,6 +12,12 @@ from tests.factories import count, csrf_from, login
 from tests.ticketing import T0, file_ticket
 
 from .helpers import DAY, approved, deliberating, proposal
+
+# Projects are built from T0 over four days (approved on day 3, started on day 4);
+# the pages are asked on day 5 with the clock stopped (conftest `frozen`), the day
+# the forms below date their spending ("2026-11-28").
+FROZEN_AT = T0 + 5 * DAY
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _post(client, url, data, page_url):

@@ -39,7 +39,7 @@ def unthrottled(app, monkeypatch):
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_each_role_gets_the_expected_answers(app, role, unthrottled):
+def test_each_role_gets_the_expected_answers(app, role, unthrottled, frozen):
     world = build_world()
     client, token = walk.signed_in(app, ROLES[role])
     wrong = []

@@ -131,7 +131,7 @@ def test_signup_and_login_refuse_hostile_input_clearly(client, areas, people):
     assert "<script>" not in client.get("/login?next=" + SCRIPT).get_data(as_text=True)
 
 
-def test_hostile_staff_action_input_changes_nothing(client, people, areas):
+def test_hostile_staff_action_input_changes_nothing(client, people, areas, frozen):
     ticket = file_ticket(people, areas)
     login(client, "grid")
     token = csrf_from(client.get(f"/work/tickets/{ticket.id}"))

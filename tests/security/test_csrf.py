@@ -14,7 +14,7 @@ from tests.security.world import build_world
 EXEMPT = {"POST /open311/v2/requests.<any(json, xml):fmt>"}
 
 
-def test_every_write_without_a_csrf_token_is_refused(app):
+def test_every_write_without_a_csrf_token_is_refused(app, frozen):
     world = build_world()
     client, _token = walk.signed_in(app, "grid")
     events = db.session.scalar(select(func.count(TicketEvent.id)))

@@ -15,7 +15,7 @@ from tests.ticketing import file_ticket
 PHONE = "13800000001"
 
 
-def test_staff_pages_mask_the_phone_until_the_handler_reveals_it(client, people, areas, app):
+def test_staff_pages_mask_the_phone_until_the_handler_reveals_it(client, people, areas, app, frozen):
     ticket = file_ticket(people, areas)
     login(client, "community")  # sees the request (its community), is not its handler
     page = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
@@ -40,7 +40,7 @@ def test_staff_pages_mask_the_phone_until_the_handler_reveals_it(client, people,
         assert PHONE not in handler.get(path).get_data(as_text=True), path
 
 
-def test_the_admin_sees_every_reveal_and_no_one_else_does(client, people, areas, app):
+def test_the_admin_sees_every_reveal_and_no_one_else_does(client, people, areas, app, frozen):
     ticket = file_ticket(people, areas)
     handler = app.test_client()
     login(handler, "grid")

@@ -98,7 +98,7 @@ def test_login_is_throttled_in_redis_and_the_window_resets(client, people, app):
     assert post_login(client, "grid", PASSWORD).status_code == 302
 
 
-def test_tracking_lookups_are_throttled_and_the_window_resets(client, people, areas, app):
+def test_tracking_lookups_are_throttled_and_the_window_resets(client, people, areas, app, frozen):
     ticket = file_ticket(people, areas)
     limit = int(app.config["COMMUNITY_TRACKING_RATE"].split()[0])
     guesses = [client.get(f"/t/GUESS{i:011d}").status_code for i in range(limit)]

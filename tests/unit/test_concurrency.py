@@ -52,7 +52,7 @@ def test_two_connections_accepting_at_once(app, people, areas, ctx):
     assert [e.action for e in ticket.events].count("accept") == 1
 
 
-def test_the_loser_sees_a_clear_message(client, people, areas, ctx):
+def test_the_loser_sees_a_clear_message(client, people, areas, ctx, frozen):
     """The page maps the lost race to 409 with a message, whichever way it lost."""
     import re
 

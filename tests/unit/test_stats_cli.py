@@ -1,14 +1,18 @@
 """`flask stats rollup [--day]` rebuilds the rollups; `stats refresh` runs waiting updates."""
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from community.extensions import db
 from community.stats.models import StatDaily
 
 from ..ratinghelp import resolved_ticket
+from ..ticketing import T0
 
 
-def test_rollup_command_all_days_and_one_day(app, people, areas):
+def test_rollup_command_all_days_and_one_day(app, people, areas, frozen):
     resolved_ticket(people, areas)
+    frozen.move_to(T0 + timedelta(days=1))  # the commands roll up "until now": the next day
     runner = app.test_cli_runner()
     result = runner.invoke(args=["stats", "refresh"])
     assert result.exit_code == 0 and "recomputed" in result.output

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from community.auth.models import OneTimeCode, User
 from community.extensions import db
@@ -15,10 +14,7 @@ from tests.ticketing import T0
 NEW_PHONE = "13900001111"
 
 
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
+FROZEN_AT = T0  # the `frozen` fixture (conftest) stops the clock here; codes and locks move it
 
 
 @pytest.fixture
@@ -44,7 +40,7 @@ def send_code(client, phone=NEW_PHONE):
 
 # --- sign-up ------------------------------------------------------------------------
 
-def test_signup_with_the_logged_code_signs_the_resident_in(client, areas, clock, sent_codes):
+def test_signup_with_the_logged_code_signs_the_resident_in(client, areas, frozen, sent_codes):
     response = send_code(client)
     assert response.status_code == 200 and "验证码已发送" in response.get_data(as_text=True)
     [code] = sent_codes()
@@ -58,13 +54,13 @@ def test_signup_with_the_logged_code_signs_the_resident_in(client, areas, clock,
     assert db.session.scalars(db.select(OneTimeCode)).one().used_at is not None
 
 
-def test_only_a_hash_of_the_code_is_stored(client, areas, clock, sent_codes):
+def test_only_a_hash_of_the_code_is_stored(client, areas, frozen, sent_codes):
     send_code(client)
     [code] = sent_codes()
     assert code not in db.session.scalars(db.select(OneTimeCode)).one().code_hash
 
 
-def test_wrong_code_is_refused_and_counted(client, areas, clock, sent_codes):
+def test_wrong_code_is_refused_and_counted(client, areas, frozen, sent_codes):
     send_code(client)
     [code] = sent_codes()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -74,7 +70,7 @@ def test_wrong_code_is_refused_and_counted(client, areas, clock, sent_codes):
     assert count(User) == 0
 
 
-def test_too_many_wrong_codes_spend_the_code(client, areas, clock, sent_codes, app):
+def test_too_many_wrong_codes_spend_the_code(client, areas, frozen, sent_codes, app):
     send_code(client)
     [code] = sent_codes()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -85,29 +81,29 @@ def test_too_many_wrong_codes_spend_the_code(client, areas, clock, sent_codes, a
     assert count(User) == 0
 
 
-def test_expired_code_is_refused(client, areas, clock, sent_codes, app):
+def test_expired_code_is_refused(client, areas, frozen, sent_codes, app):
     send_code(client)
     [code] = sent_codes()
-    clock.shift(timedelta(minutes=app.config["COMMUNITY_OTP_TTL_MINUTES"], seconds=1))
+    frozen.shift(timedelta(minutes=app.config["COMMUNITY_OTP_TTL_MINUTES"], seconds=1))
     response = signup(client, code=code, password="garden-path-42")
     assert response.status_code == 400 and "验证码已过期" in response.get_data(as_text=True)
     assert count(User) == 0
 
 
-def test_resend_within_a_minute_is_refused(client, areas, clock, sent_codes):
+def test_resend_within_a_minute_is_refused(client, areas, frozen, sent_codes):
     send_code(client)
-    clock.shift(timedelta(seconds=59))
+    frozen.shift(timedelta(seconds=59))
     response = send_code(client)
     assert response.status_code == 400 and "验证码已发送，请稍后再试" in response.get_data(as_text=True)
     assert count(OneTimeCode) == 1 and len(sent_codes()) == 1
-    clock.shift(timedelta(seconds=2))
+    frozen.shift(timedelta(seconds=2))
     assert send_code(client).status_code == 200
     assert count(OneTimeCode) == 2 and len(sent_codes()) == 2
 
 
-def test_only_the_newest_code_counts(client, areas, clock, sent_codes):
+def test_only_the_newest_code_counts(client, areas, frozen, sent_codes):
     send_code(client)
-    clock.shift(timedelta(seconds=61))
+    frozen.shift(timedelta(seconds=61))
     send_code(client)
     first, second = sent_codes()
     if first != second:
@@ -115,7 +111,7 @@ def test_only_the_newest_code_counts(client, areas, clock, sent_codes):
     assert signup(client, code=second, password="garden-path-42").status_code == 302
 
 
-def test_duplicate_phone_is_refused(client, people, clock, sent_codes):
+def test_duplicate_phone_is_refused(client, people, frozen, sent_codes):
     response = send_code(client, phone="138 0000 0001")
     assert response.status_code == 400 and "该手机号已注册" in response.get_data(as_text=True)
     assert sent_codes("13800000001") == [] and count(OneTimeCode) == 0  # no text message sent
@@ -124,7 +120,7 @@ def test_duplicate_phone_is_refused(client, people, clock, sent_codes):
     assert count(User) == len(vars(people))
 
 
-def test_phone_registered_after_the_code_was_sent_is_refused(client, people, clock, sent_codes):
+def test_phone_registered_after_the_code_was_sent_is_refused(client, people, frozen, sent_codes):
     send_code(client)
     [code] = sent_codes()
     people.resident.phone = NEW_PHONE  # someone else took it in the meantime
@@ -138,7 +134,7 @@ def test_phone_registered_after_the_code_was_sent_is_refused(client, people, clo
     ("12345678", "密码需要同时包含字母和数字"),
     ("abcdefgh", "密码需要同时包含字母和数字"),
 ])
-def test_weak_password_is_refused(client, areas, clock, sent_codes, password, message):
+def test_weak_password_is_refused(client, areas, frozen, sent_codes, password, message):
     send_code(client)
     [code] = sent_codes()
     response = signup(client, code=code, password=password)
@@ -148,7 +144,7 @@ def test_weak_password_is_refused(client, areas, clock, sent_codes, password, me
     assert signup(client, code=code, password="garden-path-42").status_code == 302
 
 
-def test_bad_phone_number_is_refused(client, areas, clock, sent_codes):
+def test_bad_phone_number_is_refused(client, areas, frozen, sent_codes):
     response = send_code(client, phone="12345")
     assert response.status_code == 400 and "请输入11位手机号码" in response.get_data(as_text=True)
     assert count(OneTimeCode) == 0 and sent_codes("12345") == []
@@ -179,7 +175,7 @@ def test_staff_and_residents_sign_in(client, people):
     assert client.get("/my").status_code == 200
 
 
-def test_repeated_failures_lock_the_account(client, people, app, clock):
+def test_repeated_failures_lock_the_account(client, people, app, frozen):
     limit = app.config["COMMUNITY_LOGIN_MAX_FAILURES"]
     for _ in range(limit):
         post_login(client, "13800000001", "not-the-password1")
@@ -189,7 +185,7 @@ def test_repeated_failures_lock_the_account(client, people, app, clock):
     assert client.get("/my").status_code == 302  # not signed in
     db.session.refresh(people.resident)
     assert people.resident.locked_until is not None
-    clock.shift(timedelta(minutes=app.config["COMMUNITY_LOGIN_LOCK_MINUTES"], seconds=1))
+    frozen.shift(timedelta(minutes=app.config["COMMUNITY_LOGIN_LOCK_MINUTES"], seconds=1))
     assert post_login(client, "13800000001", PASSWORD).status_code == 302
 
 

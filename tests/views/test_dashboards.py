@@ -2,6 +2,7 @@
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 from community.extensions import db
@@ -25,17 +26,14 @@ def _rated_history(people, areas, app, bad=False):
     return ticket
 
 
-def _freeze(app, monkeypatch):
-    # The dashboards show the period ending today: make today T0's day.
-    import community.stats.views as views
-    import community.public.views as public
-
-    monkeypatch.setattr(views, "utcnow", lambda: T0 + 4 * H)
-    monkeypatch.setattr(public, "utcnow", lambda: T0 + 4 * H)
+# The whole module runs with the clock stopped on T0's day, 4 hours after T0
+# (the conftest `frozen` fixture): the dashboards show the period ending today,
+# and the tracking page's rating window is open for requests resolved at T0 + 2 h.
+FROZEN_AT = T0 + 4 * H
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
-def test_street_dashboard_shows_its_communities_with_tables(app, client, people, areas, monkeypatch):
-    _freeze(app, monkeypatch)
+def test_street_dashboard_shows_its_communities_with_tables(app, client, people, areas):
     _rated_history(people, areas, app, bad=True)
     login(client, "street")
     page = client.get(f"/stats/units/{areas.S1.id}")
@@ -47,8 +45,7 @@ def test_street_dashboard_shows_its_communities_with_tables(app, client, people,
     assert not re.search(r"<script>(?!</script>)", html)  # no inline script (CSP: self only)
 
 
-def test_unit_under_minimum_sample_is_not_ranked(app, client, people, areas, monkeypatch):
-    _freeze(app, monkeypatch)
+def test_unit_under_minimum_sample_is_not_ranked(app, client, people, areas):
     _rated_history(people, areas, app)
     app.config["COMMUNITY_RANKING_MIN_RATINGS"] = 1
     try:
@@ -88,8 +85,7 @@ def _token(client):
     return csrf_from(client.get("/t"))
 
 
-def test_exports_mask_phones(app, client, people, areas, monkeypatch):
-    _freeze(app, monkeypatch)
+def test_exports_mask_phones(app, client, people, areas):
     ticket = _rated_history(people, areas, app)
     login(client, "street")
     csv = client.get(f"/stats/units/{areas.S1.id}/export/requests.csv")
@@ -104,8 +100,7 @@ def test_exports_mask_phones(app, client, people, areas, monkeypatch):
     assert client.get(f"/stats/units/{areas.S1.id}/export/figures.pdf").status_code == 404
 
 
-def test_public_page_has_figures_and_formulas_but_no_people(app, client, people, areas, monkeypatch):
-    _freeze(app, monkeypatch)
+def test_public_page_has_figures_and_formulas_but_no_people(app, client, people, areas):
     ticket = _rated_history(people, areas, app)
     html = client.get("/public").get_data(as_text=True)
     assert "满意率" in html and "F20" in html and "基本满意" in html and "街道1" in html

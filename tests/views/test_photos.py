@@ -101,7 +101,7 @@ def test_bomb_is_refused_before_its_pixels_are_decoded(ctx):
 
 
 @pytest.fixture
-def ticket_with_photo(people, areas, ctx):
+def ticket_with_photo(people, areas, ctx, frozen):
     photo = clean_photo(io.BytesIO(encoded("JPEG")), "a.jpg")
     ticket = submit_ticket(Filing(kind="help", category_code="ELD", text="台阶破损。",
                                   community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id,

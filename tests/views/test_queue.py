@@ -24,12 +24,6 @@ def post_action(client, ticket_id, action, **data):
     return client.post(f"{url}/{action}", data=data)
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
-        yield
-
-
 def test_queue_shows_the_grids_requests_nearest_deadline_first(client, people, areas, ctx, frozen):
     urgent = file_ticket(people, areas, category="SAF", urgency="urgent")
     normal = file_ticket(people, areas)
@@ -132,7 +126,7 @@ def test_reveal_shows_the_number_and_is_logged(client, people, areas, ctx, froze
     assert count(ContactReveal) == 1
 
 
-def test_full_journey_through_the_pages(client, app, people, areas, ctx):
+def test_full_journey_through_the_pages(client, app, people, areas, ctx, frozen):
     """Accept, escalate grid → community → street → county, resolve, reopen; the
     resident's tracking page shows each step."""
     ticket = file_ticket(people, areas)
@@ -144,21 +138,21 @@ def test_full_journey_through_the_pages(client, app, people, areas, ctx):
     resident = app.test_client()
     seen = 0
     for minute, (user, action, data) in enumerate(steps, start=1):
-        with time_machine.travel(T0 + timedelta(minutes=minute), tick=False):
-            login(client, user)
-            response = post_action(client, tid, action, **data)
-            assert response.status_code == 302, (user, action, response.get_data(as_text=True))
-            client.post("/logout", data={"csrf_token": csrf(client, "/")})
-            page = resident.get(f"/t/{code}").get_data(as_text=True)
-            assert page.count('<li>') > seen
-            seen = page.count('<li>')
+        frozen.move_to(T0 + timedelta(minutes=minute))
+        login(client, user)
+        response = post_action(client, tid, action, **data)
+        assert response.status_code == 302, (user, action, response.get_data(as_text=True))
+        client.post("/logout", data={"csrf_token": csrf(client, "/")})
+        page = resident.get(f"/t/{code}").get_data(as_text=True)
+        assert page.count('<li>') > seen
+        seen = page.count('<li>')
     ticket = db.session.get(Ticket, tid)
     assert (ticket.state, ticket.level, ticket.tier) == ("resolved", 3, "county")
-    with time_machine.travel(T0 + timedelta(days=1), tick=False):
-        page = resident.get(f"/t/{code}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        response = resident.post(f"/t/{code}/reopen", data={"csrf_token": token, "reason": "灯又坏了"})
-        assert response.status_code == 302
+    frozen.move_to(T0 + timedelta(days=1))
+    page = resident.get(f"/t/{code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = resident.post(f"/t/{code}/reopen", data={"csrf_token": token, "reason": "灯又坏了"})
+    assert response.status_code == 302
     assert db.session.get(Ticket, tid).state == "reopened"
     assert "重办" in resident.get(f"/t/{code}").get_data(as_text=True)
 

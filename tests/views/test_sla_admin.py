@@ -1,10 +1,13 @@
 """Admin pages for SLA policies, working-day overrides and failed jobs: admin only."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from community.extensions import db
 from community.outbox.models import OutboxRow
 from community.sla.models import CalendarOverride, SlaPolicy
+from community.timeutil import utcnow
 from tests.factories import count, csrf_from, login
 from tests.ticketing import T0
 
@@ -36,18 +39,20 @@ def test_everyone_but_the_admin_is_refused(client, people, who):
 
 
 def test_the_admin_adds_a_policy_version_and_an_override(client, people):
+    # A new version takes effect on a future day: a year from the real today.
+    next_year = (utcnow() + timedelta(days=365)).date().isoformat()
     login(client, "admin")
     page = client.get("/admin/sla")
     assert page.status_code == 200 and "working_days" not in page.get_data(as_text=True)[:0]
     before = count(SlaPolicy)
     response = client.post("/admin/sla", data={
         "csrf_token": csrf_from(page), "sla_class": "general", "category": "ELD",
-        "effective_from": "2030-01-01", "response_hours": "12", "accept_hours": "8",
+        "effective_from": next_year, "response_hours": "12", "accept_hours": "8",
         "resolve_amount": "5", "resolve_unit": "working_days", "note": "试行"})
     assert response.status_code == 302
     assert count(SlaPolicy) == before + 1
     bad = client.post("/admin/sla", data={
-        "csrf_token": csrf_from(page), "sla_class": "general", "effective_from": "2030-01-01",
+        "csrf_token": csrf_from(page), "sla_class": "general", "effective_from": next_year,
         "response_hours": "abc", "accept_hours": "8", "resolve_amount": "5",
         "resolve_unit": "working_days"})
     assert bad.status_code == 422 and count(SlaPolicy) == before + 1
@@ -61,7 +66,7 @@ def test_the_admin_adds_a_policy_version_and_an_override(client, people):
     assert bad.status_code == 422 and count(CalendarOverride) == 1
 
 
-def test_the_jobs_page_lists_failed_outbox_rows(client, people):
+def test_the_jobs_page_lists_failed_outbox_rows(client, people, frozen):
     db.session.add(OutboxRow(kind="stats.rollup", key="k", payload={}, created_at=T0, attempts=6,
                              last_error="ValueError: boom"))
     db.session.commit()
@@ -76,11 +81,10 @@ def test_the_jobs_page_lists_failed_outbox_rows(client, people):
 
 
 def test_the_resident_sees_each_clock_as_time_left_or_overdue(client, people, areas):
-    from community.timeutil import utcnow
     from tests.ticketing import file_ticket
 
     fresh = file_ticket(people, areas, now=utcnow())
-    old = file_ticket(people, areas, now=T0)
+    old = file_ticket(people, areas, now=utcnow() - timedelta(days=3))  # every clock has run out
     page = client.get(f"/t/{fresh.tracking_code}").get_data(as_text=True)
     assert "剩余" in page and "首次响应" in page
     assert "已超时" in client.get(f"/t/{old.tracking_code}").get_data(as_text=True)

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 from PIL import Image
 
 from community.extensions import db
@@ -18,10 +17,7 @@ from tests.ticketing import T0, file_ticket
 NOW = T0 + timedelta(minutes=30)
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")  # the clock stops at T0 + 30 min (conftest)
 
 
 def csrf_of(body: str, action: str) -> str:

@@ -147,7 +147,7 @@ def test_switches_on_a_page_rendered_after_a_post_lead_back_to_a_page_that_exist
     assert 'href="/?x=1&amp;lang=en"' in body
 
 
-def test_elder_mode_says_where_a_request_stands_in_plain_words(client, people, areas):
+def test_elder_mode_says_where_a_request_stands_in_plain_words(client, people, areas, frozen):
     from tests.ticketing import file_ticket
 
     ticket = file_ticket(people, areas)
