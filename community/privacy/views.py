@@ -1,6 +1,7 @@
 """/admin/contact-reveals: who unmasked which resident's number, and when (admin only)."""
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -8,7 +9,20 @@ from community.auth.models import Role
 from community.extensions import db
 from community.workqueue.models import ContactReveal
 
+from .masking import coarse_address, mask_personal
+
 bp = Blueprint("privacy", __name__)
+
+
+@bp.app_template_filter("public_text")
+def public_text_filter(text):
+    """{{ text|public_text }}: a resident's words as the public may read them."""
+    return Markup(escape(mask_personal(str(text or ""))))
+
+
+@bp.app_template_filter("public_address")
+def public_address_filter(text):
+    return Markup(escape(coarse_address(str(text or ""))))
 
 
 @bp.get("/admin/contact-reveals")

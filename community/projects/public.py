@@ -5,10 +5,7 @@ or late, every funding and spending line against the budget, vote and meeting co
 the residents' judgement. Never shown: who proposed, posted, voted or rated, staff names,
 minutes files, or resource contacts.
 """
-import re
-
 from flask import render_template
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
@@ -19,20 +16,6 @@ from community.timeutil import to_local, utcnow
 from . import budget, deliberation, judging
 from .models import Project
 from .views import bp
-
-PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def scrub(text: str) -> str:
-    """Mask mobile numbers and ID numbers a resident may have typed into a public text."""
-    text = ID_CARD.sub("******************", text or "")
-    return PHONE.sub(r"\1****\2", text)
-
-
-@bp.app_template_filter("scrub")
-def scrub_filter(text):
-    return Markup(escape(scrub(str(text))))
 
 
 @bp.get("/public/projects/<int:project_id>")
