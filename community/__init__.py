@@ -49,6 +49,7 @@ def _register_blueprints(app):
     app.register_blueprint(workqueue_bp)
 
     from .outbox.views import bp as jobs_admin_bp
+    from .sla import calendar_views  # noqa: F401  (the calendar's routes on the admin blueprint)
     from .sla.views import bp as sla_admin_bp
 
     app.register_blueprint(sla_admin_bp)
@@ -89,9 +90,10 @@ def _register_cli(app):
     app.cli.add_command(seed_demo_command)
 
     from .outbox.cli import outbox_cli
-    from .sla.cli import sla_cli
+    from .sla.cli import calendar_cli, sla_cli
 
     app.cli.add_command(sla_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(outbox_cli)
 
     from .stats.cli import stats_cli

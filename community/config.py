@@ -67,6 +67,9 @@ class Config:
     COMMUNITY_PAGE_SIZE = 30
     # SLA clocks (issue 5): the lengths are policies in the database (admin, /admin/sla).
     COMMUNITY_SLA_WARN_RATIO = 0.75        # warn when this share of a clock has run
+    # From this many days before a year with no holiday schedule loaded starts, admins are
+    # told every day (its deadlines are provisional whenever they fall; DOMAIN.md "Clocks").
+    COMMUNITY_CALENDAR_WARN_DAYS = 60
     COMMUNITY_SLA_SWEEP_SECONDS = 60       # how often the workers run the SLA sweep
     COMMUNITY_SLA_SWEEP_THREADS = 2        # PostgreSQL: connections the sweep writes with at once
     COMMUNITY_OUTBOX_RELAY_SECONDS = 30    # how often the workers relay the outbox to RQ

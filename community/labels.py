@@ -69,7 +69,13 @@ ACTION = {
     "case_overdue": _l("差评整改超时"),
     "assist_overdue": _l("部门协办超时"),
     "promote_project": _l("转为民生小实事项目"),
+    "deadline_recomputed": _l("期限按节假日安排重新计算"),
+    "deadline_moved": _l("办结期限调整"),
+    "breach_withdrawn": _l("撤销超时记录"),
 }
+CALENDAR_SOURCE = {"chinese-calendar": _l("chinese-calendar 软件包"), "import": _l("导入（通知或文件）"),
+                   "manual": _l("手工维护")}
+WEEKDAY_NAMES = (_l("一"), _l("二"), _l("三"), _l("四"), _l("五"), _l("六"), _l("日"))
 
 
 def category_label(category) -> str:
@@ -80,5 +86,6 @@ def register(app):
     app.jinja_env.globals.update(
         STATE_LABELS=STATE, KIND_LABELS=KIND, CHANNEL_LABELS=CHANNEL, URGENCY_LABELS=URGENCY,
         RESULT_LABELS=RESULT, TIER_LABELS=TIER, LEVEL_LABELS=LEVEL, ROLE_LABELS=ROLE,
-        ACTION_LABELS=ACTION, category_label=category_label,
+        ACTION_LABELS=ACTION, CALENDAR_SOURCE=CALENDAR_SOURCE, WEEKDAY_NAMES=WEEKDAY_NAMES,
+        category_label=category_label,
     )

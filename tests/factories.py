@@ -14,18 +14,18 @@ PASSWORD = "test-pass-123"
 _reference = {}
 
 
-def snapshot_reference_data():
-    """Keep the migrated categories so every test can start from them again."""
-    _reference["categories"] = [
-        {c.name: getattr(row, c.name) for c in Category.__table__.columns}
-        for row in db.session.scalars(select(Category))
-    ]
-    from community.sla.models import SlaPolicy  # seeded by migration 0005
+def _reference_tables():
+    """What the migrations seed and every test starts from: the categories, the SLA
+    policies (0005) and the calendar years chinese-calendar knows (0015)."""
+    from community.sla.models import CalendarDay, CalendarYear, SlaPolicy
 
-    _reference["sla_policies"] = [
-        {c.name: getattr(row, c.name) for c in SlaPolicy.__table__.columns}
-        for row in db.session.scalars(select(SlaPolicy))
-    ]
+    return [Category.__table__, SlaPolicy.__table__, CalendarYear.__table__, CalendarDay.__table__]
+
+
+def snapshot_reference_data():
+    """Keep the migrated reference rows so every test can start from them again."""
+    for table in _reference_tables():
+        _reference[table.name] = [dict(row._mapping) for row in db.session.execute(select(table))]
     db.session.remove()
 
 
@@ -38,14 +38,16 @@ def reset_database():
         else:
             for table in reversed(tables):
                 conn.execute(table.delete())
-        conn.execute(insert(Category.__table__), _reference["categories"])
-        if _reference.get("sla_policies"):
-            from community.sla.models import SlaPolicy
-
-            conn.execute(insert(SlaPolicy.__table__), _reference["sla_policies"])
-            if conn.dialect.name == "postgresql":  # rows came back with their ids
-                conn.execute(text("SELECT setval(pg_get_serial_sequence('sla_policies', 'id'), "
-                                  "(SELECT max(id) FROM sla_policies))"))
+        for table in _reference_tables():
+            rows = _reference.get(table.name)
+            if not rows:
+                continue
+            conn.execute(insert(table), rows)
+            key = next(iter(table.primary_key.columns))
+            if conn.dialect.name == "postgresql" and key.autoincrement is not False:
+                # rows came back with their ids: the next id follows them
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
+                                  f"(SELECT max({key.name}) FROM {table.name}))"))
 
 
 def make_areas():

@@ -76,3 +76,13 @@ def sla_sweep_job(now_iso: str | None = None) -> dict:
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     with job_context():
         return sweep_locked(now)
+
+
+def calendar_check_job() -> dict:
+    """The daily calendar check (community.sla.yearbook.check_calendar): years the
+    package knows are loaded, admins are told of a year nobody has loaded yet."""
+    from community.sla.yearbook import check_calendar
+
+    with job_context():
+        result = check_calendar(utcnow())
+    return {"seeded": result["seeded"], "missing": result["missing"], "told": result["told"]}

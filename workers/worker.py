@@ -5,7 +5,7 @@ in this process (SimpleWorker): no forked copies of database connections,
 and each job opens and closes its own app context (workers/jobs.py).
 
 Beside the worker loop a ticker thread, once a minute, relays the outbox to
-RQ and enqueues the SLA sweep. Each tick is claimed in Redis (SET NX EX), so
+RQ and enqueues the SLA sweep (and, hourly, the calendar check). Each tick is claimed in Redis (SET NX EX), so
 with several workers every period runs once; the sweep itself also holds a
 lock, so two sweeps never overlap.
 """
@@ -24,6 +24,7 @@ from . import jobs
 
 DEFAULT_QUEUES = ("default",)
 TICK_KEY = "community:tick:{name}:{slot}"
+CALENDAR_CHECK_SECONDS = 3600
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +39,8 @@ def tick(app, connection, now=None) -> dict:
     now = now or utcnow()
     done = {}
     periods = {"relay": app.config.get("COMMUNITY_OUTBOX_RELAY_SECONDS", 30),
-               "sla_sweep": app.config.get("COMMUNITY_SLA_SWEEP_SECONDS", 60)}
+               "sla_sweep": app.config.get("COMMUNITY_SLA_SWEEP_SECONDS", 60),
+               "calendar": CALENDAR_CHECK_SECONDS}
     if claim(connection, "relay", periods["relay"], now):
         done["relay"] = jobs.relay_outbox_job()
     if claim(connection, "sla_sweep", periods["sla_sweep"], now):
@@ -46,6 +48,12 @@ def tick(app, connection, now=None) -> dict:
         Queue("default", connection=connection).enqueue(
             "workers.jobs.sla_sweep_job", job_id=f"sla-sweep-{slot}", job_timeout=1800)
         done["sla_sweep"] = slot
+    if claim(connection, "calendar", periods["calendar"], now):
+        # Hourly; the check itself tells each admin once a local day (idempotent).
+        slot = int(now.timestamp()) // periods["calendar"]
+        Queue("default", connection=connection).enqueue(
+            "workers.jobs.calendar_check_job", job_id=f"calendar-check-{slot}", job_timeout=600)
+        done["calendar"] = slot
     return done
 
 

@@ -152,6 +152,9 @@ class TicketOut(Schema):
     response_due_at = fields.DateTime(allow_none=True, required=True)
     accept_due_at = fields.DateTime(allow_none=True, required=True)
     resolve_due_at = fields.DateTime(allow_none=True, required=True)
+    resolve_due_provisional = fields.Boolean(required=True, **_d(
+        "The resolution deadline counts days of a year whose holiday schedule is not loaded "
+        "yet (Monday to Friday for now); it is recomputed when the year is loaded."))
     next_due_at = fields.DateTime(allow_none=True, required=True)
     overdue = fields.Boolean(required=True)
     result = fields.String(allow_none=True, required=True,

@@ -49,6 +49,7 @@ def ticket_dict(ticket: Ticket, viewer, now: datetime) -> dict:
         "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at,
         "updated_at": ticket.updated_at, "response_due_at": ticket.response_due_at,
         "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
+        "resolve_due_provisional": bool(ticket.resolve_due_provisional),
         "next_due_at": ticket.next_due_at,
         "overdue": ticket.next_due_at is not None and ticket.next_due_at < now,
         "result": ticket.result, "result_note": ticket.result_note or "",

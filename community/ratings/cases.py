@@ -5,7 +5,6 @@ Its clocks (DOMAIN.md "Clocks": 差评 review) are working days: one to start
 """
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.calendar import add_working_days
+from community.sla.clocks import case_deadlines
 from community.stats.updates import mark_days
 from community.tickets.models import Ticket
 from community.tickets.states import State
@@ -34,12 +33,11 @@ def _note(text, required=True, field="note"):
 
 
 def open_case(rating, ticket: Ticket, now: datetime) -> RectificationCase:
-    config = current_app.config
+    start_due, close_due, provisional = case_deadlines(now)
     case = RectificationCase(
         rating=rating, ticket=ticket, community_id=ticket.community_id, street_id=ticket.street_id,
         county_id=ticket.county_id, state=CaseState.OPEN, opened_at=now,
-        start_due_at=add_working_days(now, config["COMMUNITY_REVIEW_START_WORKING_DAYS"]),
-        close_due_at=add_working_days(now, config["COMMUNITY_REVIEW_CLOSE_WORKING_DAYS"]))
+        start_due_at=start_due, close_due_at=close_due, due_provisional=provisional)
     db.session.add(case)
     return case
 

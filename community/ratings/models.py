@@ -133,6 +133,7 @@ class RectificationCase(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     start_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     close_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     callback_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     callback_reached: Mapped[bool | None]

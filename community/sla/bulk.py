@@ -33,7 +33,7 @@ from community.tickets.states import OPEN, State
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from .clocks import (clock_label, deadline_passed, next_check, next_due, on_timeline, pending_marks,
+from .clocks import (clock_label, next_check, next_due, notice_for, on_timeline, pending_marks,
                      staff_message, start_accept_clock)
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,13 @@ READ = ("id", "version", "state", "tier", "level", "handling_unit_id", "assignee
         "urgency", "category_id", "tracking_code", "contact_phone", "resident_id", "filed_by_id",
         "submitted_at", "arrived_at", "accepted_at", "first_response_at", "resolved_at",
         "closed_at", "response_due_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
-        "sla_flags", "updated_at", "next_due_at", "sla_check_at")
+        "sla_flags", "updated_at", "next_due_at", "sla_check_at", "kind", "resolve_working_days",
+        "resolve_due_provisional")
 # What a warning, a breach, an escalation or a closing can change.
 WRITTEN = ("state", "tier", "level", "handling_unit_id", "assignee_id", "arrived_at",
            "accepted_at", "closed_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
-           "sla_flags", "updated_at", "next_due_at", "sla_check_at")
+           "resolve_working_days", "resolve_due_provisional", "sla_flags", "updated_at",
+           "next_due_at", "sla_check_at")
 TIER_NAMES = tuple(t.value for t in TIERS)
 
 
@@ -170,7 +172,6 @@ def _event(ticket, at, action, *, public, note="", from_state=None, to_state=Non
 
 
 def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -> None:
-    news = {}
     for _step in range(max_steps):
         marks = pending_marks(ticket, ratio)
         if not marks or marks[0][0] > now:
@@ -188,20 +189,12 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -
                              public=False, note=clock))
         ticket.updated_at = at
         counts[f"{clock}_{kind}"] += 1
-        if kind == "warning":
-            news["warning"] = (ticket.handling_unit_id, at, clock)
-        else:
-            news["breach"] = (_supervisor(units, ticket.handling_unit_id), at, clock)
-            if clock in ("accept", "resolve"):
-                _escalate(ticket, at, clock, units, events, counts)
+        supervisor = _supervisor(units, ticket.handling_unit_id) if kind == "breach" else None
+        notes.append((ticket, *notice_for(kind, clock, at, ticket.handling_unit_id, supervisor)))
+        if kind == "breach" and clock in ("accept", "resolve"):
+            _escalate(ticket, at, clock, units, events, counts)
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, max_steps)
-    warning = news.get("warning")
-    if warning and warning[0] == ticket.handling_unit_id and not deadline_passed(ticket, warning[2], now):
-        notes.append((ticket, warning[0], warning[1], "warning", warning[2]))
-    if "breach" in news:
-        unit_id, at, clock = news["breach"]
-        notes.append((ticket, unit_id, at, "breach", clock))
 
 
 def _supervisor(units, unit_id):

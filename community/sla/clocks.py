@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from community.tickets.states import WAITING, WORKING, State
 
-from .calendar import add_working_days
+from .calendar import working_deadline
 from .services import DEFAULT_SLA, terms_for  # noqa: F401  (DEFAULT_SLA: the seed values)
 
 # Bits of Ticket.sla_flags: which warnings and breaches the sweep has recorded.
@@ -27,7 +27,13 @@ RESOLVE_BITS = RESOLVE_WARNED | RESOLVE_BREACHED
 
 
 def sla_class(ticket) -> str:
-    return "urgent" if ticket.urgency == "urgent" else ticket.category.sla_class
+    """Urgent requests run on the urgent clocks; a 建议 (suggestion) needs study, so it
+    runs on the suggestion/complex clocks whatever its category (DOMAIN.md "Clocks")."""
+    if ticket.urgency == "urgent":
+        return "urgent"
+    if ticket.kind == "suggestion":
+        return "complex"
+    return ticket.category.sla_class
 
 
 def _terms(ticket, at: datetime):
@@ -50,23 +56,38 @@ def start_accept_clock(ticket, now: datetime) -> None:
     ticket.accept_due_at = now + timedelta(hours=_terms(ticket, now).accept_hours)
     ticket.resolve_due_at = None
     ticket.resolve_started_at = None
+    ticket.resolve_working_days = None
+    ticket.resolve_due_provisional = False
     _clear(ticket, ACCEPT_BITS | RESOLVE_BITS)
 
 
 def start_resolve_clock(ticket, now: datetime) -> None:
     """On 签收 or 重办."""
     terms = _terms(ticket, now)
+    ticket.resolve_started_at = now
     if terms.resolve_unit == "hours":
         ticket.resolve_due_at = now + timedelta(hours=terms.resolve_amount)
+        ticket.resolve_working_days, ticket.resolve_due_provisional = None, False
     else:
-        ticket.resolve_due_at = add_working_days(now, terms.resolve_amount)
-    ticket.resolve_started_at = now
+        _count_resolve_days(ticket, terms.resolve_amount)
     _clear(ticket, RESOLVE_BITS)
 
 
+def _count_resolve_days(ticket, days: int) -> None:
+    """The deadline `days` working days from the clock's start, kept with its count
+    so a calendar loaded later can count again (community.sla.recompute)."""
+    deadline = working_deadline(ticket.resolve_started_at, days)
+    ticket.resolve_due_at, ticket.resolve_due_provisional = deadline.at, deadline.provisional
+    ticket.resolve_working_days = days
+
+
 def extend_resolve_clock(ticket, days: int) -> None:
-    # A deadline is midnight at the end of a day; count from within that day.
-    ticket.resolve_due_at = add_working_days(ticket.resolve_due_at - timedelta(seconds=1), days)
+    if ticket.resolve_working_days is not None and ticket.resolve_started_at is not None:
+        _count_resolve_days(ticket, ticket.resolve_working_days + days)
+    else:  # a clock in hours: the extension's working days count from its deadline's day
+        deadline = working_deadline(ticket.resolve_due_at - timedelta(seconds=1), days)
+        ticket.resolve_due_at = deadline.at
+        ticket.resolve_due_provisional = ticket.resolve_due_provisional or deadline.provisional
     _clear(ticket, RESOLVE_BITS)  # a new deadline: warn and breach against it
 
 
@@ -135,11 +156,12 @@ def on_timeline(ticket, at: datetime) -> datetime:
     return last if last is not None and last > at else at
 
 
-def deadline_passed(ticket, clock: str, now: datetime) -> bool:
-    """The clock's deadline has already gone by (a warning would come too late to help)."""
-    due = {"response": ticket.response_due_at, "accept": ticket.accept_due_at,
-           "resolve": ticket.resolve_due_at}[clock]
-    return due is None or due <= now
+def notice_for(kind: str, clock: str, at: datetime, handling_unit_id, supervisor_id):
+    """Who hears of a mark the sweep records, as (unit id, at, kind, clock): a warning
+    goes to the unit handling the request, a breach to that unit's supervisor. Every
+    mark is told, in order, also when a late sweep records several at once (two clocks
+    of the same length end together; a catch-up after downtime replays a day)."""
+    return (handling_unit_id if kind == "warning" else supervisor_id), at, kind, clock
 
 
 def clock_label(clock: str) -> str:
@@ -157,3 +179,16 @@ def next_check(ticket, ratio: float | None = None) -> datetime | None:
     """When the sweep next has something to do for this ticket (Ticket.sla_check_at)."""
     marks = pending_marks(ticket, ratio)
     return marks[0][0] if marks else None
+
+
+def case_deadlines(opened_at: datetime, calendar=None):
+    """A 差评 case's (start, close) deadlines and whether either is provisional."""
+    config = current_app.config
+    start = working_deadline(opened_at, config["COMMUNITY_REVIEW_START_WORKING_DAYS"], calendar)
+    close = working_deadline(opened_at, config["COMMUNITY_REVIEW_CLOSE_WORKING_DAYS"], calendar)
+    return start.at, close.at, start.provisional or close.provisional
+
+
+def assist_deadline(summoned_at: datetime, calendar=None):
+    """A summoned department's deadline (吹哨报到), from its own working-day clock."""
+    return working_deadline(summoned_at, current_app.config["COMMUNITY_ASSIST_WORKING_DAYS"], calendar)

@@ -1,7 +1,8 @@
-"""SLA policies (versioned by effective date) and the admin's working-day overrides."""
+"""SLA policies (versioned by effective date), the working-day calendar year by year,
+and the admin's working-day overrides."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.auth.models import User
@@ -60,3 +61,45 @@ class CalendarOverride(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     created_by: Mapped[User | None] = relationship()
+
+
+CALENDAR_SOURCES = ("chinese-calendar", "import", "manual")
+
+
+class CalendarYear(db.Model):
+    """One year's schedule of public holidays and adjusted working days (调休), and where
+    it came from. A year without a row is not known: its deadlines are provisional."""
+
+    __tablename__ = "calendar_years"
+    __table_args__ = (
+        CheckConstraint("source IN ('chinese-calendar', 'import', 'manual')", name="source"),
+    )
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200), default="")  # the notice's title, or a file's name
+    text: Mapped[str] = mapped_column(Text, default="")  # what was imported, as it was given
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    loaded_by: Mapped[User | None] = relationship()
+    days: Mapped[list["CalendarDay"]] = relationship(
+        back_populates="schedule", cascade="all, delete-orphan", order_by="CalendarDay.day")
+
+
+class CalendarDay(db.Model):
+    """A day a year's schedule makes different from Monday–Friday: a holiday (a weekday
+    off, or a weekend day inside a holiday period) or an adjusted working day."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("year", "day", name="uq_calendar_days_year_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A notice may reach into the year before (元旦 from 31 December): the day is kept
+    # under the schedule that named it; a year's own schedule wins for its own days.
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(40), default="")  # 元旦, 春节 …
+
+    schedule: Mapped[CalendarYear] = relationship(back_populates="days")

@@ -17,7 +17,6 @@ from community.extensions import db
 from community.tickets.models import Category
 from community.timeutil import local_zone
 
-from . import calendar
 from .models import RESOLVE_UNITS, SLA_CLASSES, CalendarOverride, SlaPolicy
 
 # DOMAIN.md "Clocks" defaults: the seed rows of migration 0005, and the answer
@@ -57,36 +56,47 @@ class _Row:
 
 
 def _policies() -> list[_Row]:
-    """All policy rows as plain values, newest first, cached for the life of this
-    session (plain, so a commit does not expire them), and across sessions in
-    this process while the version in Redis is unchanged (_shared_policies)."""
-    info = db.session.info
-    if "sla_policies" not in info:
-        info["sla_policies"] = _shared_policies()
-    return info["sla_policies"]
+    """All policy rows as plain values, newest first (see _cached)."""
+    return _cached("sla_policies", _read_policies)
 
 
-# The process's copy of the policy table. A change bumps VERSION_KEY in Redis
-# after its commit (_announce); every process compares the version before using
-# its copy. Without Redis nothing is cached; CACHE_SECONDS bounds a missed bump.
+def _read_policies() -> list[_Row]:
+    return [_Row(*row) for row in db.session.execute(select(
+        SlaPolicy.id, SlaPolicy.sla_class, SlaPolicy.category_id, SlaPolicy.effective_from,
+        SlaPolicy.response_hours, SlaPolicy.accept_hours, SlaPolicy.resolve_unit,
+        SlaPolicy.resolve_amount).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc()))]
+
+
+# The process's copies of the policy table and of the working-day calendar. A change
+# bumps VERSION_KEY in Redis after its commit (_announce); every process compares the
+# version before using its copy. Without Redis nothing is cached across sessions;
+# CACHE_SECONDS bounds a missed bump.
 VERSION_KEY = "community:sla:policies:version"
 CACHE_SECONDS = 60
 
 
-def _shared_policies() -> list[_Row]:
+def _cached(name: str, read):
+    """`read()`'s value, kept for the life of this session (plain values, so a commit
+    does not expire them), and across sessions in this process while the version in
+    Redis is unchanged."""
+    info = db.session.info
+    if name not in info:
+        info[name] = _shared(name, read)
+    return info[name]
+
+
+def _shared(name: str, read):
     version = None if db.session.info.get("sla_changed") else _version()
-    cache = current_app.extensions.get("sla_policy_cache") or {}
+    caches = current_app.extensions.setdefault("sla_cache", {})
+    cache = caches.get(name) or {}
     if version is not None and cache.get("version") == version and clock.monotonic() < cache["until"]:
-        return cache["rows"]
+        return cache["value"]
     with db.session.no_autoflush:
-        rows = [_Row(*row) for row in db.session.execute(select(
-            SlaPolicy.id, SlaPolicy.sla_class, SlaPolicy.category_id, SlaPolicy.effective_from,
-            SlaPolicy.response_hours, SlaPolicy.accept_hours, SlaPolicy.resolve_unit,
-            SlaPolicy.resolve_amount).order_by(SlaPolicy.effective_from.desc(), SlaPolicy.id.desc()))]
+        value = read()
     if version is not None:  # read before the rows: a change committed in between shows next time
-        current_app.extensions["sla_policy_cache"] = {  # one assignment: threads see all or nothing
-            "version": version, "rows": rows, "until": clock.monotonic() + CACHE_SECONDS}
-    return rows
+        caches[name] = {  # one assignment: threads see all or nothing
+            "version": version, "value": value, "until": clock.monotonic() + CACHE_SECONDS}
+    return value
 
 
 def _version() -> bytes | None:
@@ -101,17 +111,20 @@ def _version() -> bytes | None:
         return None
 
 
+CACHED = ("sla_policies", "work_calendar")
+
+
 def forget_cache() -> None:
-    db.session.info.pop("sla_policies", None)
-    db.session.info.pop("sla_overrides", None)
+    for name in CACHED:
+        db.session.info.pop(name, None)
     db.session.info["sla_changed"] = True  # not cached until committed; then announced
-    current_app.extensions.pop("sla_policy_cache", None)
+    current_app.extensions.pop("sla_cache", None)
 
 
 def _announce(session) -> None:
     """After a commit that changed policies: every process reloads them."""
     if session.info.pop("sla_changed", None) and has_app_context():
-        current_app.extensions.pop("sla_policy_cache", None)
+        current_app.extensions.pop("sla_cache", None)
         try:
             current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
         except (RedisError, OSError):
@@ -122,7 +135,8 @@ def _forget_change(session, previous_transaction) -> None:
     if getattr(previous_transaction, "nested", False):
         return  # a savepoint: the change may still commit with the outer transaction
     if session.info.pop("sla_changed", None):  # rolled back: so is the session's copy
-        session.info.pop("sla_policies", None)
+        for name in CACHED:
+            session.info.pop(name, None)
 
 
 for _name, _fn in (("after_commit", _announce), ("after_soft_rollback", _forget_change)):
@@ -139,17 +153,6 @@ def terms_for(sla_class: str, category_id: int | None, at: datetime) -> Terms:
         return _default_terms(sla_class)
     return Terms(chosen.response_hours, chosen.accept_hours, chosen.resolve_unit,
                  chosen.resolve_amount, chosen.id)
-
-
-def ensure_calendar() -> None:
-    """Hand the admin's overrides to the calendar once per session."""
-    if not has_app_context():
-        return
-    info = db.session.info
-    if "sla_overrides" not in info:
-        with db.session.no_autoflush:
-            info["sla_overrides"] = {o.day: o.working for o in db.session.scalars(select(CalendarOverride))}
-        calendar.set_overrides(info["sla_overrides"])
 
 
 def _require_admin(actor: User | None) -> None:

@@ -34,8 +34,8 @@ from community.workqueue.routing import escalate
 
 from . import bulk, side
 from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
-                     RESPONSE_BREACHED, RESPONSE_WARNED, clock_label, deadline_passed,
-                     next_check, next_due, on_timeline, pending_marks, staff_message, warn_ratio)
+                     RESPONSE_BREACHED, RESPONSE_WARNED, clock_label, next_check, next_due,
+                     notice_for, on_timeline, pending_marks, staff_message, warn_ratio)
 
 log = logging.getLogger(__name__)
 
@@ -249,24 +249,20 @@ def _one_by_one(ids, now, ratio, failed) -> Counter:
 
 
 def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> None:
-    news = {}  # staff hear of the latest warning and breach only, not of a replayed past
+    notices = []  # every warning and breach recorded, in order (clocks.notice_for)
     for _step in range(MAX_STEPS):
         marks = pending_marks(ticket, batch.ratio)
         if not marks or marks[0][0] > now:
             break
         at, clock, kind = marks[0]
-        _apply(ticket, at, clock, kind, batch, counts, news)
+        _apply(ticket, at, clock, kind, batch, counts, notices)
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, MAX_STEPS)
-    warning = news.get("warning")
-    if warning and warning[0] == ticket.handling_unit_id and not deadline_passed(ticket, warning[2], now):
-        _tell_staff(batch.staff(warning[0]), ticket, warning[1], "warning", warning[2])
-    if "breach" in news:
-        unit_id, at, clock = news["breach"]
-        _tell_staff(batch.staff(unit_id), ticket, at, "breach", clock)
+    for unit_id, at, kind, clock in notices:
+        _tell_staff(batch.staff(unit_id), ticket, at, kind, clock)
 
 
-def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
+def _apply(ticket, at, clock, kind, batch, counts, notices) -> None:
     at = on_timeline(ticket, at)
     if kind == "close":
         close(ticket, at)
@@ -276,11 +272,9 @@ def _apply(ticket, at, clock, kind, batch, counts, news) -> None:
     action = "sla_warning" if kind == "warning" else "sla_breach"
     record_event(ticket, action, None, at, public=False, note=clock)
     counts[f"{clock}_{kind}"] += 1
-    if kind == "warning":
-        news["warning"] = (ticket.handling_unit_id, at, clock)
-    else:
-        supervisor = supervisor_of(ticket.handling_unit)
-        news["breach"] = (supervisor.id if supervisor else None, at, clock)
+    supervisor = supervisor_of(ticket.handling_unit) if kind == "breach" else None
+    notices.append(notice_for(kind, clock, at, ticket.handling_unit_id,
+                              supervisor.id if supervisor else None))
     if kind == "breach" and clock in ("accept", "resolve"):
         reason = _("签收超时") if clock == "accept" else _("办结超时")
         try:

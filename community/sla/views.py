@@ -1,4 +1,4 @@
-"""Admin pages: SLA policies (/admin/sla) and working-day overrides (/admin/calendar)."""
+"""Admin pages: SLA policies (/admin/sla); the calendar's pages are in calendar_views."""
 from datetime import date
 from functools import wraps
 
@@ -65,29 +65,3 @@ def policies():
     return render_template("sla/policies.html", policies=services.list_policies(),
                            classes=SLA_CLASSES, units=RESOLVE_UNITS,
                            categories=active_categories(), form=request.form), status
-
-
-@bp.route("/calendar", methods=["GET", "POST"])
-@admin_required
-def calendar():
-    status = 200
-    if request.method == "POST":
-        try:
-            day = _date("day")
-            if request.form.get("remove"):
-                services.remove_override(current_user, day)
-            else:
-                working = request.form.get("working")
-                if working not in ("1", "0"):
-                    raise ValidationFailed(_("请选择工作日或休息日。"), field="working")
-                services.set_override(current_user, utcnow(), day, working == "1",
-                                      request.form.get("note", ""))
-            db.session.commit()
-            flash(_("已保存。"))
-            return redirect(url_for("sla_admin.calendar"))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message))
-            status = exc.status
-    return render_template("sla/calendar.html", overrides=services.list_overrides(),
-                           form=request.form), status

@@ -7,7 +7,7 @@ from community.tickets.models import Ticket
 
 from . import calendar
 from .clocks import next_check, next_due, start_accept_clock, start_response_clock
-from .services import ensure_calendar
+from .yearbook import current_calendar
 
 
 @hooks.on("ticket_submitted")
@@ -23,10 +23,18 @@ def _refresh_next_due(session, flush_context, instances):
             obj.sla_check_at = next_check(obj)
 
 
+def _calendar_in_app():
+    """The database's calendar inside an app context; None outside one (calendar.current
+    then falls back to the package's own years)."""
+    from flask import has_app_context
+
+    return current_calendar() if has_app_context() else None
+
+
 def install():
     from . import side  # 差评 cases' and assist tasks' cursors
 
     side.install()
-    calendar.set_loader(ensure_calendar)
+    calendar.set_loader(_calendar_in_app)
     if not event.contains(Session, "before_flush", _refresh_next_due):
         event.listen(Session, "before_flush", _refresh_next_due)

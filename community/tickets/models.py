@@ -108,6 +108,11 @@ class Ticket(db.Model):
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sla_flags: Mapped[int] = mapped_column(default=0)
     resolve_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收 or 重办
+    # Working days the resolution clock counts from resolve_started_at (extensions
+    # included), so a calendar loaded later can recompute the deadline; NULL for a
+    # clock in hours. Provisional: the deadline counts days of a year nobody loaded.
+    resolve_working_days: Mapped[int | None]
+    resolve_due_provisional: Mapped[bool] = mapped_column(default=False)
     result: Mapped[str | None] = mapped_column(String(16))
     result_note: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

@@ -1,7 +1,6 @@
 """吹哨报到: the street (or county) summons county departments to a request."""
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
@@ -10,7 +9,7 @@ from community.auth.models import Role, User
 from community.bulkdb import any_of
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.calendar import add_working_days
+from community.sla.clocks import assist_deadline
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
@@ -38,9 +37,10 @@ def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int]
     already = {t.department_id for t in open_tasks(ticket)}
     if already & {d.id for d in departments}:
         raise ValidationFailed(_("该部门已被召集，尚未完成。"), field="departments")
-    due = add_working_days(now, current_app.config["COMMUNITY_ASSIST_WORKING_DAYS"])
+    due = assist_deadline(now)
     tasks = [AssistTask(ticket=ticket, department=d, requested_by=actor, reason=reason,
-                        created_at=now, due_at=due) for d in departments]
+                        created_at=now, due_at=due.at, due_provisional=due.provisional)
+             for d in departments]
     db.session.add_all(tasks)
     db.session.flush()
     names = "、".join(d.name for d in departments)

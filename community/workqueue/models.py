@@ -41,6 +41,7 @@ class AssistTask(db.Model):
     report: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The SLA sweep's marks (community.sla.side) and when it next has one due.

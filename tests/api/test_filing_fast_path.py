@@ -45,15 +45,15 @@ def test_a_filing_takes_six_statements(app, client, people, areas, token):
 def test_a_policy_change_reaches_a_process_that_cached_the_old_table(app, client, people, areas, token):
     headers = token("resident")
     before = _file(client, headers)  # this process now holds the policy table
-    cached = dict(app.extensions["sla_policy_cache"])
-    assert cached["rows"]
+    cached = dict(app.extensions["sla_cache"])
+    assert cached["sla_policies"]["value"]
     now = utcnow()
     sla.add_policy(people.admin, now, sla_class="general",
                    effective_from=now.astimezone(local_zone()).date(), response_hours=24,
                    accept_hours=3, resolve_unit="working_days", resolve_amount=7)
     db.session.commit()
     # Another process still has its old copy: the new version in Redis tells it to reload.
-    app.extensions["sla_policy_cache"] = cached
+    app.extensions["sla_cache"] = cached
     after = _file(client, headers)
     assert before["accept_due_at"] != after["accept_due_at"]
     ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == after["tracking_code"]))
@@ -79,9 +79,9 @@ def test_without_redis_the_policies_are_read_each_time(app, people, areas):
     app.extensions["redis"] = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
     try:
         db.session.info.pop("sla_policies", None)
-        app.extensions.pop("sla_policy_cache", None)
+        app.extensions.pop("sla_cache", None)
         assert sla.terms_for("general", None, utcnow()).accept_hours == 24
-        assert "rows" not in app.extensions.get("sla_policy_cache", {})
+        assert "sla_policies" not in app.extensions.get("sla_cache", {})
     finally:
         app.extensions["redis"] = real
 

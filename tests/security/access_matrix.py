@@ -197,8 +197,11 @@ EXPECTED = {
 EXPECTED.update({
     "GET /admin/sla": ADMIN_403,
     "POST /admin/sla": {**ADMIN_403, "admin": 422},          # empty form
+    "GET /admin": ADMIN_403,
     "GET /admin/calendar": ADMIN_403,
     "POST /admin/calendar": {**ADMIN_403, "admin": 422},
+    "POST /admin/calendar/preview": {**ADMIN_403, "admin": 422},  # nothing pasted
+    "POST /admin/calendar/import": {**ADMIN_403, "admin": 422},
     "GET /admin/jobs": ADMIN_403,
     "POST /admin/jobs/outbox/<int:row_id>/retry": {**ADMIN_403, "admin": "redirect"},
     # 好差评 staff pages: lists are scoped per unit; a case or rating of T3 (grid S1C1G1)

@@ -129,3 +129,17 @@ def test_the_seeded_policies_are_domain_defaults(app):
         "urgent": (1, "hours", 24), "utilities": (2, "working_days", 7),
         "general": (24, "working_days", 7), "complex": (24, "working_days", 15)}
     assert all(terms_for(c, None, T0).policy_id for c in ("urgent", "general"))
+
+
+def test_a_suggestion_runs_on_the_suggestion_clock_whatever_its_category(people, areas):
+    """DOMAIN.md "Clocks": kind 建议 uses the suggestion/complex resolution clock (15 working
+    days), not the 7 of its category's general class."""
+    start = local(2026, 11, 2, 10)  # Monday; no holiday in the next three weeks
+    suggestion = file_ticket(people, areas, now=start, kind="suggestion", category="ELD")
+    help_request = file_ticket(people, areas, now=start, kind="help", category="ELD")
+    for ticket in (suggestion, help_request):
+        actions.accept(ticket, people.grid, start)
+    db.session.commit()
+    assert help_request.resolve_due_at == local(2026, 11, 12, 0, 0)  # 7 working days
+    assert suggestion.resolve_due_at == local(2026, 11, 24, 0, 0)  # 15 working days
+    assert suggestion.resolve_working_days == 15

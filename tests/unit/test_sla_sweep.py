@@ -23,14 +23,21 @@ def events(ticket, *actions_):
     return list(db.session.scalars(query.order_by(TicketEvent.at, TicketEvent.id)))
 
 
+def told(user):
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at, Notification.id)))
+
+
 def test_warning_at_75_percent_then_breach_and_escalation(people, areas):
     ticket = file_ticket(people, areas, now=T0)  # general: 24 h to accept and to respond
     assert dict(sweep(T0 + 17 * H)) == {}
     counts = sweep(T0 + 18 * H)
     assert counts["accept_warning"] == 1 and counts["response_warning"] == 1
-    # The grid worker hears about the warning in the app (no text message).
-    note = db.session.scalar(select(Notification).where(Notification.user_id == people.grid.id))
-    assert note is not None and note.phone == "" and ticket.tracking_code in note.text
+    # The grid worker hears about both warnings in the app (no text message): the two
+    # clocks of 24 h run out together, and neither message swallows the other.
+    notes = told(people.grid)
+    assert [n.phone for n in notes] == ["", ""] and all(ticket.tracking_code in n.text for n in notes)
+    assert sorted("首次响应" in n.text for n in notes) == [False, True]
     counts = sweep(T0 + 24 * H)
     db.session.refresh(ticket)
     assert counts["escalated"] == 1 and counts["response_breach"] == 1
@@ -38,10 +45,9 @@ def test_warning_at_75_percent_then_breach_and_escalation(people, areas):
     auto = events(ticket, "auto_escalate")[0]
     assert auto.actor_id is None and auto.at == T0 + 24 * H and auto.public
     assert ticket.accept_due_at == T0 + 48 * H  # the next unit's clock starts at the deadline
-    # The community's staff were told the grid missed its deadline (one message for the
-    # response and acceptance breaches at once); the resident was told of the step.
-    assert db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == people.community.id)) == 1
+    # The community's staff were told the grid missed both deadlines, one message for
+    # each breach; the resident was told of the step.
+    assert sorted("首次响应" in n.text for n in told(people.community)) == [False, True]
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == people.resident.id)) == 1
 
