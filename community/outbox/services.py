@@ -276,15 +276,15 @@ def _drain_row(raw, now: datetime) -> int:
     except Exception as exc:
         db.session.rollback()
         error = f"{type(exc).__name__}: {exc}"
-        timed_out = isinstance(exc, BaseTimeoutException)
+        timed_out = exc if isinstance(exc, BaseTimeoutException) else None  # `exc` ends with the block
     finally:
         db.session.remove()  # each row starts with a fresh session, as its own job would
     log.warning("outbox drain: row %s failed (%s); left for a classic job", row_id, error)
     record_failure(row_id, error, requeue=True)
     db.session.commit()  # if even this fails the drain stops; the relay's orphan check covers it
     db.session.remove()
-    if timed_out:  # RQ's job timeout: stop here, the ids not run are the relay's (orphans)
-        raise exc
+    if timed_out is not None:  # RQ's job timeout: stop here, the ids not run are the relay's (orphans)
+        raise timed_out
     return 0
 
 

@@ -167,3 +167,27 @@ def test_with_redis_down_at_commit_the_rows_wait_for_the_relay(app, areas, calls
     assert sorted(_jobs(_queue(app))) == sorted((JOB_PATH, f"outbox-{i}") for i in ids)
     _work(app)
     assert all(r.done_at is not None for r in _rows()) and calls == Counter(a=1, b=1)
+
+
+def test_a_drain_stopped_by_rqs_timeout_says_so_and_leaves_the_rest(app, areas, calls):
+    """RQ's job timeout inside a row: the row goes back to the classic path and the drain
+    stops with the timeout itself (it raised UnboundLocalError here before), leaving the ids it
+    did not run to the relay's orphan check."""
+    from rq.timeouts import JobTimeoutException
+
+    def too_slow(payload):
+        raise JobTimeoutException("Task exceeded maximum timeout value (5 seconds)")
+
+    register_handler("test.too_slow", too_slow)
+    try:
+        slow = emit("test.too_slow", "slow", {}, now=T0)
+        later = _emit("later")
+        db.session.commit()
+        slow_id, later_id = slow.id, later.id
+        with pytest.raises(JobTimeoutException):
+            drain_offered(utcnow())
+        row = db.session.get(OutboxRow, slow_id)
+        assert row.done_at is None and "JobTimeoutException" in row.last_error
+        assert db.session.get(OutboxRow, later_id).done_at is None  # not run: the relay's
+    finally:
+        _handlers.pop("test.too_slow", None)
