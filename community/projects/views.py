@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from community.errors import Conflict, DomainError, NotFound
+from community.errors import Conflict, DomainError, NotFound, ValidationFailed
 from community.extensions import db, limiter
 from community.forms import show_error
 from community.tickets.access import can_view as can_view_ticket
@@ -244,9 +244,8 @@ def meeting(project_id):
         upload = request.files.get("minutes")
         minutes = (deliberation.read_minutes(upload.stream, upload.filename)
                    if upload and upload.filename else None)
-        if not form.attest.data:
-            from community.errors import ValidationFailed
-
+        access.require(access.can_manage, current_user, project)
+        if not form.attest.data:  # the recorder signs for what the record says
             raise ValidationFailed(_("请签名并确认记录属实。"), field="attest")
         item = deliberation.record_meeting(
             project, current_user, utcnow(), held_on=form.held_on.data, attendees=form.attendees.data,
