@@ -234,12 +234,12 @@ def deliberation_result(project: Project) -> Result:
     if support + oppose < rules.quorum:
         return no(_("参与表决的居民 %(n)d 人，未达到 %(m)d 人的最低参与人数。",
                     n=support + oppose, m=rules.quorum))
-    if support < rules.support_min:
-        return no(_("支持的居民 %(n)d 人，未达到 %(m)d 人。", n=support, m=rules.support_min))
     if support + oppose and oppose >= rules.oppose_block_share * (support + oppose):
         return no(_("反对 %(o)d 人，占表决人数的 %(p)d%%，达到否决比例 %(b)d%%：项目不能立项。",
                     o=oppose, p=round(100 * oppose / (support + oppose)),
                     b=round(100 * rules.oppose_block_share)))
+    if support < rules.support_min:
+        return no(_("支持的居民 %(n)d 人，未达到 %(m)d 人。", n=support, m=rules.support_min))
     if meeting is None:
         return no(_("还没有登记居民议事会议。"))
     if meeting.decision != MeetingDecision.AGREED:
