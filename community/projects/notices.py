@@ -19,7 +19,7 @@ from community.outbox import emit, register_handler
 from community.privacy.masking import mask_personal
 from community.residency.services import verified_residents
 from community.workqueue.models import Notification
-from community.workqueue.notifications import promise_delivery
+from community.workqueue.notifications import promise_delivery, tell_staff
 
 from .models import Project, ProjectEvent
 
@@ -69,14 +69,7 @@ def tell_units(project: Project, unit_ids, at: datetime, text) -> None:
     users = list(db.session.scalars(select(User).where(
         User.unit_id.in_([u for u in unit_ids if u]), User.active.is_(True),
         User.role != Role.RESIDENT)))
-    texts = {}
-    for user in users:
-        locale = user.locale or "zh"
-        if locale not in texts:
-            with force_locale(locale):
-                texts[locale] = text()
-        db.session.add(Notification(user_id=user.id, phone="", project_id=project.id,
-                                    text=texts[locale], created_at=at))
+    tell_staff(users, None, at, text, project_id=project.id)
 
 
 def install() -> None:

@@ -4,9 +4,9 @@ Shown: title, description, tier, units, state and its dated changes, the rules t
 project is decided by (the street's version), the residents' votes beside the meeting
 record, milestones, every ledger line against the budget (persons as 张*), the
 residents' judgement and any 整改; the thread only as a count (residents read it signed
-in, masked, hidden posts replaced by their reason). Every text goes through the one masking function (`public_text`). Never
-shown: who proposed, posted, voted or rated, staff names, minutes files, resource
-contacts. A hidden proposal shows only that it was hidden, and why.
+in, masked, hidden posts replaced by their reason). Every text goes through the one
+masking function (`public_text`). Never shown: who proposed, posted, voted or rated,
+staff names, minutes files, resource contacts. A hidden proposal shows only that it was hidden, and why.
 """
 from flask import render_template
 from sqlalchemy import select

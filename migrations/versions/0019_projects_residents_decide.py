@@ -141,7 +141,8 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f('ck_project_spending_amount'), '(reverses_id IS NULL AND amount_fen > 0) OR '
                       '(reverses_id IS NOT NULL AND amount_fen < 0)')
-        batch_op.create_check_constraint(op.f('ck_project_spending_payee_kind'), _in('payee_kind', ('organisation', 'person')))
+        batch_op.create_check_constraint(op.f('ck_project_spending_payee_kind'),
+                                         _in('payee_kind', ('organisation', 'person')))
     _persons_as_persons()
 
     op.create_table('project_cases',
@@ -234,7 +235,8 @@ def downgrade():
     with op.batch_alter_table('project_meetings', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_project_meetings_counts'), type_='check')
         batch_op.create_check_constraint(
-            op.f('ck_project_meetings_counts'), 'attendees > 0 AND supporters >= 0 AND supporters <= attendees')
+            op.f('ck_project_meetings_counts'),
+            'attendees > 0 AND supporters >= 0 AND supporters <= attendees')
         batch_op.drop_column('signed_name')
         batch_op.drop_column('opposers')
     with op.batch_alter_table('project_posts', schema=None) as batch_op:

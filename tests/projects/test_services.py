@@ -13,7 +13,7 @@ from community.projects.states import ALLOWED_TRANSITIONS, ProjectState
 from tests.factories import count
 from tests.ticketing import T0, file_ticket
 
-from .helpers import DAY, approved, deliberating, delivered, passing, proposal, street_rules
+from .helpers import DAY, approved, deliberating, passing, proposal, street_rules
 
 
 def test_no_state_skips_deliberation_or_approval():
