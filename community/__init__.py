@@ -62,8 +62,10 @@ def _register_blueprints(app):
     init_open311(app)
 
     from .projects import init_projects
+    from .residency.views import bp as residency_bp
 
     init_projects(app)
+    app.register_blueprint(residency_bp)
 
     from .privacy.views import bp as privacy_bp
 

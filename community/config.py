@@ -103,9 +103,14 @@ class Config:
     COMMUNITY_COMPOSITE_WEIGHTS = {"response": 0.30, "solve": 0.35, "satisfaction": 0.35}
     COMMUNITY_RANKING_MIN_RATINGS = 30         # valid ratings before a unit is ranked
     COMMUNITY_EXPORT_MAX_ROWS = 50000
-    # 民生小实事 (community.projects): defaults for a community without its own settings.
-    COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents supporting online before approval
-    COMMUNITY_PROJECT_MEETING_SHARE = 0.5    # share of the meeting's attendees in favour
+    # 民生小实事 (community.projects): the rules of a community whose street set none.
+    COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents voting 支持 before approval
+    COMMUNITY_PROJECT_OPPOSE_BLOCK_SHARE = 0.5  # 反对 at this share of the votes cast blocks
+    COMMUNITY_PROJECT_QUORUM = 15            # residents voting (支持 + 反对) before approval
+    COMMUNITY_PROJECT_JUDGING_DAYS = 14      # 成效评判 lasts at least this many days
+    COMMUNITY_PROJECT_JUDGING_TURNOUT = None  # ratings before judging may close; None: the quorum
+    COMMUNITY_PROJECT_SATISFACTION_LINE = 0.8  # a 满意率 under it opens a 整改 case
+    COMMUNITY_PROJECT_RECTIFY_WORKING_DAYS = 20  # the office reports its 整改 within
     COMMUNITY_PROJECT_POST_MAX = 1000        # longest discussion post, in characters
     COMMUNITY_PROJECT_POST_RATE = "30 per hour"  # posts, votes and ratings per user
     COMMUNITY_MINUTES_MAX_BYTES = 10 * 1024 * 1024  # meeting minutes (PDF or photo)

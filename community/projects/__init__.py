@@ -2,7 +2,8 @@
 
 
 def init_projects(app):
-    from . import listviews, public  # noqa: F401  (their routes live on the blueprint)
+    from . import listviews, notices, public, ruleviews  # noqa: F401  (their routes live on the blueprint)
     from .views import bp
 
+    notices.install()
     app.register_blueprint(bp)

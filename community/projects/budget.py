@@ -1,33 +1,41 @@
-"""Money: funding sources (the plan), the approved budget, spending lines and 追加 approvals.
+"""Money as an auditable ledger: funding sources (the plan), the approved budget,
+spending lines and 追加 approvals.
 
-Amounts are whole 分 (fen) in the database; people type and read 元.
+Amounts are whole 分 (fen) in the database; people type and read 元 as plain decimals.
+A spending line is dated within the project's period and paid from a planned source;
+it is never edited or deleted: a correction is a reversing entry with its reason.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from community.auth.models import User
-from community.errors import InvalidTransition, ValidationFailed
+from community.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from community.extensions import db
+from community.timeutil import to_local
 
 from . import access
 from .models import BudgetApproval, FundingLine, Project, SpendingLine
+from .payees import clean_payee
 from .services import _clean_text, record_event
 from .states import PLANNING, SPENDING, FundingSource
 
 MAX_FEN = 10**12  # ten billion 元: anything above is a typing error
+_YUAN = re.compile(r"^\d{1,3}(?:[,，]\d{3})+(?:\.\d{1,2})?$|^\d+(?:\.\d{1,2})?$")
 
 
 def parse_yuan(text, field: str = "amount") -> int:
-    """'1,234.5' 元 → 123450 分; refuses negatives, zero, more than two decimals."""
-    try:
-        value = Decimal(str(text or "").replace(",", "").replace("，", "").strip())
-    except InvalidOperation:
-        raise ValidationFailed(_("请填写金额（元），如 1200 或 1200.50。"), field=field) from None
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+    """'1,234.5' 元 → 123450 分. Plain decimal 元 with at most two places: no exponent
+    ("1e3"), no sign, no zero, thousands separators only where they belong."""
+    raw = str(text if text is not None else "").strip()
+    if not _YUAN.match(raw):
+        raise ValidationFailed(_("请填写金额（元），如 1200 或 1200.50，最多两位小数。"), field=field)
+    value = Decimal(raw.replace(",", "").replace("，", ""))
+    if value <= 0:
         raise ValidationFailed(_("金额须大于 0，最多两位小数。"), field=field)
     fen = int(value * 100)
     if fen > MAX_FEN:
@@ -75,24 +83,41 @@ def add_funding(project: Project, actor: User, now: datetime, *, source: str, am
     return line
 
 
+def planned_sources(project: Project) -> list[str]:
+    return sorted({line.source for line in project.funding})
+
+
+def period(project: Project, now: datetime) -> tuple[date, date]:
+    """Spending dates allowed: from the approval day to today (the books close at judging)."""
+    first = to_local(project.approved_at or project.created_at).date()
+    return first, to_local(now).date()
+
+
 def add_spending(project: Project, actor: User, now: datetime, *, spent_on: date | None,
-                 item: str, amount, source: str, payee: str = "") -> SpendingLine:
-    """A spending line: refused when it would pass the approved budget plus approved extras."""
-    access.require(access.can_manage, actor, project)
+                 item: str, amount, source: str, payee: str = "",
+                 payee_kind: str = "organisation") -> SpendingLine:
+    """A ledger line: dated within the project's period, from a source the plan has,
+    refused when it would pass the approved budget plus approved extras."""
+    access.require(access.can_run, actor, project)
     if project.state not in SPENDING:
         raise InvalidTransition(_("项目批准后才能登记支出。"))
-    if spent_on is None:
-        raise ValidationFailed(_("请填写支出日期。"), field="spent_on")
+    first, last = period(project, now)
+    if spent_on is None or not first <= spent_on <= last:
+        raise ValidationFailed(_("支出日期须在项目批准日（%(a)s）到今天（%(b)s）之间。",
+                                 a=first.isoformat(), b=last.isoformat()), field="spent_on")
+    if _check_source(source) not in planned_sources(project):
+        raise ValidationFailed(_("资金来源须是项目计划中的来源。"), field="source")
     amount_fen = parse_yuan(amount)
     limit = (project.approved_budget_fen or 0) + extra_fen(project)
     if spent_fen(project) + amount_fen > limit:
         raise ValidationFailed(_("这笔支出将超出批准的预算（可用 %(left)s 元）；请先由%(who)s批准追加预算。",
                                  left=yuan(limit - spent_fen(project)),
                                  who=_("区县") if project.level == 3 else _("街道")), field="amount")
+    payee, payee_kind = clean_payee(payee, payee_kind)
     line = SpendingLine(project_id=project.id, spent_on=spent_on,
                         item=_clean_text(item, 200, "item", _("支出事项")),
-                        payee=_clean_text(payee, 100, "payee", _("收款单位"), required=False),
-                        source=_check_source(source), amount_fen=amount_fen,
+                        payee=payee, payee_kind=payee_kind,
+                        source=source, amount_fen=amount_fen,
                         recorded_by_id=actor.id, created_at=now)
     db.session.add(line)
     # Touching the project bumps its version: a concurrent spending line fails instead of
@@ -102,10 +127,35 @@ def add_spending(project: Project, actor: User, now: datetime, *, spent_on: date
     return line
 
 
+def reverse_spending(project: Project, actor: User, now: datetime, line_id,
+                     reason: str) -> SpendingLine:
+    """A correction: the reversing entry (minus the amount, dated today, with a reason);
+    the original stays in the ledger, marked as reversed."""
+    access.require(access.can_run, actor, project)
+    if project.state not in SPENDING:
+        raise InvalidTransition(_("评判结束后账目已关闭，不能再冲销。"))
+    original = db.session.get(SpendingLine, line_id) if line_id else None
+    if original is None or original.project_id != project.id or original.reverses_id is not None:
+        raise NotFound()
+    if original.reversed_by is not None:
+        raise Conflict(_("这笔支出已经冲销过了。"))
+    reason = _clean_text(reason, 500, "reason", _("冲销理由"))
+    line = SpendingLine(project_id=project.id, spent_on=to_local(now).date(), item=original.item,
+                        payee=original.payee, payee_kind=original.payee_kind,
+                        source=original.source, amount_fen=-original.amount_fen,
+                        reverses_id=original.id, reason=reason, recorded_by_id=actor.id,
+                        created_at=now)
+    db.session.add(line)
+    record_event(project, "spending_reversed", actor, now,
+                 note=f"{original.item} -{yuan(original.amount_fen)} 元：{reason}")
+    db.session.flush()
+    return line
+
+
 def approve_extra(project: Project, actor: User, now: datetime, *, amount,
                   reason: str) -> BudgetApproval:
     """追加预算, by the street (一级, 二级) or the county (三级)."""
-    access.require(access.can_approve_budget, actor, project)
+    access.require(access.can_oversee, actor, project)
     if project.state not in SPENDING:
         raise InvalidTransition(_("项目批准后才能追加预算。"))
     approval = BudgetApproval(project_id=project.id, extra_fen=parse_yuan(amount),

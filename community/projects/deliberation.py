@@ -1,5 +1,6 @@
 """协商议事 online: the thread, support/oppose votes, the resident meeting and its minutes,
-and the community's thresholds that decide whether a proposal passed."""
+and the tally that decides whether a proposal passed (by the street's rules, community.
+projects.rules): the residents' own votes, never figures typed into a meeting record."""
 import io
 import secrets
 from dataclasses import dataclass
@@ -12,12 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 from community.tickets.photos import clean_photo, upload_dir
 
 from . import access
-from .models import CommunityProjectSettings, Meeting, Project, ProjectPost, Vote
+from .models import Meeting, Project, ProjectPost, Vote
+from .rules import for_project
 from .services import _clean_text, record_event
 from .states import MeetingDecision, ProjectState, VoteChoice
 
@@ -25,54 +27,13 @@ P = ProjectState
 DISCUSSION_OPEN = frozenset({P.PROPOSED, P.DELIBERATING})
 
 
-# -- thresholds (per community, defaults from configuration) ---------------------------
-
-@dataclass
-class Thresholds:
-    support_min: int
-    meeting_share: float
-    custom: bool = False
-
-
-def thresholds(community_id: int) -> Thresholds:
-    row = db.session.get(CommunityProjectSettings, community_id)
-    if row is not None:
-        return Thresholds(row.support_min, row.meeting_share, custom=True)
-    config = current_app.config
-    return Thresholds(int(config["COMMUNITY_PROJECT_SUPPORT_MIN"]),
-                      float(config["COMMUNITY_PROJECT_MEETING_SHARE"]))
-
-
-def set_thresholds(community_id: int, actor: User, now: datetime, *, support_min,
-                   meeting_share) -> CommunityProjectSettings:
-    """The community office sets its own thresholds."""
-    if not (actor.role == "community" and actor.unit_id == community_id):
-        raise NotAllowed()
-    try:
-        support_min, share = int(support_min), float(meeting_share)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("请填写数字。"), field="support_min") from None
-    if not 0 <= support_min <= 100000:
-        raise ValidationFailed(_("支持人数须在 0 到 100000 之间。"), field="support_min")
-    if not 0 < share <= 1:
-        raise ValidationFailed(_("会议赞成比例须大于 0、不超过 1（如 0.5 表示半数）。"),
-                               field="meeting_share")
-    row = db.session.get(CommunityProjectSettings, community_id)
-    if row is None:
-        row = CommunityProjectSettings(community_id=community_id)
-        db.session.add(row)
-    row.support_min, row.meeting_share = support_min, share
-    row.updated_by_id, row.updated_at = actor.id, now
-    return row
-
-
 # -- thread and votes ----------------------------------------------------------------
 
 def post(project: Project, actor: User, now: datetime, body: str) -> ProjectPost:
-    """Residents of the community and its office discuss while the proposal is open."""
+    """Verified residents of the community and its office discuss while the proposal is open."""
     if not (access.is_member(actor, project) or access.can_manage(actor, project)):
-        raise NotAllowed(_("只有本社区居民和社区工作人员可以参与议事。"))
-    if project.state not in DISCUSSION_OPEN:
+        raise NotAllowed(_("只有经核实的本社区居民和社区工作人员可以参与议事。"))
+    if project.state not in DISCUSSION_OPEN or project.hidden_at is not None:
         raise InvalidTransition(_("议事已结束。"))
     body = _clean_text(body, current_app.config["COMMUNITY_PROJECT_POST_MAX"], "body", _("发言内容"))
     item = ProjectPost(project_id=project.id, author_id=actor.id, body=body, created_at=now)
@@ -86,10 +47,25 @@ def thread(project: Project) -> list[ProjectPost]:
                                    .order_by(ProjectPost.created_at, ProjectPost.id)))
 
 
+def hide_post(project: Project, actor: User, now: datetime, post_id, reason: str) -> ProjectPost:
+    """The office hides a post (personal data, abuse); the reason is shown in its place."""
+    access.require(access.can_manage, actor, project)
+    item = db.session.get(ProjectPost, post_id) if post_id else None
+    if item is None or item.project_id != project.id:
+        raise NotFound()
+    if item.hidden_at is not None:
+        raise Conflict(_("这条发言已经隐藏了。"))
+    item.hidden_reason = _clean_text(reason, 200, "reason", _("隐藏理由"))
+    item.hidden_at, item.hidden_by_id = now, actor.id
+    record_event(project, "hide_post", actor, now, note=item.hidden_reason)
+    db.session.flush()
+    return item
+
+
 def vote(project: Project, actor: User, now: datetime, choice: str) -> Vote:
     """Support or oppose, once per resident of the community, while deliberating."""
     if not access.is_member(actor, project):
-        raise NotAllowed(_("只有本社区居民可以表决。"))
+        raise NotAllowed(_("只有经核实的本社区居民可以表决。"))
     if project.state != P.DELIBERATING:
         raise InvalidTransition(_("项目不在议事阶段，不能表决。"))
     if choice not in VoteChoice.__members__.values():
@@ -151,25 +127,53 @@ def minutes_dir() -> Path:
     return path
 
 
+def announce_meeting(project: Project, actor: User, now: datetime, *, when: str,
+                     place: str) -> None:
+    """The office sets the residents' meeting; the residents hear of it (community.projects.notices)."""
+    from .notices import announce
+
+    access.require(access.can_manage, actor, project)
+    if project.state != P.DELIBERATING:
+        raise InvalidTransition(_("项目不在议事阶段，不能安排议事会议。"))
+    when = _clean_text(when, 40, "when", _("会议时间"))
+    place = _clean_text(place, 100, "place", _("会议地点"))
+    event = record_event(project, "meeting_set", actor, now, note=f"{when} · {place}")
+    db.session.flush()
+    announce(project, "meeting_set", event, now)
+
+
+def _count(value, field: str) -> int:
+    try:
+        number = int(str(value if value is not None else "").strip())
+    except ValueError:
+        raise ValidationFailed(_("请填写人数（整数）。"), field=field) from None
+    if not 0 <= number <= 100000:
+        raise ValidationFailed(_("请填写人数（整数）。"), field=field)
+    return number
+
+
 def record_meeting(project: Project, actor: User, now: datetime, *, held_on: date | None,
-                   attendees, supporters, decision: str, summary: str = "",
-                   minutes: Minutes | None = None) -> Meeting:
-    """The community office records the meeting; the file is written last, with a random name."""
+                   attendees, supporters, opposers=0, decision: str, signed_name: str = "",
+                   summary: str = "", minutes: Minutes | None = None) -> Meeting:
+    """The office records the meeting, signed by the recorder. Its counts stand beside
+    the residents' votes (published with them) and never replace them; a meeting that
+    did not agree holds the proposal back. The file is written last, with a random name."""
     access.require(access.can_manage, actor, project)
     if project.state != P.DELIBERATING:
         raise InvalidTransition(_("项目不在议事阶段，不能登记议事会议。"))
     if held_on is None or held_on > now.date():
         raise ValidationFailed(_("请填写会议日期（不能晚于今天）。"), field="held_on")
-    try:
-        attendees, supporters = int(attendees), int(supporters)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("请填写参会人数和赞成人数。"), field="attendees") from None
-    if attendees <= 0 or not 0 <= supporters <= attendees:
-        raise ValidationFailed(_("参会人数须大于 0，赞成人数不能超过参会人数。"), field="supporters")
+    attendees = _count(attendees, "attendees")
+    supporters, opposers = _count(supporters, "supporters"), _count(opposers or 0, "opposers")
+    if attendees <= 0 or supporters + opposers > attendees:
+        raise ValidationFailed(_("参会人数须大于 0，赞成和反对人数之和不能超过参会人数。"),
+                               field="supporters")
     if decision not in MeetingDecision.__members__.values():
         raise ValidationFailed(_("请选择会议决定。"), field="decision")
+    signed_name = _clean_text(signed_name, 64, "signed_name", _("记录人签名"))
     meeting = Meeting(project_id=project.id, held_on=held_on, attendees=attendees,
-                      supporters=supporters, decision=decision,
+                      supporters=supporters, opposers=opposers, decision=decision,
+                      signed_name=signed_name,
                       summary=_clean_text(summary, 2000, "summary", _("会议摘要"), required=False),
                       recorded_by_id=actor.id, created_at=now)
     if minutes is not None:
@@ -177,8 +181,8 @@ def record_meeting(project: Project, actor: User, now: datetime, *, held_on: dat
         meeting.minutes_type, meeting.minutes_size = minutes.content_type, len(minutes.data)
     db.session.add(meeting)
     record_event(project, "meeting", actor, now,
-                 note=_("%(date)s 议事会：参会 %(a)d 人，赞成 %(s)d 人",
-                        date=held_on.isoformat(), a=attendees, s=supporters))
+                 note=_("%(date)s 议事会：参会 %(a)d 人，赞成 %(s)d 人，反对 %(o)d 人",
+                        date=held_on.isoformat(), a=attendees, s=supporters, o=opposers))
     db.session.flush()  # the row first; if the commit fails, the view removes the file
     if minutes is not None:
         (minutes_dir() / meeting.minutes_name).write_bytes(minutes.data)
@@ -203,23 +207,41 @@ class Result:
     passed: bool
     reason: str
     support: int
-    needed: int
+    oppose: int
     meeting: Meeting | None
+
+    @property
+    def cast(self) -> int:
+        return self.support + self.oppose
+
+
+def latest_meeting(project: Project) -> Meeting | None:
+    return db.session.scalar(select(Meeting).where(Meeting.project_id == project.id)
+                             .order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1))
 
 
 def deliberation_result(project: Project) -> Result:
-    """Passed: enough residents supported online, and the latest meeting agreed by the share."""
-    rules = thresholds(project.community_id)
-    support = vote_counts(project.id)[VoteChoice.SUPPORT]
-    meeting = db.session.scalar(select(Meeting).where(Meeting.project_id == project.id)
-                                .order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1))
+    """Passed: enough residents voted (quorum), enough supported, 反对 under the blocking
+    share, and the latest residents' meeting agreed. Counted from the votes only."""
+    rules = for_project(project)
+    counts = vote_counts(project.id)
+    support, oppose = counts[VoteChoice.SUPPORT], counts[VoteChoice.OPPOSE]
+    meeting = latest_meeting(project)
+
+    def no(reason):
+        return Result(False, reason, support, oppose, meeting)
+
+    if support + oppose < rules.quorum:
+        return no(_("参与表决的居民 %(n)d 人，未达到 %(m)d 人的最低参与人数。",
+                    n=support + oppose, m=rules.quorum))
+    if support + oppose and oppose >= rules.oppose_block_share * (support + oppose):
+        return no(_("反对 %(o)d 人，占表决人数的 %(p)d%%，达到否决比例 %(b)d%%：项目不能立项。",
+                    o=oppose, p=round(100 * oppose / (support + oppose)),
+                    b=round(100 * rules.oppose_block_share)))
     if support < rules.support_min:
-        return Result(False, _("线上支持人数 %(n)d，未达到本社区要求的 %(m)d 人。",
-                               n=support, m=rules.support_min), support, rules.support_min, meeting)
+        return no(_("支持的居民 %(n)d 人，未达到 %(m)d 人。", n=support, m=rules.support_min))
     if meeting is None:
-        return Result(False, _("还没有登记居民议事会议。"), support, rules.support_min, None)
-    if (meeting.decision != MeetingDecision.AGREED
-            or meeting.supporters < rules.meeting_share * meeting.attendees):
-        return Result(False, _("议事会议未按本社区规定的比例（%(p)d%%）通过。",
-                               p=round(rules.meeting_share * 100)), support, rules.support_min, meeting)
-    return Result(True, "", support, rules.support_min, meeting)
+        return no(_("还没有登记居民议事会议。"))
+    if meeting.decision != MeetingDecision.AGREED:
+        return no(_("最近一次居民议事会议没有同意实施。"))
+    return Result(True, "", support, oppose, meeting)

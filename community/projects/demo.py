@@ -9,7 +9,9 @@ from community.areas.services import unit_by_code
 from community.auth.models import Role, User
 from community.extensions import db
 
-from . import budget, deliberation, judging, lists, services
+from community.residency.services import verify
+
+from . import budget, deliberation, judging, lists, rules, services
 
 COMMUNITY_CODE = "530199001001"  # 翠湖社区, community1's
 
@@ -25,7 +27,11 @@ def seed_projects(now):
     if office is None or street is None or len(residents) < 3:
         return
     day = timedelta(days=1)
-    deliberation.set_thresholds(community.id, office, now - 90 * day, support_min=3, meeting_share=0.5)
+    for resident in residents:  # the office met them: they vote and judge here
+        verify(office, now - 95 * day, resident.id, "社区服务站当面核实")
+    rules.set_rules(street, now - 90 * day, community_id=community.id,
+                    reason="翠湖社区住户少，试点期间按实际住户数设定。", support_min=3, quorum=3,
+                    oppose_block_share=0.5, judging_days=14, judging_turnout=3, satisfaction_line=0.8)
 
     def passed(project, at, amount):
         budget.add_funding(project, office, at, source="community", amount=amount, note="为民服务资金")
@@ -34,8 +40,8 @@ def seed_projects(now):
             deliberation.vote(project, resident, at + day, "support" if number < 3 else "oppose")
         deliberation.post(project, residents[0], at + day, "赞成，老人出门有地方歇脚了。")
         deliberation.record_meeting(project, office, at + 3 * day, held_on=(at + 3 * day).date(),
-                                    attendees=25, supporters=21, decision="agreed",
-                                    summary="居民议事会表决通过。")
+                                    attendees=25, supporters=21, opposers=2, decision="agreed",
+                                    signed_name="社区记录员", summary="居民议事会表决通过。")
 
     benches = services.propose(residents[0], now - 80 * day, title="3号楼前加装休息长椅",
                                description="小区老人多，3号楼前空地没有座椅，建议加装4张长椅。",
@@ -47,12 +53,12 @@ def seed_projects(now):
     services.start(benches, office, now - 65 * day)
     services.finish_milestone(benches, office, now - 62 * day, bought.id,
                               (now - 62 * day).date())
-    budget.add_spending(benches, office, now - 57 * day, spent_on=(now - 57 * day).date(),
+    budget.add_spending(benches, office, now - 64 * day, spent_on=(now - 64 * day).date(),
                         item="户外长椅4张及安装", amount="5600", source="community", payee="昆明某园林公司")
-    services.complete(benches, office, now - 50 * day)
+    services.complete(benches, office, now - 60 * day)
     for resident, level in zip(residents, ("very_satisfied", "satisfied", "basic", "satisfied")):
-        judging.rate(benches, resident, now - 45 * day, level)
-    services.close_evaluation(benches, office, now - 40 * day)
+        judging.rate(benches, resident, now - 55 * day, level)
+    judging.close(benches, office, now - 40 * day)
 
     chargers = services.propose(office, now - 50 * day, title="电动自行车集中充电棚",
                                 description="楼道充电隐患大，建议在小区北侧建设集中充电棚。",

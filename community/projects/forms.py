@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (DateField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
 from .labels import DECISION, RESOURCE
@@ -22,18 +22,29 @@ class ProposalForm(FlaskForm):
 class MeetingForm(FlaskForm):
     held_on = DateField(_l("会议日期"), validators=[Optional()])
     attendees = IntegerField(_l("参会人数"), validators=[Optional()])
-    supporters = IntegerField(_l("赞成人数"), validators=[Optional()])
+    supporters = IntegerField(_l("现场赞成人数"), validators=[Optional()])
+    opposers = IntegerField(_l("现场反对人数"), validators=[Optional()])
     decision = SelectField(_l("会议决定"), choices=list(DECISION.items()), validate_choice=False)
-    summary = TextAreaField(_l("会议摘要"), validators=[Length(max=4000)])
+    summary = TextAreaField(_l("会议摘要（将公开，请不要写姓名和电话）"), validators=[Length(max=4000)])
     minutes = FileField(_l("会议纪要（PDF 或照片，不超过 10 MB）"))
+    signed_name = StringField(_l("记录人签名"), validators=[Length(max=64)],
+                              description=_l("会议记录由您签名负责；现场人数与居民线上表决并列公示，不代替表决。"))
+    attest = BooleanField(_l("我确认以上记录属实"))
     submit = SubmitField(_l("登记会议"))
 
 
-class SettingsForm(FlaskForm):
-    support_min = IntegerField(_l("立项所需的线上支持人数"), validators=[Optional()])
-    meeting_share = StringField(_l("议事会议赞成比例（0 到 1，如 0.5 表示半数）"),
-                                validators=[Length(max=10)])
-    submit = SubmitField(_l("保存"))
+class RulesForm(FlaskForm):
+    community = SelectField(_l("适用社区"), validate_choice=False)
+    support_min = StringField(_l("立项所需的支持人数（至少）"), validators=[Length(max=10)])
+    quorum = StringField(_l("参与表决人数（支持 + 反对，至少）"), validators=[Length(max=10)])
+    oppose_block_share = StringField(_l("否决比例：反对占表决人数达到此比例即不能立项（0 到 1）"),
+                                     validators=[Length(max=10)])
+    judging_days = StringField(_l("成效评判至少持续天数"), validators=[Length(max=10)])
+    judging_turnout = StringField(_l("结束评判所需的参评人数（至少）"), validators=[Length(max=10)])
+    satisfaction_line = StringField(_l("满意线：满意率低于此值须整改（0 到 1）"),
+                                    validators=[Length(max=10)])
+    reason = TextAreaField(_l("调整理由（将公开）"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("发布新版本"))
 
 
 class ResourceForm(FlaskForm):

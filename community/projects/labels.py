@@ -34,11 +34,20 @@ ACTION = {
     "deliberate": _l("进入协商议事"), "meeting": _l("登记议事会议"), "approve": _l("批准立项"),
     "reject": _l("不予立项"), "start": _l("开始实施"), "spending": _l("登记支出"),
     "budget_extra": _l("批准追加预算"), "complete": _l("完成"), "evaluate": _l("结束群众评判"),
+    "hide": _l("隐藏提议"), "hide_post": _l("隐藏发言"), "meeting_set": _l("安排议事会议"),
+    "spending_reversed": _l("冲销支出"), "rectify_open": _l("立整改"),
+    "rectify_report": _l("报送整改情况"), "rectify_close": _l("整改审核通过"),
+    "rectify_return": _l("整改退回"), "rectify_overdue": _l("整改超期"),
 }
+JUDGING = {"satisfied": _l("达到满意线"), "below_line": _l("未达满意线（整改）"),
+           "insufficient": _l("评判不足（参评人数未达要求）")}
+CASE = {"open": _l("整改中"), "reported": _l("已报送，待审核"), "closed": _l("已结案")}
+PAYEE = {"organisation": _l("单位"), "person": _l("个人")}
 
 
 def template_globals() -> dict:
     return {"PROJECT_STATE": STATE, "PROJECT_LEVEL": LEVEL, "PROJECT_SOURCE": SOURCE,
             "PROJECT_VOTE": VOTE, "PROJECT_DECISION": DECISION, "PROJECT_SATISFACTION": SATISFACTION,
             "PROJECT_PARTNER": PARTNER, "PROJECT_FUNDING": FUNDING, "PROJECT_RESOURCE": RESOURCE,
-            "PROJECT_MILESTONE": MILESTONE, "PROJECT_TREND": TREND, "PROJECT_ACTION": ACTION}
+            "PROJECT_MILESTONE": MILESTONE, "PROJECT_TREND": TREND, "PROJECT_ACTION": ACTION,
+            "PROJECT_JUDGING": JUDGING, "PROJECT_CASE": CASE, "PROJECT_PAYEE": PAYEE}

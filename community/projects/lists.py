@@ -14,7 +14,9 @@ from community.errors import NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 from community.tickets.models import Category, Ticket
 
-from .models import Project, Resource
+from community.privacy.masking import mask_personal
+
+from .models import NeedLink, Project, Resource
 from .services import _clean_text
 from .states import ACTIVE, ResourceKind
 
@@ -92,29 +94,110 @@ def weekly_requests(community_id: int, now: datetime) -> dict[int, list[int]]:
 class Match:
     category: Category
     need: Need
-    resources: list = field(default_factory=list)
+    weeks: int
+    resources: list = field(default_factory=list)  # tagged with the need's category
+    linked: list = field(default_factory=list)     # NeedLink rows: 对接 made by the office
     projects: list = field(default_factory=list)
 
     @property
     def unmet(self) -> bool:
-        return not self.resources and not self.projects
+        return not self.resources and not self.linked and not self.projects
+
+    @property
+    def demand(self) -> float:
+        """Requests a week over the window."""
+        return self.need.requests / self.weeks if self.weeks else 0.0
+
+    @property
+    def capacity(self) -> int | None:
+        """What the linked and tagged resources can take a week (None: nobody said)."""
+        known = {r.id: r.capacity for r in self.resources + [link.resource for link in self.linked]
+                 if r.capacity is not None}
+        return sum(known.values()) if known else None
+
+    @property
+    def short(self) -> bool:
+        """Demand above the known capacity, or no capacity at all for a need with requests."""
+        capacity = self.capacity
+        return self.need.requests > 0 and (capacity is None or capacity < self.demand)
 
 
 def matching(community_id: int, now: datetime) -> list[Match]:
     """Each need of the community beside the resources and projects that answer it;
-    needs answered by neither come first."""
+    needs answered by neither come first, then those whose demand passes capacity."""
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     resources = list(db.session.scalars(select(Resource).where(
         Resource.community_id == community_id, Resource.active.is_(True))))
     projects = list(db.session.scalars(select(Project).where(
-        Project.community_id == community_id, Project.state.in_([s.value for s in ACTIVE]))))
+        Project.community_id == community_id, Project.state.in_([s.value for s in ACTIVE]),
+        Project.hidden_at.is_(None))))
+    links = defaultdict(list)
+    for link in live_links(community_id):
+        links[link.category_id].append(link)
+    weeks = window(now)[2]
     out = []
     for need in needs([community_id], now):
         category = categories[need.category_id]
-        out.append(Match(category, need,
-                         [r for r in resources if category.code in r.category_codes()],
+        linked = links.get(category.id, [])
+        linked_ids = {link.resource_id for link in linked}
+        out.append(Match(category, need, weeks,
+                         [r for r in resources if category.code in r.category_codes()
+                          and r.id not in linked_ids], linked,
                          [p for p in projects if p.category_id == category.id]))
-    return sorted(out, key=lambda m: (not m.unmet, -m.need.total))
+    return sorted(out, key=lambda m: (not m.unmet, not m.short, -m.need.total))
+
+
+def live_links(community_id: int) -> list[NeedLink]:
+    return list(db.session.scalars(select(NeedLink).where(
+        NeedLink.community_id == community_id, NeedLink.ended_at.is_(None))
+        .order_by(NeedLink.created_at, NeedLink.id)))
+
+
+def link_need(actor: User, now: datetime, *, category_code: str, resource_id,
+              note: str = "") -> NeedLink:
+    """对接: the office names the resource that answers a need of its community."""
+    community_id = actor.unit_id if actor.role == "community" else None
+    if community_id is None:
+        raise NotAllowed()
+    category = db.session.scalar(select(Category).where(Category.code == (category_code or "")))
+    if category is None:
+        raise ValidationFailed(_("请选择有效的类别。"), field="category")
+    resource = db.session.get(Resource, resource_id) if resource_id else None
+    if resource is None or resource.community_id != community_id or not resource.active:
+        raise ValidationFailed(_("请选择本社区在用的服务资源。"), field="resource")
+    if any(link.resource_id == resource.id and link.category_id == category.id
+           for link in live_links(community_id)):
+        raise ValidationFailed(_("这项资源已经对接了这类需求。"), field="resource")
+    link = NeedLink(community_id=community_id, category_id=category.id, resource_id=resource.id,
+                    note=_clean_text(note, 200, "note", _("对接说明"), required=False),
+                    created_by_id=actor.id, created_at=now)
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def unlink_need(actor: User, now: datetime, link_id) -> NeedLink:
+    link = db.session.get(NeedLink, link_id) if link_id else None
+    if link is None or actor.role != "community" or link.community_id != actor.unit_id:
+        raise NotFound()
+    link.ended_at = now
+    return link
+
+
+def public_resource_name(resource: Resource) -> str:
+    """Volunteers and staff are people: shown by kind and surname only, never by contact."""
+    from .payees import public_payee
+
+    if resource.kind in (ResourceKind.VOLUNTEER, ResourceKind.STAFF) and not \
+            _is_group(resource.name):
+        return public_payee(resource.name, "person")
+    return mask_personal(resource.name)
+
+
+def _is_group(name: str) -> bool:
+    from .payees import looks_like_organisation
+
+    return looks_like_organisation(name) or any(w in name for w in ("团", "组", "服务队", "志愿者"))
 
 
 # -- resources: simple CRUD for the community office ---------------------------------------

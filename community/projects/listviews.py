@@ -48,6 +48,50 @@ def three_lists():
         office=current_user.role == "community" and current_user.unit_id == chosen.id)
 
 
+@bp.post("/projects/lists/links")
+@office_required
+def link_need():
+    """对接: a need of the office's community answered by one of its resources."""
+    try:
+        lists.link_need(current_user, utcnow(), category_code=request.form.get("category", ""),
+                        resource_id=request.form.get("resource", type=int),
+                        note=request.form.get("note", ""))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return three_lists(), exc.status
+    flash(_("已对接。"))
+    return redirect(url_for("projects.three_lists", community=current_user.unit_id))
+
+
+@bp.post("/projects/lists/links/<int:link_id>/end")
+@office_required
+def unlink_need(link_id):
+    lists.unlink_need(current_user, utcnow(), link_id)
+    db.session.commit()
+    flash(_("已取消对接。"))
+    return redirect(url_for("projects.three_lists", community=current_user.unit_id))
+
+
+@bp.get("/public/communities/<code>/lists")
+def public_lists(code):
+    """The 三项清单 as the public may read them: counts, resources without contacts or
+    people's names, projects not hidden; no request text at all."""
+    community = db.session.scalar(select(Unit).where(Unit.code == code, Unit.kind == "community",
+                                                     Unit.active.is_(True)))
+    if community is None:
+        raise NotFound()
+    now = utcnow()
+    return render_template(
+        "projects/public_lists.html", community=community, matches=lists.matching(community.id, now),
+        resources=lists.resources_of(community.id), weeks=lists.window(now)[2],
+        projects=list(db.session.scalars(select(Project).where(
+            Project.community_id == community.id, Project.hidden_at.is_(None))
+            .order_by(Project.created_at.desc()))),
+        public_resource_name=lists.public_resource_name)
+
+
 def _resource_form(resource=None):
     form = ResourceForm(obj=resource) if request.method == "GET" else ResourceForm()
     form.categories.choices = _category_choices()[1:]

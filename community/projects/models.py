@@ -11,8 +11,8 @@ from community.dbtypes import UTCDateTime, enum_check
 from community.extensions import db
 from community.tickets.models import Category, Ticket
 
-from .states import (FundingSource, MeetingDecision, PartnerKind, ProjectState, ResourceKind,
-                     Satisfaction, Source, VoteChoice)
+from .states import (CaseState, FundingSource, JudgingResult, MeetingDecision, PartnerKind,
+                     PayeeKind, ProjectState, ResourceKind, Satisfaction, Source, VoteChoice)
 
 
 class Project(db.Model):
@@ -22,6 +22,8 @@ class Project(db.Model):
         CheckConstraint(enum_check("source", Source), name="source"),
         CheckConstraint("level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("approved_budget_fen IS NULL OR approved_budget_fen >= 0", name="budget"),
+        CheckConstraint("judging_result IS NULL OR " + enum_check("judging_result", JudgingResult),
+                        name="judging_result"),
         Index("ix_projects_community_state", "community_id", "state"),
     )
 
@@ -40,6 +42,14 @@ class Project(db.Model):
     # Fixed at approval from the funding lines; spending beyond it needs a BudgetApproval.
     approved_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
     reject_reason: Mapped[str] = mapped_column(Text, default="")
+    # The street's rules this project is decided and judged by, fixed when deliberation
+    # opens (None before that, or when no street has set any: the configured defaults).
+    rules_id: Mapped[int | None] = mapped_column(ForeignKey("project_rules.id"))
+    judging_result: Mapped[str | None] = mapped_column(String(16))
+    # Hidden by the community office (personal data, abuse); the reason is public.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -53,6 +63,7 @@ class Project(db.Model):
     street: Mapped[Unit] = relationship(foreign_keys=[street_id])
     lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id])
     proposer: Mapped[User | None] = relationship(foreign_keys=[proposer_id])
+    rules: Mapped["ProjectRules | None"] = relationship()
     events: Mapped[list["ProjectEvent"]] = relationship(
         back_populates="project", order_by="(ProjectEvent.at, ProjectEvent.id)")
     partners: Mapped[list["ProjectPartner"]] = relationship(order_by="ProjectPartner.id")
@@ -152,21 +163,34 @@ class BudgetApproval(db.Model):
 
 
 class SpendingLine(db.Model):
+    """One entry of the ledger. Never edited: a mistake is undone by a reversing entry
+    (the negative amount, pointing at the line it reverses, with a reason)."""
+
     __tablename__ = "project_spending"
     __table_args__ = (
-        CheckConstraint("amount_fen > 0", name="amount"),
+        CheckConstraint("(reverses_id IS NULL AND amount_fen > 0) OR "
+                        "(reverses_id IS NOT NULL AND amount_fen < 0)", name="amount"),
         CheckConstraint(enum_check("source", FundingSource), name="source"),
+        CheckConstraint(enum_check("payee_kind", PayeeKind), name="payee_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     spent_on: Mapped[date] = mapped_column(Date)
     item: Mapped[str] = mapped_column(String(200))
-    payee: Mapped[str] = mapped_column(String(100), default="")  # a company or organisation
+    payee: Mapped[str] = mapped_column(String(100), default="")  # as typed: staff only
+    payee_kind: Mapped[str] = mapped_column(String(12), default=PayeeKind.ORGANISATION)
     source: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("project_spending.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why a reversing entry was made
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    reverses: Mapped["SpendingLine | None"] = relationship(remote_side=[id], foreign_keys=[reverses_id])
+    reversed_by: Mapped["SpendingLine | None"] = relationship(
+        foreign_keys=[reverses_id], viewonly=True, uselist=False,
+        primaryjoin="SpendingLine.id == remote(SpendingLine.reverses_id)")
 
 
 class Milestone(db.Model):
@@ -196,8 +220,11 @@ class ProjectPost(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")  # public
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
 
 
 class Vote(db.Model):
@@ -215,13 +242,14 @@ class Vote(db.Model):
 
 
 class Meeting(db.Model):
-    """The resident meeting (居民会议 / 议事会) held on a proposal."""
+    """The resident meeting (居民会议 / 议事会) held on a proposal: a signed record that
+    adds to the residents' votes and never stands in for them."""
 
     __tablename__ = "project_meetings"
     __table_args__ = (
         CheckConstraint(enum_check("decision", MeetingDecision), name="decision"),
-        CheckConstraint("attendees > 0 AND supporters >= 0 AND supporters <= attendees",
-                        name="counts"),
+        CheckConstraint("attendees > 0 AND supporters >= 0 AND opposers >= 0 "
+                        "AND supporters + opposers <= attendees", name="counts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -229,7 +257,9 @@ class Meeting(db.Model):
     held_on: Mapped[date] = mapped_column(Date)
     attendees: Mapped[int]
     supporters: Mapped[int]
+    opposers: Mapped[int] = mapped_column(default=0)
     decision: Mapped[str] = mapped_column(String(16))
+    signed_name: Mapped[str] = mapped_column(String(64), default="")  # the recorder's signature
     summary: Mapped[str] = mapped_column(Text, default="")
     minutes_name: Mapped[str | None] = mapped_column(String(80), unique=True)  # random stored name
     minutes_type: Mapped[str | None] = mapped_column(String(32))
@@ -255,20 +285,78 @@ class ProjectRating(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CommunityProjectSettings(db.Model):
-    """Deliberation thresholds of one community; absent means the configured defaults."""
+class ProjectRules(db.Model):
+    """The street's deliberation and judging rules for its communities. Rows are never
+    changed: a change is a new row (the next version), dated and signed, and public."""
 
-    __tablename__ = "community_project_settings"
+    __tablename__ = "project_rules"
     __table_args__ = (
-        CheckConstraint("support_min >= 0", name="support_min"),
-        CheckConstraint("meeting_share > 0 AND meeting_share <= 1", name="meeting_share"),
+        UniqueConstraint("street_id", "version", name="uq_project_rules_street_version"),
+        CheckConstraint("support_min >= 0 AND quorum >= 0 AND judging_turnout >= 0", name="counts"),
+        CheckConstraint("oppose_block_share > 0 AND oppose_block_share <= 1", name="oppose_share"),
+        CheckConstraint("satisfaction_line >= 0 AND satisfaction_line <= 1", name="line"),
+        CheckConstraint("judging_days >= 1", name="judging_days"),
+        Index("ix_project_rules_street_community", "street_id", "community_id"),
     )
 
-    community_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
-    support_min: Mapped[int]
-    meeting_share: Mapped[float] = mapped_column(Float)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # None: all of them
+    version: Mapped[int]
+    support_min: Mapped[int]                 # residents supporting, at least
+    oppose_block_share: Mapped[float] = mapped_column(Float)  # 反对 / votes cast that blocks
+    quorum: Mapped[int]                      # votes cast, at least
+    judging_days: Mapped[int]                # 成效评判 lasts at least this long
+    judging_turnout: Mapped[int]             # ratings needed before judging can close
+    satisfaction_line: Mapped[float] = mapped_column(Float)  # 满意率 under it opens 整改
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    street: Mapped[Unit] = relationship(foreign_keys=[street_id])
+    community: Mapped[Unit | None] = relationship(foreign_keys=[community_id])
+
+
+class ProjectCase(db.Model):
+    """整改: a project judged under the 满意 line. The office reports what it put right
+    before `due_at`; the unit above (street, or the county for 三级) closes the case."""
+
+    __tablename__ = "project_cases"
+    __table_args__ = (CheckConstraint(enum_check("state", CaseState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(12), default=CaseState.OPEN)
+    satisfaction: Mapped[float | None] = mapped_column(Float)  # the judged 满意率
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set once, by the check
+    report: Mapped[str] = mapped_column(Text, default="")              # public
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")         # public
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    project: Mapped[Project] = relationship()
+
+
+class NeedLink(db.Model):
+    """三项清单 对接: a need (a category in a community) answered by a named resource."""
+
+    __tablename__ = "need_links"
+    __table_args__ = (Index("ix_need_links_community_category", "community_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("community_resources.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    resource: Mapped["Resource"] = relationship()
 
 
 class Resource(db.Model):

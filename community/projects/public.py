@@ -1,9 +1,12 @@
 """通报公示: public pages per project and per community, with no personal data.
 
-Shown: title, description, tier, units, state and its dated changes, milestones on time
-or late, every funding and spending line against the budget, vote and meeting counts and
-the residents' judgement. Never shown: who proposed, posted, voted or rated, staff names,
-minutes files, or resource contacts.
+Shown: title, description, tier, units, state and its dated changes, the rules the
+project is decided by (the street's version), the residents' votes beside the meeting
+record, milestones, every ledger line against the budget (persons as 张*), the
+residents' judgement and any 整改; the thread only as a count (residents read it signed
+in, masked, hidden posts replaced by their reason). Every text goes through the one
+masking function (`public_text`). Never shown: who proposed, posted, voted or rated,
+staff names, minutes files, resource contacts. A hidden proposal shows only that it was hidden, and why.
 """
 from flask import render_template
 from sqlalchemy import select
@@ -13,9 +16,28 @@ from community.errors import NotFound
 from community.extensions import db
 from community.timeutil import to_local, utcnow
 
-from . import budget, deliberation, judging
+from . import budget, deliberation, judging, rectify, rules
 from .models import Project
 from .views import bp
+
+# Timeline entries the public sees: state changes and these steps (their notes are public).
+PUBLIC_STEPS = ("budget_extra", "milestone_done", "meeting_set", "hide", "spending_reversed",
+                "rectify_open", "rectify_report", "rectify_close", "rectify_return", "rectify_overdue")
+
+
+@bp.app_context_processor
+def _public_globals():
+    return {"project_public_communities": public_communities}
+
+
+def public_communities() -> list[tuple[Unit, list[Unit]]]:
+    """Streets with their communities, for the links on /public."""
+    units = list(db.session.scalars(select(Unit).where(
+        Unit.kind.in_([UnitKind.STREET, UnitKind.COMMUNITY]), Unit.active.is_(True))
+        .order_by(Unit.code)))
+    streets = [u for u in units if u.kind == UnitKind.STREET]
+    return [(s, [c for c in units if c.kind == UnitKind.COMMUNITY and c.street_id == s.id])
+            for s in streets]
 
 
 @bp.get("/public/projects/<int:project_id>")
@@ -23,13 +45,15 @@ def public_project(project_id):
     project = db.session.get(Project, project_id)
     if project is None:
         raise NotFound()
+    events = [e for e in project.events if e.to_state or e.action in PUBLIC_STEPS]
+    if project.hidden_at is not None:
+        return render_template("projects/public_hidden.html", project=project, events=events)
     return render_template(
         "projects/public_project.html", project=project, today=to_local(utcnow()).date(),
         money=budget.summary(project), votes=deliberation.vote_counts(project.id),
-        figures=judging.project_figures(project.id),
-        # Public timeline: actions and dates only; notes of planning steps may name people.
-        events=[e for e in project.events if e.to_state or e.action in ("budget_extra",
-                                                                          "milestone_done")])
+        result=deliberation.deliberation_result(project), rules=rules.for_project(project),
+        figures=judging.project_figures(project.id), case=rectify.case_of(project),
+        posts=deliberation.thread(project), events=events)
 
 
 @bp.get("/public/communities/<code>/projects")
@@ -44,4 +68,5 @@ def public_community(code):
     return render_template(
         "projects/public_community.html", community=community, projects=projects, today=today,
         money={p.id: budget.summary(p) for p in projects},
-        figures=judging.community_figures(community.id))
+        figures=judging.community_figures(community.id), rules=rules.for_community(community.id),
+        history=rules.history(community.street_id, community.id))

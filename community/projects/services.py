@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
+from community.residency.services import verified_community_id
 from community.tickets.models import Category, Ticket
 from community.tickets.services import record_event as record_ticket_event
 from community.tickets.states import Kind
@@ -72,15 +73,16 @@ def _category(code: str | None) -> Category | None:
 
 def propose(actor: User, now: datetime, *, title: str, description: str,
             category_code: str | None = None, community_id: int | None = None,
-            ticket: Ticket | None = None) -> Project:
+            ticket: Ticket | None = None, from_need: bool = False) -> Project:
     """征集: a resident proposes for their own community; the community office enters
     one for its community, or promotes a 建议 request into one."""
     if actor.is_resident:
         if ticket is not None:
             raise NotAllowed()
-        community_id, source = actor.home_community_id, Source.RESIDENT
+        community_id, source = verified_community_id(actor), Source.RESIDENT
         if community_id is None:
-            raise ValidationFailed(_("请先在个人资料中登记所在社区。"), field="title")
+            raise ValidationFailed(_("您的居住社区尚未核实：请在“个人资料”（/profile）申请核实。"),
+                                   field="title")
     elif actor.role == "community":
         community_id = actor.unit_id
         source = Source.TICKET if ticket is not None else Source.STAFF
@@ -100,7 +102,8 @@ def propose(actor: User, now: datetime, *, title: str, description: str,
                       proposer=actor if actor.is_resident else None, lead_unit_id=community.id,
                       created_at=now, updated_at=now)
     db.session.add(project)
-    record_event(project, "propose", actor, now, to_state=P.PROPOSED)
+    record_event(project, "propose", actor, now, to_state=P.PROPOSED,
+                 note=_("来自居民需求清单") if from_need else "")
     if ticket is not None:
         db.session.add(ProjectTicket(project=project, ticket=ticket, created_at=now))
         record_ticket_event(ticket, "promote_project", actor, now,
@@ -190,7 +193,7 @@ def add_partner(project: Project, actor: User, now: datetime, *, kind: str,
 
 def add_milestone(project: Project, actor: User, now: datetime, *, title: str,
                   due_on: date | None) -> Milestone:
-    access.require(access.can_manage, actor, project)
+    access.require(access.can_run, actor, project)
     if project.state not in PLANNING | {P.APPROVED, P.IN_PROGRESS}:
         raise InvalidTransition(_("项目已完成，不能再添加节点。"))
     if due_on is None:
@@ -205,7 +208,7 @@ def add_milestone(project: Project, actor: User, now: datetime, *, title: str,
 
 def finish_milestone(project: Project, actor: User, now: datetime, milestone_id: int,
                      done_on: date | None) -> Milestone:
-    access.require(access.can_manage, actor, project)
+    access.require(access.can_run, actor, project)
     milestone = db.session.get(Milestone, milestone_id) if milestone_id else None
     if milestone is None or milestone.project_id != project.id:
         raise NotFound()
@@ -225,12 +228,34 @@ def finish_milestone(project: Project, actor: User, now: datetime, milestone_id:
 # -- state changes -------------------------------------------------------------------
 
 def open_deliberation(project: Project, actor: User, now: datetime) -> ProjectEvent:
+    """Residents now vote; the street's rules in force are fixed into the project."""
+    from .notices import announce
+    from .rules import fix_for
+
     access.require(access.can_manage, actor, project)
-    return transition(project, P.DELIBERATING, actor, now, action="deliberate")
+    if project.hidden_at is not None:
+        raise InvalidTransition(_("这条提议已被隐藏，不能进入议事。"))
+    event = transition(project, P.DELIBERATING, actor, now, action="deliberate")
+    fix_for(project)
+    db.session.flush()
+    announce(project, "deliberate", event, now)
+    return event
+
+
+def hide_proposal(project: Project, actor: User, now: datetime, reason: str) -> ProjectEvent:
+    """The office takes a proposal off the public pages; the reason is public."""
+    access.require(access.can_manage, actor, project)
+    if project.state != P.PROPOSED:
+        raise InvalidTransition(_("只有征集中的提议可以隐藏。"))
+    if project.hidden_at is not None:
+        raise Conflict(_("这条提议已经隐藏了。"))
+    project.hidden_reason = _clean_text(reason, 200, "reason", _("隐藏理由"))
+    project.hidden_at, project.hidden_by_id = now, actor.id
+    return record_event(project, "hide", actor, now, note=project.hidden_reason)
 
 
 def approve(project: Project, actor: User, now: datetime, note: str = "") -> ProjectEvent:
-    """The tier's approver passes a project that met its community's thresholds;
+    """The tier's approver passes a project its residents voted for (the street's rules);
     the funding lines become the approved budget."""
     from .budget import planned_budget_fen
     from .deliberation import deliberation_result
@@ -248,8 +273,10 @@ def approve(project: Project, actor: User, now: datetime, note: str = "") -> Pro
 
 
 def reject(project: Project, actor: User, now: datetime, reason: str) -> ProjectEvent:
-    if not (access.can_manage(actor, project) or access.can_approve(actor, project)):
-        raise NotAllowed()
+    """Before approval: the office or the approver. After it: the deciding tier or above."""
+    if not access.can_reject(actor, project):
+        raise NotAllowed(_("已由上级批准的项目，只有批准单位或更上级可以撤销。")
+                         if project.state == P.APPROVED and access.can_manage(actor, project) else None)
     reason = _clean_text(reason, 500, "reason", _("不予立项的理由"))
     event = transition(project, P.REJECTED, actor, now, action="reject", note=reason)
     project.reject_reason = reason
@@ -257,30 +284,27 @@ def reject(project: Project, actor: User, now: datetime, reason: str) -> Project
 
 
 def start(project: Project, actor: User, now: datetime) -> ProjectEvent:
-    access.require(access.can_manage, actor, project)
+    access.require(access.can_run, actor, project)
     return transition(project, P.IN_PROGRESS, actor, now, action="start")
 
 
 def complete(project: Project, actor: User, now: datetime, note: str = "") -> ProjectEvent:
-    access.require(access.can_manage, actor, project)
+    """Work done: 成效群众评判 starts and the residents hear of it."""
+    from .notices import announce
+
+    access.require(access.can_run, actor, project)
     event = transition(project, P.COMPLETED, actor, now, action="complete",
                        note=_clean_text(note, 500, "note", _("说明"), required=False))
     project.completed_at = now
+    db.session.flush()
+    announce(project, "complete", event, now)
     return event
-
-
-def close_evaluation(project: Project, actor: User, now: datetime) -> ProjectEvent:
-    """End 成效群众评判; the figures at this moment go into the event."""
-    from .judging import project_figures
-
-    access.require(access.can_manage, actor, project)
-    figures = project_figures(project.id)
-    note = _("参评 %(n)d 人，满意率 %(rate)s", n=figures.rated, rate=figures.satisfaction_text)
-    return transition(project, P.EVALUATED, actor, now, action="evaluate", note=note)
 
 
 def projects_for(user: User, state: str | None = None, limit: int = 200) -> list[Project]:
     query = select(Project).where(access.scope_filter(user))
+    if not user.is_staff:
+        query = query.where(Project.hidden_at.is_(None))
     if state:
         query = query.where(Project.state == state)
     return list(db.session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())

@@ -85,3 +85,21 @@ ACTIVE = frozenset({P.PROPOSED, P.DELIBERATING, P.APPROVED, P.IN_PROGRESS, P.COM
 # 差评 levels, as for requests.
 BAD = frozenset({Satisfaction.DISSATISFIED, Satisfaction.VERY_DISSATISFIED})
 GOOD = frozenset({Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED})
+
+
+class JudgingResult(StrEnum):
+    """How 成效群众评判 ended (public)."""
+    SATISFIED = "satisfied"        # enough residents rated, 满意率 at or over the line
+    BELOW_LINE = "below_line"      # enough rated, under the line: a 整改 case opens
+    INSUFFICIENT = "insufficient"  # 评判不足: closed with fewer ratings than the turnout
+
+
+class CaseState(StrEnum):
+    OPEN = "open"          # the office owes a rectification report, on a clock
+    REPORTED = "reported"  # reported; the unit above reviews it
+    CLOSED = "closed"
+
+
+class PayeeKind(StrEnum):
+    ORGANISATION = "organisation"  # published as written (numbers masked)
+    PERSON = "person"              # published as a surname and stars: 张*

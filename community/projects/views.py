@@ -7,20 +7,23 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from community.errors import Conflict, DomainError, NotFound
+from community.errors import Conflict, DomainError, NotFound, ValidationFailed
 from community.extensions import db, limiter
 from community.forms import show_error
 from community.tickets.access import can_view as can_view_ticket
-from community.tickets.models import Ticket
+from community.tickets.models import Category, Ticket
 from community.tickets.services import active_categories
+from community.residency.services import verified_community_id
 from community.timeutil import to_local, utcnow
 
-from . import access, budget, deliberation, judging, services
-from .forms import MeetingForm, ProposalForm, SettingsForm
+from . import access, budget, deliberation, judging, rectify, rules, services
+from .forms import MeetingForm, ProposalForm
 from .labels import template_globals
 from .models import Meeting
+from .payees import public_payee
 
 bp = Blueprint("projects", __name__)
 
@@ -31,7 +34,9 @@ def _globals():
         return services.project_of_ticket(ticket.id)
 
     return {**template_globals(), "project_of_ticket": project_of_ticket, "yuan": budget.yuan,
-            "can_manage_project": access.can_manage}
+            "can_manage_project": access.can_manage, "public_payee": public_payee,
+            "can_see_project_lists": lambda: access.can_see_lists(current_user),
+            "can_read_project_rules": lambda: access.can_read_rules(current_user)}
 
 
 def _category_choices():
@@ -47,8 +52,11 @@ def _post_rate():
 def index():
     state = request.args.get("state") or None
     return render_template("projects/index.html", projects=services.projects_for(current_user, state),
-                           state=state, can_propose=current_user.is_resident
-                           or current_user.role == "community")
+                           state=state, can_propose=access.is_member(
+                               current_user, current_user.home_community_id or -1)
+                           or current_user.role == "community",
+                           unverified=current_user.is_resident
+                           and verified_community_id(current_user) is None)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -56,18 +64,24 @@ def index():
 @limiter.limit(_post_rate, methods=["POST"], key_func=lambda: f"proj:{current_user.get_id()}")
 def new():
     ticket = _promoted_ticket()
+    need = _need_category()
     form = ProposalForm()
     form.category.choices = _category_choices()
     if request.method == "GET" and ticket is not None:
         form.title.data = ticket.text[:30]
         form.description.data = ticket.text
         form.category.data = ticket.category.code
+    if request.method == "GET" and need is not None:
+        form.category.data = need.code
+        form.description.data = _("居民需求清单显示，本社区近期“%(name)s”类需求没有服务资源或项目对接。",
+                                  name=need.name_zh)
     status = 200
     if form.validate_on_submit():
         try:
             project = services.propose(current_user, utcnow(), title=form.title.data,
                                        description=form.description.data,
-                                       category_code=form.category.data or None, ticket=ticket)
+                                       category_code=form.category.data or None, ticket=ticket,
+                                       from_need=need is not None)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -78,7 +92,22 @@ def new():
             return redirect(url_for("projects.show", project_id=project.id))
     elif form.errors:
         status = 400
-    return render_template("projects/new.html", form=form, ticket=ticket), status
+    return render_template("projects/new.html", form=form, ticket=ticket, need=need,
+                           unverified=current_user.is_resident
+                           and verified_community_id(current_user) is None), status
+
+
+def _need_category():
+    """?need=CODE: the office turns an unmet need of the 三项清单 into a proposal."""
+    code = request.args.get("need")
+    if not code:
+        return None
+    if current_user.role != "community":
+        raise NotFound()
+    category = db.session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        raise NotFound()
+    return category
 
 
 def _promoted_ticket():
@@ -97,21 +126,26 @@ def _promoted_ticket():
 def show(project_id, status=200, meeting_form=None):
     project = access.visible_project(current_user, project_id)
     today = to_local(utcnow()).date()
+    manage = access.can_manage(current_user, project)
     return render_template(
-        "projects/show.html", project=project, today=today,
-        manage=access.can_manage(current_user, project),
+        "projects/show.html", project=project, today=today, manage=manage,
+        run=access.can_run(current_user, project), lead=access.is_lead(current_user, project),
         approver=access.can_approve(current_user, project),
-        budget_approver=access.can_approve_budget(current_user, project),
+        rejecter=access.can_reject(current_user, project),
+        overseer=access.can_oversee(current_user, project),
         member=access.is_member(current_user, project),
+        unverified=current_user.is_resident and not access.is_member(current_user, project),
         posts=deliberation.thread(project), votes=deliberation.vote_counts(project.id),
         my_vote=deliberation.my_vote(project, current_user),
         my_rating=judging.my_rating(project, current_user),
         figures=judging.project_figures(project.id), money=budget.summary(project),
-        result=deliberation.deliberation_result(project),
-        rules=deliberation.thresholds(project.community_id),
+        result=deliberation.deliberation_result(project), rules=rules.for_project(project),
+        judging_ends=judging.judging_ends(project), case=rectify.case_of(project),
+        comments=judging.comments(project) if access.can_read_comments(current_user, project) else [],
+        sources=budget.planned_sources(project),
         tickets=[t for t in services.linked_tickets(project) if can_view_ticket(current_user, t)],
         meeting_form=meeting_form or MeetingForm(), categories=_category_choices(),
-        units=services.related_units(project) if access.can_manage(current_user, project) else [],
+        units=services.related_units(project) if manage else [],
     ), status
 
 
@@ -133,7 +167,19 @@ ACTIONS = {
     "reject": (lambda p, u, now: services.reject(p, u, now, _f("reason")), _l("已记录不予立项。")),
     "start": (lambda p, u, now: services.start(p, u, now), _l("项目开始实施。")),
     "complete": (lambda p, u, now: services.complete(p, u, now, _f("note")), _l("项目已完成，居民可以评价了。")),
-    "evaluate": (lambda p, u, now: services.close_evaluation(p, u, now), _l("群众评判已结束。")),
+    "evaluate": (lambda p, u, now: judging.close(p, u, now, insufficient=_f("insufficient") == "1"),
+                 _l("群众评判已结束。")),
+    "hide": (lambda p, u, now: services.hide_proposal(p, u, now, _f("reason")), _l("提议已隐藏，理由已公开。")),
+    "hide_post": (lambda p, u, now: deliberation.hide_post(p, u, now, request.form.get("post", type=int),
+                                                          _f("reason")), _l("发言已隐藏，理由已公开。")),
+    "meeting_set": (lambda p, u, now: deliberation.announce_meeting(p, u, now, when=_f("when"),
+                                                                   place=_f("place")),
+                    _l("会议已安排，将通知本社区居民。")),
+    "reverse": (lambda p, u, now: budget.reverse_spending(p, u, now, request.form.get("line", type=int),
+                                                         _f("reason")), _l("已登记冲销。")),
+    "rectify_report": (lambda p, u, now: rectify.report(p, u, now, _f("report")), _l("整改情况已报送。")),
+    "rectify_review": (lambda p, u, now: rectify.review(p, u, now, _f("accept") == "1", _f("note")),
+                       _l("审核意见已记录。")),
     "plan": (lambda p, u, now: services.set_plan(
         p, u, now, level=request.form.get("level", type=int), lead_unit_id=request.form.get(
             "lead_unit", type=int), category_code=_f("category") or None), _l("计划已更新。")),
@@ -148,7 +194,7 @@ ACTIONS = {
                                                     note=_f("note")), _l("已添加资金来源。")),
     "spending": (lambda p, u, now: budget.add_spending(
         p, u, now, spent_on=_day("spent_on"), item=_f("item"), amount=_f("amount"),
-        source=_f("source"), payee=_f("payee")), _l("支出已登记。")),
+        source=_f("source"), payee=_f("payee"), payee_kind=_f("payee_kind")), _l("支出已登记。")),
     "budget_extra": (lambda p, u, now: budget.approve_extra(p, u, now, amount=_f("amount"),
                                                            reason=_f("reason")), _l("已批准追加预算。")),
     "post": (lambda p, u, now: deliberation.post(p, u, now, _f("body")), _l("发言已发布。")),
@@ -198,10 +244,13 @@ def meeting(project_id):
         upload = request.files.get("minutes")
         minutes = (deliberation.read_minutes(upload.stream, upload.filename)
                    if upload and upload.filename else None)
+        access.require(access.can_manage, current_user, project)
+        if not form.attest.data:  # the recorder signs for what the record says
+            raise ValidationFailed(_("请签名并确认记录属实。"), field="attest")
         item = deliberation.record_meeting(
             project, current_user, utcnow(), held_on=form.held_on.data, attendees=form.attendees.data,
-            supporters=form.supporters.data, decision=form.decision.data, summary=form.summary.data,
-            minutes=minutes)
+            supporters=form.supporters.data, opposers=form.opposers.data, decision=form.decision.data,
+            signed_name=form.signed_name.data, summary=form.summary.data, minutes=minutes)
         db.session.commit()
     except DomainError as exc:
         deliberation.discard_minutes_file(item)
@@ -242,28 +291,3 @@ def office_required(view):
             abort(404)
         return view(*args, **kwargs)
     return wrapper
-
-
-@bp.route("/projects/settings", methods=["GET", "POST"])
-@office_required
-def settings():
-    rules = deliberation.thresholds(current_user.unit_id)
-    form = SettingsForm(data={"support_min": rules.support_min, "meeting_share": rules.meeting_share}
-                        if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            deliberation.set_thresholds(current_user.unit_id, current_user, utcnow(),
-                                        support_min=form.support_min.data,
-                                        meeting_share=form.meeting_share.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="support_min")
-            status = exc.status
-        else:
-            flash(_("议事规则已保存。"))
-            return redirect(url_for("projects.settings"))
-    elif form.errors:
-        status = 400
-    return render_template("projects/settings.html", form=form, rules=rules), status

@@ -156,6 +156,8 @@ def sweep(now: datetime, batch_size: int = BATCH) -> Counter:
             counts["cases" if side is CASES else "assist_tasks"] += len(ids)
             if len(ids) < batch_size:
                 break
+    from community.projects.rectify import sweep as sweep_project_cases  # 民生小实事 整改 clocks
+    counts.update(sweep_project_cases(now))
     return counts
 
 

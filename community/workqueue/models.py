@@ -121,6 +121,7 @@ class Notification(db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))  # 民生小实事 news
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -89,9 +89,10 @@ def _short(note: str) -> str:
     return note if len(note) <= 60 else note[:60] + "…"
 
 
-def tell_staff(users, ticket_id: int, at: datetime, text) -> None:
+def tell_staff(users, ticket_id: int | None, at: datetime, text, project_id: int | None = None) -> None:
     """In-app messages for staff (no phone: not texted), each in its reader's
-    language: `text()` is called once per language, inside force_locale."""
+    language: `text()` is called once per language, inside force_locale. About a
+    request (ticket_id) or a 民生小实事 project (project_id)."""
     texts = {}
     for user in users:
         locale = user.locale or "zh"
@@ -99,7 +100,7 @@ def tell_staff(users, ticket_id: int, at: datetime, text) -> None:
             with force_locale(locale):
                 texts[locale] = text()
         db.session.add(Notification(user_id=user.id, phone="", ticket_id=ticket_id,
-                                    text=texts[locale], created_at=at))
+                                    project_id=project_id, text=texts[locale], created_at=at))
 
 
 def for_user(user_id: int, limit: int = 50) -> list[Notification]:

@@ -7,13 +7,13 @@ from sqlalchemy.exc import IntegrityError
 
 from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
-from community.projects import access, budget, deliberation, judging, lists, services
+from community.projects import access, budget, deliberation, judging, lists, rules, services
 from community.projects.models import Project, SpendingLine, Vote
 from community.projects.states import ALLOWED_TRANSITIONS, ProjectState
 from tests.factories import count
 from tests.ticketing import T0, file_ticket
 
-from .helpers import DAY, approved, deliberating, passing, proposal
+from .helpers import DAY, approved, deliberating, passing, proposal, street_rules
 
 
 def test_no_state_skips_deliberation_or_approval():
@@ -64,37 +64,46 @@ def test_only_residents_of_the_community_vote_once_each(people, areas):
     db.session.rollback()
 
 
-def test_approval_needs_the_communitys_thresholds(people, areas):
+def test_approval_needs_the_residents_votes_by_the_streets_rules(people, areas):
+    street_rules(people, areas, quorum=2, support_min=2)
     project = deliberating(people, areas)
-    deliberation.set_thresholds(areas.S1C1.id, people.community, T0, support_min=2, meeting_share=0.6)
     deliberation.vote(project, people.resident, T0, "support")
-    with pytest.raises(ValidationFailed, match="支持"):
+    with pytest.raises(ValidationFailed, match="参与表决"):
         services.approve(project, people.community, T0)
     deliberation.vote(project, people.resident2, T0, "support")
     with pytest.raises(ValidationFailed, match="会议"):
         services.approve(project, people.community, T0)
     deliberation.record_meeting(project, people.community, T0, held_on=T0.date(), attendees=10,
-                                supporters=5, decision="agreed")
-    with pytest.raises(ValidationFailed, match="比例"):
+                                supporters=2, opposers=5, decision="not_agreed", signed_name="记录员")
+    with pytest.raises(ValidationFailed, match="会议"):
         services.approve(project, people.community, T0)
     deliberation.record_meeting(project, people.community, T0 + DAY, held_on=T0.date(), attendees=10,
-                                supporters=6, decision="agreed")
+                                supporters=6, decision="agreed", signed_name="记录员")
     services.approve(project, people.community, T0 + DAY)
     assert project.state == "approved" and project.approved_budget_fen == 100000
 
 
-def test_default_thresholds_come_from_config(app, areas):
-    rules = deliberation.thresholds(areas.S2C2.id)
-    assert (rules.support_min, rules.meeting_share, rules.custom) == (
-        app.config["COMMUNITY_PROJECT_SUPPORT_MIN"], app.config["COMMUNITY_PROJECT_MEETING_SHARE"], False)
+def test_default_rules_come_from_config(app, areas):
+    found = rules.for_community(areas.S2C2.id)
+    assert (found.support_min, found.quorum, found.judging_days, found.row) == (
+        app.config["COMMUNITY_PROJECT_SUPPORT_MIN"], app.config["COMMUNITY_PROJECT_QUORUM"],
+        app.config["COMMUNITY_PROJECT_JUDGING_DAYS"], None)
+    assert found.judging_turnout == found.quorum  # turnout defaults to the vote quorum
 
 
-def test_thresholds_are_set_by_the_communitys_office_only(people, areas):
-    for outsider in (people.community2, people.street):
+def test_rules_are_set_by_the_street_only(people, areas):
+    values = dict(support_min=1, quorum=1, oppose_block_share=0.5, judging_days=14,
+                  judging_turnout=1, satisfaction_line=0.8)
+    for outsider in (people.community, people.county, people.grid, people.admin):
         with pytest.raises(NotAllowed):
-            deliberation.set_thresholds(areas.S1C1.id, outsider, T0, support_min=1, meeting_share=0.5)
+            rules.set_rules(outsider, T0, community_id=areas.S1C1.id, reason="x", **values)
+    with pytest.raises(ValidationFailed):  # not its community
+        rules.set_rules(people.street2, T0, community_id=areas.S1C1.id, reason="x", **values)
     with pytest.raises(ValidationFailed):
-        deliberation.set_thresholds(areas.S1C1.id, people.community, T0, support_min=1, meeting_share=1.5)
+        rules.set_rules(people.street, T0, community_id=None, reason="x",
+                        **dict(values, oppose_block_share="1.5"))
+    with pytest.raises(ValidationFailed):  # a reason is published with each version
+        rules.set_rules(people.street, T0, community_id=None, reason=" ", **values)
 
 
 def test_the_tier_decides_the_approver(people, areas):
@@ -130,7 +139,8 @@ def test_spending_cannot_pass_the_budget_without_an_approval(people, areas):
     assert budget.summary(project).left == 10000
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "1.234", "abc", "NaN"])
+@pytest.mark.parametrize("amount", ["0", "-5", "1.234", "abc", "NaN", "1e3", "1E3", "Infinity",
+                                    "+5", "1,00", " ", "0x10"])
 def test_bad_amounts_are_refused(people, areas, amount):
     project = proposal(people)
     with pytest.raises(ValidationFailed):
@@ -167,7 +177,7 @@ def test_residents_judge_a_completed_project_once(app, people, areas):
     k = app.config.get("COMMUNITY_SATISFACTION_BASIC_WEIGHT", 0.6)
     assert figures.rated == 2 and figures.satisfaction == pytest.approx((1 + k) / 2)
     assert judging.community_figures(areas.S1C1.id).rated == 2
-    services.close_evaluation(project, people.community, T0 + 10 * DAY)
+    judging.close(project, people.community, T0 + 20 * DAY)
     assert project.state == "evaluated" and "2" in project.events[-1].note
 
 

@@ -94,7 +94,7 @@ def test_minutes_upload_is_checked_stored_randomly_and_sent_safely(client, peopl
     login(client, "community")
     page = f"/projects/{project.id}"
     form = {"held_on": "2026-11-20", "attendees": "20", "supporters": "15", "decision": "agreed",
-            "summary": "通过"}
+            "summary": "通过", "signed_name": "记录员", "attest": "y"}
     with app.test_request_context():
         before = set(deliberation.minutes_dir().iterdir())
     evil = dict(form, csrf_token=csrf_from(client.get(page)),

@@ -35,6 +35,8 @@ PARAMS = {
     "project_id": lambda w: w.project.id,
     "meeting_id": lambda w: 1,      # none held yet: 404 for all
     "resource_id": lambda w: 1,     # none registered yet: 404 for all
+    "link_id": lambda w: 1,         # no 对接 yet: 404 for all
+    "residency_id": lambda w: 1,    # the resident's verified residency in S1C1
 }
 # Where a parameter means something else for one endpoint.
 ENDPOINT_PARAMS = {
@@ -42,6 +44,7 @@ ENDPOINT_PARAMS = {
     "open311.service_definition": {"code": lambda w: "ELD"},
     "stats.export_view": {"fmt": lambda w: "csv"},
     "projects.public_community": {"code": lambda w: "S1C1"},
+    "projects.public_lists": {"code": lambda w: "S1C1"},
     "api_v1.get_rating": {"code": lambda w: w.t3.tracking_code},   # resolved and rated
     "api_v1.post_rating": {"code": lambda w: w.t3.tracking_code},
 }
@@ -243,15 +246,33 @@ EXPECTED.update({
     "POST /projects/<int:project_id>/meeting": {"*": 404, "anonymous": "login", "resident": 403,
                                                 "resident_other": 403, "admin": 403},
     "GET /projects/<int:project_id>/meetings/<int:meeting_id>/minutes": {"*": 404, **LOGIN},
+    # Grid workers read their community's 三项清单 (the menu links it only for those it opens).
     "GET /projects/lists": {"*": 404, "anonymous": "login", "community_other": "ok",
-                            "street_other": "ok", "admin": "ok"},
-    "GET /projects/settings": {"*": 404, "anonymous": "login", "community_other": "ok"},
-    "POST /projects/settings": {"*": 404, "anonymous": "login", "community_other": 422},
+                            "street_other": "ok", "admin": "ok", "grid_other": "ok", "handler": "ok"},
+    "POST /projects/lists/links": {"*": 404, "anonymous": "login", "community_other": 422},
+    "POST /projects/lists/links/<int:link_id>/end": {"*": 404, **LOGIN},
+    "GET /public/communities/<code>/lists": EVERYONE,
+    # The rules are the street's (an empty form: its own 422); an office reads them, and
+    # its attempt to set them is refused whatever it sends.
+    "GET /projects/settings": {"*": 404, "anonymous": "login", "community_other": "ok",
+                               "street_other": "ok"},
+    "POST /projects/settings": {"*": 404, "anonymous": "login", "community_other": 403,
+                                "street_other": 422},
     "GET /projects/resources/new": {"*": 404, "anonymous": "login", "community_other": "ok"},
     "POST /projects/resources/new": {"*": 404, "anonymous": "login", "community_other": 422},
     "GET /projects/resources/<int:resource_id>": {"*": 404, **LOGIN},
     "POST /projects/resources/<int:resource_id>": {"*": 404, **LOGIN},
     "POST /projects/resources/<int:resource_id>/retire": {"*": 404, **LOGIN},
     "GET /public/projects/<int:project_id>": EVERYONE,
+    # Residency: each person's profile; verification by the community's office and grid
+    # workers (the resident's row is verified already: 409 for the S1C1 grids).
+    "GET /profile": {"*": "ok", **LOGIN},
+    "POST /profile/residency": {"*": 404, "anonymous": "login", "resident": 422,
+                                "resident_other": 422},
+    "GET /residency": {"*": 404, "anonymous": "login", "community_other": "ok", "grid_other": "ok",
+                       "handler": "ok"},
+    "POST /residency/verify": {"*": 404, **LOGIN},
+    "POST /residency/<int:residency_id>/refuse": {"*": 404, "anonymous": "login", "grid_other": 409,
+                                                  "handler": 409},
     "GET /public/communities/<code>/projects": EVERYONE,
 })

@@ -20,6 +20,7 @@ from community.open311.services import file_request
 from community.projects.services import propose
 from community.ratings.appeals import file_appeal
 from community.ratings.services import rate
+from community.residency.services import verify
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
 from community.timeutil import utcnow
@@ -71,6 +72,7 @@ def build_world() -> SimpleNamespace:
     actions.resolve(t3, people.grid, T0, "solved", "已加固")
     rating = rate(t3, people.resident, T0, "no", "very_dissatisfied")  # a 差评 opens a case
     appeal = file_appeal(rating, people.grid, T0, "与本单位无关")
+    verify(people.community, T0, people.resident.id)  # the office met them: a member of S1C1
     project = propose(people.resident, T0, title="加装电梯", description="三号楼老人多，想加装电梯。",
                       community_id=areas.S1C1.id)
     token_row, _secret = create_token(people.resident, utcnow(), name="mine")
