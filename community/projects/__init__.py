@@ -6,4 +6,9 @@ def init_projects(app):
     from .views import bp
 
     notices.install()
+    from community.sla import recompute
+
+    from . import rectify
+
+    recompute.register(rectify.recompute_due)  # its 整改 deadlines follow the holiday calendar
     app.register_blueprint(bp)

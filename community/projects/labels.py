@@ -38,6 +38,7 @@ ACTION = {
     "spending_reversed": _l("冲销支出"), "rectify_open": _l("立整改"),
     "rectify_report": _l("报送整改情况"), "rectify_close": _l("整改审核通过"),
     "rectify_return": _l("整改退回"), "rectify_overdue": _l("整改超期"),
+    "rectify_due_moved": _l("整改期限调整"),
 }
 JUDGING = {"satisfied": _l("达到满意线"), "below_line": _l("未达满意线（整改）"),
            "insufficient": _l("评判不足（参评人数未达要求）")}

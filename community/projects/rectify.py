@@ -17,7 +17,8 @@ from sqlalchemy import select
 from community.auth.models import User
 from community.errors import InvalidTransition, NotFound
 from community.extensions import db
-from community.sla.calendar import add_working_days
+from community.timeutil import to_local
+from community.sla.calendar import working_deadline
 
 from . import access
 from .models import Project, ProjectCase
@@ -31,9 +32,9 @@ BATCH = 200
 def open_case(project: Project, now: datetime, satisfaction: float | None) -> ProjectCase:
     from .notices import tell_units
 
-    days = int(current_app.config["COMMUNITY_PROJECT_RECTIFY_WORKING_DAYS"])
+    days = _days()
     case = ProjectCase(project_id=project.id, state=C.OPEN, satisfaction=satisfaction,
-                       opened_at=now, due_at=add_working_days(now, days))
+                       opened_at=now, due_at=working_deadline(now, days).at)
     db.session.add(case)
     record_event(project, "rectify_open", None, now,
                  note=_("满意率未达到满意线，须在 %(d)d 个工作日内整改。", d=days))
@@ -42,6 +43,28 @@ def open_case(project: Project, now: datetime, satisfaction: float | None) -> Pr
                lambda: _("【民生小实事整改】《%(title)s》群众评判未达满意线，已立整改。",
                          title=project.title))
     return case
+
+
+def _days() -> int:
+    return int(current_app.config["COMMUNITY_PROJECT_RECTIFY_WORKING_DAYS"])
+
+
+def recompute_due(first: datetime, last: datetime, calendar, now: datetime, counts) -> None:
+    """The holiday calendar changed (community.sla.recompute): open cases whose span touches
+    the changed days get their deadline counted again; an overdue mark on a deadline that
+    now lies ahead is withdrawn."""
+    for case in db.session.scalars(select(ProjectCase).where(
+            ProjectCase.state != C.CLOSED, ProjectCase.opened_at < last, ProjectCase.due_at > first)):
+        due = working_deadline(case.opened_at, _days(), calendar).at
+        if due == case.due_at:
+            continue
+        case.due_at = due
+        counts["project_cases"] += 1
+        if case.overdue_at is not None and due > now:
+            case.overdue_at = None
+            counts["breaches_withdrawn"] += 1
+        record_event(case.project, "rectify_due_moved", None, now,
+                     note=_("因节假日安排，整改期限调整为 %(due)s。", due=to_local(due).strftime("%Y-%m-%d %H:%M")))
 
 
 def _oversight_unit(project: Project) -> int:

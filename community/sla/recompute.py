@@ -30,6 +30,16 @@ from .clocks import (RESOLVE_BREACHED, RESOLVE_WARNED, _warn_at, assist_deadline
                      warn_ratio)
 
 
+# Other packages' working-day deadlines (a project's 整改 case): each registers
+# fn(first, last, calendar, now, counts) and recomputes its own open rows in the span.
+_OTHERS = []
+
+
+def register(recompute) -> None:
+    if recompute not in _OTHERS:
+        _OTHERS.append(recompute)
+
+
 def _bounds(span: tuple[date, date]) -> tuple[datetime, datetime]:
     """The changed days as UTC instants, widened by a day each way."""
     zone = local_zone()
@@ -51,6 +61,8 @@ def recompute_deadlines(span: tuple[date, date], actor: User | None, now: dateti
         _case(case, calendar, now, counts)
     for task in _open_tasks(first, last):
         _task(task, calendar, now, counts)
+    for recompute in _OTHERS:
+        recompute(first, last, calendar, now, counts)
     db.session.flush()
     return counts
 

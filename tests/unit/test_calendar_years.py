@@ -178,3 +178,25 @@ def test_the_command_line_reads_loads_and_reports(app, people, frozen):
     db.session.expire_all()
     assert db.session.get(CalendarYear, 2027).loaded_by_id == people.admin.id
     assert "2027  import" in runner.invoke(args=["calendar", "status"]).output
+
+
+def test_a_projects_rectification_deadline_follows_the_loaded_year(people, areas):
+    from community.projects import judging
+    from community.projects.models import ProjectCase
+    from tests.projects.conftest import verify_residents
+    from tests.projects.helpers import delivered
+
+    verify_residents(people)
+    start = local(2026, 12, 1, 10)
+    project = delivered(people, areas, now=start)
+    judging.rate(project, people.resident, start + timedelta(days=6), "dissatisfied")
+    judging.rate(project, people.resident2, start + timedelta(days=6), "basic")
+    judging.close(project, people.community, local(2026, 12, 28, 10))
+    db.session.commit()
+    case = db.session.scalar(select(ProjectCase))
+    guessed = case.due_at  # counts 1 January 2027 as a working day
+    loaded = yearbook.load_schedule(example_2027(), people.admin, local(2026, 12, 29, 9))
+    db.session.commit()
+    db.session.refresh(case)
+    assert case.due_at == guessed + timedelta(days=1) and loaded.recomputed["project_cases"] == 1
+    assert [e.action for e in case.project.events][-1] == "rectify_due_moved"
