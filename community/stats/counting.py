@@ -123,33 +123,38 @@ def filings(tally: Tally, start, end) -> None:
 def responses(tally: Tally, start, end, now) -> None:
     """响应: each first-response clock counts on the day it ended (answered in time, or
     its deadline), and only once that moment has come."""
-    rows = db.session.execute(
+    result = db.session.execute(
         select(*PLACE, Ticket.response_due_at, Ticket.first_response_at)
         .where(or_(_on(Ticket.first_response_at, start, end), _on(Ticket.response_due_at, start, end)))
-        .execution_options(yield_per=STREAM)).all()
-    ended = []
-    for t in rows:
-        outcome = response_outcome(t)
-        if outcome is not None and start <= outcome[1] < end and outcome[1] <= now:
-            ended.append((t, outcome))
-    stays = _stays([t.id for t, _ in ended])
-    answered = [t.id for t, _ in ended if t.first_response_at is not None]
+        .execution_options(yield_per=STREAM))
+    for rows in result.partitions():  # a chunk at a time: its stays and authors in one query each
+        ended = []
+        for t in rows:
+            outcome = response_outcome(t)
+            if outcome is not None and start <= outcome[1] < end and outcome[1] <= now:
+                ended.append((t, outcome))
+        stays = _stays([t.id for t, _ in ended])
+        authors = _first_responders([t.id for t, _ in ended if t.first_response_at is not None])
+        for t, (kind, at) in ended:
+            counts = {"response_due": 1, "responded_in_time": int(kind == "in_time")}
+            tally.place(t, counts)
+            tally.department(holder_at(t, at, stays[t.id]), counts)
+            if t.id in authors:  # who answered first, in time or late, for the unit they acted for
+                tally.worker(holder_at(t, t.first_response_at, stays[t.id]), authors[t.id], counts)
+
+
+def _first_responders(ticket_ids) -> dict[int, int]:
+    """Who gave each request its first response (the step at first_response_at)."""
     authors = {}
-    if answered:
+    if ticket_ids:
         for ticket_id, actor_id in db.session.execute(
                 select(TicketEvent.ticket_id, TicketEvent.actor_id)
                 .join(Ticket, and_(Ticket.id == TicketEvent.ticket_id,
                                    TicketEvent.at == Ticket.first_response_at))
-                .where(any_of(TicketEvent.ticket_id, answered),
+                .where(any_of(TicketEvent.ticket_id, ticket_ids),
                        TicketEvent.action.in_(RESPONSE_ACTIONS))):
             authors.setdefault(ticket_id, actor_id)
-    for t, (kind, at) in ended:
-        counts = {"response_due": 1, "responded_in_time": int(kind == "in_time")}
-        tally.place(t, counts)
-        tally.department(holder_at(t, at, stays[t.id]), counts)
-        if t.id in authors:  # who answered first, in time or late, within the unit they acted for
-            answered_at = t.first_response_at
-            tally.worker(holder_at(t, answered_at, stays[t.id]), authors[t.id], counts)
+    return authors
 
 
 def acceptances(tally: Tally, start, end, now) -> None:

@@ -112,7 +112,9 @@ def upgrade():
     if postgres:
         op.execute("UPDATE assist_tasks SET report_due_at = created_at + interval '24 hours'")
     else:
-        op.execute("UPDATE assist_tasks SET report_due_at = strftime('%Y-%m-%d %H:%M:%f', created_at, '+24 hours')")
+        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        op.execute("UPDATE assist_tasks SET report_due_at = "
+                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
     for column in ASSIST_INDEXED:
         op.create_index(f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
 
