@@ -235,3 +235,21 @@ def test_a_worker_has_figures_with_appealed_and_excluded_ratings(ctx, people, ar
     assert (row.resolved, row.resolved_in_time, row.response_due, row.responded_in_time,
             row.rated, row.appealed, row.appeals_upheld, row.very_satisfied, row.dissatisfied) == \
         (3, 3, 3, 3, 3, 2, 1, 1, 1)
+
+
+def test_a_pending_appeal_shows_in_the_workers_figures_at_once(ctx, people, areas):
+    from community.stats.updates import drain
+
+    ticket = file_ticket(people, areas)
+    actions.accept(ticket, people.grid, T0 + H)
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
+    rating = services.rate(ticket, people.resident, T0 + 3 * H, "no", "very_dissatisfied")
+    db.session.commit()
+    drain(T0 + 3 * H)
+    db.session.commit()
+    appeals.file_appeal(rating, people.grid, T0 + 4 * H, "与本诉求无关")
+    db.session.commit()
+    drain(T0 + 4 * H)  # the outbox job of the appeal's own transaction
+    db.session.commit()
+    row = db.session.scalar(select(StatWorkerDaily).where(StatWorkerDaily.user_id == people.grid.id))
+    assert (row.rated, row.appealed, row.appeals_upheld) == (1, 1, 0)
