@@ -16,17 +16,25 @@ from sqlalchemy import text
 KINDS = ("grid", "community", "street", "county")
 BAD = "('dissatisfied', 'very_dissatisfied')"
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
-TICKET_PART = [
-    ("filed", "1"),
-    ("response_due", "CASE WHEN t.state = 'cancelled' AND t.first_response_at IS NULL "
-                     "THEN 0 ELSE 1 END"),
-    ("responded_in_time", "CASE WHEN t.first_response_at IS NOT NULL AND t.response_due_at "
-                          "IS NOT NULL AND t.first_response_at <= t.response_due_at THEN 1 ELSE 0 END"),
-    ("arrived", "CASE WHEN t.accepted_at IS NULL AND t.state IN ('cancelled', 'merged') "
-                "THEN 0 ELSE 1 END"),
-    ("accepted_in_time", "CASE WHEN t.accepted_at IS NOT NULL AND t.accept_due_at IS NOT NULL "
-                         "AND t.accepted_at <= t.accept_due_at THEN 1 ELSE 0 END"),
-    ("returned", "CASE WHEN rt.ticket_id IS NOT NULL THEN 1 ELSE 0 END"),
+UNACCEPTED_END = "t.state IN ('cancelled', 'merged') AND t.closed_at IS NOT NULL"
+# The request's own clocks (community.stats.facts), each on the local day it ended and
+# only once ended by `now`: (day moment, condition, counts).
+RESPONSE_END = ("CASE WHEN t.first_response_at IS NOT NULL AND t.first_response_at <= t.response_due_at "
+                "THEN t.first_response_at ELSE t.response_due_at END")
+ACCEPT_END = ("CASE WHEN t.accepted_at IS NOT NULL AND t.accepted_at <= t.accept_due_at "
+              "THEN t.accepted_at ELSE t.accept_due_at END")
+TICKET_SOURCES = [
+    ("t.submitted_at", "1 = 1", [("filed", "1"), ("returned", "CASE WHEN rt.ticket_id IS NOT NULL THEN 1 ELSE 0 END")]),
+    (RESPONSE_END, f"t.response_due_at IS NOT NULL AND {RESPONSE_END} <= :now AND NOT ("
+                   f"t.first_response_at IS NULL AND {UNACCEPTED_END} AND t.closed_at < t.response_due_at)",
+     [("response_due", "1"),
+      ("responded_in_time", "CASE WHEN t.first_response_at IS NOT NULL "
+                            "AND t.first_response_at <= t.response_due_at THEN 1 ELSE 0 END")]),
+    (ACCEPT_END, f"t.accept_due_at IS NOT NULL AND {ACCEPT_END} <= :now AND NOT ("
+                 f"t.accepted_at IS NULL AND {UNACCEPTED_END} AND t.closed_at < t.accept_due_at)",
+     [("arrived", "1"),
+      ("accepted_in_time", "CASE WHEN t.accepted_at IS NOT NULL AND t.accepted_at <= t.accept_due_at "
+                           "THEN 1 ELSE 0 END")]),
 ]
 VALID = "g.id IS NOT NULL AND NOT g.excluded"
 RESOLUTION_PART = [
@@ -35,12 +43,14 @@ RESOLUTION_PART = [
     ("reopened", "CASE WHEN r.reopened_at IS NOT NULL THEN 1 ELSE 0 END"),
     ("rated", "CASE WHEN g.id IS NOT NULL THEN 1 ELSE 0 END"),
     ("appeals_upheld", "CASE WHEN g.id IS NOT NULL AND g.excluded THEN 1 ELSE 0 END"),
+    ("appealed", "CASE WHEN ap.rating_id IS NOT NULL THEN 1 ELSE 0 END"),
 ] + [(level, f"CASE WHEN {VALID} AND g.level = '{level}' THEN 1 ELSE 0 END") for level in LEVELS] + [
     (f"solved_{s}", f"CASE WHEN {VALID} AND g.solved = '{s}' THEN 1 ELSE 0 END")
     for s in ("yes", "partly", "no")] + [
     ("bad_rectified_in_time", f"CASE WHEN {VALID} AND g.level IN {BAD} AND c.closed_at IS NOT NULL "
                               "AND c.closed_at <= c.close_due_at THEN 1 ELSE 0 END")]
-COUNTS = [n for n, _ in TICKET_PART] + [n for n, _ in RESOLUTION_PART]
+TICKET_COUNTS = [n for _m, _w, parts in TICKET_SOURCES for n, _ in parts]
+COUNTS = TICKET_COUNTS + [n for n, _ in RESOLUTION_PART]
 
 
 def _day(dialect, column, offset_hours):
@@ -64,31 +74,35 @@ PLACE = "grid_id, community_id, street_id, county_id, category_id"
 
 
 def _parts(dialect, offset, kinds, with_category):
-    zeros_r = ", ".join(f"0 AS {n}" for n, _ in RESOLUTION_PART)
-    zeros_t = ", ".join(f"0 AS {n}" for n, _ in TICKET_PART)
     cat_b = "b.category_id AS category_id, " if with_category else ""
-    ticket_cols = ", ".join(f"{expr} AS {n}" for n, expr in TICKET_PART)
-    resolution_cols = ", ".join(f"{expr} AS {n}" for n, expr in RESOLUTION_PART)
     joins = ("FROM resolutions r LEFT JOIN ratings g ON g.resolution_id = r.id "
-             "LEFT JOIN rectification_cases c ON c.rating_id = g.id ")
+             "LEFT JOIN rectification_cases c ON c.rating_id = g.id "
+             "LEFT JOIN appeals ap ON ap.rating_id = g.id ")
+
+    def columns(given):
+        return ", ".join(f"{dict(given).get(n, '0')} AS {n}" for n in COUNTS)
+
+    def names():
+        return ", ".join(COUNTS)
+
     # Each row's counts once, then copied to its grid, community, street and county.
-    parts = [
-        f"SELECT b.day, k.kind AS kind, {_unit('b')} AS unit_id, {cat_b}"
-        f"{', '.join(n for n, _ in TICKET_PART)}, {zeros_r} FROM ("
-        f"SELECT {_day(dialect, 't.submitted_at', offset)} AS day, "
-        f"{', '.join('t.' + c for c in PLACE.split(', '))}, {ticket_cols} "
-        f"FROM tickets t {RETURNED}) b CROSS JOIN {_kinds(kinds)} k",
-        f"SELECT b.day, k.kind AS kind, {_unit('b')} AS unit_id, {cat_b}"
-        f"{zeros_t}, {', '.join(n for n, _ in RESOLUTION_PART)} FROM ("
-        f"SELECT {_day(dialect, 'r.resolved_at', offset)} AS day, "
-        f"{', '.join('r.' + c for c in PLACE.split(', '))}, {resolution_cols} {joins}) b "
-        f"CROSS JOIN {_kinds(kinds)} k",
-    ]
-    if not with_category:  # a department handler counts its own resolutions too
+    sources = [(f"FROM tickets t {RETURNED}", "t", moment, where, given)
+               for moment, where, given in TICKET_SOURCES]
+    sources.append((joins, "r", "r.resolved_at", "1 = 1", RESOLUTION_PART))
+    parts = []
+    for origin, alias, moment, where, given in sources:
         parts.append(
-            f"SELECT {_day(dialect, 'r.resolved_at', offset)} AS day, 'department' AS kind, "
-            f"r.unit_id AS unit_id, {zeros_t}, {resolution_cols} {joins}"
-            "JOIN units u ON u.id = r.unit_id AND u.kind = 'department'")
+            f"SELECT b.day, k.kind AS kind, {_unit('b')} AS unit_id, {cat_b}{names()} FROM ("
+            f"SELECT {_day(dialect, moment, offset)} AS day, "
+            f"{', '.join(alias + '.' + c for c in PLACE.split(', '))}, {columns(given)} "
+            f"{origin} WHERE {where}) b CROSS JOIN {_kinds(kinds)} k")
+        if not with_category:  # a department counts what it handled: the requests at it, its resolutions
+            unit = "r.unit_id" if alias == "r" else "t.handling_unit_id"
+            department = [(n, e) for n, e in given if n != "returned"]  # 退单 by it: no stays here
+            parts.append(
+                f"SELECT {_day(dialect, moment, offset)} AS day, 'department' AS kind, "
+                f"{unit} AS unit_id, {columns(department)} {origin} "
+                f"JOIN units u ON u.id = {unit} AND u.kind = 'department' WHERE {where}")
     return " UNION ALL ".join(parts)
 
 
@@ -99,17 +113,19 @@ def build_rollups(conn, now, offset_hours: int) -> int:
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
     sums = ", ".join(f"sum({n})" for n in COUNTS)
     names = ", ".join(COUNTS)
+    # A department with nothing but zeros (a 退单 of a request filed that day) writes no row.
+    having = "HAVING " + " OR ".join(f"sum({n}) <> 0" for n in COUNTS)
     conn.execute(text("DELETE FROM stat_daily"))
     conn.execute(text("DELETE FROM stat_category_daily"))
     conn.execute(text(
         f"INSERT INTO stat_daily (day, unit_id, unit_kind, updated_at, {names}) "
         f"SELECT day, unit_id, kind, :now, {sums} FROM ({_parts(dialect, offset_hours, KINDS, False)}) x "
-        "GROUP BY day, unit_id, kind"), {"now": now})
+        f"GROUP BY day, unit_id, kind {having}"), {"now": now})
     conn.execute(text(
         f"INSERT INTO stat_category_daily (day, unit_id, category_id, updated_at, {names}) "
         f"SELECT day, unit_id, category_id, :now, {sums} "
         f"FROM ({_parts(dialect, offset_hours, ('street', 'county'), True)}) x "
-        "GROUP BY day, unit_id, category_id"), {"now": now})
+        f"GROUP BY day, unit_id, category_id {having}"), {"now": now})
     return conn.execute(text("SELECT count(*) FROM stat_daily")).scalar()
 
 
@@ -119,8 +135,11 @@ def build_rollups(conn, now, offset_hours: int) -> int:
 
 STAT_COUNTS = (  # community.stats.models.COUNTS, the tables' column order
     "filed", "response_due", "responded_in_time", "arrived", "accepted_in_time", "returned",
-    "resolved", "resolved_in_time", "reopened", "rated", "appeals_upheld", *LEVELS,
-    "solved_yes", "solved_partly", "solved_no", "bad_rectified_in_time")
+    "resolved", "resolved_in_time", "reopened", "rated", "appeals_upheld", "appealed", *LEVELS,
+    "solved_yes", "solved_partly", "solved_no", "bad_rectified_in_time",
+    # 吹哨 assist tasks: the generator makes none, so these stay 0.
+    "assist_report_due", "assist_reported_in_time", "assist_finish_due", "assist_finished_in_time",
+    "assist_scored", "assist_score_total")
 DAILY_COLUMNS = ["day", "unit_id", "unit_kind", "updated_at", *STAT_COUNTS]
 CATEGORY_COLUMNS = ["day", "unit_id", "category_id", "updated_at", *STAT_COUNTS]
 SPILL = "citygen_spill"  # rows for a day another part (or an earlier flush) already wrote
@@ -137,8 +156,9 @@ class Tally:
     merged by merge_spill once every part is loaded."""
 
     def __init__(self, kinds: dict, offset: int, updated_at, first_day: int, ticket_columns,
-                 resolution_columns, rating_columns, case_columns):
+                 resolution_columns, rating_columns, case_columns, appeal_columns=None):
         self.kinds, self.updated_at = kinds, updated_at
+        self.now = updated_at  # clocks are counted once they have ended, by now
         self.departments = {u for u, k in kinds.items() if k == "department"}
         self.shift = timedelta(seconds=offset)
         self.days = {}         # day ordinal -> ({unit: counts}, {(unit, category): counts})
@@ -147,7 +167,7 @@ class Tally:
         self.daily, self.category, self.spill = [], [], []
         t = {n: ticket_columns.index(n) for n in (
             "state", "category_id", "grid_id", "submitted_at", "accepted_at", "first_response_at",
-            "response_due_at", "accept_due_at")}
+            "response_due_at", "accept_due_at", "closed_at", "handling_unit_id")}
         self._t = t
         r = {n: resolution_columns.index(n) for n in (
             "id", "resolved_at", "in_time", "reopened_at", "unit_id", "category_id", "grid_id")}
@@ -155,20 +175,25 @@ class Tally:
         self._g = {n: rating_columns.index(n) for n in ("resolution_id", "id", "solved", "level",
                                                           "excluded")}
         self._c = {n: case_columns.index(n) for n in ("rating_id", "closed_at", "close_due_at")}
+        self._ap = (appeal_columns or ["rating_id"]).index("rating_id")
 
-    def _add(self, moment, place, category, bumps, department=None):
-        """`place`: grid, community, street, county ids; `bumps`: the counts to add 1 to."""
+    def _add(self, moment, place, category, bumps, department=None, department_bumps=None):
+        """`place`: grid, community, street, county ids; `bumps`: the counts to add 1 to
+        (`department_bumps` for the department, when it differs)."""
         day = (moment + self.shift).toordinal()
         held = self.days.get(day)
         if held is None:
             held = self.days[day] = ({}, {})
         units, categories = held
         width = len(STAT_COUNTS)
-        for unit in (*place, department) if department is not None else place:
+        targets = [(unit, bumps) for unit in place]
+        if department is not None:
+            targets.append((department, bumps if department_bumps is None else department_bumps))
+        for unit, unit_bumps in targets:
             counts = units.get(unit)
             if counts is None:
                 counts = units[unit] = [0] * width
-            for i in bumps:
+            for i in unit_bumps:
                 counts[i] += 1
         for key in ((place[2], category), (place[3], category)):
             counts = categories.get(key)
@@ -178,27 +203,36 @@ class Tally:
                 counts[i] += 1
 
     def ticket(self, row, returned: bool) -> None:
+        """Filed and 退单 on the day of filing; the response and acceptance clocks on the
+        day each ended, once ended by now (community.stats.facts). The generator keeps
+        no earlier stays (ticket_arrivals): a request's current stay is its only one."""
         t, a = self._t, _AT
-        state, responded, accepted = row[t["state"]], row[t["first_response_at"]], row[t["accepted_at"]]
-        bumps = [a["filed"]]
-        if not (state == "cancelled" and responded is None):
-            bumps.append(a["response_due"])
-        due = row[t["response_due_at"]]
-        if responded is not None and due is not None and responded <= due:
-            bumps.append(a["responded_in_time"])
-        if not (accepted is None and state in ("cancelled", "merged")):
-            bumps.append(a["arrived"])
-        due = row[t["accept_due_at"]]
-        if accepted is not None and due is not None and accepted <= due:
-            bumps.append(a["accepted_in_time"])
-        if returned:
-            bumps.append(a["returned"])
         g = t["grid_id"]
-        self._add(row[t["submitted_at"]], row[g:g + 4], row[t["category_id"]], bumps)
+        place, category = row[g:g + 4], row[t["category_id"]]
+        unit = row[t["handling_unit_id"]]
+        department = unit if unit in self.departments else None
+        state, closed = row[t["state"]], row[t["closed_at"]]
+        bumps = [a["filed"]] + ([a["returned"]] if returned else [])
+        self._add(row[t["submitted_at"]], place, category, bumps, department, [a["filed"]])
+        ended_unmet = state in ("cancelled", "merged") and closed is not None
+        for due, met, due_name, hit_name in (
+                (row[t["response_due_at"]], row[t["first_response_at"]], "response_due", "responded_in_time"),
+                (row[t["accept_due_at"]], row[t["accepted_at"]], "arrived", "accepted_in_time")):
+            if due is None:
+                continue
+            if met is not None and met <= due:
+                moment, bumps = met, [a[due_name], a[hit_name]]
+            elif met is None and ended_unmet and closed < due:
+                continue
+            else:
+                moment, bumps = due, [a[due_name]]
+            if moment <= self.now:
+                self._add(moment, place, category, bumps, department)
 
-    def resolutions(self, resolutions, ratings, cases) -> None:
-        """One request's new resolution, rating and case rows (a handful at most)."""
+    def resolutions(self, resolutions, ratings, cases, appeals=()) -> None:
+        """One request's new resolution, rating, case and appeal rows (a handful at most)."""
         r, g, c, a = self._r, self._g, self._c, _AT
+        appealed = {row[self._ap] for row in appeals}
         for res in resolutions:
             bumps = [a["resolved"]]
             if res[r["in_time"]]:
@@ -210,6 +244,8 @@ class Tally:
                 if rating[g["resolution_id"]] != rid:
                     continue
                 bumps.append(a["rated"])
+                if rating[g["id"]] in appealed:
+                    bumps.append(a["appealed"])
                 if rating[g["excluded"]]:
                     bumps.append(a["appeals_upheld"])
                     break

@@ -149,9 +149,9 @@ def load_part(loader, plan: Plan, part: Part, log, skip_fk_checks=False) -> int:
 
         tally = Tally({u[0]: u[3] for u in plan.city.units}, plan.offset, plan.updated_at,
                       part.days[0][0] if part.days else 0, TICKET_COLUMNS, RESOLUTION_COLUMNS,
-                      RATING_COLUMNS, CASE_COLUMNS)
+                      RATING_COLUMNS, CASE_COLUMNS, APPEAL_COLUMNS)
         made = maker.ratings.rows
-        made = made["resolutions"], made["ratings"], made["rectification_cases"]
+        made = made["resolutions"], made["ratings"], made["rectification_cases"], made["appeals"]
     tid, eid = part.first_ids["tickets"], part.first_ids["ticket_events"]
     width = len(plan.columns)
     ticket_rows, event_rows = [], []

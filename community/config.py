@@ -64,6 +64,7 @@ class Config:
     COMMUNITY_MAX_EXTENSIONS = 1
     COMMUNITY_MAX_EXTENSION_DAYS = 15
     COMMUNITY_ASSIST_WORKING_DAYS = 3  # a summoned department's own clock
+    COMMUNITY_ASSIST_REPORT_HOURS = 24  # 报到: a summoned department acknowledges within this
     COMMUNITY_PAGE_SIZE = 30
     # SLA clocks (issue 5): the lengths are policies in the database (admin, /admin/sla).
     COMMUNITY_SLA_WARN_RATIO = 0.75        # warn when this share of a clock has run

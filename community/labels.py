@@ -68,6 +68,7 @@ ACTION = {
     "sla_breach": _l("超过时限"),
     "case_overdue": _l("差评整改超时"),
     "assist_overdue": _l("部门协办超时"),
+    "assist_scored": _l("协办评分"),
     "promote_project": _l("转为民生小实事项目"),
     "deadline_recomputed": _l("期限按节假日安排重新计算"),
     "deadline_moved": _l("办结期限调整"),

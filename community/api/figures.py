@@ -141,7 +141,7 @@ def get_figures(args):
     if (end - start).days >= MAX_DAYS:
         start = end - timedelta(days=MAX_DAYS - 1)
     params = Params.from_config(current_app.config)
-    kids = stats.children(unit)
+    kids = stats.children(unit) + stats.departments(unit)  # a county's departments are measured too
     sums = stats.sum_by_unit([unit.id] + [k.id for k in kids], start, end)
     row = _figure_row(unit, sums[unit.id], params)
     row.update(start=start, end=end, formula_version=FORMULA_VERSION,

@@ -28,7 +28,7 @@ def index():
     today = to_local(utcnow()).date()
     start = today - timedelta(days=days - 1)
     sections = []
-    for kind in (UnitKind.COUNTY, UnitKind.STREET, UnitKind.COMMUNITY):
+    for kind in (UnitKind.COUNTY, UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY):
         units = list(db.session.scalars(select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
                                         .order_by(Unit.code)))
         sums = queries.sum_by_kind(kind, start, today)

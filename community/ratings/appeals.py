@@ -32,6 +32,7 @@ def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appe
                     filed_at=now, filed_by=actor, state=AppealState.PENDING)
     db.session.add(appeal)
     db.session.flush()
+    mark_days([rating.resolution.resolved_at], now)  # the figures show appealed ratings (issue 19)
     return appeal
 
 

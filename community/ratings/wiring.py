@@ -3,7 +3,8 @@ and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
 
 from community.extensions import db
-from community.stats.updates import mark_days, mark_days_many
+from community.stats.facts import resolution_in_time
+from community.stats.updates import clock_days, mark_days, mark_days_many
 from community.tickets import hooks
 
 from .models import Rating, Resolution
@@ -12,11 +13,13 @@ from .models import Rating, Resolution
 @hooks.on("event_recorded")
 def _on_event(event, **kwargs):
     ticket = event.ticket
-    moments = [ticket.submitted_at, event.at]
+    moments = [ticket.submitted_at, event.at, *clock_days(ticket, event.at)]
     if event.action == "resolve":
         due = ticket.resolve_due_at
+        in_time = resolution_in_time(ticket, event.at)
+        ticket.resolve_breached_at = None  # the round ends with its 办结; a 重办 starts another
         db.session.add(Resolution(
-            ticket=ticket, resolved_at=event.at, due_at=due, in_time=due is None or event.at <= due,
+            ticket=ticket, resolved_at=event.at, due_at=due, in_time=in_time,
             unit_id=ticket.handling_unit_id, handler_id=event.actor.id if event.actor else None,
             category_id=ticket.category_id or ticket.category.id, grid_id=ticket.grid_id,
             community_id=ticket.community_id, street_id=ticket.street_id,
@@ -34,7 +37,8 @@ def _on_events(events):
     """_on_event for many events (plain rows): only steps that touch no Resolution."""
     if any(event.action in ("resolve", "reopen") for event in events):
         raise NotImplementedError("resolve and reopen are recorded one by one")
-    mark_days_many(([event.ticket.submitted_at, event.at], event.at) for event in events)
+    mark_days_many(([event.ticket.submitted_at, event.at, *clock_days(event.ticket, event.at)], event.at)
+                   for event in events)
 
 
 @hooks.on("ticket_relocated")

@@ -26,6 +26,8 @@ from community.bulkdb import any_of, insert_rows, update_versioned
 from community.dbtypes import UTCDateTime
 from community.extensions import db
 from community.labels import TIER
+from community.stats.facts import departure
+from community.stats.models import Arrival
 from community.tickets import hooks
 from community.tickets.models import Category, Ticket, TicketEvent
 from community.tickets.services import LEVEL_OF_TIER
@@ -43,12 +45,12 @@ READ = ("id", "version", "state", "tier", "level", "handling_unit_id", "assignee
         "submitted_at", "arrived_at", "accepted_at", "first_response_at", "resolved_at",
         "closed_at", "response_due_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
         "sla_flags", "updated_at", "next_due_at", "sla_check_at", "kind", "resolve_working_days",
-        "resolve_due_provisional")
+        "resolve_due_provisional", "resolve_breached_at")
 # What a warning, a breach, an escalation or a closing can change.
 WRITTEN = ("state", "tier", "level", "handling_unit_id", "assignee_id", "arrived_at",
            "accepted_at", "closed_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
            "resolve_working_days", "resolve_due_provisional", "sla_flags", "updated_at",
-           "next_due_at", "sla_check_at")
+           "next_due_at", "sla_check_at", "resolve_breached_at")
 TIER_NAMES = tuple(t.value for t in TIERS)
 
 
@@ -136,6 +138,7 @@ class Plan:
         self.events: list[dict] = []
         self.event_tickets: list[SimpleNamespace] = []
         self.staff_notes: list[tuple] = []  # (ticket, unit_id, at, kind, clock)
+        self.departures: list[dict] = []  # stays left by an escalation (ticket_arrivals rows)
         self.counts = Counter()
         self.idle: list[int] = []  # due by the cursor, nothing to do: not read again this sweep
 
@@ -145,9 +148,9 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
     units.load(i for t in tickets for i in (t.handling_unit_id, t.grid_id))
     result, slow = Plan(), []
     for ticket in tickets:
-        events, counts, notes = [], Counter(), []
+        events, counts, notes, departures = [], Counter(), [], []
         try:
-            _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes)
+            _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes, departures)
         except Slow:
             slow.append(ticket.id)
             continue
@@ -160,6 +163,7 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
         result.events += events
         result.event_tickets += [ticket] * len(events)
         result.staff_notes += notes
+        result.departures += departures
         result.counts.update(counts)
     return result, slow
 
@@ -171,7 +175,7 @@ def _event(ticket, at, action, *, public, note="", from_state=None, to_state=Non
             "note": note, "public": public}
 
 
-def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -> None:
+def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes, departures) -> None:
     for _step in range(max_steps):
         marks = pending_marks(ticket, ratio)
         if not marks or marks[0][0] > now:
@@ -192,7 +196,7 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes) -
         supervisor = _supervisor(units, ticket.handling_unit_id) if kind == "breach" else None
         notes.append((ticket, *notice_for(kind, clock, at, ticket.handling_unit_id, supervisor)))
         if kind == "breach" and clock in ("accept", "resolve"):
-            _escalate(ticket, at, clock, units, events, counts)
+            _escalate(ticket, at, clock, units, events, counts, departures)
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, max_steps)
 
@@ -204,7 +208,7 @@ def _supervisor(units, unit_id):
     return unit.id if unit.kind == UnitKind.COUNTY else unit.parent_id
 
 
-def _escalate(ticket, at, clock, units, events, counts) -> None:
+def _escalate(ticket, at, clock, units, events, counts, departures) -> None:
     """workqueue.routing.escalate by the system: one tier up, none above the county."""
     if ticket.tier not in TIER_NAMES or ticket.state not in OPEN:
         raise Slow()
@@ -224,6 +228,7 @@ def _escalate(ticket, at, clock, units, events, counts) -> None:
                          from_state=ticket.state, to_state=State.ESCALATED.value,
                          unit_id=unit.id))
     tier = UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
+    departures.append(departure(ticket, at, "auto_escalate"))
     ticket.state, ticket.updated_at = State.ESCALATED.value, at
     ticket.handling_unit_id, ticket.tier = unit.id, tier.value
     ticket.level = max(ticket.level, LEVEL_OF_TIER[tier])
@@ -240,6 +245,8 @@ def write(result: Plan) -> None:
     rows = [{"id": t.id, "version": t.read_version, **{name: getattr(t, name) for name in WRITTEN}}
             for t in result.tickets]
     update_versioned(Ticket.__table__, rows, WRITTEN)
+    if result.departures:
+        insert_rows(Arrival.__table__, result.departures)
     ids = insert_rows(TicketEvent.__table__, result.events, returning_ids=True)
     hooks.fire_many("event_recorded", [
         SimpleNamespace(id=event_id, ticket=ticket, **event)

@@ -51,8 +51,18 @@ def start_response_clock(ticket, now: datetime) -> None:
     _clear(ticket, RESPONSE_BITS)
 
 
+def note_resolve_breach(ticket, now: datetime) -> None:
+    """A running resolution deadline that has come by `now` stays on record as breached
+    for this round (until its 办结), whatever later deadline replaces it: late is late."""
+    due = ticket.resolve_due_at
+    if due is not None and due <= now and ticket.state not in ("resolved", "closed"):
+        if ticket.resolve_breached_at is None or due < ticket.resolve_breached_at:
+            ticket.resolve_breached_at = due
+
+
 def start_accept_clock(ticket, now: datetime) -> None:
     """On arrival at a unit: submission, escalation, re-routing."""
+    note_resolve_breach(ticket, now)  # an escalation replaces a deadline already passed
     ticket.accept_due_at = now + timedelta(hours=_terms(ticket, now).accept_hours)
     ticket.resolve_due_at = None
     ticket.resolve_started_at = None
@@ -81,7 +91,10 @@ def _count_resolve_days(ticket, days: int) -> None:
     ticket.resolve_working_days = days
 
 
-def extend_resolve_clock(ticket, days: int) -> None:
+def extend_resolve_clock(ticket, days: int, now: datetime | None = None) -> None:
+    """An approved 延期. One approved after the deadline came leaves it breached."""
+    if now is not None:
+        note_resolve_breach(ticket, now)
     if ticket.resolve_working_days is not None and ticket.resolve_started_at is not None:
         _count_resolve_days(ticket, ticket.resolve_working_days + days)
     else:  # a clock in hours: the extension's working days count from its deadline's day

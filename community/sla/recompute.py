@@ -117,6 +117,8 @@ def _ticket(ticket: Ticket, calendar: WorkCalendar, actor, now: datetime, counts
     if flags & RESOLVE_BREACHED and new.at > now:
         counts["breaches_withdrawn"] += 1
         flags &= ~RESOLVE_BREACHED
+        if ticket.resolve_breached_at == old:  # the round's "late" came from the guessed deadline
+            ticket.resolve_breached_at = None
         if _warn_at(start, new.at, warn_ratio()) > now:
             flags &= ~RESOLVE_WARNED
         record_event(ticket, "breach_withdrawn", actor, now, public=False, touch=False,

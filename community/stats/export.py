@@ -16,23 +16,45 @@ from community.tickets.models import Ticket
 from community.timeutil import local_zone, to_local
 
 from . import queries
-from .formulas import FORMULA_VERSION, RATE_LABELS, RATES, Params, figures
+from .formulas import ASSIST_RATES, FORMULA_VERSION, RATE_LABELS, RATES, Params, figures
 from .models import COUNTS
 
 
+FIGURE_RATES = RATES + ASSIST_RATES
+
+
 def figure_rows(unit, start: date, end: date, params: Params):
-    units = [unit] + queries.children(unit)
+    units = [unit] + queries.children(unit) + queries.departments(unit)
     sums = queries.sum_by_unit([u.id for u in units], start, end)
     header = [_("单位"), _("层级"), _("开始"), _("结束"), *COUNTS,
-              *[str(RATE_LABELS[r]) for r in RATES], _("有效评价"), _("满意率下限"), _("满意率上限"),
-              _("参与排名"), _("公式版本")]
+              *[str(RATE_LABELS[r]) for r in FIGURE_RATES], str(RATE_LABELS["assist_score"]),
+              _("有效评价"), _("满意率下限"), _("满意率上限"), _("参与排名"), _("公式版本")]
     rows = []
     for u in units:
         c = sums[u.id]
         f = figures(c, params)
         rows.append([u.name, u.kind, start.isoformat(), end.isoformat(), *[c[n] for n in COUNTS],
-                     *[_round(f[r]) for r in RATES], f["valid_ratings"], _round(f["satisfaction_low"]),
-                     _round(f["satisfaction_high"]), "1" if f["ranked"] else "0", FORMULA_VERSION])
+                     *[_round(f[r]) for r in FIGURE_RATES], _round(f["assist_score"]),
+                     f["valid_ratings"], _round(f["satisfaction_low"]), _round(f["satisfaction_high"]),
+                     "1" if f["ranked"] else "0", FORMULA_VERSION])
+    return header, rows
+
+
+WORKER_RATES = ("ontime_rate", "response_rate", "solve_rate", "satisfaction_rate", "composite")
+
+
+def worker_rows(unit, start: date, end: date, params: Params, only_user: int | None = None):
+    """Per worker (DOMAIN.md: seen by the worker and supervisors, never published)."""
+    header = [_("工作人员"), _("单位"), _("开始"), _("结束"), _("办结"), _("按时办结"), _("首次响应"),
+              _("按时响应"), _("有效评价"), _("已申诉"), _("申诉成立（已排除）"),
+              *[str(RATE_LABELS[r]) for r in WORKER_RATES], _("公式版本")]
+    rows = []
+    for row in queries.workers(unit, start, end, params, only_user):
+        c, f, user = row["counts"], row["f"], row["user"]
+        rows.append([user.display_name if user else "", unit.name, start.isoformat(), end.isoformat(),
+                     c["resolved"], c["resolved_in_time"], c["response_due"], c["responded_in_time"],
+                     f["valid_ratings"], c["appealed"], c["appeals_upheld"],
+                     *[_round(f[r]) for r in WORKER_RATES], FORMULA_VERSION])
     return header, rows
 
 

@@ -8,14 +8,21 @@ from community.dbtypes import UTCDateTime
 from community.extensions import db
 
 # Every count the formulas need (community.stats.formulas). Attributed by day:
-#   filed … returned   — the local day the request was filed;
-#   resolved … bad_*   — the local day of the resolution (ratings belong to it).
+#   filed, returned      — the local day the request was filed;
+#   response_*, arrived, accepted_* — the local day the clock ended (answered or
+#                          accepted in time, else its deadline): a clock still running
+#                          is not yet due;
+#   resolved … bad_*     — the local day of the resolution (ratings belong to it);
+#   assist_*             — a department's 吹哨 tasks: the day each clock ended, the day
+#                          of the summoning unit's score.
 COUNTS = (
     "filed", "response_due", "responded_in_time", "arrived", "accepted_in_time", "returned",
     "resolved", "resolved_in_time", "reopened",
-    "rated", "appeals_upheld",
+    "rated", "appeals_upheld", "appealed",
     "very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied",
     "solved_yes", "solved_partly", "solved_no", "bad_rectified_in_time",
+    "assist_report_due", "assist_reported_in_time", "assist_finish_due", "assist_finished_in_time",
+    "assist_scored", "assist_score_total",
 )
 
 
@@ -31,6 +38,7 @@ class _Counts:
     reopened: Mapped[int] = mapped_column(default=0)
     rated: Mapped[int] = mapped_column(default=0)            # all ratings, excluded ones too
     appeals_upheld: Mapped[int] = mapped_column(default=0)   # ratings excluded by an appeal
+    appealed: Mapped[int] = mapped_column(default=0)         # ratings appealed, whatever the decision
     # The rest count valid ratings only (rated − appeals_upheld).
     very_satisfied: Mapped[int] = mapped_column(default=0)
     satisfied: Mapped[int] = mapped_column(default=0)
@@ -41,6 +49,13 @@ class _Counts:
     solved_partly: Mapped[int] = mapped_column(default=0)
     solved_no: Mapped[int] = mapped_column(default=0)
     bad_rectified_in_time: Mapped[int] = mapped_column(default=0)
+    # 吹哨报到 (departments): 报到 and finishing on time, and the summoning unit's 1–5 scores.
+    assist_report_due: Mapped[int] = mapped_column(default=0)
+    assist_reported_in_time: Mapped[int] = mapped_column(default=0)
+    assist_finish_due: Mapped[int] = mapped_column(default=0)
+    assist_finished_in_time: Mapped[int] = mapped_column(default=0)
+    assist_scored: Mapped[int] = mapped_column(default=0)
+    assist_score_total: Mapped[int] = mapped_column(default=0)
 
     def counts(self) -> dict:
         return {name: getattr(self, name) for name in COUNTS}
@@ -77,3 +92,41 @@ class StatCategoryDaily(_Counts, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatWorkerDaily(_Counts, db.Model):
+    """The same counts per worker (the handler of each resolution, the author of each
+    first response) within a unit: seen by the worker and their supervisors, never published."""
+
+    __tablename__ = "stat_worker_daily"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "user_id", "day", name="uq_stat_worker_daily_unit_user_day"),
+        Index("ix_stat_worker_daily_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Arrival(db.Model):
+    """An earlier stay of a request at a unit, written when the request moved on
+    (escalated, returned, re-routed). Each unit's acceptance clock is judged on its own
+    arrival: a later escalation never erases an earlier on-time 签收. The current stay
+    is the request's own columns (arrived_at, accept_due_at, accepted_at)."""
+
+    __tablename__ = "ticket_arrivals"
+    __table_args__ = (Index("ix_ticket_arrivals_settles_at", "settles_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_by: Mapped[str] = mapped_column(String(24))  # the action: escalate, return, …
+    # When the acceptance clock ended: accepted or gone before the deadline, else the deadline.
+    settles_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,7 +15,7 @@ from community.tickets.models import Category, Ticket
 from community.tickets.states import OPEN
 
 from .formulas import Params, add_counts, figures
-from .models import COUNTS, StatCategoryDaily, StatDaily
+from .models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
 
 CHILD_KIND = {UnitKind.COUNTY: UnitKind.STREET, UnitKind.STREET: UnitKind.COMMUNITY,
               UnitKind.COMMUNITY: UnitKind.GRID}
@@ -102,6 +102,34 @@ def categories(unit_id: int, start: date, end: date, params: Params) -> list[dic
         if figs["valid_ratings"]:
             out.append({"category": names.get(row.category_id), "counts": counts, "f": figs})
     out.sort(key=lambda r: (not r["f"]["ranked"], r["f"]["satisfaction_rate"], -r["f"]["bad_ratings"]))
+    return out
+
+
+def departments(unit: Unit) -> list[Unit]:
+    """A county's departments (measured beside its streets)."""
+    if unit.kind != UnitKind.COUNTY:
+        return []
+    return list(db.session.scalars(select(Unit).where(
+        Unit.parent_id == unit.id, Unit.kind == UnitKind.DEPARTMENT, Unit.active.is_(True))
+        .order_by(Unit.code)))
+
+
+def workers(unit: Unit, start: date, end: date, params: Params, only_user: int | None = None):
+    """Per worker of the unit over [start, end]: their summed counts and figures, most
+    resolutions first. `only_user`: that worker's own row only."""
+    query = (select(StatWorkerDaily.user_id, *_sums(StatWorkerDaily))
+             .where(StatWorkerDaily.unit_id == unit.id, StatWorkerDaily.day >= start,
+                    StatWorkerDaily.day <= end).group_by(StatWorkerDaily.user_id))
+    if only_user is not None:
+        query = query.where(StatWorkerDaily.user_id == only_user)
+    rows = db.session.execute(query).all()
+    people = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_([r.user_id for r in rows])))} if rows else {}
+    out = []
+    for row in rows:
+        counts = {name: int(getattr(row, name)) for name in COUNTS}
+        out.append({"user": people.get(row.user_id), "counts": counts, "f": figures(counts, params)})
+    out.sort(key=lambda r: (-r["counts"]["resolved"], r["user"].username if r["user"] else ""))
     return out
 
 

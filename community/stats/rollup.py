@@ -3,23 +3,20 @@
 A day is always recomputed whole from the raw rows and its rows replaced, so
 running it again, late, or twice gives the same table (idempotent, catch-up safe).
 """
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import aliased
 
-from community.areas.models import Unit, UnitKind
 from community.extensions import db
-from community.ratings.models import BAD_LEVELS, RectificationCase, Rating, Resolution
-from community.tickets.models import Ticket, TicketEvent
-from community.tickets.states import State
-from community.timeutil import local_zone
+from community.ratings.models import Resolution
+from community.tickets.models import Ticket
+from community.workqueue.models import AssistTask
+from community.timeutil import local_zone, utcnow
 
-from .models import COUNTS, StatCategoryDaily, StatDaily
+from . import counting
+from .models import Arrival, StatCategoryDaily, StatDaily, StatWorkerDaily
 
-LOCATION_KINDS = ("grid", "community", "street", "county")
-CATEGORY_KINDS = ("street", "county")  # worst categories are shown to these
+TABLES = (StatDaily, StatCategoryDaily, StatWorkerDaily)
 
 
 def local_day(moment: datetime, zone=None) -> date:
@@ -34,93 +31,18 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def ticket_counts(t, returned: bool) -> dict:
-    """What one request filed that day adds to its units' counts."""
-    unresponded_cancel = t.state == State.CANCELLED and t.first_response_at is None
-    never_accepted = t.accepted_at is None and t.state in (State.CANCELLED, State.MERGED)
-    return {
-        "filed": 1,
-        "response_due": 0 if unresponded_cancel else 1,
-        "responded_in_time": int(t.first_response_at is not None and t.response_due_at is not None
-                                 and t.first_response_at <= t.response_due_at),
-        "arrived": 0 if never_accepted else 1,
-        "accepted_in_time": int(t.accepted_at is not None and t.accept_due_at is not None
-                                and t.accepted_at <= t.accept_due_at),
-        "returned": int(returned),
-    }
-
-
-def resolution_counts(r, rating, case) -> dict:
-    """What one resolution (with its rating and 整改 case, if any) adds."""
-    c = {"resolved": 1, "resolved_in_time": int(bool(r.in_time)),
-         "reopened": int(r.reopened_at is not None)}
-    if rating is None:
-        return c
-    c["rated"] = 1
-    if rating.excluded:
-        c["appeals_upheld"] = 1
-        return c
-    c[rating.level] = 1
-    c[f"solved_{rating.solved}"] = 1
-    if rating.level in BAD_LEVELS and case is not None and case.closed_at is not None \
-            and case.closed_at <= case.close_due_at:
-        c["bad_rectified_in_time"] = 1
-    return c
-
-
-# Rows fetched at a time: a busy city day (Beijing: 450,000 requests) streams through a
-# server-side cursor instead of sitting in the worker's memory at once.
-STREAM = 2000
-
-
-def compute_day(day: date):
-    """Counts per unit and per (street/county, category) for one local day."""
+def compute_day(day: date, now: datetime | None = None) -> counting.Tally:
+    """Counts per unit, per (street/county, category) and per worker for one local day,
+    with the clocks that had ended by `now` (a clock still running is not yet due)."""
     start, end = day_bounds(day)
-    per_unit = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    per_category = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    kinds = {}
-
-    def add(target, key, counts):
-        row = target[key]
-        for name, value in counts.items():
-            row[name] += value
-
-    def spread(holder, counts, extra_unit=None):
-        for kind in LOCATION_KINDS:
-            unit_id = getattr(holder, f"{kind}_id")
-            kinds[unit_id] = kind
-            add(per_unit, unit_id, counts)
-            if kind in CATEGORY_KINDS:
-                add(per_category, (unit_id, holder.category_id), counts)
-        if extra_unit is not None:
-            kinds[extra_unit] = UnitKind.DEPARTMENT
-            add(per_unit, extra_unit, counts)
-
-    returned = set(db.session.scalars(
-        select(TicketEvent.ticket_id).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.action == "return", Ticket.submitted_at >= start,
-               Ticket.submitted_at < end)))
-    tickets = db.session.execute(select(
-        Ticket.id, Ticket.state, Ticket.category_id, Ticket.grid_id, Ticket.community_id,
-        Ticket.street_id, Ticket.county_id, Ticket.first_response_at, Ticket.response_due_at,
-        Ticket.accepted_at, Ticket.accept_due_at,
-    ).where(Ticket.submitted_at >= start, Ticket.submitted_at < end)
-        .execution_options(yield_per=STREAM))
-    for t in tickets:
-        spread(t, ticket_counts(t, t.id in returned))
-
-    department = aliased(Unit)
-    rows = db.session.execute(
-        select(Resolution, Rating, RectificationCase, department.kind)
-        .outerjoin(Rating, Rating.resolution_id == Resolution.id)
-        .outerjoin(RectificationCase, RectificationCase.rating_id == Rating.id)
-        .join(department, department.id == Resolution.unit_id)
-        .where(Resolution.resolved_at >= start, Resolution.resolved_at < end)
-        .execution_options(yield_per=STREAM))
-    for r, rating, case, unit_kind in rows:
-        spread(r, resolution_counts(r, rating, case),
-               extra_unit=r.unit_id if unit_kind == UnitKind.DEPARTMENT else None)
-    return per_unit, kinds, per_category
+    now = now or utcnow()
+    tally = counting.Tally()
+    counting.filings(tally, start, end)
+    counting.responses(tally, start, end, now)
+    counting.acceptances(tally, start, end, now)
+    counting.resolutions(tally, start, end)
+    counting.assist_tasks(tally, start, end, now)
+    return tally
 
 
 def _lock_day(day: date) -> None:
@@ -131,32 +53,44 @@ def _lock_day(day: date) -> None:
 
 
 def rebuild_day(day: date, now: datetime) -> int:
-    """Replace the day's rollup rows with a fresh computation; returns the rows written."""
+    """Replace the day's rollup rows with a fresh computation; returns the unit rows written."""
     _lock_day(day)
-    per_unit, kinds, per_category = compute_day(day)
-    db.session.execute(delete(StatDaily).where(StatDaily.day == day))
-    db.session.execute(delete(StatCategoryDaily).where(StatCategoryDaily.day == day))
-    if per_unit:
+    tally = compute_day(day, now)
+    for model in TABLES:
+        db.session.execute(delete(model).where(model.day == day))
+    if tally.units:
         db.session.execute(StatDaily.__table__.insert(), [
-            {"day": day, "unit_id": unit_id, "unit_kind": kinds[unit_id], "updated_at": now, **c}
-            for unit_id, c in per_unit.items()])
-    if per_category:
+            {"day": day, "unit_id": unit_id, "unit_kind": tally.kinds[unit_id], "updated_at": now, **c}
+            for unit_id, c in tally.units.items()])
+    if tally.categories:
         db.session.execute(StatCategoryDaily.__table__.insert(), [
             {"day": day, "unit_id": unit_id, "category_id": category_id, "updated_at": now, **c}
-            for (unit_id, category_id), c in per_category.items()])
-    return len(per_unit)
+            for (unit_id, category_id), c in tally.categories.items()])
+    if tally.workers:
+        db.session.execute(StatWorkerDaily.__table__.insert(), [
+            {"day": day, "unit_id": unit_id, "user_id": user_id, "updated_at": now, **c}
+            for (unit_id, user_id), c in tally.workers.items()])
+    return len(tally.units)
 
 
-def activity_days() -> list[date]:
-    """Every local day with a filing or a resolution."""
+# Where a day's counts can come from: filings, resolutions, the clocks' ends, assist tasks.
+LAST_MOMENTS = (Ticket.submitted_at, Resolution.resolved_at, Ticket.first_response_at,
+                Ticket.response_due_at, Ticket.accepted_at, Ticket.accept_due_at, Arrival.settles_at,
+                AssistTask.report_due_at, AssistTask.due_at, AssistTask.done_at, AssistTask.scored_at)
+
+
+def activity_days(now: datetime | None = None) -> list[date]:
+    """Every local day from the first filing to the last moment anything counts on
+    (a deadline still to come counts later: not past `now`'s day)."""
     first = [db.session.scalar(select(func.min(Ticket.submitted_at))),
              db.session.scalar(select(func.min(Resolution.resolved_at)))]
-    last = [db.session.scalar(select(func.max(Ticket.submitted_at))),
-            db.session.scalar(select(func.max(Resolution.resolved_at)))]
+    last = [db.session.scalar(select(func.max(column))) for column in LAST_MOMENTS]
     first, last = [d for d in first if d], [d for d in last if d]
     if not first:
         return []
     day, end = local_day(min(first)), local_day(max(last))
+    if now is not None:
+        end = min(end, local_day(now))
     days = []
     while day <= end:
         days.append(day)
@@ -166,9 +100,9 @@ def activity_days() -> list[date]:
 
 def rebuild_all(now: datetime, commit_every: int = 30) -> int:
     """Drop every rollup row and rebuild all days; commits in batches of days."""
-    db.session.execute(delete(StatDaily))
-    db.session.execute(delete(StatCategoryDaily))
-    days = activity_days()
+    for model in TABLES:
+        db.session.execute(delete(model))
+    days = activity_days(now)
     for number, day in enumerate(days, start=1):
         rebuild_day(day, now)
         if number % commit_every == 0:

@@ -24,6 +24,16 @@ KIND = "stats.day"
 COVER_SLICE = 5000  # ids per UPDATE (SQLite allows 32,766 parameters in a statement)
 
 
+def clock_days(ticket, at: datetime) -> list:
+    """The deadlines of the response and acceptance clocks still unmet at `at` that have
+    come: a clock that ended unmet counts on its deadline's day, which a step taken later
+    (a late 签收, an escalation the sweep recorded late) must recompute too."""
+    unmet = ((ticket.response_due_at, ticket.first_response_at),
+             (ticket.accept_due_at, ticket.accepted_at))
+    return [due for due, met in unmet
+            if due is not None and due <= at and (met is None or met >= at)]
+
+
 def mark_days(moments, now: datetime) -> None:
     """Ask for the local days of these moments (datetimes or None) to be recomputed."""
     info = db.session.info

@@ -12,7 +12,7 @@ from community.labels import category_label
 from community.timeutil import to_local, utcnow
 from community.workqueue.views import staff_required
 
-from . import export, queries
+from . import access, export, queries
 from .formulas import FORMULA_VERSION, RATE_LABELS, Params, figures
 
 bp = Blueprint("stats", __name__)
@@ -49,18 +49,23 @@ def dashboard(unit_id):
     params = Params.from_config(current_app.config)
     days, start, today = period()
     now = utcnow()
-    kids = queries.children(unit)
-    sums = queries.sum_by_unit([unit.id] + [k.id for k in kids], start, today)
+    kids, depts = queries.children(unit), queries.departments(unit)
+    sums = queries.sum_by_unit([unit.id] + [k.id for k in kids + depts], start, today)
     own = figures(sums[unit.id], params)
     ranked, unranked = queries.league(kids, sums, params)
+    dept_ranked, dept_unranked = queries.league(depts, sums, params)
     trend = [(week, figures(c, params)) for week, c in queries.weekly_trend(unit.id, today)]
+    scope = access.worker_scope(current_user, unit)
+    workers = None if scope is None else queries.workers(
+        unit, start, today, params, only_user=current_user.id if scope == "own" else None)
     cats = queries.categories(unit.id, start, today, params) if unit.kind in ("street", "county") else []
     overdue_count, overdue = queries.overdue_now(unit, now)
     cases_count, cases = queries.open_cases(unit)
-    charts = _charts(ranked, trend, cats)
+    charts = _charts(ranked + unranked, trend, cats)
     return render_template(
         "stats/dashboard.html", unit=unit, days=days, start=start, today=today, own=own,
         counts=sums[unit.id], ranked=ranked, unranked=unranked, trend=trend, cats=cats[:8],
+        dept_ranked=dept_ranked, dept_unranked=dept_unranked, workers=workers, worker_scope=scope,
         overdue_count=overdue_count, overdue=overdue, cases_count=cases_count, cases=cases,
         params=params, version=FORMULA_VERSION, periods=queries.PERIODS, now=now,
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
@@ -81,21 +86,31 @@ def _visible_parent(unit):
         return None
 
 
-def _charts(ranked, trend, cats):
-    """Chart data for static/js/dashboard.js; the tables beside them show the same."""
-    def pcts(values):
-        return [None if v is None else round(v * 100, 1) for v in values]
+CHART_RATES = ("response_rate", "solve_rate", "satisfaction_rate", "composite")
+
+
+def _point(f, key):
+    """One point or bar for static/js/dashboard.js: the rate in %, its sample n, its
+    Wilson band, and `few` (fewer valid ratings than the minimum sample: drawn hollow
+    and grey, with its n) so a week of one rating never looks like a week of 200."""
+    def pct(v):
+        return None if v is None else round(v * 100, 1)
+    return {"value": pct(f[key]), "n": f[f"{key}_n"], "low": pct(f.get(f"{key}_low")),
+            "high": pct(f.get(f"{key}_high")), "few": f["few"]}
+
+
+def _charts(units, trend, cats):
+    """Chart data; the tables beside them show the same, with n per row."""
+    def series(rows, keys):
+        return [{"name": str(RATE_LABELS[key]), "data": [_point(f, key) for f in rows]} for key in keys]
 
     return {
-        "league": {"type": "bar", "labels": [r["unit"].name for r in ranked],
-                   "series": [{"name": str(RATE_LABELS[key]), "data": pcts(r["f"][key] for r in ranked)}
-                              for key in ("response_rate", "solve_rate", "satisfaction_rate", "composite")]},
+        "league": {"type": "bar", "labels": [r["unit"].name for r in units],
+                   "series": series([r["f"] for r in units], CHART_RATES)},
         "trend": {"type": "line", "labels": [w.isoformat() for w, _ in trend],
-                  "series": [{"name": str(RATE_LABELS[key]), "data": pcts(f[key] for _, f in trend)}
-                             for key in ("response_rate", "solve_rate", "satisfaction_rate", "composite")]},
+                  "series": series([f for _, f in trend], CHART_RATES)},
         "categories": {"type": "bar", "labels": [category_label(c["category"]) for c in cats[:8]],
-                       "series": [{"name": str(RATE_LABELS[key]), "data": pcts(c["f"][key] for c in cats[:8])}
-                                  for key in ("satisfaction_rate", "bad_rate")]},
+                       "series": series([c["f"] for c in cats[:8]], ("satisfaction_rate", "bad_rate"))},
     }
 
 
@@ -103,11 +118,17 @@ def _charts(ranked, trend, cats):
 @staff_required
 def export_view(unit_id, what, fmt):
     unit = queries.visible_unit(current_user, unit_id)
-    if what not in ("figures", "requests") or fmt not in ("csv", "xlsx"):
+    if what not in ("figures", "requests", "workers") or fmt not in ("csv", "xlsx"):
         raise NotFound()
     days, start, today = period()
     params = Params.from_config(current_app.config)
-    if what == "figures":
+    if what == "workers":
+        scope = access.worker_scope(current_user, unit)
+        if scope is None:
+            raise NotFound()
+        header, rows = export.worker_rows(unit, start, today, params,
+                                          only_user=current_user.id if scope == "own" else None)
+    elif what == "figures":
         header, rows = export.figure_rows(unit, start, today, params)
     else:
         header, rows = export.request_rows(unit, start, today,

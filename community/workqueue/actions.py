@@ -9,12 +9,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from community.areas.models import UnitKind
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.clocks import start_resolve_clock
 from community.tickets.models import Ticket
-from community.tickets.services import record_event, transition
+from community.tickets.services import LEVEL_OF_TIER, record_event, transition
 from community.tickets.states import WAITING, WORKING, Kind, Result, State
 
 from .permissions import require_handler
@@ -32,6 +33,12 @@ def clean_note(note: str | None, required: bool = False, field: str = "note") ->
     return note
 
 
+def raise_level(ticket: Ticket) -> None:
+    """一二三级: the highest tier that handled the request. A unit that only re-routes a
+    returned request (退单) does not count; one that takes it on (签收, 办结) does."""
+    ticket.level = max(ticket.level, LEVEL_OF_TIER[UnitKind(ticket.tier)])
+
+
 def _responded(ticket: Ticket, now: datetime) -> None:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -45,6 +52,7 @@ def accept(ticket: Ticket, actor: User, now: datetime):
     event = transition(ticket, State.ACCEPTED, actor, now, action="accept")
     ticket.accepted_at = now
     ticket.assignee = actor
+    raise_level(ticket)
     _responded(ticket, now)
     start_resolve_clock(ticket, now)
     return event
@@ -93,6 +101,7 @@ def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str =
     if ticket.accepted_at is None:
         ticket.accepted_at = now
         ticket.assignee = actor
+    raise_level(ticket)
     _responded(ticket, now)
     return event
 

@@ -1,6 +1,7 @@
 """吹哨报到: the street (or county) summons county departments to a request."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
@@ -13,6 +14,7 @@ from community.sla.clocks import assist_deadline
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
+from community.stats.updates import mark_days
 from community.tickets.states import OPEN, State
 
 from .actions import clean_note
@@ -38,8 +40,10 @@ def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int]
     if already & {d.id for d in departments}:
         raise ValidationFailed(_("该部门已被召集，尚未完成。"), field="departments")
     due = assist_deadline(now)
-    tasks = [AssistTask(ticket=ticket, department=d, requested_by=actor, reason=reason,
-                        created_at=now, due_at=due.at, due_provisional=due.provisional)
+    report_due = now + timedelta(hours=current_app.config["COMMUNITY_ASSIST_REPORT_HOURS"])
+    tasks = [AssistTask(ticket=ticket, department=d, requested_by=actor, unit_id=actor.unit_id,
+                        reason=reason, created_at=now, due_at=due.at, due_provisional=due.provisional,
+                        report_due_at=report_due)
              for d in departments]
     db.session.add_all(tasks)
     db.session.flush()
@@ -76,6 +80,7 @@ def report_in(actor: User, task_id: int, now: datetime) -> AssistTask:
     task.accepted_at = now
     record_event(task.ticket, "assist_accepted", actor, now, public=False,
                  note=task.department.name)
+    _mark_missed_report(task, now)
     return task
 
 
@@ -89,6 +94,47 @@ def finish_assist(actor: User, task_id: int, now: datetime, report: str) -> Assi
     task.done_at = now
     record_event(task.ticket, "assist_done", actor, now,
                  note=f"{task.department.name}：{task.report}")
+    _mark_missed_report(task, now)
+    return task
+
+
+def _mark_missed_report(task: AssistTask, now: datetime) -> None:
+    """A 报到 that came after its deadline counts on the deadline's day (stats): that day
+    is recomputed too. So is the finishing deadline's, for a task finished late."""
+    mark_days([due for due in (task.report_due_at, task.due_at) if due is not None and due <= now], now)
+
+
+SCORES = (1, 2, 3, 4, 5)
+
+
+def can_score(user, task: AssistTask) -> bool:
+    """双向考核: the summoning unit's staff score a finished task's help, once. The
+    department never scores itself (it is not the summoning unit)."""
+    return (user.is_authenticated and user.is_staff and user.unit_id is not None
+            and task.unit_id is not None and user.unit_id == task.unit_id
+            and user.unit_id != task.department_id
+            and task.state == AssistState.DONE and task.score is None)
+
+
+def score_assist(actor: User, task_id: int, now: datetime, score, note: str = "") -> AssistTask:
+    """The summoning unit's 1–5 score of a department's help, on the department's figures."""
+    task = db.session.get(AssistTask, task_id)
+    if task is None:
+        raise NotAllowed()
+    if task.score is not None:
+        raise InvalidTransition(_("该协办已评分。"))
+    if task.state != AssistState.DONE and task.unit_id == actor.unit_id:
+        raise InvalidTransition(_("部门完成协办后才能评分。"))
+    if not can_score(actor, task):
+        raise NotAllowed()
+    if score not in SCORES:
+        raise ValidationFailed(_("请选择 1 到 5 分。"), field="score")
+    task.score = score
+    task.score_note = clean_note(note, field="note")
+    task.scored_at = now
+    task.scored_by = actor
+    record_event(task.ticket, "assist_scored", actor, now, public=False,
+                 note=_("%(dept)s 协办评分：%(score)d 分", dept=task.department.name, score=score))
     return task
 
 
@@ -118,6 +164,20 @@ def _request_ended(event, **kwargs):
 def _requests_ended(events):
     """The same for the sweep's set-based closings (plain rows)."""
     cancel_open_tasks(e.ticket_id for e in events if e.to_state in ENDED)
+
+
+@hooks.on("event_recorded")
+def _assist_overdue(event, **kwargs):
+    """A task left without 报到 until its deadline passed counts as a missed 报到 on that
+    deadline's day: recomputed when the sweep records the task overdue (community.sla.side)."""
+    if event.action == "assist_overdue" and event.ticket.id is not None:
+        for task in open_tasks(event.ticket):
+            _mark_missed_report(task, event.at)
+
+
+@hooks.on_many(_assist_overdue)
+def _assist_overdue_many(events):
+    """The set-based sweep records request clocks only, never assist_overdue."""
 
 
 def departments_of(county_id: int) -> list[Unit]:

@@ -59,7 +59,7 @@ def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, 
         return record_event(ticket, "extension_rejected", actor, now, public=False, note=note)
     request.state = ExtensionState.APPROVED
     request.old_due_at = ticket.resolve_due_at
-    extend_resolve_clock(ticket, request.days)
+    extend_resolve_clock(ticket, request.days, now)
     request.new_due_at = ticket.resolve_due_at
     ticket.extension_count += 1
     return record_event(ticket, "extension_approved", actor, now,

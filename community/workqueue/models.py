@@ -27,6 +27,10 @@ class AssistTask(db.Model):
     __table_args__ = (
         CheckConstraint(enum_check("state", AssistState), name="state"),
         Index("ix_assist_tasks_department_state", "department_id", "state"),
+        CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="score"),
+        # The figures find the tasks whose clocks ended, or that were scored, on a day (0016).
+        *(Index(f"ix_assist_tasks_{column}", column) for column in
+          ("report_due_at", "accepted_at", "done_at", "scored_at")),
         # The sweep's cursor; NULL once the task is settled, which is most rows.
         Index("ix_assist_tasks_check_at", "check_at",
               postgresql_where=text("check_at IS NOT NULL"), sqlite_where=text("check_at IS NOT NULL")),
@@ -36,21 +40,32 @@ class AssistTask(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The summoning unit (a street or the county): it scores the help (双向考核).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     state: Mapped[str] = mapped_column(String(16), default=AssistState.OPEN)
     reason: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_provisional: Mapped[bool] = mapped_column(default=False)
+
+    report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 报到 by then
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The summoning unit's score of the help, 1–5, once the task is done.
+    score: Mapped[int | None]
+    score_note: Mapped[str] = mapped_column(Text, default="")
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The SLA sweep's marks (community.sla.side) and when it next has one due.
     sla_flags: Mapped[int] = mapped_column(default=0)
     check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship()
-    department: Mapped[Unit] = relationship()
-    requested_by: Mapped[User | None] = relationship()
+    department: Mapped[Unit] = relationship(foreign_keys=[department_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    scored_by: Mapped[User | None] = relationship(foreign_keys=[scored_by_id])
 
 
 class ExtensionState(StrEnum):

@@ -11,14 +11,15 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
+from community.stats.facts import departure
+from community.stats.models import Arrival
 from community.sla.clocks import start_accept_clock
 from community.tickets import hooks
 from community.tickets.models import Ticket
-from community.tickets.services import (LEVEL_OF_TIER, normalize_tracking_code, record_event,
-                                        transition)
+from community.tickets.services import normalize_tracking_code, record_event, transition
 from community.tickets.states import OPEN, WAITING, WORKING, State
 
-from .actions import clean_note
+from .actions import clean_note, raise_level
 from .permissions import require_handler, supervisor_of
 
 
@@ -26,13 +27,19 @@ def _tier_of(unit: Unit) -> UnitKind:
     return UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
 
 
-def _move_to(ticket: Ticket, unit: Unit, now: datetime) -> None:
-    """Arrival at a new unit: it must 签收 again, its acceptance clock starts."""
+def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bool = True) -> None:
+    """Arrival at a new unit: it must 签收 again, its acceptance clock starts. The stay
+    it leaves is kept with its own acceptance clock (stats.facts.departure).
+
+    `handles` False: the unit only dispatches (a 退单 goes back to re-route it), so the
+    request's level does not rise to its tier unless it takes the request on itself."""
+    db.session.add(Arrival(**departure(ticket, now, action)))
     tier = _tier_of(unit)
     ticket.handling_unit_id = unit.id
     ticket.handling_unit = unit
     ticket.tier = tier
-    ticket.level = max(ticket.level, LEVEL_OF_TIER[tier])
+    if handles:
+        raise_level(ticket)
     ticket.arrived_at = now
     ticket.accepted_at = None
     ticket.assignee = None
@@ -59,7 +66,7 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     unit = unit_at_tier(ticket.grid, target)
     event = transition(ticket, State.ESCALATED, actor, now, action=action,
                        note=_("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason))
-    _move_to(ticket, unit, now)
+    _move_to(ticket, unit, now, action)
     event.unit_id = unit.id
     return event
 
@@ -78,7 +85,7 @@ def return_ticket(ticket: Ticket, actor: User, now: datetime, reason: str):
     if dispatcher is None or dispatcher.id == ticket.handling_unit_id:
         raise InvalidTransition(_("区县一级不能退单。"))
     event = transition(ticket, State.RETURNED, actor, now, action="return", note=reason)
-    _move_to(ticket, dispatcher, now)
+    _move_to(ticket, dispatcher, now, "return", handles=False)
     event.unit_id = dispatcher.id
     return event
 
@@ -97,7 +104,7 @@ def reroute(ticket: Ticket, actor: User, now: datetime, unit_id: int, note: str 
         _relocate(ticket, unit)
     event = transition(ticket, State.SUBMITTED, actor, now, action="reroute",
                        note=clean_note(note) or unit.name)
-    _move_to(ticket, unit, now)
+    _move_to(ticket, unit, now, "reroute")
     event.unit_id = unit.id
     return event
 

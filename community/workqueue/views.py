@@ -60,6 +60,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         "workqueue/ticket.html", ticket=ticket, now=now, revealed=revealed,
         allowed=available_actions(current_user, ticket, now),
         masked_phone=contact.masked_contact(ticket), tasks=assist.tasks_of(ticket),
+        can_score=assist.can_score,
         pending=extensions.pending_extension(ticket),
         colleagues=actions.unit_colleagues(ticket), departments=assist.departments_of(ticket.county_id),
         reroute_targets=routing.reroute_targets(ticket) if ticket.state == "returned" else [],
@@ -151,6 +152,9 @@ def assist_step(task_id, step):
             task = assist.report_in(current_user, task_id, now)
         elif step == "finish":
             task = assist.finish_assist(current_user, task_id, now, _text("report"))
+        elif step == "score":  # 双向考核: the summoning unit scores the help
+            task = assist.score_assist(current_user, task_id, now, request.form.get("score", type=int),
+                                       _text("note"))
         else:
             raise NotFound()
         db.session.commit()

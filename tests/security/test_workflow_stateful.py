@@ -212,8 +212,8 @@ class Workflow(RuleBasedStateMachine):
             return
         params = formulas.Params()
         for day in activity_days():
-            per_unit, _kinds, per_category = compute_day(day)
-            for counts in list(per_unit.values()) + list(per_category.values()):
+            tally = compute_day(day)
+            for counts in [*tally.units.values(), *tally.categories.values(), *tally.workers.values()]:
                 assert all(v >= 0 for v in counts.values()), counts
                 figures = formulas.figures(counts, params)
                 for name in formulas.RATES + ("satisfaction_low", "satisfaction_high"):

@@ -1,0 +1,183 @@
+"""figures F2026.2: late is late, acceptance per arrival, assist tasks scored, workers
+
+- tickets.resolve_breached_at: the first resolution deadline of a round that passed
+  unmet, so an escalation's later deadline no longer makes the resolution on time;
+  open requests get it from their recorded resolve breaches.
+- resolutions.in_time: false where a resolve breach was recorded before the
+  resolution in the same round (history counted late, as F2026.2 counts it).
+- ticket_arrivals: earlier stays of a request at a unit, with their acceptance clocks.
+- tickets: partial indexes on the four clock ends (first_response_at, response_due_at,
+  accepted_at, accept_due_at): the rollup reads the clocks that ended on a day.
+- assist_tasks: the summoning unit, the 报到 deadline (created + 24 h for existing
+  rows), the summoning unit's 1–5 score.
+- stat_daily, stat_category_daily: the new counts; stat_worker_daily.
+
+Large tables: the indexes on tickets are built CONCURRENTLY on PostgreSQL, and the
+backfills run in id slices, each committed on its own (no long lock).
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-06 23:30:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import community.dbtypes
+
+
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+CLOCK_ENDS = ('first_response_at', 'response_due_at', 'accepted_at', 'accept_due_at')
+NEW_COUNTS = ('appealed', 'assist_report_due', 'assist_reported_in_time', 'assist_finish_due',
+              'assist_finished_in_time', 'assist_scored', 'assist_score_total')
+ASSIST_INDEXED = ('report_due_at', 'accepted_at', 'done_at', 'scored_at')
+OPEN_STATES = "('submitted', 'accepted', 'in_progress', 'escalated', 'returned', 'reopened')"
+SLICE = 20000
+
+# A resolution is late when a resolve breach was recorded on its request after the
+# previous resolution (its round) and before it.
+LATE_RESOLUTIONS = """
+UPDATE resolutions SET in_time = :late
+WHERE id >= :low AND id < :high AND in_time = :on_time AND EXISTS (
+  SELECT 1 FROM ticket_events e
+  WHERE e.ticket_id = resolutions.ticket_id AND e.action = 'sla_breach' AND e.note = 'resolve'
+    AND e.at <= resolutions.resolved_at
+    AND NOT EXISTS (SELECT 1 FROM resolutions p WHERE p.ticket_id = resolutions.ticket_id
+                    AND p.resolved_at < resolutions.resolved_at AND p.resolved_at >= e.at))
+"""
+# An open request breached in this round (since its last resolution).
+OPEN_BREACHES = f"""
+UPDATE tickets SET resolve_breached_at = (
+  SELECT min(e.at) FROM ticket_events e
+  WHERE e.ticket_id = tickets.id AND e.action = 'sla_breach' AND e.note = 'resolve'
+    AND e.at > COALESCE((SELECT max(r.resolved_at) FROM resolutions r WHERE r.ticket_id = tickets.id),
+                        tickets.submitted_at))
+WHERE id >= :low AND id < :high AND state IN {OPEN_STATES}
+"""
+
+
+def _slices(table):
+    bind = op.get_bind()
+    top = bind.execute(sa.text(f"SELECT max(id) FROM {table}")).scalar() or 0
+    return [(low, low + SLICE) for low in range(0, top + 1, SLICE)]
+
+
+def _run_sliced(table, statement, **params):
+    """Each slice committed on its own on PostgreSQL (no lock held for the whole table)."""
+    slices = _slices(table)
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            for low, high in slices:
+                op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
+    else:
+        for low, high in slices:
+            op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
+
+
+def upgrade():
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    op.add_column('tickets', sa.Column('resolve_breached_at', community.dbtypes.UTCDateTime(), nullable=True))
+    op.create_table(
+        'ticket_arrivals',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('ticket_id', sa.Integer(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('arrived_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('due_at', community.dbtypes.UTCDateTime(), nullable=True),
+        sa.Column('accepted_at', community.dbtypes.UTCDateTime(), nullable=True),
+        sa.Column('left_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('left_by', sa.String(length=24), nullable=False),
+        sa.Column('settles_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name='fk_ticket_arrivals_ticket_id_tickets'),
+        sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name='fk_ticket_arrivals_unit_id_units'),
+        sa.PrimaryKeyConstraint('id', name='pk_ticket_arrivals'),
+    )
+    op.create_index('ix_ticket_arrivals_ticket_id', 'ticket_arrivals', ['ticket_id'], unique=False)
+    op.create_index('ix_ticket_arrivals_settles_at', 'ticket_arrivals', ['settles_at'], unique=False)
+
+    with op.batch_alter_table('assist_tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('unit_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('report_due_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('score', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('score_note', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('scored_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('scored_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
+        batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
+        batch_op.create_check_constraint('score', 'score IS NULL OR score BETWEEN 1 AND 5')
+    op.execute("UPDATE assist_tasks SET unit_id = (SELECT unit_id FROM users WHERE users.id = assist_tasks.requested_by_id)")
+    if postgres:
+        op.execute("UPDATE assist_tasks SET report_due_at = created_at + interval '24 hours'")
+    else:
+        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        op.execute("UPDATE assist_tasks SET report_due_at = "
+                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
+    for column in ASSIST_INDEXED:
+        op.create_index(f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
+
+    for table in ('stat_daily', 'stat_category_daily'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name in NEW_COUNTS:
+                batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
+    op.create_table(
+        'stat_worker_daily',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('updated_at', community.dbtypes.UTCDateTime(), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False, server_default='0') for name in _counts()],
+        sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name='fk_stat_worker_daily_unit_id_units'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name='fk_stat_worker_daily_user_id_users'),
+        sa.PrimaryKeyConstraint('id', name='pk_stat_worker_daily'),
+        sa.UniqueConstraint('unit_id', 'user_id', 'day', name='uq_stat_worker_daily_unit_user_day'),
+    )
+    op.create_index('ix_stat_worker_daily_day', 'stat_worker_daily', ['day'], unique=False)
+
+    _run_sliced('resolutions', LATE_RESOLUTIONS, late=False, on_time=True)
+    _run_sliced('tickets', OPEN_BREACHES)
+
+    for column in CLOCK_ENDS:
+        where = sa.text(f'{column} IS NOT NULL')
+        if postgres:
+            with op.get_context().autocommit_block():
+                op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False,
+                                postgresql_where=where, postgresql_concurrently=True)
+        else:
+            op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False, sqlite_where=where)
+
+
+def _counts():
+    """The count columns as 0016 made them (the list in community.stats.models may grow later)."""
+    return ('filed', 'response_due', 'responded_in_time', 'arrived', 'accepted_in_time', 'returned',
+            'resolved', 'resolved_in_time', 'reopened', 'rated', 'appeals_upheld', 'appealed',
+            'very_satisfied', 'satisfied', 'basic', 'dissatisfied', 'very_dissatisfied',
+            'solved_yes', 'solved_partly', 'solved_no', 'bad_rectified_in_time',
+            'assist_report_due', 'assist_reported_in_time', 'assist_finish_due',
+            'assist_finished_in_time', 'assist_scored', 'assist_score_total')
+
+
+def downgrade():
+    for column in CLOCK_ENDS:
+        op.drop_index(f'ix_tickets_{column}', table_name='tickets')
+    op.drop_index('ix_stat_worker_daily_day', table_name='stat_worker_daily')
+    op.drop_table('stat_worker_daily')
+    for table in ('stat_daily', 'stat_category_daily'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name in NEW_COUNTS:
+                batch_op.drop_column(name)
+    for column in ASSIST_INDEXED:
+        op.drop_index(f'ix_assist_tasks_{column}', table_name='assist_tasks')
+    with op.batch_alter_table('assist_tasks', schema=None) as batch_op:
+        batch_op.drop_constraint('score', type_='check')
+        batch_op.drop_constraint('fk_assist_tasks_scored_by_id_users', type_='foreignkey')
+        batch_op.drop_constraint('fk_assist_tasks_unit_id_units', type_='foreignkey')
+        for name in ('scored_by_id', 'scored_at', 'score_note', 'score', 'report_due_at', 'unit_id'):
+            batch_op.drop_column(name)
+    op.drop_index('ix_ticket_arrivals_settles_at', table_name='ticket_arrivals')
+    op.drop_index('ix_ticket_arrivals_ticket_id', table_name='ticket_arrivals')
+    op.drop_table('ticket_arrivals')
+    op.drop_column('tickets', 'resolve_breached_at')
