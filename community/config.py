@@ -47,6 +47,11 @@ class Config:
     COMMUNITY_PHOTO_MAX_BYTES = 5 * 1024 * 1024
     COMMUNITY_PHOTO_MAX_COUNT = 3
     COMMUNITY_PHOTO_MAX_SIDE = 2560  # re-encoded photos are scaled down to this
+    # Decoding budget of one photo (issue 21): a PNG or WebP with more pixels is refused
+    # from its header; a JPEG is decoded at reduced scale to fit it (draft mode).
+    COMMUNITY_PHOTO_MAX_PIXELS = 16_000_000
+    # Photos posted on the anonymous tracking page (add information), per address; each photo counts.
+    COMMUNITY_ANON_PHOTO_RATE = "12 per hour"
     COMMUNITY_TEXT_MAX = 4000
     COMMUNITY_LOGIN_MAX_FAILURES = 5
     COMMUNITY_LOGIN_LOCK_MINUTES = 15
