@@ -15,6 +15,7 @@ from community.extensions import db
 from community.messaging import send_text
 
 from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
+from .passwords import check_password_strength
 
 _hasher = PasswordHasher()
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -40,14 +41,6 @@ def normalize_phone(phone: str) -> str:
     if not PHONE_RE.match(phone):
         raise ValidationFailed(_("请输入11位手机号码。"), field="phone")
     return phone
-
-
-def check_password_strength(password: str) -> None:
-    minimum = current_app.config["COMMUNITY_PASSWORD_MIN"]
-    if len(password or "") < minimum:
-        raise ValidationFailed(_("密码至少需要 %(n)d 位。", n=minimum), field="password")
-    if password.isdigit() or password.isalpha():
-        raise ValidationFailed(_("密码需要同时包含字母和数字。"), field="password")
 
 
 def find_login(login: str) -> User | None:
@@ -132,7 +125,7 @@ def _phone_taken(phone: str) -> bool:
 def register_resident(phone: str, password: str, code: str, name: str,
                       home_community: Unit | None, now: datetime) -> User:
     phone = normalize_phone(phone)
-    check_password_strength(password)
+    check_password_strength(password, (phone, name))
     if _phone_taken(phone):
         raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
     if home_community is not None and home_community.kind != UnitKind.COMMUNITY:

@@ -133,6 +133,10 @@ def test_phone_registered_after_the_code_was_sent_is_refused(client, people, fro
     ("abc12", "密码至少需要 8 位"),
     ("12345678", "密码需要同时包含字母和数字"),
     ("abcdefgh", "密码需要同时包含字母和数字"),
+    ("password1", "这个密码太常见"),     # issue 21, finding 7
+    ("woaini1314", "这个密码太常见"),
+    ("qq123456", "这个密码太常见"),
+    (NEW_PHONE + "a", "这个密码太常见"),  # the phone number itself
 ])
 def test_weak_password_is_refused(client, areas, frozen, sent_codes, password, message):
     send_code(client)
