@@ -8,6 +8,7 @@ so ``COMMUNITY_LOGIN_MAX_FAILURES=5`` gives an int).
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -53,8 +54,10 @@ class Config:
     # Photos posted on the anonymous tracking page (add information), per address; each photo counts.
     COMMUNITY_ANON_PHOTO_RATE = "12 per hour"
     COMMUNITY_TEXT_MAX = 4000
-    COMMUNITY_LOGIN_MAX_FAILURES = 5
-    COMMUNITY_LOGIN_LOCK_MINUTES = 15
+    COMMUNITY_LOGIN_MAX_FAILURES = 5   # failures of one login before waits start (no lock)
+    COMMUNITY_LOGIN_LOCK_MINUTES = 15  # the longest wait they grow to
+    COMMUNITY_STAFF_SESSION_HOURS = 12     # a staff sign-in lasts a shift
+    COMMUNITY_RESIDENT_SESSION_DAYS = 30   # a resident stays signed in on their phone
     COMMUNITY_LOGIN_RATE = "10 per minute"
     COMMUNITY_OTP_TTL_MINUTES = 10
     COMMUNITY_OTP_MAX_ATTEMPTS = 5
@@ -135,6 +138,9 @@ def load_config(app, overrides=None):
         app.config["COMMUNITY_UPLOAD_DIR"] = str(instance / "uploads")
     Path(app.config["COMMUNITY_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     _secure_cookies(app.config)
+    # The cookie may live as long as the longest sign-in; each session's own end is in it.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=max(
+        app.config["COMMUNITY_RESIDENT_SESSION_DAYS"], app.config["COMMUNITY_STAFF_SESSION_HOURS"] / 24))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         _connect_args(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

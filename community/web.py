@@ -79,8 +79,12 @@ def init_web(app):
     @login_manager.user_loader
     def load_user(user_id):
         from .auth.models import User
+        from .auth.sessions import is_current
+        from .timeutil import utcnow
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A cookie from before a logout or a password change, or past its lifetime: nobody.
+        return user if is_current(user, utcnow()) else None
 
     @app.errorhandler(DomainError)
     def domain_error(exc):

@@ -9,6 +9,7 @@ from community.auth.models import Role
 from community.extensions import db
 from community.workqueue.models import ContactReveal
 
+from . import models  # noqa: F401  (the audit table, for the metadata)
 from .masking import coarse_address, mask_personal
 
 bp = Blueprint("privacy", __name__)

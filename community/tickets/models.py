@@ -12,6 +12,7 @@ from community.extensions import db
 from .states import LIVE, Channel, Kind, Result, State, Urgency
 
 LIVE_WHERE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(LIVE)))
+RETENTION_WHERE = "anonymised_at IS NULL AND closed_at IS NOT NULL"
 TIER_KINDS = (UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY)
 
 
@@ -62,6 +63,9 @@ class Ticket(db.Model):
         *(Index(f"ix_tickets_{area}_live", f"{area}_id", "state",
                 postgresql_where=text(LIVE_WHERE), sqlite_where=text(LIVE_WHERE))
           for area in ("grid", "community", "street", "county")),
+        # The retention job's walk: closed requests whose personal data is still held (0018).
+        Index("ix_tickets_retention", "closed_at", postgresql_where=text(RETENTION_WHERE),
+              sqlite_where=text(RETENTION_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,6 +115,8 @@ class Ticket(db.Model):
     result: Mapped[str | None] = mapped_column(String(16))
     result_note: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # When its personal data was removed (account deleted, or retention): community.privacy.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extension_count: Mapped[int] = mapped_column(default=0)
     reopen_count: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -120,6 +120,10 @@ EXPECTED = {
     "GET /login": EVERYONE,
     "POST /login": {"*": 400},
     "POST /logout": {"*": "redirect", **LOGIN},
+    # Everyone signed in keeps their own account: password, sign out everywhere (issue 21).
+    "GET /account": {"*": "ok", **LOGIN},
+    "POST /account/password": {"*": 400, **LOGIN},  # an empty form: its own errors
+    "POST /account/sign-out-everywhere": {"*": "redirect", **LOGIN},
     "GET /signup": EVERYONE,
     "POST /signup": {"*": 400},
     "POST /prefs/elder": {"*": "redirect"},
