@@ -56,6 +56,9 @@ class Config:
     COMMUNITY_TEXT_MAX = 4000
     COMMUNITY_LOGIN_MAX_FAILURES = 5   # failures of one login before waits start (no lock)
     COMMUNITY_LOGIN_LOCK_MINUTES = 15  # the longest wait they grow to
+    # PIPL: personal data of requests closed this long ago is anonymised (community.privacy).
+    COMMUNITY_RETENTION_YEARS = 3
+    COMMUNITY_RETENTION_BATCH = 1000       # requests per transaction of the retention job
     COMMUNITY_STAFF_SESSION_HOURS = 12     # a staff sign-in lasts a shift
     COMMUNITY_RESIDENT_SESSION_DAYS = 30   # a resident stays signed in on their phone
     COMMUNITY_LOGIN_RATE = "10 per minute"

@@ -76,3 +76,12 @@ def sla_sweep_job(now_iso: str | None = None) -> dict:
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     with job_context():
         return sweep_locked(now)
+
+
+def retention_job() -> dict:
+    """Daily (workers/cron.py): anonymise requests closed longer ago than the retention period."""
+    from community.privacy.retention import run_retention
+
+    with job_context():
+        run = run_retention(utcnow())
+        return {"anonymised": run.anonymised, "batches": run.batches, "seconds": round(run.seconds, 1)}
