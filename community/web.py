@@ -2,8 +2,7 @@
 import logging
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, jsonify, render_template, request
-from flask_login import current_user
+from flask import abort, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError, SQLAlchemyError
@@ -195,8 +194,10 @@ def init_web(app):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "static" and (request.path.startswith("/t/") or current_user.is_authenticated):
-            # A signed-in page (a revealed phone number, a queue) or a request seen by its
-            # code: kept by no cache, not even the browser's. A photo sets its own.
+        if request.endpoint != "static" and (request.path.startswith(("/t/", "/api/"))
+                                             or "_user_id" in session):
+            # A signed-in page (a revealed phone number, a queue), an API answer or a request
+            # seen by its code: kept by no cache, not even the browser's. A photo sets its own.
+            # (The session, not current_user: a 503 for a lost database must not query it.)
             response.headers.setdefault("Cache-Control", "no-store")
         return response
