@@ -194,10 +194,10 @@ def init_web(app):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "static" and (request.path.startswith(("/t/", "/api/"))
-                                             or "_user_id" in session):
-            # A signed-in page (a revealed phone number, a queue), an API answer or a request
-            # seen by its code: kept by no cache, not even the browser's. A photo sets its own.
+        if request.endpoint != "static" and (request.path.startswith("/t/") or "_user_id" in session):
+            # A signed-in page (a revealed phone number, a queue) or a request seen by its
+            # code: kept by no cache, not even the browser's. A photo, and the API (public
+            # reference data cacheable, the rest no-store), set their own.
             # (The session, not current_user: a 503 for a lost database must not query it.)
             response.headers.setdefault("Cache-Control", "no-store")
         return response
