@@ -24,9 +24,11 @@ messages: $(VENV)/.installed
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
-	@# The worker runs beside the web process and stops with it.
-	$(BIN)/python -m workers.worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The worker and the cron scheduler (rq cron) run beside the web process and stop with
+	@# it; a supervisor starts either again if it dies (workers/supervise.py).
+	$(BIN)/python -m workers.supervise --name worker -- $(BIN)/python -m workers.worker & worker=$$!; \
+	$(BIN)/python -m workers.supervise --name cron -- $(BIN)/python -m workers.cron & cron=$$!; \
+	trap 'kill $$worker $$cron 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 worker: install

@@ -40,7 +40,7 @@ class City:
 UNIT_COLUMNS = ["id", "code", "name", "kind", "parent_id", "county_id", "street_id",
                 "community_id", "address_hints", "centre_lat", "centre_long", "active"]
 USER_COLUMNS = ["id", "username", "phone", "name", "password_hash", "role", "unit_id",
-                "home_community_id", "active", "failed_logins", "created_at"]
+                "home_community_id", "active", "created_at"]
 
 
 def _spread(total: int, parts: int) -> list[int]:
@@ -107,20 +107,20 @@ def build_people(city: City, first_id: int, residents: int, created_at, rng) -> 
         for n in range(1, STAFF_PER_UNIT[kind] + 1):
             username = f"{code.lower()}_{n}"
             city.users.append((next_id, username, None, _person(rng), password_hash, kind, uid,
-                               None, True, 0, created_at))
+                               None, True, created_at))
             ids.append(next_id)
             city.samples.setdefault(kind, username)
             next_id += 1
         city.staff[uid] = ids
     city.users.append((next_id, "bench_admin", None, "管理员", password_hash, "admin", None, None,
-                       True, 0, created_at))
+                       True, created_at))
     city.samples["admin"] = "bench_admin"
     next_id += 1
     city.residents = (next_id, residents)
     for i in range(residents):
         city.users.append((next_id + i, None, resident_phone(i), _person(rng), password_hash,
                            "resident", None, home_communities[i % len(home_communities)],
-                           True, 0, created_at))
+                           True, created_at))
     if residents:
         city.samples["resident"] = resident_phone(0)
 

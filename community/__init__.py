@@ -101,3 +101,7 @@ def _register_cli(app):
     from .stats.cli import stats_cli
 
     app.cli.add_command(stats_cli)
+
+    from .privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)

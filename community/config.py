@@ -8,6 +8,7 @@ so ``COMMUNITY_LOGIN_MAX_FAILURES=5`` gives an int).
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -47,9 +48,19 @@ class Config:
     COMMUNITY_PHOTO_MAX_BYTES = 5 * 1024 * 1024
     COMMUNITY_PHOTO_MAX_COUNT = 3
     COMMUNITY_PHOTO_MAX_SIDE = 2560  # re-encoded photos are scaled down to this
+    # Decoding budget of one photo (issue 21): a PNG or WebP with more pixels is refused
+    # from its header; a JPEG is decoded at reduced scale to fit it (draft mode).
+    COMMUNITY_PHOTO_MAX_PIXELS = 16_000_000
+    # Photos posted on the anonymous tracking page (add information), per address; each photo counts.
+    COMMUNITY_ANON_PHOTO_RATE = "12 per hour"
     COMMUNITY_TEXT_MAX = 4000
-    COMMUNITY_LOGIN_MAX_FAILURES = 5
-    COMMUNITY_LOGIN_LOCK_MINUTES = 15
+    COMMUNITY_LOGIN_MAX_FAILURES = 5   # failures of one login before waits start (no lock)
+    COMMUNITY_LOGIN_LOCK_MINUTES = 15  # the longest wait they grow to
+    # PIPL: personal data of requests closed this long ago is anonymised (community.privacy).
+    COMMUNITY_RETENTION_YEARS = 3
+    COMMUNITY_RETENTION_BATCH = 1000       # requests per transaction of the retention job
+    COMMUNITY_STAFF_SESSION_HOURS = 12     # a staff sign-in lasts a shift
+    COMMUNITY_RESIDENT_SESSION_DAYS = 30   # a resident stays signed in on their phone
     COMMUNITY_LOGIN_RATE = "10 per minute"
     COMMUNITY_OTP_TTL_MINUTES = 10
     COMMUNITY_OTP_MAX_ATTEMPTS = 5
@@ -139,6 +150,9 @@ def load_config(app, overrides=None):
         app.config["COMMUNITY_UPLOAD_DIR"] = str(instance / "uploads")
     Path(app.config["COMMUNITY_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     _secure_cookies(app.config)
+    # The cookie may live as long as the longest sign-in; each session's own end is in it.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=max(
+        app.config["COMMUNITY_RESIDENT_SESSION_DAYS"], app.config["COMMUNITY_STAFF_SESSION_HOURS"] / 24))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         _connect_args(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

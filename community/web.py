@@ -1,7 +1,8 @@
 """What every page shares: sign-in, error pages, security headers, labels."""
 import logging
+from urllib.parse import unquote_to_bytes
 
-from flask import abort, jsonify, render_template, request
+from flask import abort, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError, SQLAlchemyError
@@ -13,6 +14,27 @@ from .errors import Conflict, DomainError
 from .extensions import db, login_manager
 
 log = logging.getLogger(__name__)
+MAX_JSON_DEPTH = 32  # no request of ours nests more than a few levels
+
+
+def json_depth(value) -> int:
+    """How deeply a decoded JSON value nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def percent_decodes(raw: bytes) -> bool:
+    """True if a query string or form body, percent-decoded, is valid UTF-8."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 # Only the app's own files: no CDN, no inline script or style, no framing.
 CONTENT_SECURITY_POLICY = (
@@ -56,8 +78,12 @@ def init_web(app):
     @login_manager.user_loader
     def load_user(user_id):
         from .auth.models import User
+        from .auth.sessions import is_current
+        from .timeutil import utcnow
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A cookie from before a logout or a password change, or past its lifetime: nobody.
+        return user if is_current(user, utcnow()) else None
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
@@ -127,8 +153,24 @@ def init_web(app):
                 pass
             db.session.registry.clear()
 
-    @app.before_request
-    def refuse_nul_characters():
+    def refuse_bad_input():
+        # A JSON body: only the JSON API reads one (the forms would choke on a list), and
+        # only so deep (1,000 levels made the decoder's recursion a 500).
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+            if not request.path.startswith("/api/"):
+                return error_response(415, "unsupported_media_type", _("这里只接受表单提交。"))
+            try:
+                body = request.get_json(silent=True)  # malformed: left to the API's own answer
+            except RecursionError:
+                return error_response(400, "too_deep", _("JSON 嵌套层数过多。"))
+            if json_depth(body) > MAX_JSON_DEPTH:
+                return error_response(400, "too_deep", _("JSON 嵌套层数过多。"))
+        # Text that is not UTF-8: percent-encoded bytes that decode to nothing (Werkzeug
+        # would keep them as "%FF" text), or raw bytes in a multipart field (kept as U+FFFD).
+        urlencoded = request.mimetype == "application/x-www-form-urlencoded"
+        if not percent_decodes(request.query_string) or (
+                urlencoded and not percent_decodes(request.get_data(cache=True))):
+            return error_response(400, "bad_encoding", _("输入中含有无效字符，请检查后重新提交。"))
         # NUL is never text a person typed, and PostgreSQL cannot store it in a text column.
         # (JSON bodies are checked field by field by the API's schemas, with the field named.)
         if "\x00" in request.path:
@@ -136,9 +178,13 @@ def init_web(app):
         texts = [t for pair in request.args.items(multi=True) for t in pair]
         if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
             texts += [t for pair in request.form.items(multi=True) for t in pair]
-        if any("\x00" in t for t in texts):
+        if any("\x00" in t or "\ufffd" in t for t in texts):
             return error_response(400, "bad_characters", _("输入中含有无效字符，请检查后重新提交。"))
         return None
+
+    # First of all: CSRFProtect's check reads (and so consumes) the form body before any
+    # other before_request function, and the body's raw bytes are what is checked here.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_input)
 
     @app.after_request
     def security_headers(response):
@@ -148,4 +194,10 @@ def init_web(app):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and (request.path.startswith("/t/") or "_user_id" in session):
+            # A signed-in page (a revealed phone number, a queue) or a request seen by its
+            # code: kept by no cache, not even the browser's. A photo, and the API (public
+            # reference data cacheable, the rest no-store), set their own.
+            # (The session, not current_user: a 503 for a lost database must not query it.)
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

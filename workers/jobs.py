@@ -86,3 +86,12 @@ def calendar_check_job() -> dict:
     with job_context():
         result = check_calendar(utcnow())
     return {"seeded": result["seeded"], "missing": result["missing"], "told": result["told"]}
+
+
+def retention_job() -> dict:
+    """Daily (workers/cron.py): anonymise requests closed longer ago than the retention period."""
+    from community.privacy.retention import run_retention
+
+    with job_context():
+        run = run_retention(utcnow())
+        return {"anonymised": run.anonymised, "batches": run.batches, "seconds": round(run.seconds, 1)}

@@ -8,19 +8,28 @@ Beside the worker loop a ticker thread, once a minute, relays the outbox to
 RQ and enqueues the SLA sweep (and, hourly, the calendar check). Each tick is claimed in Redis (SET NX EX), so
 with several workers every period runs once; the sweep itself also holds a
 lock, so two sweeps never overlap.
+
+Redis going away does not end the process (workers/steady.py): it waits, tries
+again after 1, 2, 4 … 30 s, logs a line when the outage starts and then once a
+minute, and carries on when Redis is back. SIGTERM or Ctrl+C stops it (after the
+job in hand). Under `make run` a supervisor (workers/supervise.py) restarts it
+should it die anyway.
 """
 import gc
 import logging
 import sys
 import threading
+import time
 
 from redis.exceptions import RedisError
-from rq import Queue, SimpleWorker
+from rq import Queue
+from rq.exceptions import StopRequested
 
 from community import create_app
 from community.timeutil import utcnow
 
 from . import jobs
+from .steady import Outage, SteadyWorker, wait_for_redis
 
 DEFAULT_QUEUES = ("default",)
 TICK_KEY = "community:tick:{name}:{slot}"
@@ -58,11 +67,13 @@ def tick(app, connection, now=None) -> dict:
 
 
 def _ticker(app, connection, stop: threading.Event, every: float = 10.0):
+    outage = Outage()  # a line when Redis goes, then one a minute: not one every 10 s
     while not stop.wait(every):
         try:
             tick(app, connection)
+            outage.recovered()
         except RedisError as exc:  # Redis away: the outbox keeps the work meanwhile
-            log.warning("ticker: %s", exc)
+            outage.failed(exc)
         except Exception:
             log.exception("ticker round failed")
 
@@ -78,14 +89,43 @@ def main(argv=None):
     burst = "--burst" in args  # run what is queued, then exit (tests, one-off catch-up)
     names = [a for a in args if not a.startswith("--")] or DEFAULT_QUEUES
     connection = app.extensions["redis"]
-    queues = [Queue(name, connection=connection) for name in names]
     stop = threading.Event()
     threading.Thread(target=_ticker, args=(app, connection, stop), daemon=True,
                      name="community-ticker").start()
     try:
-        SimpleWorker(queues, connection=connection).work(burst=burst, with_scheduler=not burst)
+        work(connection, names, burst)
+    except (StopRequested, KeyboardInterrupt):
+        log.info("worker stopped")
     finally:
         stop.set()
+
+
+def work(connection, names, burst: bool) -> None:
+    """Run workers one after the other until asked to stop (or, in burst mode, until
+    the queues are empty): a worker whose loop ends on a lost Redis is followed by a
+    new one once Redis answers again."""
+    outage = Outage()
+    pause = 1.0
+    while wait_for_redis(connection, outage):
+        started = time.monotonic()
+        queues = [Queue(name, connection=connection) for name in names]
+        worker = SteadyWorker(queues, connection=connection, outage=outage)
+        try:
+            worker.work(burst=burst, with_scheduler=not burst)
+        except RedisError as error:  # its last words to Redis (its death) did not get there
+            outage.failed(error)
+        if worker._shutdown_requested_date is not None:  # SIGTERM / SIGINT: stop for good
+            return
+        try:
+            if burst and not any(q.count for q in queues):
+                return
+        except RedisError as error:
+            outage.failed(error)
+            continue
+        # Ended on something else: start again, but never in a tight loop.
+        pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 30.0)
+        log.warning("worker loop ended; starting a new one in %d s", pause)
+        time.sleep(pause)
 
 
 if __name__ == "__main__":

@@ -23,3 +23,10 @@ class SignupForm(FlaskForm):
     community = SelectField(_l("所在社区"), coerce=str, validate_choice=False, widget=LongSelect())
     password = PasswordField(_l("设置密码（至少8位，含字母和数字）"), validators=[Length(max=128)])
     submit = SubmitField(_l("注册"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。")), Length(max=128)])
+    password = PasswordField(_l("新密码（至少8位，含字母和数字，不要用常见密码）"),
+                             validators=[DataRequired(_l("请输入新密码。")), Length(max=128)])
+    submit = SubmitField(_l("修改密码"))

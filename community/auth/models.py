@@ -52,8 +52,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     elder_mode: Mapped[bool] = mapped_column(default=False)  # 适老化: large type, fewer choices
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by logout, a password change and "sign out everywhere": a session cookie
+    # signed with an older version no longer signs anyone in (community.auth.sessions).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deleted by its owner (PIPL)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -74,6 +76,10 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
+        if self.deleted_at is not None:
+            from flask_babel import gettext as _
+
+            return _("已注销的用户")
         return self.name or self.username or mask_phone(self.phone)
 
 

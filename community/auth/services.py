@@ -10,11 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from community.areas.models import Unit, UnitKind
-from community.errors import NotAllowed, ValidationFailed
+from community.errors import ValidationFailed
 from community.extensions import db
 from community.messaging import send_text
 
+from . import throttle
 from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
+from .passwords import check_password_strength
+from .sessions import end_every_session
 
 _hasher = PasswordHasher()
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -42,14 +45,6 @@ def normalize_phone(phone: str) -> str:
     return phone
 
 
-def check_password_strength(password: str) -> None:
-    minimum = current_app.config["COMMUNITY_PASSWORD_MIN"]
-    if len(password or "") < minimum:
-        raise ValidationFailed(_("密码至少需要 %(n)d 位。", n=minimum), field="password")
-    if password.isdigit() or password.isalpha():
-        raise ValidationFailed(_("密码需要同时包含字母和数字。"), field="password")
-
-
 def find_login(login: str) -> User | None:
     login = (login or "").strip()
     if not login:
@@ -57,50 +52,58 @@ def find_login(login: str) -> User | None:
     return db.session.scalar(select(User).where(or_(User.username == login, User.phone == login)))
 
 
-def authenticate(login: str, password: str, now: datetime) -> User:
-    """Check a password; too many failures lock the account for a while."""
+def authenticate(login: str, password: str, now: datetime, *, address: str = "",
+                 known_browser: bool = False) -> User:
+    """Check a password. Failures slow the login and the address down (throttle), the
+    same way whether the login names an account or not; nothing is ever locked."""
+    wait = throttle.seconds_to_wait(login, address, now, known_browser)
+    if wait:
+        raise throttle.TooManyTries(wait)
     user = find_login(login)
-    if user is not None and user.locked_until and user.locked_until > now:
-        raise NotAllowed(_("登录失败次数过多，请 %(m)d 分钟后再试。",
-                           m=current_app.config["COMMUNITY_LOGIN_LOCK_MINUTES"]))
-    if not check_password(user, password) or not user.active:
-        if user is not None:
-            _count_failure(user, now)
+    if not check_password(user, password) or not user.active or user.deleted_at is not None:
+        throttle.record_failure(login, address, now, known_browser)
         raise ValidationFailed(_("账号或密码不正确。"), field="password")
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.record_success(login)
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["COMMUNITY_LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["COMMUNITY_LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-    # A failed sign-in is kept even though the request ends in an error.
-    db.session.commit()
+def change_password(user: User, current: str, new: str, now: datetime) -> None:
+    """A new password ends every session signed in with the old one (the caller signs
+    this browser in again)."""
+    if not check_password(user, current):
+        raise ValidationFailed(_("当前密码不正确。"), field="current")
+    check_password_strength(new, (user.phone, user.name, user.username))
+    user.password_hash = hash_password(new)
+    end_every_session(user)
 
 
 def send_code(phone: str, purpose: str, now: datetime) -> None:
-    """Send a 6-digit code; at most one per phone and purpose per resend interval."""
+    """Send a 6-digit code; at most one per phone and purpose per resend interval.
+
+    A sign-up for a number that already has an account answers exactly as any other
+    (issue 21: the page must not tell who is registered): the phone's owner gets a
+    text saying so instead of a code, and a code nobody knows is kept, so trying a
+    code afterwards fails the same way too."""
     phone = normalize_phone(phone)
-    if purpose == "signup" and _phone_taken(phone):  # no text message for a sign-up that cannot succeed
-        raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
     wait = timedelta(seconds=current_app.config["COMMUNITY_OTP_RESEND_SECONDS"])
     last = _latest_code(phone, purpose)
     if last is not None and last.created_at > now - wait:
         raise ValidationFailed(_("验证码已发送，请稍后再试。"), field="phone")
-    code = f"{secrets.randbelow(10**6):06d}"
+    registered = purpose == "signup" and _phone_taken(phone)
+    code = secrets.token_urlsafe(16) if registered else f"{secrets.randbelow(10**6):06d}"
     db.session.add(OneTimeCode(
         phone=phone, purpose=purpose, code_hash=_hasher.hash(code), created_at=now,
         expires_at=now + timedelta(minutes=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]),
     ))
     db.session.flush()
-    send_text(phone, _("您的验证码是 %(code)s，%(m)d 分钟内有效。", code=code,
-                       m=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]))
+    if registered:
+        send_text(phone, _("该手机号已注册社区接诉即办账号，请直接登录。如非本人操作，请忽略本短信。"))
+    else:
+        send_text(phone, _("您的验证码是 %(code)s，%(m)d 分钟内有效。", code=code,
+                           m=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]))
 
 
 def _latest_code(phone: str, purpose: str) -> OneTimeCode | None:
@@ -132,12 +135,12 @@ def _phone_taken(phone: str) -> bool:
 def register_resident(phone: str, password: str, code: str, name: str,
                       home_community: Unit | None, now: datetime) -> User:
     phone = normalize_phone(phone)
-    check_password_strength(password)
-    if _phone_taken(phone):
-        raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
+    check_password_strength(password, (phone, name))
     if home_community is not None and home_community.kind != UnitKind.COMMUNITY:
         raise ValidationFailed(_("请选择社区。"), field="community")
-    use_code(phone, "signup", code, now)
+    use_code(phone, "signup", code, now)  # first: only the phone's owner learns it is taken
+    if _phone_taken(phone):
+        raise ValidationFailed(_("该手机号已注册，请直接登录。"), field="phone")
     user = User(phone=phone, name=(name or "").strip()[:64], role=Role.RESIDENT,
                 password_hash=hash_password(password), created_at=now,
                 home_community=home_community)

@@ -2,16 +2,19 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from community.areas.services import get_unit
-from community.errors import NotAllowed, NotFound, ValidationFailed
+from community.errors import NotFound, ValidationFailed
 from community.extensions import db, limiter
 from community.forms import community_choices, show_error
 from community.timeutil import utcnow
 
-from .forms import LoginForm, SignupForm
-from .services import authenticate, register_resident, send_code
+from . import throttle
+from .models import mask_phone
+from .forms import ChangePasswordForm, LoginForm, SignupForm
+from .services import authenticate, change_password, register_resident, send_code
+from .sessions import end_every_session, sign_out_here, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -26,25 +29,80 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["COMMUNITY_LOGIN_RATE"], methods=["POST"])
 def login():
     form = LoginForm(next=request.args.get("next", ""))
+    wait = None
     if form.validate_on_submit():
+        now, login_name = utcnow(), form.login.data
         try:
-            user = authenticate(form.login.data, form.password.data, utcnow())
-        except (ValidationFailed, NotAllowed) as exc:
+            user = authenticate(login_name, form.password.data, now, address=request.remote_addr or "",
+                                known_browser=throttle.is_known_browser(login_name))
+        except throttle.TooManyTries as exc:
+            form.password.errors.append(exc.message)
+            wait = exc.retry_after
+        except ValidationFailed as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)
         else:
             db.session.commit()
-            login_user(user)
+            start_session(user, now)
             flash(_("您已登录。"))
-            return redirect(_safe_next(form.next.data))
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+            response = redirect(_safe_next(form.next.data))
+            throttle.remember_browser(response, login_name)
+            return response
+    response = current_app.make_response(render_template("auth/login.html", form=form))
+    response.status_code = 429 if wait else (400 if form.errors else 200)
+    if wait:
+        response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    # Every cookie of this user ends, not only this one: a copy of it stops working too.
+    end_every_session(current_user)
+    db.session.commit()
+    sign_out_here()
     flash(_("您已退出登录。"))
+    return redirect(url_for("tickets.home"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm())
+
+
+def _account_page(form):
+    return render_template("auth/account.html", form=form, phone=mask_phone(current_user.phone))
+
+
+@bp.post("/account/password")
+@login_required
+def account_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            change_password(current_user, form.current.data, form.password.data, now)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc, default_field="password")
+        else:
+            # This browser stays signed in (with the new version); every other one is out.
+            start_session(current_user._get_current_object(), now)
+            flash(_("密码已修改。其他设备上的登录已全部退出。"))
+            return redirect(url_for("auth.account"))
+    return _account_page(form), 400
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    end_every_session(current_user)
+    db.session.commit()
+    sign_out_here()
+    flash(_("已在所有设备上退出登录。"))
     return redirect(url_for("tickets.home"))
 
 
@@ -66,7 +124,7 @@ def signup():
                 user = register_resident(form.phone.data, form.password.data, form.code.data,
                                          form.name.data, community, utcnow())
                 db.session.commit()
-                login_user(user)
+                start_session(user, utcnow())
                 flash(_("注册成功。"))
                 return redirect(url_for("tickets.home"))
         except (ValidationFailed, NotFound, ValueError) as exc:

@@ -6,7 +6,10 @@ GET requests lists requests to anyone, and the tracking code is what lets its
 holder add information or cancel, so it goes only to the client that filed
 (in the POST answer's service_notice). Public answers follow the privacy
 rules of the public pages: the description, address, point and media only
-where the resident allowed the text to be shown; never a name or a phone.
+where the resident allowed the text to be shown; never a name or a phone, and
+even then through the one masking function (community.privacy.masking): phone,
+ID-card, plate and flat numbers masked, the address down to its 小区/building,
+the point rounded to about a hundred metres.
 """
 import re
 import secrets
@@ -24,6 +27,7 @@ from community.areas.services import community_in_address, locate_grid, unit_by_
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
 from community.labels import KIND, RESULT, STATE, TIER, URGENCY
+from community.privacy.masking import coarse_address, coarse_point, mask_personal
 from community.tickets.models import Category, Ticket
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
@@ -338,16 +342,16 @@ def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
         "status_notes": _status_notes(ticket),
         "service_name": ticket.category.label(_locale()),
         "service_code": ticket.category.code,
-        "description": ticket.text if shown else "",
+        "description": mask_personal(ticket.text) if shown else "",
         "agency_responsible": ticket.handling_unit.name,
         "service_notice": "",
         "requested_datetime": w3c(ticket.submitted_at),
         "updated_datetime": w3c(ticket.updated_at),
         "expected_datetime": w3c(ticket.resolve_due_at),
-        "address": (ticket.address or area) if shown else area,
+        "address": (coarse_address(ticket.address) or area) if shown else area,
         "address_id": ticket.community.code if ticket.community is not None else "",
         "zipcode": "",
-        "lat": ticket.latitude if shown else None,
-        "long": ticket.longitude if shown else None,
+        "lat": coarse_point(ticket.latitude) if shown else None,
+        "long": coarse_point(ticket.longitude) if shown else None,
         "media_url": (extra.media_url or None) if shown and extra is not None else None,
     }

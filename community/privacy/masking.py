@@ -135,3 +135,11 @@ def coarse_address(address: str | None) -> str:
     if flat:
         return mask_personal(address[:flat.start()]).rstrip(" ,，")
     return mask_personal(address)
+
+
+POINT_DECIMALS = 3  # about 110 m of latitude: the building's block, not the door
+
+
+def coarse_point(degrees: float | None) -> float | None:
+    """A latitude or longitude as the public may read it: rounded to about 100 m."""
+    return None if degrees is None else round(degrees, POINT_DECIMALS)

@@ -14,6 +14,8 @@ from .states import LIVE, Channel, Kind, Result, State, Urgency
 LIVE_WHERE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(LIVE)))
 # When a response or acceptance clock ended: on time at the first, missed at the second.
 CLOCK_END_COLUMNS = ("first_response_at", "response_due_at", "accepted_at", "accept_due_at")
+
+RETENTION_WHERE = "anonymised_at IS NULL AND closed_at IS NOT NULL"
 TIER_KINDS = (UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY)
 
 
@@ -68,6 +70,10 @@ class Ticket(db.Model):
         *(Index(f"ix_tickets_{column}", column, postgresql_where=text(f"{column} IS NOT NULL"),
                 sqlite_where=text(f"{column} IS NOT NULL"))
           for column in CLOCK_END_COLUMNS),
+
+        # The retention job's walk: closed requests whose personal data is still held (0018).
+        Index("ix_tickets_retention", "closed_at", postgresql_where=text(RETENTION_WHERE),
+              sqlite_where=text(RETENTION_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +132,8 @@ class Ticket(db.Model):
     result: Mapped[str | None] = mapped_column(String(16))
     result_note: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # When its personal data was removed (account deleted, or retention): community.privacy.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extension_count: Mapped[int] = mapped_column(default=0)
     reopen_count: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

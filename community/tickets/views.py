@@ -25,6 +25,10 @@ from .states import OPEN, WAITING
 bp = Blueprint("tickets", __name__)
 
 
+def _photos_posted(field_name="photos") -> int:
+    return sum(1 for f in request.files.getlist(field_name) if f and f.filename)
+
+
 def read_photos(field_name="photos"):
     """Clean every uploaded photo before anything is written."""
     files = [f for f in request.files.getlist(field_name) if f and f.filename]
@@ -160,6 +164,11 @@ def cancel(code):
 
 @bp.post("/t/<code>/info")
 @limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+# Anyone with a code may post photos here, and each costs a decode: every photo counts
+# toward a stricter rate per address (issue 21); text alone only toward the one above.
+@limiter.limit(lambda: current_app.config["COMMUNITY_ANON_PHOTO_RATE"], cost=_photos_posted,
+               key_func=lambda: f"anon-photos:{request.remote_addr}",
+               exempt_when=lambda: _photos_posted() == 0)
 def add_info(code):
     ticket = services.get_by_tracking_code(code)
     form = AddInfoForm()

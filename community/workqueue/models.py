@@ -129,6 +129,7 @@ class Notification(db.Model):
     __table_args__ = (
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_unsent", "sent_at", "created_at"),
+        Index("ix_notifications_ticket", "ticket_id"),  # a request's texts, for anonymising (0018)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

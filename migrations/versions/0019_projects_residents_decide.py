@@ -15,7 +15,7 @@ signed meetings, hidden posts, a reversible ledger, judging results, 整改 case
   locked while it is checked.
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-28 09:00:00.000000
 """
 from alembic import op
@@ -24,7 +24,7 @@ import community.dbtypes
 
 
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -115,6 +115,23 @@ def test_post_by_point_then_read_it_back(client, mapped, o311_key, frozen):
         assert errors_of(client.get(f"{V2}/requests/NOPE.{fmt}"), fmt)[0][0] == 404
 
 
+def test_public_answers_mask_numbers_and_coarsen_the_place(client, mapped, o311_key):
+    """Issue 21, finding 1: the resident allowed the text to be public and wrote a phone
+    number and an ID-card number in it; the address names the flat."""
+    code = post(client, o311_key, description="电话13912345678，身份证110101199003071234，请尽快处理",
+                address_string="北门小区7栋3单元302", lat="25.00537", long="102.00461",
+                **{"attribute[text_public]": "true"}).get_json()[0]["service_request_id"]
+    for url in (f"{V2}/requests/{code}.json", f"{V2}/requests.json"):
+        public = client.get(url).get_json()[0]
+        assert public["description"] == "电话139****5678，身份证******************，请尽快处理"
+        assert public["address"] == "北门小区7栋"
+        assert (public["lat"], public["long"]) == (25.005, 102.005)  # about 100 m, not the door
+    body = client.get(f"{V2}/requests/{code}.xml").get_data(as_text=True)
+    for secret in ("13912345678", "110101199003071234", "302", "25.00537"):
+        assert secret not in body
+    assert db.session.scalar(select(Ticket.text)).startswith("电话13912345678")  # kept for the handler
+
+
 def test_expected_datetime_is_the_resolution_deadline(client, people, mapped, o311_key, frozen):
     code = post(client, o311_key, **{"attribute[text_public]": "true"}).get_json()[0][
         "service_request_id"]

@@ -74,8 +74,10 @@ BODIES = {
     "POST /api/v1/tokens": {"name": "脚本"},
     "POST /api/v1/requests/<code>/rating": {"solved": "yes", "level": "satisfied"},
 }
-# (route, role) that may show the resident's full phone number: the handler's reveal only.
-PHONE_SHOWN = {("POST /api/v1/requests/<code>/reveal-contact", "handler")}
+# (route, role) that may show the resident's full phone number: the handler's reveal, and the
+# resident's own download of everything held about them.
+PHONE_SHOWN = {("POST /api/v1/requests/<code>/reveal-contact", "handler"),
+               ("GET /account/data.json", "resident")}
 
 STAFF = ("grid_other", "community_other", "street_other", "county_other", "handler",
          "department", "admin")
@@ -123,6 +125,14 @@ EXPECTED = {
     "GET /login": EVERYONE,
     "POST /login": {"*": 400},
     "POST /logout": {"*": "redirect", **LOGIN},
+    # Everyone signed in keeps their own account: password, sign out everywhere (issue 21).
+    "GET /account": {"*": "ok", **LOGIN},
+    "POST /account/password": {"*": 400, **LOGIN},  # an empty form: its own errors
+    "POST /account/sign-out-everywhere": {"*": "redirect", **LOGIN},
+    # A resident's own data (PIPL): download, delete. Staff accounts are the admin's: 404.
+    "GET /account/data": {"*": 404, "anonymous": "login", "resident": "ok", "resident_other": "ok"},
+    "GET /account/data.json": {"*": 404, "anonymous": "login", "resident": "ok", "resident_other": "ok"},
+    "POST /account/delete": {"*": 404, "anonymous": "login", "resident": 400, "resident_other": 400},
     "GET /signup": EVERYONE,
     "POST /signup": {"*": 400},
     "POST /prefs/elder": {"*": "redirect"},

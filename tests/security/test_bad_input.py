@@ -85,14 +85,21 @@ def test_nul_and_control_characters_are_refused_everywhere(client, people, areas
     assert refused.status_code == 400
 
 
-def test_bytes_that_are_not_utf8_do_no_harm(client, people, areas):
+def test_bytes_that_are_not_utf8_are_refused(client, people, areas):
+    """Issue 21, finding 7: percent-encoded bytes that are not UTF-8 were stored as "%FF"."""
     login(client, "13800000001")
     data = filing(client, areas)
     body = "&".join(f"{k}={v}" for k, v in data.items() if k != "text").encode() + b"&text=%FF%FE%C3%28"
     answer = client.post("/", data=body, content_type="application/x-www-form-urlencoded")
-    assert answer.status_code in (302, 400)
-    for ticket in db.session.scalars(select(Ticket)):
-        ticket.text.encode("utf-8")  # whatever was kept is valid text
+    assert answer.status_code == 400 and "无效字符" in answer.get_data(as_text=True) and tickets() == 0
+    assert client.get("/t?code=%C3%28").status_code == 400
+    raw = (b'--XYZ\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+           + data["csrf_token"].encode() + b'\r\n--XYZ\r\nContent-Disposition: form-data; '
+           b'name="text"\r\n\r\n\xff\xfe\r\n--XYZ--\r\n')
+    assert client.post("/", data=raw, content_type="multipart/form-data; boundary=XYZ").status_code == 400
+    fine = "&".join(f"{k}={v}" for k, v in data.items() if k != "text").encode() + b"&text=%E7%81%AF+%E5%9D%8F"
+    assert client.post("/", data=fine, content_type="application/x-www-form-urlencoded").status_code == 302
+    assert db.session.scalar(select(Ticket.text)) == "灯 坏"
     raw = client.post("/api/v1/requests", data=b'{"text": "\xff\xfe"}', content_type="application/json",
                       headers={"X-CSRFToken": data["csrf_token"]})
     assert raw.status_code == 400 and raw.get_json()["error"]
@@ -143,3 +150,38 @@ def test_hostile_staff_action_input_changes_nothing(client, people, areas, froze
         assert 400 <= answer.status_code < 500, (action, answer.status_code)
         assert "<script>alert(1)" not in answer.get_data(as_text=True)
     assert db.session.scalar(select(func.count(TicketEvent.id))) == events
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deeply_nested_json_gets_400_never_500(client, people):
+    """Issue 21, finding 6: 1,000 levels (2 KB) made the decoder recurse into a 500."""
+    token = csrf_from(client.get("/login"))
+    login(client, "13800000001")
+    headers = {"X-CSRFToken": token}
+    for depth in (1000, 33):
+        answer = client.post("/api/v1/requests", data=nested(depth), content_type="application/json",
+                             headers=headers)
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "too_deep"
+    shallow = client.post("/api/v1/requests", json={"kind": "help", "extra": [[[1]]]}, headers=headers)
+    assert shallow.status_code == 422  # deep enough to be read, then refused field by field
+    for body in (nested(1000), "[1, 2]", '{"login": {"a": 1}}'):  # a form answers JSON with 415
+        answer = client.post("/login", data=body, content_type="application/json")
+        assert answer.status_code == 415, body
+    assert tickets() == 0
+
+
+def test_signed_in_and_tracking_pages_are_never_cached(client, people, areas, frozen):
+    """Issue 21, finding 7: staff pages (the phone reveal included) had no Cache-Control."""
+    ticket = file_ticket(people, areas)
+    assert client.get(f"/t/{ticket.tracking_code}").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(client, "grid")
+    page = client.get(f"/work/tickets/{ticket.id}")
+    reveal = client.post(f"/work/tickets/{ticket.id}/reveal", data={"csrf_token": csrf_from(page)})
+    assert reveal.status_code == 200 and "13800000001" in reveal.get_data(as_text=True)
+    for answer in (page, reveal, client.get("/work")):
+        assert answer.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/css/site.css").headers.get("Cache-Control", "")

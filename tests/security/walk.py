@@ -7,7 +7,7 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # Sent after the other writes: they move the request away from its handler (or end it),
 # and logging out ends the session the walk needs.
 MOVES_AWAY = ("/escalate", "/return", "/merge", "/reroute", "/cancel", "/resolve")
-LAST = {"POST /logout"}
+LAST = {"POST /logout", "POST /account/sign-out-everywhere"}  # both end the session
 
 
 def route_keys(app):

@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from community.privacy.masking import coarse_address, mask_personal
+from community.privacy.masking import coarse_address, coarse_point, mask_personal
 
 # Text around the numbers: Chinese words and punctuation, never digits or Latin letters
 # (those would make the number part of a longer token, which is not masked).
@@ -104,3 +104,8 @@ def test_ordinary_numbers_are_left_alone():
         assert mask_personal(text) == text
     assert mask_personal(None) == "" and coarse_address("") == ""
     assert mask_personal("写信到 zhang.san@example.com") == "写信到 z***@example.com"
+
+
+def test_a_point_is_rounded_to_about_a_hundred_metres():
+    assert coarse_point(25.00537) == 25.005 and coarse_point(102.0046) == 102.005
+    assert coarse_point(None) is None

@@ -109,6 +109,13 @@ def test_public_page_has_figures_and_formulas_but_no_people(app, client, people,
     ticket.text_public = True
     db.session.commit()
     assert ticket.text in client.get("/public").get_data(as_text=True)
+    # Shown with the resident's consent, yet never with their numbers (issue 21).
+    ticket.text = "请联系 139 1234 5678，身份证 110101199003071234，北门小区7栋3单元302。"
+    db.session.commit()
+    html = client.get("/public").get_data(as_text=True)
+    assert "139****5678" in html and "北门小区7栋" in html
+    for secret in ("1234 5678", "110101199003071234", "3单元302"):
+        assert secret not in html
 
 
 def test_rating_from_the_tracking_page_in_two_taps(app, client, people, areas):

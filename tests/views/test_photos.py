@@ -13,7 +13,7 @@ from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
 from tests.factories import count, csrf_from, login
-from tests.ticketing import T0
+from tests.ticketing import T0, file_ticket
 
 # The bombs below are refused on purpose; Pillow warns about them on the way.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -132,3 +132,79 @@ def test_staff_photo_url_needs_sign_in_and_the_right_ticket(client, people, area
     login(client, "admin")
     assert client.get(f"/tickets/{ticket.id + 1}/photos/{photo.id}").status_code == 404
     assert client.get(f"/tickets/{ticket.id}/photos/{photo.id + 1}").status_code == 404
+
+
+# -- issue 21: decoding is decided from the header; anonymous photos are rated ------------
+
+def _add_info(client, code, photos, text="补充照片"):
+    page = client.get(f"/t/{code}")
+    return client.post(f"/t/{code}/info", content_type="multipart/form-data", data={
+        "csrf_token": csrf_from(page), "text": text,
+        "photos": [(io.BytesIO(data), name) for name, data in photos]})
+
+
+def test_the_probes_bomb_is_refused_on_the_anonymous_form(client, people, areas, frozen):
+    """Finding 2: three 154 KB PNGs of 6300 x 6300 through /t/<code>/info."""
+    from bench.photo_cost import png_bytes
+
+    bomb = png_bytes(6300, 6300)
+    assert 140_000 < len(bomb) < 170_000
+    code = file_ticket(people, areas).tracking_code
+    answer = _add_info(client, code, [(f"bomb{i}.png", bomb) for i in range(3)])
+    assert answer.status_code == 400 and "尺寸过大" in answer.get_data(as_text=True)
+    assert count(TicketPhoto) == 0
+
+
+def test_one_upload_costs_at_most_100_mb_and_a_second_of_cpu():
+    """Measured in a fresh process each (bench/photo_cost.py): the bomb is refused from its
+    header, a phone's 48 MP JPEG is accepted, decoded at a quarter of its scale."""
+    from bench.photo_cost import jpeg_bytes, measure, png_bytes
+
+    bomb = measure("bomb.png", png_bytes(6300, 6300))
+    camera = measure("camera.jpg", jpeg_bytes(8000, 6000))
+    assert bomb["outcome"].startswith("refused") and bomb["peak_mb"] < 5, bomb
+    assert camera["outcome"] == "accepted 2000x1500 image/jpeg", camera
+    for cost in (bomb, camera):
+        assert cost["peak_mb"] < 100 and cost["cpu_s"] < 1, cost
+
+
+@pytest.mark.parametrize("mode,size,accepted", [
+    ("RGB", (4000, 4000), True),     # 16 MP: the configured limit
+    ("RGB", (4001, 4000), False),
+    ("RGBA", (2828, 2828), True),    # with alpha, half: worked on premultiplied
+    ("RGBA", (4000, 4000), False),
+])
+def test_lossless_images_are_refused_over_the_pixel_budget(ctx, mode, size, accepted):
+    from bench.photo_cost import png_bytes
+    from community.errors import ValidationFailed
+
+    data = png_bytes(*size, mode)
+    if accepted:
+        assert max(clean_photo(io.BytesIO(data), "big.png").width, 1) <= 2560
+    else:
+        with pytest.raises(ValidationFailed, match="尺寸过大"):
+            clean_photo(io.BytesIO(data), "big.png")
+
+
+def test_a_turned_phone_photo_is_kept_upright_without_its_exif(ctx):
+    image = Image.new("RGB", (40, 30), (200, 30, 30))
+    exif = image.getexif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; viewers rotate it 90° clockwise
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    photo = clean_photo(io.BytesIO(out.getvalue()), "turned.jpg")
+    assert (photo.width, photo.height) == (30, 40)
+    with Image.open(io.BytesIO(photo.data)) as kept:
+        assert not kept.getexif()
+
+
+def test_photos_on_the_tracking_page_count_toward_a_stricter_rate(app, client, people, areas, frozen):
+    code = file_ticket(people, areas).tracking_code
+    limit = int(app.config["COMMUNITY_ANON_PHOTO_RATE"].split()[0])
+    three = [(f"p{i}.jpg", encoded("JPEG")) for i in range(3)]
+    assert [_add_info(client, code, three).status_code for _ in range(limit // 3)] == [302] * (limit // 3)
+    refused = _add_info(client, code, three[:1])
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert count(TicketPhoto) == limit
+    assert _add_info(client, code, [], text="只补充文字").status_code == 302  # words still welcome
