@@ -119,6 +119,7 @@ def test_2_judging_runs_its_period_and_turnout_or_ends_as_insufficient(client, p
     response = _post(client, f"{page}/evaluate", {}, page)
     assert response.status_code == 422 and "14" in response.get_data(as_text=True)
     frozen.move_to(T0 + 20 * DAY)
+    login(client, "community")  # a staff session lasts 12 hours; this is a new day
     response = _post(client, f"{page}/evaluate", {}, page)
     assert response.status_code == 422 and "评判不足" in response.get_data(as_text=True)
     assert db.session.get(Project, project.id).state == "completed"
