@@ -34,8 +34,10 @@ run: install
 worker: install
 	$(BIN)/python -m workers.worker
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Load on loopback: gunicorn on PostgreSQL and Redis (see bench/soak.py; SOAK_SECONDS to shorten).
 soak: install
