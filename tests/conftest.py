@@ -76,8 +76,7 @@ def app(tmp_path_factory):
         overrides["REDIS_URL"] = _worker_redis_url()
     if _is_postgres():
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            # A test database need not survive a power cut: commits skip the WAL flush.
-            "connect_args": {"options": f"-csearch_path={PG_SCHEMA} -csynchronous_commit=off",
+            "connect_args": {"options": f"-csearch_path={PG_SCHEMA}",
                                                     "application_name": f"community-{PG_SCHEMA}"}}
     app = create_app(overrides, instance_path=str(instance))
     app.test_client_class = IsolatedClient
