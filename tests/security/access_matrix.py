@@ -58,7 +58,7 @@ BODIES = {
     "POST /api/v1/requests": {"kind": "help", "category": "ELD", "text": "路灯坏了", "grid": "S1C1G1"},
     "POST /api/v1/requests/<code>/respond": {"text": "已联系物业"},
     "POST /api/v1/requests/<code>/ask-info": {"text": "请补充楼号"},
-    "POST /api/v1/requests/<code>/resolve": {"result": "solved"},
+    "POST /api/v1/requests/<code>/resolve": {"result": "solved", "note": "已修好。"},
     "POST /api/v1/requests/<code>/escalate": {"reason": "需要街道协调"},
     "POST /api/v1/requests/<code>/return": {"reason": "不属于本网格"},
     "POST /api/v1/requests/<code>/reroute": {"unit": "S1C1G2"},

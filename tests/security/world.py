@@ -70,7 +70,7 @@ def build_world() -> SimpleNamespace:
                        people.resident, T0)
     actions.accept(t3, people.grid, T0)
     actions.resolve(t3, people.grid, T0, "solved", "已加固")
-    rating = rate(t3, people.resident, T0, "no", "very_dissatisfied")  # a 差评 opens a case
+    rating = rate(t3, people.resident, T0, "no", "very_dissatisfied", reasons=["not_solved"])  # a 差评 opens a case
     appeal = file_appeal(rating, people.grid, T0, "与本单位无关")
     verify(people.community, T0, people.resident.id)  # the office met them: a member of S1C1
     project = propose(people.resident, T0, title="加装电梯", description="三号楼老人多，想加装电梯。",
