@@ -9,7 +9,7 @@ from community.areas.models import Unit
 from community.auth.models import User
 from community.dbtypes import UTCDateTime, enum_check
 from community.extensions import db
-from community.tickets.models import Ticket
+from community.tickets.models import ResidentLink, Ticket
 
 
 class Solved(StrEnum):
@@ -244,3 +244,7 @@ class Appeal(db.Model):
     rating: Mapped[Rating] = relationship(back_populates="appeal")
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+# The resolution a rating link was sent for (the link's model lives with the request's).
+ResidentLink.resolution = relationship(Resolution)

@@ -223,4 +223,4 @@ class ResidentLink(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship()
-    resolution = relationship("Resolution")  # community.ratings.models
+    # .resolution is added by community.ratings.models (which imports this module).

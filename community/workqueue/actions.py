@@ -138,7 +138,7 @@ def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str, link=
     """重办: the resident disputes the result within the window (signed in, or with the
     link texted at 办结: tickets.access), or the street orders it."""
     staff = actor is not None and actor.is_authenticated and actor.is_staff
-    if not staff:
+    if not staff or link is not None:  # staff holding a resident's link are refused by the rule
         check_resident_step(ticket, actor, "reopen", link)
     reason = clean_note(reason, required=True, field="reason")
     if ticket.state not in (State.RESOLVED, State.CLOSED):
