@@ -51,7 +51,8 @@ def is_judge(user: User, appeal) -> bool:
         return False
     ticket = appeal.rating.ticket
     place = ticket.street_id if appeal.judge == "street" else ticket.county_id
-    return user.unit_id == place and user.unit_id != appeal.filed_by.unit_id
+    appellant = appeal.filed_by  # (考核办 sits in the county's unit but is not the county office)
+    return user.unit_id == place and (user.unit_id, user.role) != (appellant.unit_id, appellant.role)
 
 
 def is_appellant(user: User, rating) -> bool:
