@@ -25,12 +25,12 @@ def _on_event(event, **kwargs):
             community_id=ticket.community_id, street_id=ticket.street_id,
             county_id=ticket.county_id)
         db.session.add(resolution)
-        if ticket.resident_id is None:
+        if _without_account(ticket):
             # No account to sign in with: the rating link goes to the contact phone.
             from .services import rating_window
 
             links.text_link(ticket, event.at, resolution, expires_at=rating_window(resolution))
-    elif event.action == "submit" and ticket.resident_id is None:
+    elif event.action == "submit" and _without_account(ticket):
         links.text_link(ticket, event.at)  # the code, and a link that can cancel it
     elif event.action == "reopen":
         latest = latest_resolution(ticket)
@@ -38,6 +38,11 @@ def _on_event(event, **kwargs):
             latest.reopened_at = event.at
             moments.append(latest.resolved_at)
     mark_days(moments, event.at)
+
+
+def _without_account(ticket) -> bool:
+    # The relationship, not the column: a new request's resident_id is set at the flush.
+    return ticket.resident_id is None and ticket.resident is None
 
 
 @hooks.on_many(_on_event)

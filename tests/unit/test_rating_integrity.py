@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 from community.ratings import appeals, services
 from community.ratings.models import (Appeal, CaseState, Rating, RatingReason, RectificationCase,
@@ -18,7 +18,7 @@ from community.tickets import links
 from community.tickets.access import check_resident_step, resident_step_allowed
 from community.tickets.models import ResidentLink, Ticket, TicketEvent
 from community.tickets.photos import clean_photo
-from community.tickets.services import Filing, cancel, submit_ticket
+from community.tickets.services import cancel
 from community.workqueue import actions, routing
 from tests.factories import count
 from tests.integrity import H, daiban, make_supervisor, resolved_daiban, texted_link, texts_to
@@ -26,7 +26,6 @@ from tests.ratinghelp import resolved_ticket
 from tests.ticketing import T0, file_ticket
 
 LATER = T0 + 5 * H
-DAY = timedelta(days=1)
 
 
 def _nothing_rated():
@@ -96,6 +95,12 @@ def test_daiban_texts_the_code_and_a_link_then_a_rating_link_at_resolution(ctx, 
     link = links.find(second, LATER)
     assert link.resolution_id == ticket_resolution(ticket).id
     assert link.expires_at == T0 + 2 * H + timedelta(days=7)  # the rating window
+
+
+def test_a_resident_with_an_account_gets_no_link(ctx, people, areas):
+    ticket = resolved_ticket(people, areas)
+    assert count(ResidentLink) == 0
+    assert not [t for t in texts_to(ticket.contact_phone) if "/r/" in t]
 
 
 def ticket_resolution(ticket):

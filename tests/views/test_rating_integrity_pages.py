@@ -10,7 +10,7 @@ from PIL import Image
 from community.extensions import db
 from community.ratings.models import Appeal, Rating, RatingReason, RectificationCase
 from community.ratings import services
-from community.tickets.models import ResidentLink, Ticket, TicketEvent
+from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions, routing
 from tests.factories import count, csrf_from, login
 from tests.integrity import ELDER_PHONE, H, daiban, resolved_daiban, texted_link, texts_to
