@@ -31,6 +31,8 @@ from .wiring import latest_resolution
 COMMENT_MAX = 500
 OTHER_MAX = 200
 CALLBACK_ROLES = (Role.STREET, Role.COUNTY, Role.SUPERVISOR)
+# Events that are no step of handling: looking up the phone to call back, the callback itself.
+NOT_HANDLING = ("contact_revealed", "callback_rating")
 
 
 @dataclass
@@ -164,6 +166,7 @@ def handling_units(ticket: Ticket) -> set[int]:
     units |= set(db.session.scalars(
         select(User.unit_id).join(TicketEvent, TicketEvent.actor_id == User.id)
         .where(TicketEvent.ticket_id == ticket.id, User.unit_id.is_not(None),
+               TicketEvent.action.not_in(NOT_HANDLING),
                User.role.not_in([Role.RESIDENT, Role.SUPERVISOR]))))
     return units
 
@@ -177,7 +180,8 @@ def callback_refusal(ticket: Ticket, user: User | None) -> str | None:
     if ticket.resident_id is not None:
         return _("居民有账号，请居民本人登录评价。")
     acted = db.session.scalar(select(TicketEvent.id).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id == user.id).limit(1))
+        TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id == user.id,
+        TicketEvent.action.not_in(NOT_HANDLING)).limit(1))
     if acted is not None or (user.role != Role.SUPERVISOR and user.unit_id in handling_units(ticket)):
         return _("办理过这件诉求的单位不能记录它的回访评价。")
     return None

@@ -239,7 +239,12 @@ def test_callback_rating_on_the_staff_page(app, client, people, areas, frozen):
     county = app.test_client()
     login(county, "county")
     page = county.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
-    assert "callback-rating" in page
+    assert "callback-rating" in page and ELDER_PHONE not in page
+    revealed = county.post(f"/work/tickets/{ticket.id}/reveal",
+                           data={"csrf_token": csrf_from(county.get("/work"))})
+    assert ELDER_PHONE in revealed.get_data(as_text=True)  # to phone her back; the reveal is logged
+    assert db.session.scalar(db.select(TicketEvent).where(TicketEvent.action == "contact_revealed")
+                             .order_by(TicketEvent.id.desc())).actor_id == people.county.id
     done = county.post(f"/work/tickets/{ticket.id}/callback-rating",
                        data={"csrf_token": csrf_from(county.get("/work")), "solved": "partly",
                              "level": "basic", "comment": "老人说还行"})
