@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from community.errors import Conflict, DomainError, NotFound
-from community.ratings.services import callback_offered
 from community.extensions import db
+from community.ratings.services import callback_offered
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
 from community.timeutil import utcnow
