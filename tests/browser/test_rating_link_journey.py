@@ -35,11 +35,13 @@ def test_daiban_resolved_rated_by_link_on_a_phone_reasons_on_the_case(app, visit
     with app.app_context():
         ticket_id = db.session.scalar(db.select(Ticket.id).where(Ticket.tracking_code == code))
     worker.go(f"/work/tickets/{ticket_id}")
-    page.click("form[action$='/accept'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("form[action$='/accept'] button[type=submit]")
     assert page.locator("form[action$='/resolve'] input[name=result]:checked").count() == 0
     page.check("form[action$='/resolve'] input[name=result][value=solved]")
     page.fill("form[action$='/resolve'] textarea[name=note]", "已上门更换水管，地面已清理。")
-    page.click("form[action$='/resolve'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("form[action$='/resolve'] button[type=submit]")
     assert "已办结" in worker.flash()
 
     with app.app_context():
@@ -50,12 +52,15 @@ def test_daiban_resolved_rated_by_link_on_a_phone_reasons_on_the_case(app, visit
     elder.go(f"/r/{token}")
     phone = elder.page
     assert code in phone.inner_text("dd.code")
-    phone.click("#rate button[name=solved][value=partly]")
-    phone.click("#rate button[name=level][value=dissatisfied]")
+    with phone.expect_navigation():
+        phone.click("#rate button[name=solved][value=partly]")
+    with phone.expect_navigation():
+        phone.click("#rate button[name=level][value=dissatisfied]")
     phone.check("#rate input[name=reasons][value=too_slow]")
     phone.check("#rate input[name=reasons][value=not_contacted]")
     elder.shot("phone-zh-rating-link-reasons")
-    phone.click("#rate button[type=submit]")
+    with phone.expect_navigation():
+        phone.click("#rate button[type=submit]")
     assert "感谢" in elder.flash()
     assert "办理太慢" in phone.locator("#rate").inner_text()
     elder.go(f"/r/{token}")  # used once: used up
