@@ -46,6 +46,9 @@ def _register_blueprints(app):
     outbox.install()
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    from .tickets.linkviews import bp as links_bp
+
+    app.register_blueprint(links_bp)
     app.register_blueprint(workqueue_bp)
 
     from .outbox.views import bp as jobs_admin_bp

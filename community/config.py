@@ -108,6 +108,9 @@ class Config:
     COMMUNITY_GRID_CENTRE_MAX_METRES = 1000
     # 好差评 and figures (DOMAIN.md "好差评", "Figures"); formulas in community/stats/formulas.py.
     COMMUNITY_RATING_WINDOW_DAYS = 7
+    # The site's address for links in text messages (the rating link); default: the
+    # address the request that caused the message came in on.
+    COMMUNITY_PUBLIC_URL = ""
     COMMUNITY_REVIEW_START_WORKING_DAYS = 1   # 差评 case: callback within
     COMMUNITY_REVIEW_CLOSE_WORKING_DAYS = 5   # 差评 case: closed within
     COMMUNITY_SATISFACTION_BASIC_WEIGHT = 0.6  # k for 基本满意 in 满意率

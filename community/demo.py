@@ -103,6 +103,8 @@ def seed_people(now):
                  password_hash=shared)
     create_staff("dept1", Role.DEPARTMENT, unit_by_code("DEPT-CG"), None, now, name="城管局值班员",
                  password_hash=shared)
+    create_staff("supervisor1", Role.SUPERVISOR, unit_by_code("530199"), None, now, name="区考核办",
+                 password_hash=shared)
     for kind, role, prefix in ((UnitKind.STREET, Role.STREET, "street"),
                                (UnitKind.COMMUNITY, Role.COMMUNITY, "community"),
                                (UnitKind.GRID, Role.GRID, "grid")):

@@ -38,7 +38,7 @@ LEVEL = {1: _l("一级问题"), 2: _l("二级问题"), 3: _l("三级问题")}
 ROLE = {
     "resident": _l("居民"), "grid": _l("网格员"), "community": _l("社区工作者"),
     "street": _l("街道干部"), "county": _l("区县干部"), "department": _l("部门工作人员"),
-    "admin": _l("系统管理员"),
+    "supervisor": _l("考核办"), "admin": _l("系统管理员"),
 }
 ACTION = {
     "submit": _l("提交诉求"),
@@ -64,6 +64,7 @@ ACTION = {
     "assist_accepted": _l("部门已报到"),
     "assist_done": _l("部门办理完成"),
     "contact_revealed": _l("查看联系电话"),
+    "callback_rating": _l("回访评价"),
     "sla_warning": _l("时限预警"),
     "sla_breach": _l("超过时限"),
     "case_overdue": _l("差评整改超时"),

@@ -5,7 +5,8 @@ from urllib.parse import unquote_to_bytes
 from flask import abort, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError, SQLAlchemyError
+from sqlalchemy.exc import (IntegrityError, InterfaceError, OperationalError, PendingRollbackError,
+                            SQLAlchemyError)
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -93,6 +94,16 @@ def init_web(app):
     @app.errorhandler(StaleDataError)
     def stale_data(exc):
         # Someone else changed the request between our read and our write.
+        db.session.rollback()
+        conflict = Conflict()
+        return error_response(conflict.status, conflict.code, conflict.message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc):
+        # Two writes raced for the same unique row (a rating, an appeal, a link): the
+        # later one lost. Logged in full, since a real bug would look the same.
+        log.warning("write refused by a constraint, answered 409: %s", exc.__class__.__name__,
+                    exc_info=exc)
         db.session.rollback()
         conflict = Conflict()
         return error_response(conflict.status, conflict.code, conflict.message)

@@ -12,6 +12,6 @@ H = timedelta(hours=1)
 def resolved_ticket(people, areas, *, at=T0, result="solved", **kwargs):
     ticket = file_ticket(people, areas, now=at, **kwargs)
     actions.accept(ticket, people.grid, at + H)
-    actions.resolve(ticket, people.grid, at + 2 * H, result, "" if result == "solved" else "已说明")
+    actions.resolve(ticket, people.grid, at + 2 * H, result, "已更换灯泡。" if result == "solved" else "已说明")
     db.session.commit()
     return ticket

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from community.extensions import db
 from community.ratings import services as ratings
-from community.ratings.models import Level, Solved
+from community.ratings.models import Level, Reason, Solved
 from community.stats import queries as stats
 from community.stats.formulas import FORMULA_VERSION, Params, figures
 from community.timeutil import to_local, utcnow
@@ -32,6 +32,12 @@ class RatingIn(Schema):
     level = Text(required=True, validate=validate.OneOf([lv.value for lv in Level]),
                  **_d("very_satisfied, satisfied, basic (基本满意), dissatisfied, very_dissatisfied"))
     comment = Text(load_default="", validate=validate.Length(max=ratings.COMMENT_MAX))
+    reasons = fields.List(Text(validate=validate.OneOf([r.value for r in Reason])), load_default=list,
+                          validate=validate.Length(max=len(Reason)),
+                          **_d("A 差评's reasons, one or more (required when dissatisfied): "
+                               "not_solved, too_slow, attitude, buck_passing, not_contacted, other"))
+    other = Text(load_default="", validate=validate.Length(max=ratings.OTHER_MAX),
+                 **_d("The text of the reason other (required with it)"))
 
 
 class RatingOut(Schema):
@@ -44,6 +50,7 @@ class RatingOut(Schema):
     solved = fields.String(allow_none=True, required=True)
     level = fields.String(allow_none=True, required=True)
     rated_at = fields.DateTime(allow_none=True, required=True)
+    reasons = fields.List(fields.String(), required=True, **_d("A 差评's reasons"))
 
 
 class FigureArgs(Schema):
@@ -90,7 +97,8 @@ def _rating_view(ticket, user, now):
             "rate_until": ratings.rating_window(resolution) if resolution is not None else None,
             "solved": rating.solved if rating else None,
             "level": rating.level if rating else None,
-            "rated_at": rating.rated_at if rating else None}
+            "rated_at": rating.rated_at if rating else None,
+            "reasons": rating.reason_codes if rating else []}
 
 
 @bp.route("/requests/<code>/rating", methods=["GET"])
@@ -109,13 +117,16 @@ def get_rating(code):
 def post_rating(args, code):
     """Rate the current resolution (好差评): once, within the rating window.
 
-    A 差评 (dissatisfied or very dissatisfied) opens a rectification case.
+    A 差评 (dissatisfied or very dissatisfied) needs one or more reasons and opens a
+    rectification case. Only the resident who filed may rate; staff never. Of two
+    ratings sent at once, one is saved (201) and the other answered 409.
     """
     user = auth.require_user()
     now = utcnow()
     ticket = queries.visible_by_code(code, user)
-    ratings.rate(ticket, user, now, args["solved"], args["level"], args["comment"])
-    db.session.commit()
+    ratings.rate(ticket, user, now, ratings.Answer(args["solved"], args["level"], args["comment"],
+                                                   args["reasons"], args["other"]), via_api=True)
+    db.session.commit()  # a lost race: IntegrityError, answered 409 (community.web)
     return _rating_view(ticket, user, now), 201
 
 

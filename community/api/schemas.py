@@ -239,8 +239,8 @@ class TextIn(Schema):
 
 class ResolveIn(Schema):
     result = Text(required=True, validate=validate.OneOf([r.value for r in Result]))
-    note = Text(load_default="", validate=validate.Length(max=4000),
-                **_d("Required unless the result is solved"))
+    note = Text(required=True, validate=validate.Length(min=1, max=4000),
+                **_d("The reply to the resident: what was done (always required)"))
 
 
 class ReasonIn(Schema):

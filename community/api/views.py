@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community.extensions import db, limiter
 from community.tickets import services as ticket_services
+from community.tickets.access import resident_step_allowed
 from community.tickets.services import Filing
 from community.timeutil import utcnow
 from community.workqueue.available import available_actions
@@ -26,17 +27,18 @@ def errors(*codes):
 def ticket_detail(ticket, user, now):
     data = ticket_dict(ticket, user, now)
     data["actions"] = sorted(available_actions(user, ticket, now)) if user.is_staff else \
-        sorted(_resident_actions(ticket, now))
+        sorted(_resident_actions(ticket, user, now))
     return data
 
 
-def _resident_actions(ticket, now):
+def _resident_actions(ticket, user, now):
+    """The same rule as the tracking page's buttons and the services (tickets.access)."""
     allowed = set()
-    if ticket.state in ticket_services.WAITING:
+    if ticket.state in ticket_services.WAITING and resident_step_allowed(ticket, user, "cancel"):
         allowed.add("cancel")
     if ticket.state in ticket_services.WAITING | {"accepted", "in_progress", "reopened"}:
         allowed.add("info")
-    if ticket_services.in_reopen_window(ticket, now):
+    if ticket_services.in_reopen_window(ticket, now) and resident_step_allowed(ticket, user, "reopen"):
         allowed.add("reopen")
     return allowed
 

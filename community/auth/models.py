@@ -18,6 +18,7 @@ class Role(StrEnum):
     STREET = "street"        # 街道办
     COUNTY = "county"        # 县/区
     DEPARTMENT = "department"
+    SUPERVISOR = "supervisor"  # 考核办: the county's assessment office; decides appeals, handles nothing
     ADMIN = "admin"
 
 
@@ -28,6 +29,7 @@ ROLE_UNIT_KIND = {
     Role.STREET: UnitKind.STREET,
     Role.COUNTY: UnitKind.COUNTY,
     Role.DEPARTMENT: UnitKind.DEPARTMENT,
+    Role.SUPERVISOR: UnitKind.COUNTY,
 }
 STAFF_ROLES = tuple(ROLE_UNIT_KIND) + (Role.ADMIN,)
 

@@ -1,5 +1,7 @@
-"""申诉: the handler appeals a rating; the street upholds (excluded from the figures,
-kept in the record) or rejects it."""
+"""申诉: the handler appeals a rating; the tier above the appealing unit upholds it
+(excluded from the figures, kept in the record, its 整改 case closed) or rejects it.
+A grid's or community's appeal goes to the street, a street's own to the county,
+a county unit's or a department's to the county supervisor (考核办)."""
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -12,8 +14,8 @@ from community.extensions import db
 from community.stats.updates import mark_days
 from community.tickets.models import Ticket
 
-from .models import Appeal, AppealState, Rating, Resolution
-from .scope import in_scope, is_appellant, is_reviewer
+from .models import Appeal, AppealState, CaseState, Rating, Resolution
+from .scope import in_scope, is_appellant, is_judge, judge_for
 
 REASON_MAX = 2000
 
@@ -29,7 +31,7 @@ def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appe
     if db.session.scalar(select(Appeal.id).where(Appeal.rating_id == rating.id)):
         raise Conflict(_("这条评价已经申诉过了。"))
     appeal = Appeal(rating=rating, street_id=rating.ticket.street_id, reason=reason,
-                    filed_at=now, filed_by=actor, state=AppealState.PENDING)
+                    filed_at=now, filed_by=actor, state=AppealState.PENDING, judge=judge_for(actor))
     db.session.add(appeal)
     db.session.flush()
     mark_days([rating.resolution.resolved_at], now)  # the figures show appealed ratings (issue 19)
@@ -37,9 +39,8 @@ def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appe
 
 
 def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note: str = "") -> None:
-    ticket = appeal.rating.ticket
-    if not is_reviewer(actor, ticket.street_id, ticket.county_id):
-        raise NotAllowed(_("申诉由街道审核。"))
+    if not is_judge(actor, appeal):
+        raise NotAllowed(_("申诉由申诉单位的上一级审核，申诉单位不能自己审核。"))
     if appeal.state != AppealState.PENDING:
         raise InvalidTransition(_("这条申诉已经审核过了。"))
     note = (note or "").strip()
@@ -48,13 +49,19 @@ def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note
     appeal.state = AppealState.UPHELD if uphold else AppealState.REJECTED
     appeal.decided_at, appeal.decided_by, appeal.decision_note = now, actor, note
     appeal.rating.excluded = bool(uphold)
+    case = appeal.rating.case
+    if uphold and case is not None and case.state != CaseState.CLOSED:
+        # The 差评 does not stand: nothing is left to rectify.
+        case.state, case.closed_at, case.closed_by = CaseState.CLOSED, now, actor
+        case.review_note = _("申诉成立，结案：%(note)s", note=note) if note else _("申诉成立，结案。")
     mark_days([appeal.rating.resolution.resolved_at], now)
 
 
 # What the list shows of each rating, loaded in a few statements instead of per row.
 LIST_LOADS = (selectinload(Rating.ticket).selectinload(Ticket.category),
               selectinload(Rating.resolution).selectinload(Resolution.unit),
-              selectinload(Rating.case), selectinload(Rating.appeal))
+              selectinload(Rating.case), selectinload(Rating.appeal), selectinload(Rating.reasons),
+              selectinload(Rating.recorded_by))
 
 
 def appeals_for(user: User, pending_only: bool = False, limit: int = 100) -> list[Appeal]:

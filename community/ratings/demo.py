@@ -22,13 +22,16 @@ class DemoRatings:
     def rate(self, ticket):
         """Called right after a demo resolution; a third of residents stay silent (未评价)."""
         at = ticket.resolved_at + timedelta(hours=self.rng.randint(1, 72))
-        if self.rng.random() > 0.65 or at >= self.now:
-            return
+        if self.rng.random() > 0.65 or at >= self.now or ticket.resident is None:
+            return  # (a request filed without an account is rated through its texted link)
         level = self.rng.choices([name for name, _ in LEVELS], [w for _, w in LEVELS])[0]
         solved = SOLVED_FOR.get(ticket.result, "yes")
         if level in BAD_LEVELS and solved == "yes":
             solved = self.rng.choice(["partly", "no"])
-        rating = services.rate(ticket, ticket.resident, at, solved, level, COMMENTS.get(level, ""))
+        reasons = [self.rng.choice(["not_solved", "too_slow", "attitude", "buck_passing", "not_contacted"])] \
+            if level in BAD_LEVELS else []
+        rating = services.rate(ticket, ticket.resident, at,
+                               services.Answer(solved, level, COMMENTS.get(level, ""), reasons))
         if rating.case is not None:
             self._work_case(ticket, rating, at)
 
@@ -38,8 +41,9 @@ class DemoRatings:
             self.appealed = True
             appeal = appeals.file_appeal(rating, resolver, at + timedelta(hours=2),
                                          "该评价反映的是小区物业收费问题，与本次报修无关。")
-            appeals.decide_appeal(appeal, self.handler(ticket.street_id), at + timedelta(hours=20), True,
+            appeals.decide_appeal(appeal, self._judge(appeal, ticket), at + timedelta(hours=20), True,
                                   "经核实，评价内容与本诉求无关，申诉成立。")
+            return  # an upheld appeal closes its case
         if self.rng.random() < 0.35 or at + timedelta(days=2) >= self.now:
             return  # left open: the dashboards show open cases
         case = rating.case
@@ -50,6 +54,18 @@ class DemoRatings:
         closing = at + timedelta(days=self.rng.choice([2, 3, 9]))
         if closing < self.now:
             cases.close_case(case, self.handler(ticket.street_id), closing, "同意结案。")
+
+
+    def _judge(self, appeal, ticket):
+        """The tier above the appealing unit (ratings.scope.is_judge)."""
+        from sqlalchemy import select
+
+        from community.auth.models import User
+
+        if appeal.judge == "street":
+            return self.handler(ticket.street_id)
+        return db.session.scalar(select(User).where(User.unit_id == ticket.county_id,
+                                                    User.role == appeal.judge).order_by(User.id).limit(1))
 
 
 def build_rollups(now):

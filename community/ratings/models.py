@@ -9,7 +9,7 @@ from community.areas.models import Unit
 from community.auth.models import User
 from community.dbtypes import UTCDateTime, enum_check
 from community.extensions import db
-from community.tickets.models import Ticket
+from community.tickets.models import ResidentLink, Ticket
 
 
 class Solved(StrEnum):
@@ -27,6 +27,32 @@ class Level(StrEnum):
 
 
 BAD_LEVELS = frozenset({Level.DISSATISFIED, Level.VERY_DISSATISFIED})  # 差评
+
+
+class Reason(StrEnum):
+    """Why a 差评 (DOMAIN.md "好差评"); one or more per 差评, counted per unit."""
+    NOT_SOLVED = "not_solved"        # 问题没解决
+    TOO_SLOW = "too_slow"            # 办理太慢
+    ATTITUDE = "attitude"            # 态度不好
+    BUCK_PASSING = "buck_passing"    # 推诿扯皮
+    NOT_CONTACTED = "not_contacted"  # 没联系我
+    OTHER = "other"                  # 其他 (with text)
+
+
+class RatingChannel(StrEnum):
+    """How the rating reached us: the filer signed in (web or API), the single-use
+    rating link texted to a request filed without an account, or a 回访 callback."""
+    WEB = "web"
+    API = "api"
+    LINK = "link"
+    CALLBACK = "callback"  # 回访: recorded by an officer of a unit that did not handle it
+
+
+class Judge(StrEnum):
+    """Who decides an appeal: the tier above the appealing unit, never itself."""
+    STREET = "street"          # a grid's or community's appeal
+    COUNTY = "county"          # a street's own appeal
+    SUPERVISOR = "supervisor"  # county units' and departments' appeals: 考核办
 
 
 class Resolution(db.Model):
@@ -67,6 +93,7 @@ class Rating(db.Model):
     __table_args__ = (
         CheckConstraint(enum_check("solved", Solved), name="solved"),
         CheckConstraint(enum_check("level", Level), name="level"),
+        CheckConstraint(enum_check("channel", RatingChannel), name="channel"),
         # A unit's newest ratings, read from its own rows (0014).
         *(Index(f"ix_ratings_{area}_rated", f"{area}_id", "rated_at")
           for area in ("grid", "community", "street", "county")),
@@ -83,6 +110,11 @@ class Rating(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     # Kept for the record; aggregates and public pages never show it.
     rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(8), default=RatingChannel.WEB,
+                                         server_default=RatingChannel.WEB)
+    # 回访: the officer who wrote down what the resident said (named in the audit).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    other_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # An upheld appeal excludes the rating from the figures; it is never deleted.
     excluded: Mapped[bool] = mapped_column(default=False)
     # The request's place, kept with it when it moves (ratings.wiring): a unit's list
@@ -96,10 +128,29 @@ class Rating(db.Model):
     ticket: Mapped[Ticket] = relationship()
     case: Mapped["RectificationCase | None"] = relationship(back_populates="rating")
     appeal: Mapped["Appeal | None"] = relationship(back_populates="rating")
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    reasons: Mapped[list["RatingReason"]] = relationship(
+        back_populates="rating", cascade="all, delete-orphan", order_by="RatingReason.reason")
 
     @property
     def is_bad(self) -> bool:
         return self.level in BAD_LEVELS
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [r.reason for r in self.reasons]
+
+
+class RatingReason(db.Model):
+    """One reason of a 差评; a row each, so a unit's reasons are counted by GROUP BY."""
+
+    __tablename__ = "rating_reasons"
+    __table_args__ = (CheckConstraint(enum_check("reason", Reason), name="reason"),)
+
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    rating: Mapped[Rating] = relationship(back_populates="reasons")
 
 
 class CaseState(StrEnum):
@@ -168,11 +219,13 @@ class AppealState(StrEnum):
 
 
 class Appeal(db.Model):
-    """申诉: the handler says a rating is malicious or unrelated; the street decides."""
+    """申诉: the handler says a rating is malicious or unrelated; the tier above the
+    appealing unit decides (`judge`, fixed when it is filed)."""
 
     __tablename__ = "appeals"
     __table_args__ = (
         CheckConstraint(enum_check("state", AppealState), name="state"),
+        CheckConstraint(enum_check("judge", Judge), name="judge"),
         Index("ix_appeals_street_state", "street_id", "state"),
     )
 
@@ -180,6 +233,7 @@ class Appeal(db.Model):
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)  # one appeal each
     street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     state: Mapped[str] = mapped_column(String(16), default=AppealState.PENDING)
+    judge: Mapped[str] = mapped_column(String(16), default=Judge.STREET, server_default=Judge.STREET)
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -190,3 +244,7 @@ class Appeal(db.Model):
     rating: Mapped[Rating] = relationship(back_populates="appeal")
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+# The resolution a rating link was sent for (the link's model lives with the request's).
+ResidentLink.resolution = relationship(Resolution)

@@ -34,6 +34,27 @@ def is_case_worker(user: User, case) -> bool:
     return user.unit_id in (ticket.grid_id, ticket.community_id, resolution.unit_id)
 
 
+# The tier above the appealing unit (DOMAIN.md "好差评", 申诉).
+JUDGE_OF_ROLE = {Role.GRID: "street", Role.COMMUNITY: "street", Role.STREET: "county",
+                 Role.COUNTY: "supervisor", Role.DEPARTMENT: "supervisor"}
+JUDGE_ROLE = {"street": Role.STREET, "county": Role.COUNTY, "supervisor": Role.SUPERVISOR}
+
+
+def judge_for(appellant: User) -> str:
+    return JUDGE_OF_ROLE[Role(appellant.role)]
+
+
+def is_judge(user: User, appeal) -> bool:
+    """Decides this appeal: staff of the tier fixed when it was filed, over the request's
+    place; never the appealing unit itself, never an admin (who runs the system)."""
+    if not user.is_authenticated or user.role != JUDGE_ROLE.get(appeal.judge):
+        return False
+    ticket = appeal.rating.ticket
+    place = ticket.street_id if appeal.judge == "street" else ticket.county_id
+    appellant = appeal.filed_by  # (考核办 sits in the county's unit but is not the county office)
+    return user.unit_id == place and (user.unit_id, user.role) != (appellant.unit_id, appellant.role)
+
+
 def is_appellant(user: User, rating) -> bool:
     """The handler: staff of the unit that resolved the request."""
     return (user.is_authenticated and user.is_staff and user.unit_id is not None

@@ -1,30 +1,48 @@
 """Rating a resolution (好差评): who may, when, and what a 差评 sets off.
 
-Who may rate: DOMAIN.md says the resident who filed. A request filed by a
-resident with an account is rated by that resident, signed in: the tracking
-link alone is not enough, since it may have been forwarded. A request with no
-resident account (代办 by a grid worker, a hotline call, an Open311 client) is
-rated by whoever holds its tracking link, which only the resident was given.
-Staff never rate: a handler must not grade their own work.
+Who may rate (DOMAIN.md "好差评"), one rule in community.tickets.access:
+the resident who filed, signed in; for a request filed without an account,
+the holder of the single-use link texted to its contact phone at 办结
+(community.tickets.links). The tracking code alone never rates: staff see every
+code in their scope. Or a 回访: a callback officer of a unit that did not handle
+the request writes down what the resident said on the phone (record_callback_rating).
 """
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from community.auth.models import User
+from community.auth.models import Role, User
 from community.errors import Conflict, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.stats.updates import mark_days
-from community.tickets.models import Ticket
+from community.tickets import links
+from community.tickets.access import can_view, check_resident_step
+from community.tickets.models import Ticket, TicketEvent
+from community.tickets.services import record_event
 from community.tickets.states import State
 
 from .cases import open_case
-from .models import BAD_LEVELS, Level, Rating, Resolution, Solved
+from .models import BAD_LEVELS, Level, Rating, RatingChannel, RatingReason, Reason, Resolution, Solved
 from .wiring import latest_resolution
 
 COMMENT_MAX = 500
+OTHER_MAX = 200
+CALLBACK_ROLES = (Role.STREET, Role.COUNTY, Role.SUPERVISOR)
+# Events that are no step of handling: looking up the phone to call back, the callback itself.
+NOT_HANDLING = ("contact_revealed", "callback_rating")
+
+
+@dataclass
+class Answer:
+    """What the resident said: the two questions, and a 差评's reasons."""
+    solved: str
+    level: str
+    comment: str = ""
+    reasons: list[str] = field(default_factory=list)
+    other: str = ""
 
 
 def rating_window(resolution: Resolution) -> datetime:
@@ -41,16 +59,12 @@ def rateable_resolution(ticket: Ticket) -> Resolution | None:
     return resolution
 
 
-def check_rater(ticket: Ticket, user: User | None) -> None:
-    signed_in = user is not None and user.is_authenticated
-    if signed_in and user.is_staff:
-        raise NotAllowed(_("工作人员不能评价诉求。"))
-    if ticket.resident_id is not None and not (signed_in and user.id == ticket.resident_id):
-        raise NotAllowed(_("请登录提交这件诉求的账号后再评价。"))
+def check_rater(ticket: Ticket, user: User | None, link=None) -> None:
+    check_resident_step(ticket, user, "rate", link)
 
 
-def opportunity(ticket: Ticket, user: User | None, now: datetime):
-    """(resolution, refusal): what the tracking page offers this visitor now."""
+def opportunity(ticket: Ticket, user: User | None, now: datetime, link=None):
+    """(resolution, refusal): what the tracking or link page offers this visitor now."""
     resolution = rateable_resolution(ticket)
     if resolution is None:
         return None, None
@@ -60,38 +74,140 @@ def opportunity(ticket: Ticket, user: User | None, now: datetime):
         return resolution, _("评价期限已过（办结后 %(d)d 天内可评价），本次办理记为未评价。",
                              d=current_app.config["COMMUNITY_RATING_WINDOW_DAYS"])
     try:
-        check_rater(ticket, user)
+        check_rater(ticket, user, link)
     except NotAllowed as exc:
         return resolution, str(exc.message)
     return resolution, None
 
 
-def rate(ticket: Ticket, user: User | None, now: datetime, solved: str, level: str,
-         comment: str = "") -> Rating:
-    """One rating for the current resolution, within the window; a 差评 opens a case."""
-    check_rater(ticket, user)
-    if solved not in Solved.__members__.values():
+def _clean(answer: Answer) -> Answer:
+    if answer.solved not in Solved.__members__.values():
         raise ValidationFailed(_("请选择问题是否解决。"), field="solved")
-    if level not in Level.__members__.values():
+    if answer.level not in Level.__members__.values():
         raise ValidationFailed(_("请选择满意程度。"), field="level")
-    comment = (comment or "").strip()
+    comment = (answer.comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise ValidationFailed(_("评价内容不能超过 %(n)d 字。", n=COMMENT_MAX), field="comment")
+    reasons, other = [], ""
+    if answer.level in BAD_LEVELS:
+        reasons = sorted(set(answer.reasons or []))
+        if not reasons:
+            raise ValidationFailed(_("请选择不满意的原因（可多选）。"), field="reasons")
+        if any(r not in Reason.__members__.values() for r in reasons):
+            raise ValidationFailed(_("未知的不满意原因。"), field="reasons")
+        if Reason.OTHER in reasons:
+            other = (answer.other or "").strip()
+            if not other:
+                raise ValidationFailed(_("选择“其他”时请写明原因。"), field="other")
+            if len(other) > OTHER_MAX:
+                raise ValidationFailed(_("其他原因不能超过 %(n)d 字。", n=OTHER_MAX), field="other")
+    return Answer(answer.solved, answer.level, comment, reasons, other)
+
+
+def _locked_resolution(ticket: Ticket) -> Resolution:
+    """The resolution to rate, its row locked on PostgreSQL: of two ratings sent at once
+    the second waits here, then finds the first and is refused (409), never a 500."""
     resolution = rateable_resolution(ticket)
     if resolution is None:
         raise NotAllowed(_("诉求办结后才能评价。"))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Resolution.id).where(Resolution.id == resolution.id).with_for_update())
     if db.session.scalar(select(Rating.id).where(Rating.resolution_id == resolution.id)):
         raise Conflict(_("这次办理已经评价过了，每次办结只能评价一次。"))
+    return resolution
+
+
+def _write(ticket, resolution, now, answer, channel, rater=None, recorded_by=None) -> Rating:
     if now > rating_window(resolution):
         raise NotAllowed(_("已超过办结后 %(d)d 天的评价期限。",
                            d=current_app.config["COMMUNITY_RATING_WINDOW_DAYS"]))
-    rating = Rating(resolution=resolution, ticket=ticket, rated_at=now, solved=solved, level=level,
-                    comment=comment, rater_id=user.id if user is not None and user.is_authenticated
-                    else None, grid_id=ticket.grid_id, community_id=ticket.community_id,
-                    street_id=ticket.street_id, county_id=ticket.county_id)
+    rating = Rating(resolution=resolution, ticket=ticket, rated_at=now, solved=answer.solved,
+                    level=answer.level, comment=answer.comment, other_reason=answer.other,
+                    channel=channel, rater_id=rater.id if rater is not None else None,
+                    recorded_by=recorded_by, grid_id=ticket.grid_id, community_id=ticket.community_id,
+                    street_id=ticket.street_id, county_id=ticket.county_id,
+                    reasons=[RatingReason(reason=r) for r in answer.reasons])
     db.session.add(rating)
-    if level in BAD_LEVELS:
+    if answer.level in BAD_LEVELS:
         open_case(rating, ticket, now)
     mark_days([resolution.resolved_at], now)
     db.session.flush()
+    return rating
+
+
+def rate(ticket: Ticket, user: User | None, now: datetime, answer: "Answer | str", level: str = "",
+         comment: str = "", *, reasons=(), other: str = "", link=None, via_api: bool = False) -> Rating:
+    """One rating for the current resolution, within the window; a 差评 opens a case.
+    `answer`: an Answer, or the `solved` answer with the others as arguments.
+    `link`: the usable single-use link (tickets.links.find) the visitor came with."""
+    if not isinstance(answer, Answer):
+        answer = Answer(answer, level, comment, list(reasons), other)
+    check_rater(ticket, user, link)
+    answer = _clean(answer)
+    resolution = _locked_resolution(ticket)
+    if link is not None and link.resolution_id != resolution.id:
+        raise NotAllowed(_("这个链接不是这次办结的评价链接。"))
+    signed_in = user is not None and user.is_authenticated
+    channel = RatingChannel.LINK if not signed_in else (RatingChannel.API if via_api else RatingChannel.WEB)
+    rating = _write(ticket, resolution, now, answer, channel, rater=user if signed_in else None)
+    if link is not None:
+        links.use(link, "rate", now)
+    return rating
+
+
+# -- 回访: a callback officer records the rating the resident gave on the phone ---------
+
+def handling_units(ticket: Ticket) -> set[int]:
+    """Every unit that worked on the request: its handling unit now, every unit that
+    resolved it, and the unit of every staff member who took a step on it (filing it
+    for the resident included)."""
+    units = {ticket.handling_unit_id}
+    units |= set(db.session.scalars(select(Resolution.unit_id).where(Resolution.ticket_id == ticket.id)))
+    units |= set(db.session.scalars(
+        select(User.unit_id).join(TicketEvent, TicketEvent.actor_id == User.id)
+        .where(TicketEvent.ticket_id == ticket.id, User.unit_id.is_not(None),
+               TicketEvent.action.not_in(NOT_HANDLING),
+               User.role.not_in([Role.RESIDENT, Role.SUPERVISOR]))))
+    return units
+
+
+def callback_refusal(ticket: Ticket, user: User | None) -> str | None:
+    """Why `user` may not record a 回访 rating of `ticket` (None: they may). One rule for
+    the page, its button and the service."""
+    if user is None or not user.is_authenticated or user.role not in CALLBACK_ROLES \
+            or not can_view(user, ticket):
+        return _("回访评价由街道、区县或考核办的回访员记录。")
+    if ticket.resident_id is not None:
+        return _("居民有账号，请居民本人登录评价。")
+    acted = db.session.scalar(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id == user.id,
+        TicketEvent.action.not_in(NOT_HANDLING)).limit(1))
+    if acted is not None or (user.role != Role.SUPERVISOR and user.unit_id in handling_units(ticket)):
+        return _("办理过这件诉求的单位不能记录它的回访评价。")
+    return None
+
+
+def callback_offered(ticket: Ticket, user: User, now: datetime) -> bool:
+    """Whether the staff page shows `user` the 回访 rating form for `ticket` now."""
+    if user.role not in CALLBACK_ROLES:
+        return False  # most staff: no queries
+    resolution = rateable_resolution(ticket)
+    return (resolution is not None and resolution.rating is None and now <= rating_window(resolution)
+            and callback_refusal(ticket, user) is None)
+
+
+def record_callback_rating(ticket: Ticket, officer: User, now: datetime, answer: Answer,
+                           note: str = "") -> Rating:
+    """回访 (channel callback): the officer is named on the rating and in the request's
+    internal timeline; the rating counts like any other."""
+    refusal = callback_refusal(ticket, officer)
+    if refusal is not None:
+        raise NotAllowed(refusal)
+    answer = _clean(answer)
+    resolution = _locked_resolution(ticket)
+    rating = _write(ticket, resolution, now, answer, RatingChannel.CALLBACK, recorded_by=officer)
+    links.revoke(ticket, now)  # the resident has answered: their link is spent
+    record_event(ticket, "callback_rating", officer, now, public=False, touch=False,
+                 note=_("回访评价：%(name)s 记录", name=officer.display_name) + (
+                     "。" + note.strip()[:500] if note and note.strip() else ""))
     return rating

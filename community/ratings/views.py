@@ -1,12 +1,13 @@
 """Rating on the tracking page (/t/<code>/rate) and the staff pages under /ratings."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from community.errors import Conflict, DomainError, NotFound
+from community.errors import Conflict, DomainError, NotFound, ValidationFailed
 from community.extensions import db, limiter
+from community.tickets import links
 from community.tickets.access import can_view
 from community.tickets.services import get_by_tracking_code
 from community.timeutil import utcnow
@@ -14,7 +15,7 @@ from community.workqueue.views import staff_required
 
 from . import appeals, cases, services
 from .models import Appeal, Level, Rating, Solved
-from .scope import is_appellant, is_case_worker, is_reviewer
+from .scope import is_appellant, is_case_worker, is_judge, is_reviewer
 
 bp = Blueprint("ratings", __name__)
 
@@ -25,31 +26,93 @@ def _panel():
     return {"rating_panel": rating_panel, **labels.for_templates()}
 
 
-def rating_panel(ticket) -> dict:
-    """What the tracking page shows about rating this request, for this visitor."""
+def answer_from(form) -> services.Answer:
+    return services.Answer(solved=form.get("solved", ""), level=form.get("level", ""),
+                           comment=form.get("comment", ""), reasons=form.getlist("reasons"),
+                           other=form.get("other", ""))
+
+
+def rating_panel(ticket, link_token=None) -> dict:
+    """What the tracking page (or the rating link's page) shows about rating this
+    request, for this visitor: the same rule the rating itself goes through."""
     user = current_user if current_user.is_authenticated else None
-    resolution, refusal = services.opportunity(ticket, user, utcnow())
+    now = utcnow()
+    link = None
+    if link_token:
+        try:
+            link = links.find(link_token, now)
+        except DomainError:
+            link = None
+    resolution, refusal = services.opportunity(ticket, user, now, link)
     solved = request.args.get("solved")
+    if link_token:
+        rate_url = url_for("links.rate", token=link_token)
+        step_url = url_for("links.open_link", token=link_token)
+    else:
+        rate_url = url_for("ratings.rate", code=ticket.tracking_code)
+        step_url = url_for("tickets.track", code=ticket.tracking_code)
     return {"resolution": resolution, "refusal": refusal,
             "rating": resolution.rating if resolution is not None else None,
             "solved": solved if solved in Solved.__members__.values() else None,
+            "draft": g.get("rating_draft"), "rate_url": rate_url, "step_url": step_url,
             "window_end": services.rating_window(resolution) if resolution is not None else None}
+
+
+def rate_or_ask_reasons(ticket, call, page):
+    """Post a rating; a 差评 without its reasons comes back as the reasons step."""
+    answer = answer_from(request.form)
+    try:
+        call(answer)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if exc.field not in ("reasons", "other"):
+            raise
+        g.rating_draft = answer
+        first_ask = exc.field == "reasons" and not answer.reasons  # the next step, not an error
+        if not first_ask:
+            flash(str(exc.message), "error")
+        return page(), 200 if first_ask else 422
+    except IntegrityError:
+        db.session.rollback()  # the same rating sent twice at once: the first one counts
+        raise Conflict(_("这次办理已经评价过了，每次办结只能评价一次。")) from None
+    flash(_("感谢您的评价！"))
+    return None
 
 
 @bp.post("/t/<code>/rate")
 @limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
 def rate(code):
+    from community.tickets.views import track_page
+
     ticket = get_by_tracking_code(code)
     user = current_user if current_user.is_authenticated else None
-    try:
-        services.rate(ticket, user, utcnow(), request.form.get("solved", ""),
-                      request.form.get("level", ""), request.form.get("comment", ""))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # the same rating sent twice at once: the first one counts
-        raise Conflict(_("这次办理已经评价过了，每次办结只能评价一次。")) from None
-    flash(_("感谢您的评价！"))
+    refused = rate_or_ask_reasons(ticket, lambda answer: services.rate(ticket, user, utcnow(), answer),
+                                  lambda: track_page(ticket))
+    if refused is not None:
+        return refused
     return redirect(url_for("tickets.track", code=ticket.tracking_code) + "#rate")
+
+
+@bp.post("/work/tickets/<int:ticket_id>/callback-rating")
+@staff_required
+def callback_rating(ticket_id):
+    """回访: a callback officer records the rating the resident gave on the phone."""
+    from community.workqueue.permissions import visible_ticket
+    from community.workqueue.views import ticket_page
+
+    ticket = visible_ticket(current_user, ticket_id)
+    form = request.form
+    try:
+        services.record_callback_rating(ticket, current_user, utcnow(), answer_from(form),
+                                        form.get("note", ""))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return ticket_page(ticket_id, status=exc.status)
+    flash(_("已记录回访评价。"))
+    return redirect(url_for("workqueue.ticket_page", ticket_id=ticket_id))
 
 
 def _commit_or_flash(call, message, back, page):
@@ -71,7 +134,8 @@ def _commit_or_flash(call, message, back, page):
 @staff_required
 def ratings_list():
     return render_template("ratings/list.html", ratings=appeals.ratings_for(current_user),
-                           is_appellant=is_appellant, levels=Level)
+                           is_appellant=is_appellant, levels=Level,
+                           sees_recorder=current_user.role in ("county", "supervisor", "admin"))
 
 
 def _visible_rating(rating_id) -> Rating:
@@ -87,14 +151,14 @@ def appeal(rating_id):
     rating = _visible_rating(rating_id)
     return _commit_or_flash(
         lambda: appeals.file_appeal(rating, current_user, utcnow(), request.form.get("reason", "")),
-        _("申诉已提交，等待街道审核。"), url_for("ratings.ratings_list"), ratings_list)
+        _("申诉已提交，等待上一级审核。"), url_for("ratings.ratings_list"), ratings_list)
 
 
 @bp.get("/ratings/appeals")
 @staff_required
 def appeals_list():
     return render_template("ratings/appeals.html", appeals=appeals.appeals_for(current_user),
-                           is_reviewer=is_reviewer)
+                           is_judge=is_judge)
 
 
 @bp.post("/ratings/appeals/<int:appeal_id>/decide")

@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from community.extensions import db
 from community.stats.facts import resolution_in_time
 from community.stats.updates import clock_days, mark_days, mark_days_many
-from community.tickets import hooks
+from community.tickets import hooks, links
 
 from .models import Rating, Resolution
 
@@ -18,12 +18,20 @@ def _on_event(event, **kwargs):
         due = ticket.resolve_due_at
         in_time = resolution_in_time(ticket, event.at)
         ticket.resolve_breached_at = None  # the round ends with its 办结; a 重办 starts another
-        db.session.add(Resolution(
+        resolution = Resolution(
             ticket=ticket, resolved_at=event.at, due_at=due, in_time=in_time,
             unit_id=ticket.handling_unit_id, handler_id=event.actor.id if event.actor else None,
             category_id=ticket.category_id or ticket.category.id, grid_id=ticket.grid_id,
             community_id=ticket.community_id, street_id=ticket.street_id,
-            county_id=ticket.county_id))
+            county_id=ticket.county_id)
+        db.session.add(resolution)
+        if _without_account(ticket):
+            # No account to sign in with: the rating link goes to the contact phone.
+            from .services import rating_window
+
+            links.text_link(ticket, event.at, resolution, expires_at=rating_window(resolution))
+    elif event.action == "submit" and _without_account(ticket):
+        links.text_link(ticket, event.at)  # the code, and a link that can cancel it
     elif event.action == "reopen":
         latest = latest_resolution(ticket)
         if latest is not None and latest.reopened_at is None:
@@ -32,11 +40,16 @@ def _on_event(event, **kwargs):
     mark_days(moments, event.at)
 
 
+def _without_account(ticket) -> bool:
+    # The relationship, not the column: a new request's resident_id is set at the flush.
+    return ticket.resident_id is None and ticket.resident is None
+
+
 @hooks.on_many(_on_event)
 def _on_events(events):
     """_on_event for many events (plain rows): only steps that touch no Resolution."""
-    if any(event.action in ("resolve", "reopen") for event in events):
-        raise NotImplementedError("resolve and reopen are recorded one by one")
+    if any(event.action in ("resolve", "reopen", "submit") for event in events):
+        raise NotImplementedError("submit, resolve and reopen are recorded one by one")
     mark_days_many(([event.ticket.submitted_at, event.at, *clock_days(event.ticket, event.at)], event.at)
                    for event in events)
 

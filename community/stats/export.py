@@ -40,6 +40,19 @@ def figure_rows(unit, start: date, end: date, params: Params):
     return header, rows
 
 
+def reason_rows(unit, start: date, end: date):
+    """差评 reasons per unit: the unit, the units under it, its county's departments."""
+    from community.ratings.labels import REASON
+
+    from .reasons import REASONS, reason_counts
+
+    units = [unit] + queries.children(unit) + queries.departments(unit)
+    counts = reason_counts(units, start, end)
+    header = [_("单位"), _("层级"), _("开始"), _("结束"), *[str(REASON[r]) for r in REASONS]]
+    return header, [[u.name, u.kind, start.isoformat(), end.isoformat(), *[counts[u.id][r] for r in REASONS]]
+                    for u in units]
+
+
 WORKER_RATES = ("ontime_rate", "response_rate", "solve_rate", "satisfaction_rate", "composite")
 
 

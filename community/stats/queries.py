@@ -32,7 +32,7 @@ def visible_unit(user: User, unit_id: int) -> Unit:
         raise NotFound()
     if user.role == Role.ADMIN or user.unit_id == unit.id:
         return unit
-    inside = {Role.COUNTY: unit.county_id, Role.STREET: unit.street_id,
+    inside = {Role.COUNTY: unit.county_id, Role.SUPERVISOR: unit.county_id, Role.STREET: unit.street_id,
               Role.COMMUNITY: unit.community_id}.get(Role(user.role))
     if inside is not None and inside == user.unit_id:
         return unit

@@ -13,6 +13,7 @@ from community.timeutil import to_local, utcnow
 from community.workqueue.views import staff_required
 
 from . import access, export, queries
+from .reasons import reason_counts
 from .formulas import FORMULA_VERSION, RATE_LABELS, Params, figures
 
 bp = Blueprint("stats", __name__)
@@ -61,6 +62,8 @@ def dashboard(unit_id):
     cats = queries.categories(unit.id, start, today, params) if unit.kind in ("street", "county") else []
     overdue_count, overdue = queries.overdue_now(unit, now)
     cases_count, cases = queries.open_cases(unit)
+    reason_units = [unit] + kids + depts
+    reasons = reason_counts(reason_units, start, today)
     charts = _charts(ranked + unranked, trend, cats)
     return render_template(
         "stats/dashboard.html", unit=unit, days=days, start=start, today=today, own=own,
@@ -69,7 +72,8 @@ def dashboard(unit_id):
         overdue_count=overdue_count, overdue=overdue, cases_count=cases_count, cases=cases,
         params=params, version=FORMULA_VERSION, periods=queries.PERIODS, now=now,
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
-        parent=_visible_parent(unit), labels=plain_labels())
+        parent=_visible_parent(unit), labels=plain_labels(), reason_units=reason_units,
+        reasons=reasons)
 
 
 def plain_labels() -> dict:
@@ -118,7 +122,7 @@ def _charts(units, trend, cats):
 @staff_required
 def export_view(unit_id, what, fmt):
     unit = queries.visible_unit(current_user, unit_id)
-    if what not in ("figures", "requests", "workers") or fmt not in ("csv", "xlsx"):
+    if what not in ("figures", "requests", "workers", "reasons") or fmt not in ("csv", "xlsx"):
         raise NotFound()
     days, start, today = period()
     params = Params.from_config(current_app.config)
@@ -130,6 +134,8 @@ def export_view(unit_id, what, fmt):
                                           only_user=current_user.id if scope == "own" else None)
     elif what == "figures":
         header, rows = export.figure_rows(unit, start, today, params)
+    elif what == "reasons":
+        header, rows = export.reason_rows(unit, start, today)
     else:
         header, rows = export.request_rows(unit, start, today,
                                            current_app.config["COMMUNITY_EXPORT_MAX_ROWS"])

@@ -1,7 +1,10 @@
-"""Who may see a request: its resident, and staff whose unit contains it."""
+"""Who may see a request: its resident, and staff whose unit contains it. What the
+holder of a tracking code may do, and who may take the resident's own steps."""
+from flask_babel import gettext as _
 from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
+from community.errors import NotAllowed
 
 from .models import Ticket
 
@@ -12,7 +15,11 @@ SCOPE_COLUMN = {
     Role.STREET: "street_id",
     Role.COUNTY: "county_id",
     Role.DEPARTMENT: "handling_unit_id",
+    Role.SUPERVISOR: "county_id",  # 考核办 reads the whole county and handles nothing
 }
+
+# Staff who read and judge but never work on a request (no 签收, 办结, 代办, 重办 order).
+NON_HANDLING_ROLES = frozenset({Role.SUPERVISOR})
 
 
 def can_view(user: User | None, ticket: Ticket) -> bool:
@@ -66,8 +73,48 @@ def can_file_for(user: User, grid) -> bool:
     if user.role == Role.ADMIN:
         return True
     column = SCOPE_COLUMN.get(Role(user.role))
-    if user.role == Role.DEPARTMENT or column is None:
+    if user.role == Role.DEPARTMENT or user.role in NON_HANDLING_ROLES or column is None:
         return False
     unit_of_grid = {"grid_id": grid.id, "community_id": grid.community_id,
                     "street_id": grid.street_id, "county_id": grid.county_id}[column]
     return unit_of_grid == user.unit_id
+
+
+# The resident's own steps: they change the request or its figures in the resident's name.
+RESIDENT_STEPS = ("cancel", "reopen", "rate")
+# What the tracking code alone allows (DOMAIN.md "好差评"): reading and adding information.
+CODE_STEPS = ("read", "add_info")
+
+
+def check_resident_step(ticket, user: User | None, step: str, link=None) -> None:
+    """The one rule for the resident's steps, called by the tracking page, the link
+    page, the API and the buttons they show. Reading and adding information need only
+    the tracking code. Cancel, reopen and rate a request filed from an account need
+    that account, signed in; one filed without an account needs the single-use link
+    texted to its contact phone (`link`, already checked usable by tickets.links).
+    Staff never take these steps, whatever they hold: a handler must not rate,
+    withdraw or dispute in the resident's name."""
+    if step in CODE_STEPS:
+        return
+    if step not in RESIDENT_STEPS:
+        raise NotAllowed()
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and user.is_staff:
+        raise NotAllowed(_("工作人员不能代替居民评价、撤回或申请重办。"))
+    if ticket.resident_id is not None:
+        if signed_in and user.id == ticket.resident_id:
+            return
+        raise NotAllowed(_("请登录提交这件诉求的账号后再操作。"))
+    if link is None or link.ticket_id != ticket.id:
+        raise NotAllowed(_("请使用短信中发给您的链接操作（查询码只能查看和补充信息）。"))
+    if (step == "cancel") != (link.resolution_id is None):
+        # The link sent at filing cancels; the one sent at 办结 rates or reopens.
+        raise NotAllowed(_("这个链接不能用于这一步。"))
+
+
+def resident_step_allowed(ticket, user: User | None, step: str, link=None) -> bool:
+    try:
+        check_resident_step(ticket, user, step, link)
+    except NotAllowed:
+        return False
+    return True

@@ -199,3 +199,28 @@ class TicketPhoto(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="photos")
     event: Mapped[TicketEvent | None] = relationship(back_populates="photos")
+
+
+class ResidentLink(db.Model):
+    """A single-use link texted to the contact phone of a request filed without an
+    account (代办, hotline, anonymous Open311). Its holder may rate the resolution it
+    was sent for, or cancel / reopen; the first of these uses it up. Only a hash of
+    its secret is kept (community.tickets.links)."""
+
+    __tablename__ = "resident_links"
+    __table_args__ = (Index("ix_resident_links_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # The 办结 it was sent for; NULL for the link sent at filing (cancel only).
+    resolution_id: Mapped[int | None] = mapped_column(ForeignKey("resolutions.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_for: Mapped[str | None] = mapped_column(String(8))
+    # A newer link replaces an unused older one (a new 办结 sends a new link).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    # .resolution is added by community.ratings.models (which imports this module).

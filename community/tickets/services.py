@@ -188,6 +188,9 @@ def _resident_for(filing: Filing, actor: User | None, grid: Unit) -> User | None
     phone = clean_phone(filing.contact_phone)
     if not phone:
         raise ValidationFailed(_("代办需要填写居民的联系电话。"), field="contact_phone")
+    if actor.phone and phone == clean_phone(actor.phone):
+        # The rating link goes to this phone: it must be the resident's, not the filer's.
+        raise ValidationFailed(_("请填写居民本人的联系电话，不能填写代办人自己的。"), field="contact_phone")
     # A resident who has an account sees the request in "my requests" too.
     return db.session.scalar(select(User).where(User.phone == phone, User.role == Role.RESIDENT))
 
@@ -232,14 +235,22 @@ def get_by_tracking_code(code: str) -> Ticket:
     return ticket
 
 
-def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "") -> TicketEvent:
-    """The resident withdraws a request that no unit has accepted yet."""
+def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "",
+           link=None) -> TicketEvent:
+    """The resident withdraws a request that no unit has accepted yet: signed in to the
+    account it was filed from, or with the link texted for it (tickets.access)."""
+    from . import links
+    from .access import check_resident_step
+
+    check_resident_step(ticket, actor, "cancel", link)
     if ticket.state not in WAITING:
         raise InvalidTransition(_("诉求已被受理，不能撤回。如需帮助请补充说明。"))
     event = transition(ticket, State.CANCELLED, actor, now, action="cancel",
                        note=(reason or "").strip()[:500])
     ticket.closed_at = now
     hooks.fire("ticket_finished", ticket=ticket, now=now)
+    if link is not None:
+        links.use(link, "cancel", now)
     return event
 
 

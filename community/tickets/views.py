@@ -15,7 +15,7 @@ from community.forms import community_choices, show_error
 from community.timeutil import utcnow
 
 from . import services
-from .access import can_view
+from .access import can_view, resident_step_allowed
 from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
 from .models import TicketPhoto
 from .photos import clean_photo, photo_path
@@ -185,18 +185,28 @@ def add_info(code):
     return _track_page(ticket, form), 400
 
 
+def track_page(ticket):
+    """The tracking page as it stands (for a refused step shown in place)."""
+    return _track_page(ticket, AddInfoForm())
+
+
 def _track_page(ticket, info_form, cancel_form=None):
     def photo_url(photo):
         return url_for("tickets.track_photo", code=ticket.tracking_code, photo_id=photo.id)
 
     cancel_form = cancel_form or CancelForm()
-    can_cancel, can_add_info = ticket.state in WAITING, ticket.state in OPEN
+    user = current_user if current_user.is_authenticated else None
+    # The code alone reads and adds information; cancel and reopen follow the one rule.
+    can_cancel = ticket.state in WAITING and resident_step_allowed(ticket, user, "cancel")
+    can_add_info = ticket.state in OPEN
     refused = [message for form, shown in ((cancel_form, can_cancel), (info_form, can_add_info))
                if not shown for messages in form.errors.values() for message in messages]
     return render_template("tickets/track.html", ticket=ticket, info_form=info_form,
                            cancel_form=cancel_form, photo_url=photo_url, refused=refused,
                            can_cancel=can_cancel, can_add_info=can_add_info,
-                           can_reopen=services.in_reopen_window(ticket, utcnow()),
+                           can_reopen=services.in_reopen_window(ticket, utcnow())
+                           and resident_step_allowed(ticket, user, "reopen"),
+                           needs_link=ticket.resident_id is None and not (user and user.is_staff),
                            survivor=services.surviving_ticket(ticket), now=utcnow())
 
 

@@ -14,8 +14,10 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.clocks import start_resolve_clock
+from community.tickets import links
+from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
 from community.tickets.models import Ticket
-from community.tickets.services import LEVEL_OF_TIER, record_event, transition
+from community.tickets.services import LEVEL_OF_TIER, attach_photos, record_event, transition
 from community.tickets.states import WAITING, WORKING, Kind, Result, State
 
 from .permissions import require_handler
@@ -82,12 +84,19 @@ def ask_info(ticket: Ticket, actor: User, now: datetime, question: str):
     return event
 
 
-def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str = ""):
-    """办结 with a result; anything short of solved must be explained."""
+def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str = "", photos=()):
+    """办结 with a result the officer chose (none is preselected) and always a reply to
+    the resident saying what was done; up to COMMUNITY_PHOTO_MAX_COUNT photos of the
+    result, cleaned like a filing's (re-encoded, EXIF stripped), shown on the tracking page."""
     require_handler(actor, ticket)
     if result not in Result.__members__.values():
         raise ValidationFailed(_("请选择办理结果。"), field="result")
-    note = clean_note(note, required=result != Result.SOLVED)
+    if not (note or "").strip():
+        raise ValidationFailed(_("请填写给居民的答复：做了什么、结果如何。"), field="note")
+    note = clean_note(note, required=True)
+    limit = current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]
+    if len(photos) > limit:
+        raise ValidationFailed(_("最多上传 %(n)d 张照片。", n=limit), field="photos")
     on_the_spot = ticket.state in WAITING and ticket.kind == Kind.CONSULT
     if ticket.state not in WORKING and not on_the_spot:
         raise InvalidTransition(_("请先签收再办结（咨询类可当场答复办结）。"))
@@ -95,6 +104,7 @@ def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str =
         # 003 l.50: a department's duty is not pushed down onto the community.
         raise NotAllowed(_("该类别属于部门职责，不能由社区或网格办结，请上报街道或部门。"))
     event = transition(ticket, State.RESOLVED, actor, now, action="resolve", note=note)
+    attach_photos(ticket, event, list(photos), now)
     ticket.result = result
     ticket.result_note = note
     ticket.resolved_at = now
@@ -124,18 +134,22 @@ def unit_colleagues(ticket: Ticket) -> list[User]:
         User.unit_id == ticket.handling_unit_id, User.active.is_(True)).order_by(User.username)))
 
 
-def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str):
-    """重办: the resident disputes the result within the window, or the street orders it."""
+def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str, link=None):
+    """重办: the resident disputes the result within the window (signed in, or with the
+    link texted at 办结: tickets.access), or the street orders it."""
+    staff = actor is not None and actor.is_authenticated and actor.is_staff
+    if not staff or link is not None:  # staff holding a resident's link are refused by the rule
+        check_resident_step(ticket, actor, "reopen", link)
     reason = clean_note(reason, required=True, field="reason")
     if ticket.state not in (State.RESOLVED, State.CLOSED):
         raise InvalidTransition(_("只有已办结的诉求可以重办。"))
-    staff = actor is not None and actor.is_staff
     if not staff:
         window = timedelta(days=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"])
         if ticket.resolved_at is None or now > ticket.resolved_at + window:
             raise NotAllowed(_("已超过办结后 %(d)d 天的重办期限。",
                                d=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]))
-    elif actor.unit_id not in (ticket.street_id, ticket.county_id) and actor.role != "admin":
+    elif (actor.unit_id not in (ticket.street_id, ticket.county_id) or actor.role in NON_HANDLING_ROLES) \
+            and actor.role != "admin":
         raise NotAllowed(_("重办由街道或区县决定。"))
     event = transition(ticket, State.REOPENED, actor, now, action="reopen", note=reason)
     ticket.reopen_count += 1
@@ -143,6 +157,8 @@ def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str):
     ticket.resolved_at = None
     ticket.closed_at = None
     start_resolve_clock(ticket, now)
+    if link is not None:
+        links.use(link, "reopen", now)
     return event
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from community.auth.models import Role, User
+from community.tickets.access import NON_HANDLING_ROLES
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN, WAITING, WORKING, Kind, State
 
@@ -22,8 +23,8 @@ def available_actions(user: User, ticket: Ticket, now: datetime) -> set[str]:
     if is_supervisor(user, ticket) and pending_extension(ticket) is not None:
         actions.add("decide_extension")
     if state in (State.RESOLVED, State.CLOSED) and (
-            user.role == Role.ADMIN or (user.is_staff and user.unit_id in (ticket.street_id,
-                                                                           ticket.county_id))):
+            user.role == Role.ADMIN or (user.is_staff and user.role not in NON_HANDLING_ROLES
+                                        and user.unit_id in (ticket.street_id, ticket.county_id))):
         actions.add("reopen")
     return actions
 

@@ -1,4 +1,6 @@
-"""Resident contact: masked for everyone, revealed to the handler, every reveal logged."""
+"""Resident contact: masked for everyone, revealed to the handler (and to a 回访 callback
+officer who is offered the callback rating: they must phone the resident), every reveal
+logged."""
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -19,7 +21,9 @@ def masked_contact(ticket: Ticket) -> str:
 
 def reveal_contact(ticket: Ticket, actor: User, now: datetime) -> str:
     """The full number, for the handling unit only; the reveal is recorded."""
-    if not is_handler(actor, ticket):
+    from community.ratings.services import callback_offered
+
+    if not is_handler(actor, ticket) and not callback_offered(ticket, actor, now):
         raise NotAllowed(_("只有承办单位可以查看完整电话。"))
     db.session.add(ContactReveal(ticket_id=ticket.id, user_id=actor.id, at=now))
     record_event(ticket, "contact_revealed", actor, now, public=False)

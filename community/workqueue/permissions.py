@@ -3,7 +3,7 @@ from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.errors import NotAllowed, NotFound
 from community.extensions import db
-from community.tickets.access import can_view
+from community.tickets.access import NON_HANDLING_ROLES, can_view
 from community.tickets.models import Ticket
 
 
@@ -16,7 +16,8 @@ def visible_ticket(user: User, ticket_id: int) -> Ticket:
 
 
 def is_handler(user: User, ticket: Ticket) -> bool:
-    return user.is_staff and user.unit_id is not None and user.unit_id == ticket.handling_unit_id
+    return (user.is_staff and user.role not in NON_HANDLING_ROLES and user.unit_id is not None
+            and user.unit_id == ticket.handling_unit_id)
 
 
 def require_handler(user: User, ticket: Ticket) -> None:
@@ -34,7 +35,7 @@ def supervisor_of(unit: Unit) -> Unit | None:
 def is_supervisor(user: User, ticket: Ticket) -> bool:
     supervisor = supervisor_of(ticket.handling_unit)
     return user.role == Role.ADMIN or (supervisor is not None and user.unit_id == supervisor.id
-                                       and user.is_staff)
+                                       and user.is_staff and user.role not in NON_HANDLING_ROLES)
 
 
 def require_supervisor(user: User, ticket: Ticket) -> None:

@@ -9,7 +9,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
-from community.tickets.services import active_categories, get_by_tracking_code
+from community.ratings.services import callback_offered
+from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
+from community.tickets.views import read_photos
 from community.timeutil import utcnow
 
 from . import actions, assist, contact, extensions, notifications, routing
@@ -65,6 +67,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         colleagues=actions.unit_colleagues(ticket), departments=assist.departments_of(ticket.county_id),
         reroute_targets=routing.reroute_targets(ticket) if ticket.state == "returned" else [],
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
+        callback_offered=callback_offered(ticket, current_user, now),
     ), status
 
 
@@ -77,7 +80,8 @@ ACTIONS = {
     "accept": (lambda t, u, now: actions.accept(t, u, now), _l("已签收。")),
     "respond": (lambda t, u, now: actions.respond(t, u, now, _text("text")), _l("答复已发送。")),
     "ask_info": (lambda t, u, now: actions.ask_info(t, u, now, _text("text")), _l("已请居民补充信息。")),
-    "resolve": (lambda t, u, now: actions.resolve(t, u, now, _text("result"), _text("note")), _l("已办结。")),
+    "resolve": (lambda t, u, now: actions.resolve(t, u, now, _text("result"), _text("note"), read_photos()),
+                _l("已办结。")),
     "escalate": (lambda t, u, now: routing.escalate(t, u, now, _text("reason"), _text("to_tier") or None),
                  _l("已上报。")),
     "return": (lambda t, u, now: routing.return_ticket(t, u, now, _text("reason")), _l("已退单。")),
@@ -109,11 +113,16 @@ def act(ticket_id, action):
         call(ticket, current_user, utcnow())
         db.session.commit()
     except StaleDataError:
+        discard_photo_files()
         db.session.rollback()
         return _refused(ticket_id, Conflict())
     except DomainError as exc:
+        discard_photo_files()  # the result photos of a refused 办结
         db.session.rollback()
         return _refused(ticket_id, exc)
+    except Exception:
+        discard_photo_files()
+        raise
     flash(str(message))
     if not visible_or_none(ticket_id):
         return redirect(url_for("workqueue.queue"))
@@ -179,6 +188,11 @@ def resident_reopen(code):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
+        if exc.status == 403:  # the code alone does not reopen (tickets.access)
+            from community.tickets.views import track_page
+
+            flash(str(exc.message), "error")
+            return track_page(ticket), 403
         flash(str(exc.message), "error")
         return redirect(url_for("tickets.track", code=ticket.tracking_code))
     flash(_("已申请重办，我们会尽快处理。"))

@@ -215,7 +215,7 @@ def test_search_defaults_to_ninety_days_and_filters(client, people, areas, ctx, 
     light = file_ticket(people, areas)
     water = file_ticket(people, areas, category="UTL")
     actions.accept(water, people.grid, NOW)
-    actions.resolve(water, people.grid, NOW, "solved")
+    actions.resolve(water, people.grid, NOW, "solved", "已办好。")
     db.session.commit()
 
     def ids(query, fmt="json"):

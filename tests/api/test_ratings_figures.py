@@ -31,7 +31,8 @@ def resolved(client, people, areas, token, ctx):
 
 def rate(client, ticket, headers, **body):
     return client.post(f"/api/v1/requests/{ticket.tracking_code}/rating",
-                       json={"solved": "yes", "level": "dissatisfied", **body}, headers=headers)
+                       json={"solved": "yes", "level": "dissatisfied", "reasons": ["too_slow"], **body},
+                       headers=headers)
 
 
 def test_resident_rates_once_and_a_bad_rating_opens_a_case(client, resolved, token):

@@ -65,6 +65,7 @@ def test_resident_files_follows_and_rates_while_staff_handle_it(visitor, people,
     assert "答复已发送" in worker.flash()
     worker.shot("phone-zh-worker-ticket")
     worker.page.check("form[action$='/resolve'] input[name=result][value=solved]")
+    worker.page.fill("form[action$='/resolve'] textarea[name=note]", "已更换灯泡，楼道灯恢复正常。")
     worker.page.click("form[action$='/resolve'] button[type=submit]")
     assert "已办结" in worker.flash()
 

@@ -31,7 +31,7 @@ CLOSE_WARN = EVE + (CLOSE_DUE - EVE) * 0.75             # Sat 10 Oct 06:30 UTC
 def bad_case(people, areas, at=EVE - 3 * H) -> RectificationCase:
     """A resolved request rated 差评 at EVE: the case opens then."""
     ticket = resolved_ticket(people, areas, at=at)
-    case = services.rate(ticket, people.resident, EVE, "no", "dissatisfied", "没解决").case
+    case = services.rate(ticket, people.resident, EVE, "no", "dissatisfied", "没解决", reasons=["not_solved"]).case
     db.session.commit()
     return case
 
@@ -259,7 +259,7 @@ def test_a_request_that_ends_cancels_its_open_summons(people, areas):
 @pytest.mark.parametrize("fast", [True, False])
 def test_the_sweep_closing_a_resolved_request_cancels_its_open_summons(people, areas, fast):
     task = summoned(people, areas)
-    actions.resolve(task.ticket, people.street, T0 + H, "solved")
+    actions.resolve(task.ticket, people.street, T0 + H, "solved", "已办好。")
     db.session.commit()
     sweep(T0 + timedelta(days=8), fast=fast)  # the reopen window is over: closed
     db.session.refresh(task)

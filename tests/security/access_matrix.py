@@ -11,7 +11,9 @@ ends in its own 4xx ("bad input") or in the action being done.
 Roles (tests/security/world.py): anonymous; resident (filed T and T2);
 resident_other; grid_other (the grid next to T's); community_other, street_other,
 county_other (units that do not contain T); handler (T's grid worker);
-department (D1, summoned on T2); admin.
+department (D1, summoned on T2); supervisor (考核办 of T's county C: reads the county,
+judges county units' appeals, handles nothing); admin. T4 was filed by the handler for
+a resident with no account; its single-use link (texted at filing) is `link_token`.
 """
 
 # URL parameter -> its value in the world.
@@ -47,6 +49,11 @@ ENDPOINT_PARAMS = {
     "projects.public_lists": {"code": lambda w: "S1C1"},
     "api_v1.get_rating": {"code": lambda w: w.t3.tracking_code},   # resolved and rated
     "api_v1.post_rating": {"code": lambda w: w.t3.tracking_code},
+    "links.open_link": {"token": lambda w: w.link_token},
+    "links.rate": {"token": lambda w: w.link_token},
+    "links.cancel": {"token": lambda w: w.link_token},
+    "links.reopen": {"token": lambda w: w.link_token},
+    "ratings.callback_rating": {"ticket_id": lambda w: w.t3.id},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -55,10 +62,14 @@ BODIES = {
     "POST /t/<code>/cancel": {"reason": "已自行解决"},
     "POST /t/<code>/reopen": {"reason": "没有修好"},
     "POST /t/<code>/rate": {"solved": "yes", "level": "satisfied"},
+    "POST /r/<token>/rate": {"solved": "yes", "level": "satisfied"},
+    "POST /r/<token>/cancel": {"reason": "已自行解决"},
+    "POST /r/<token>/reopen": {"reason": "没有修好"},
+    "POST /work/tickets/<int:ticket_id>/callback-rating": {"solved": "yes", "level": "satisfied"},
     "POST /api/v1/requests": {"kind": "help", "category": "ELD", "text": "路灯坏了", "grid": "S1C1G1"},
     "POST /api/v1/requests/<code>/respond": {"text": "已联系物业"},
     "POST /api/v1/requests/<code>/ask-info": {"text": "请补充楼号"},
-    "POST /api/v1/requests/<code>/resolve": {"result": "solved"},
+    "POST /api/v1/requests/<code>/resolve": {"result": "solved", "note": "已修好。"},
     "POST /api/v1/requests/<code>/escalate": {"reason": "需要街道协调"},
     "POST /api/v1/requests/<code>/return": {"reason": "不属于本网格"},
     "POST /api/v1/requests/<code>/reroute": {"unit": "S1C1G2"},
@@ -80,7 +91,7 @@ PHONE_SHOWN = {("POST /api/v1/requests/<code>/reveal-contact", "handler"),
                ("GET /account/data.json", "resident")}
 
 STAFF = ("grid_other", "community_other", "street_other", "county_other", "handler",
-         "department", "admin")
+         "department", "supervisor", "admin")
 RESIDENTS = ("resident", "resident_other")
 
 
@@ -96,10 +107,12 @@ ADMIN_403 = {"*": 403, "anonymous": "login", "admin": "ok"}
 API_STAFF = {"*": "ok", "anonymous": 401, "resident": 403, "resident_other": 403}
 # A request T in grid S1C1G1: its resident, its handler and the admin see it; no one else
 # learns it exists.
-API_T = {"*": 404, "anonymous": 401, "resident": "ok", "handler": "ok", "admin": "ok"}
+API_T = {"*": 404, "anonymous": 401, "resident": "ok", "handler": "ok", "supervisor": "ok",
+         "admin": "ok"}
 # An action on T through the API: staff outside T's units get 404, the resident and
-# the admin (no unit) a 403, the handler does it.
-API_ACT = {"*": 404, "anonymous": 401, "resident": 403, "handler": "ok", "admin": 403}
+# the admin (no unit) and the county's supervisor (handles nothing) a 403, the handler does it.
+API_ACT = {"*": 404, "anonymous": 401, "resident": 403, "handler": "ok", "supervisor": 403,
+           "admin": 403}
 EVERYONE = {"*": "ok"}
 
 EXPECTED = {
@@ -111,16 +124,26 @@ EXPECTED = {
     "GET /t/<code>": EVERYONE,
     "GET /t/<code>/photos/<int:photo_id>": EVERYONE,
     "POST /t/<code>/info": {"*": "redirect"},
-    # Whoever holds the code may withdraw a request nobody has accepted (the resident
-    # walks the writes after the API's cancel, so T is already withdrawn: 409).
-    "POST /t/<code>/cancel": {"*": "redirect", "resident": 409},
-    "POST /t/<code>/reopen": {"*": "redirect"},  # refused (not resolved), shown on the page
+    # The code alone reads and adds information; withdrawing and reopening T (filed from
+    # an account) need that account (issue 20). The resident walks the writes after the
+    # API's cancel, so T is already withdrawn (409); not resolved, so reopen is refused
+    # on the page (redirect).
+    "POST /t/<code>/cancel": {"*": 403, "resident": 409},
+    "POST /t/<code>/reopen": {"*": 403, "resident": "redirect"},
     "POST /t/<code>/rate": {"*": 403},             # T is not resolved: nobody may rate it yet
+    # T4's single-use link: its page opens for whoever holds it; it cancels T4 (no unit
+    # has accepted it) for anyone but staff, who never act in the resident's name; a
+    # filing link neither rates nor reopens.
+    "GET /r/<token>": EVERYONE,
+    "POST /r/<token>/cancel": {"*": "redirect", **{role: 403 for role in STAFF}},
+    "POST /r/<token>/rate": {"*": 403},
+    "POST /r/<token>/reopen": {"*": 403},
     "GET /my": {"*": "redirect", "anonymous": "login", "resident": "ok", "resident_other": "ok"},
     "GET /notifications": {"*": "ok", **LOGIN},
     "POST /notifications": {"*": "redirect", **LOGIN},
     "GET /tickets/<int:ticket_id>/photos/<int:photo_id>":
-        {"*": 404, "anonymous": "login", "resident": "ok", "handler": "ok", "admin": "ok"},
+        {"*": 404, "anonymous": "login", "resident": "ok", "handler": "ok", "supervisor": "ok",
+         "admin": "ok"},
     # -- accounts -----------------------------------------------------------------------
     "GET /login": EVERYONE,
     "POST /login": {"*": 400},
@@ -143,11 +166,17 @@ EXPECTED = {
     # -- staff --------------------------------------------------------------------------
     "GET /work": STAFF_ONLY,
     "GET /work/tickets/<int:ticket_id>": {"*": 404, "anonymous": "login", "handler": "ok",
-                                          "admin": "ok"},
+                                          "supervisor": "ok", "admin": "ok"},
     # action "accept": the handler already accepted T through the API (409); the admin
-    # has no unit, so may look but not handle (403).
+    # has no unit and the supervisor handles nothing, so both may look but not handle (403).
     "POST /work/tickets/<int:ticket_id>/<action>": {"*": 404, "anonymous": "login",
-                                                    "handler": 409, "admin": 403},
+                                                    "handler": 409, "supervisor": 403, "admin": 403},
+    # 回访 rating of T3 (filed from an account, already rated): the county's supervisor
+    # may record callbacks but not for a resident with an account (403); the handler
+    # never (403); the admin runs the system and records none (403).
+    "POST /work/tickets/<int:ticket_id>/callback-rating": {"*": 404, "anonymous": "login",
+                                                           "handler": 403, "supervisor": 403,
+                                                           "admin": 403},
     # step "report_in" on D1's task: D1 already reported in through the API (409).
     "POST /work/assist/<int:task_id>/<step>": {"*": 404, "anonymous": "login", "department": 409},
     "GET /admin/contact-reveals": {"*": 404, "anonymous": "login", "admin": "ok"},
@@ -185,7 +214,7 @@ EXPECTED = {
     # admin may decide, but nothing is pending (409).
     "POST /api/v1/requests/<code>/extension-decision": {**API_ACT, "handler": 403, "admin": 409},
     "POST /api/v1/requests/<code>/reopen": {**API_ACT, "resident": 409, "handler": 409,
-                                           "admin": 409},  # not resolved
+                                           "supervisor": 409, "admin": 409},  # not resolved
     "POST /api/v1/requests/<code>/info": {**API_ACT, "resident": "ok", "handler": 403},
     "POST /api/v1/requests/<code>/cancel": {**API_ACT, "resident": "ok", "handler": 403},
     "POST /api/v1/requests/<code>/reveal-contact": {**API_ACT, "resident_other": 403},
@@ -223,17 +252,20 @@ EXPECTED.update({
     "GET /ratings/appeals": STAFF_ONLY,
     "GET /ratings/cases": STAFF_ONLY,
     "GET /ratings/cases/<int:case_id>": {"*": 404, "anonymous": "login", "handler": "ok",
-                                         "admin": "ok"},
+                                         "supervisor": "ok", "admin": "ok"},
     "POST /ratings/cases/<int:case_id>/<step>": {"*": 404, "anonymous": "login"},  # no such step
     "POST /ratings/<int:rating_id>/appeal": {"*": 404, "anonymous": "login", "handler": 422,
-                                             "admin": 403},
+                                             "supervisor": 403, "admin": 403},
+    # The appeal of T3's 差评 was filed by its grid: its street (S1, not a role here) judges
+    # it (issue 20); the grid itself, the county's supervisor and the admin may not.
     "POST /ratings/appeals/<int:appeal_id>/decide": {"*": 404, "anonymous": "login",
-                                                     "handler": 403, "admin": "redirect"},
+                                                     "handler": 403, "supervisor": 403, "admin": 403},
     # Figures: staff see their own unit's (S1C1 here: none of these roles but the admin).
     "GET /stats": {"*": "redirect", "anonymous": "login", "resident": 404, "resident_other": 404},
-    "GET /stats/units/<int:unit_id>": {"*": 404, "anonymous": "login", "admin": "ok"},
+    "GET /stats/units/<int:unit_id>": {"*": 404, "anonymous": "login", "supervisor": "ok",
+                                       "admin": "ok"},
     "GET /stats/units/<int:unit_id>/export/<what>.<fmt>": {"*": 404, "anonymous": "login",
-                                                          "admin": "ok"},
+                                                          "supervisor": "ok", "admin": "ok"},
     "GET /public": EVERYONE,
     # API figures: staff get their own unit's (the admin, with no unit, must name one).
     "GET /api/v1/figures": {**API_STAFF, "admin": 404},

@@ -162,7 +162,8 @@ class Workflow(RuleBasedStateMachine):
                                  "very_dissatisfied"]))
     def rate_it(self, index, who, solved, level):
         ticket = self.ticket(index)
-        self.attempt(ticket, lambda: rate(ticket, self.person(who), self.now, solved, level))
+        self.attempt(ticket, lambda: rate(ticket, self.person(who), self.now, solved, level,
+                                          reasons=["too_slow"]))
 
     @precondition(lambda self: sweep is not None)
     @rule()

@@ -21,6 +21,7 @@ from community.projects.services import propose
 from community.ratings.appeals import file_appeal
 from community.ratings.services import rate
 from community.residency.services import verify
+from community.tickets import links
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
 from community.timeutil import utcnow
@@ -39,6 +40,7 @@ ROLES = {
     "county_other": "county2",         # county C2
     "handler": "grid",                 # grid S1C1G1: T's handling unit
     "department": "dept",              # department D1, summoned on T2
+    "supervisor": "supervisor",        # 考核办 of county C (issue 20): reads, judges, never handles
     "admin": "admin",
 }
 
@@ -56,6 +58,8 @@ def build_world() -> SimpleNamespace:
     county2 = User(username="county2", role=Role.COUNTY, unit=unit_by_code("C2"), name="county2",
                    password_hash=factories.hashed_password(), created_at=utcnow())
     db.session.add(county2)
+    db.session.add(User(username="supervisor", role=Role.SUPERVISOR, unit=areas.C, name="考核办",
+                        password_hash=factories.hashed_password(), created_at=utcnow()))
     photo = clean_photo(io.BytesIO(png_bytes()), "p.png")
     t1 = submit_ticket(Filing(kind="help", category_code="ELD", text="楼道灯坏了。",
                               community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id,
@@ -70,7 +74,7 @@ def build_world() -> SimpleNamespace:
                        people.resident, T0)
     actions.accept(t3, people.grid, T0)
     actions.resolve(t3, people.grid, T0, "solved", "已加固")
-    rating = rate(t3, people.resident, T0, "no", "very_dissatisfied")  # a 差评 opens a case
+    rating = rate(t3, people.resident, T0, "no", "very_dissatisfied", reasons=["not_solved"])  # a 差评 opens a case
     appeal = file_appeal(rating, people.grid, T0, "与本单位无关")
     verify(people.community, T0, people.resident.id)  # the office met them: a member of S1C1
     project = propose(people.resident, T0, title="加装电梯", description="三号楼老人多，想加装电梯。",
@@ -79,8 +83,14 @@ def build_world() -> SimpleNamespace:
     client, _key = create_client("matrix-client", utcnow())
     record = file_request(client, MultiDict({"service_code": "ELD", "description": "路灯不亮",
                                              "address_id": "S1C1G1"}), [], utcnow())
+    # T4: filed for a resident with no account (代办, hotline); its link was texted at filing.
+    t4 = submit_ticket(Filing(kind="help", category_code="ELD", text="独居老人家中停水。",
+                              community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id, channel="hotline",
+                              contact_phone="13900009999"), people.grid, T0)
+    link_token = links.issue(t4, T0)
     db.session.commit()
-    return SimpleNamespace(areas=areas, people=people, t1=t1, t2=t2, t3=t3, task=task,
+    return SimpleNamespace(areas=areas, people=people, t1=t1, t2=t2, t3=t3, t4=t4, link_token=link_token,
+                           task=task,
                            photo=t1.photos[0], token=token_row, open311=record, rating=rating,
                            appeal=appeal, case=rating_case(rating), project=project)
 

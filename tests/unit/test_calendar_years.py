@@ -116,7 +116,7 @@ def test_an_override_edited_by_hand_recomputes_what_counts_that_day(people, area
 
 def test_cases_and_summons_are_provisional_and_recomputed(people, areas):
     bad = resolved_ticket(people, areas, at=local(2026, 12, 30, 9))
-    case = ratings.rate(bad, people.resident, local(2026, 12, 31, 10), "no", "dissatisfied").case
+    case = ratings.rate(bad, people.resident, local(2026, 12, 31, 10), "no", "dissatisfied", reasons=["not_solved"]).case
     summoned = file_ticket(people, areas, now=local(2026, 12, 31, 8))
     routing.escalate(summoned, people.grid, local(2026, 12, 31, 8, 30), "需要街道", "street")
     actions.accept(summoned, people.street, local(2026, 12, 31, 9))

@@ -40,7 +40,7 @@ def test_escalated_for_lateness_then_resolved_is_late(ctx, people, areas):
     db.session.refresh(ticket)
     assert ticket.state == "escalated" and ticket.resolve_breached_at == due
     actions.accept(ticket, people.community, due + 2 * H)
-    actions.resolve(ticket, people.community, due + 3 * H, "solved")
+    actions.resolve(ticket, people.community, due + 3 * H, "solved", "已办好。")
     db.session.commit()
     assert ticket.resolve_due_at > due + 3 * H  # on time against the new deadline …
     assert resolution(ticket).in_time is False  # … but the first one was breached
@@ -54,7 +54,7 @@ def test_an_escalation_after_the_deadline_before_any_sweep_is_late_too(ctx, peop
     due = ticket.resolve_due_at
     routing.escalate(ticket, people.grid, due + H, "办不了")
     actions.accept(ticket, people.community, due + 2 * H)
-    actions.resolve(ticket, people.community, due + 3 * H, "solved")
+    actions.resolve(ticket, people.community, due + 3 * H, "solved", "已办好。")
     db.session.commit()
     assert resolution(ticket).in_time is False
 
@@ -64,7 +64,7 @@ def test_an_escalation_before_the_deadline_leaves_it_on_time(ctx, people, areas)
     actions.accept(ticket, people.grid, T0 + H)
     routing.escalate(ticket, people.grid, T0 + 2 * H, "需要社区")
     actions.accept(ticket, people.community, T0 + 3 * H)
-    actions.resolve(ticket, people.community, T0 + 4 * H, "solved")
+    actions.resolve(ticket, people.community, T0 + 4 * H, "solved", "已办好。")
     db.session.commit()
     assert resolution(ticket).in_time is True
 
@@ -78,7 +78,7 @@ def test_an_extension_counts_only_when_approved_before_the_deadline(ctx, people,
     extensions.decide_extension(on_time, people.community, due - H, True)
     extensions.decide_extension(late, people.community, due + H, True)
     for ticket in (on_time, late):
-        actions.resolve(ticket, people.grid, due + 2 * H, "solved")
+        actions.resolve(ticket, people.grid, due + 2 * H, "solved", "已办好。")
     db.session.commit()
     assert resolution(on_time).in_time is True
     assert resolution(late).in_time is False
@@ -90,9 +90,9 @@ def test_reopening_starts_a_new_round(ctx, people, areas):
     due = ticket.resolve_due_at
     routing.escalate(ticket, people.grid, due + H, "办不了")
     actions.accept(ticket, people.community, due + 2 * H)
-    actions.resolve(ticket, people.community, due + 3 * H, "solved")
+    actions.resolve(ticket, people.community, due + 3 * H, "solved", "已办好。")
     actions.reopen(ticket, people.resident, due + 4 * H, "没修好")
-    actions.resolve(ticket, people.community, due + 5 * H, "solved")
+    actions.resolve(ticket, people.community, due + 5 * H, "solved", "已办好。")
     db.session.commit()
     first, second = db.session.scalars(select(Resolution).order_by(Resolution.resolved_at)).all()
     assert (first.in_time, second.in_time) == (False, True)
@@ -182,7 +182,7 @@ def test_a_department_is_measured_on_the_requests_it_handles(ctx, people, areas)
     ticket = _department_request(people, areas)
     assert ticket.handling_unit_id == areas.D1.id
     actions.accept(ticket, people.dept, T0 + H)
-    actions.resolve(ticket, people.dept, T0 + 2 * H, "solved")
+    actions.resolve(ticket, people.dept, T0 + 2 * H, "solved", "已办好。")
     services.rate(ticket, people.resident, T0 + 3 * H, "yes", "satisfied")
     db.session.commit()
     c = counts(areas.D1, local_day(T0))
@@ -219,11 +219,11 @@ def test_a_worker_has_figures_with_appealed_and_excluded_ratings(ctx, people, ar
     for n in range(3):
         ticket = file_ticket(people, areas, now=T0 + n * H)
         actions.accept(ticket, people.grid, T0 + n * H + H)
-        actions.resolve(ticket, people.grid, T0 + n * H + 2 * H, "solved")
+        actions.resolve(ticket, people.grid, T0 + n * H + 2 * H, "solved", "已办好。")
         done.append(ticket)
     services.rate(done[0], people.resident, T0 + 5 * H, "yes", "very_satisfied")
-    bad = services.rate(done[1], people.resident, T0 + 5 * H, "no", "very_dissatisfied")
-    other = services.rate(done[2], people.resident, T0 + 5 * H, "no", "dissatisfied")
+    bad = services.rate(done[1], people.resident, T0 + 5 * H, "no", "very_dissatisfied", reasons=["not_solved"])
+    other = services.rate(done[2], people.resident, T0 + 5 * H, "no", "dissatisfied", reasons=["not_solved"])
     appeals.decide_appeal(appeals.file_appeal(bad, people.grid, T0 + 6 * H, "与本诉求无关"),
                           people.street, T0 + 7 * H, True)
     appeals.decide_appeal(appeals.file_appeal(other, people.grid, T0 + 6 * H, "恶意差评"),
@@ -242,8 +242,8 @@ def test_a_pending_appeal_shows_in_the_workers_figures_at_once(ctx, people, area
 
     ticket = file_ticket(people, areas)
     actions.accept(ticket, people.grid, T0 + H)
-    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
-    rating = services.rate(ticket, people.resident, T0 + 3 * H, "no", "very_dissatisfied")
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved", "已办好。")
+    rating = services.rate(ticket, people.resident, T0 + 3 * H, "no", "very_dissatisfied", reasons=["not_solved"])
     db.session.commit()
     drain(T0 + 3 * H)
     db.session.commit()

@@ -26,11 +26,11 @@ def test_resident_rates_once_per_resolution(ctx, people, areas):
 
 def test_reopened_and_resolved_again_gives_a_new_opportunity(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
-    services.rate(ticket, people.resident, LATER, "no", "dissatisfied")
+    services.rate(ticket, people.resident, LATER, "no", "dissatisfied", reasons=["not_solved"])
     actions.reopen(ticket, people.resident, LATER + H, "灯又坏了")
     with pytest.raises(NotAllowed):  # nothing to rate while it is being redone
         services.rate(ticket, people.resident, LATER + H, "yes", "satisfied")
-    actions.resolve(ticket, people.grid, LATER + 2 * H, "solved")
+    actions.resolve(ticket, people.grid, LATER + 2 * H, "solved", "已办好。")
     services.rate(ticket, people.resident, LATER + 3 * H, "yes", "satisfied")
     db.session.commit()
     resolutions = db.session.scalars(db.select(Resolution).order_by(Resolution.id)).all()
@@ -59,24 +59,24 @@ def test_who_may_rate(ctx, people, areas):
         services.rate(ticket, people.resident, LATER, "maybe", "satisfied")
 
 
-def test_link_holder_rates_a_request_filed_without_an_account(ctx, people, areas):
+def test_code_alone_does_not_rate_a_request_filed_without_an_account(ctx, people, areas):
     from community.tickets.services import Filing, submit_ticket
 
     filing = Filing(kind="help", category_code="ELD", text="老人行动不便", community_id=areas.S1C1.id,
                     grid_id=areas.S1C1G1.id, channel="hotline", contact_phone="13900001111")
     ticket = submit_ticket(filing, people.grid, T0)  # 代办 for a resident with no account
     actions.accept(ticket, people.grid, T0 + H)
-    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved", "已办好。")
     assert ticket.resident_id is None
     with pytest.raises(NotAllowed):
         services.rate(ticket, people.grid, LATER, "yes", "satisfied")  # staff never rate
-    rating = services.rate(ticket, None, LATER, "yes", "very_satisfied")
-    assert rating.rater_id is None
+    with pytest.raises(NotAllowed):  # the tracking code alone: issue 20 (the link rates: test_rating_links)
+        services.rate(ticket, None, LATER, "yes", "very_satisfied")
 
 
 def test_bad_rating_opens_a_case_callback_explain_close(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
-    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来")
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来", reasons=["not_solved"])
     case = rating.case
     assert case.state == CaseState.OPEN and case.close_due_at > case.start_due_at > LATER
     with pytest.raises(InvalidTransition):
@@ -97,7 +97,7 @@ def test_bad_rating_opens_a_case_callback_explain_close(ctx, people, areas):
 
 def test_case_reopen_uses_the_workflow(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
-    case = services.rate(ticket, people.resident, LATER, "no", "dissatisfied").case
+    case = services.rate(ticket, people.resident, LATER, "no", "dissatisfied", reasons=["not_solved"]).case
     cases.record_callback(case, people.grid, LATER + H, False, "电话未接通")
     cases.order_reopen(case, people.street, LATER + 2 * H, "请重新上门")
     assert ticket.state == "reopened" and ticket.reopen_count == 1
@@ -107,7 +107,7 @@ def test_case_reopen_uses_the_workflow(ctx, people, areas):
 
 def test_appeal_upheld_excludes_rating_but_keeps_it(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
-    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "乱评")
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "乱评", reasons=["not_solved"])
     with pytest.raises(NotAllowed):
         appeals.file_appeal(rating, people.grid2, LATER, "恶意")  # not the handler
     with pytest.raises(ValidationFailed):
@@ -150,7 +150,7 @@ def test_units_list_the_ratings_of_their_own_resolutions_newest_first(ctx, peopl
 
 def test_cases_and_appeals_are_listed_for_their_own_units_only(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
-    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来")
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来", reasons=["not_solved"])
     appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
     db.session.commit()
     for user in (people.grid, people.community, people.street, people.county, people.admin):

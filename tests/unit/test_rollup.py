@@ -197,11 +197,11 @@ def play(people, areas, plan, step):
         handler = street
         actions.accept(ticket, handler, at + H * (31 + hours))
     done = at + H * (30 + hours + (2 if fate == "escalated_late" else 0))
-    actions.resolve(ticket, handler, done, "solved")
+    actions.resolve(ticket, handler, done, "solved", "已办好。")
     step()
     if fate == "resolved":
         return
-    rating = services.rate(ticket, resident, done + H, solved, level)
+    rating = services.rate(ticket, resident, done + H, solved, level, reasons=["too_slow"])
     step()
     if fate == "bad_case" and rating.case is not None:
         cases.record_callback(rating.case, handler, done + 2 * H, True, "回访")
@@ -216,7 +216,7 @@ def play(people, areas, plan, step):
         actions.reopen(ticket, resident, done + 2 * H, "没修好")
         step()
         actions.accept(ticket, handler, done + 3 * H) if ticket.state == "submitted" else None
-        actions.resolve(ticket, handler, done + 4 * H, "solved")
+        actions.resolve(ticket, handler, done + 4 * H, "solved", "已办好。")
         step()
         services.rate(ticket, resident, done + 5 * H, "yes", "satisfied")
         step()
@@ -262,7 +262,7 @@ def _department_category(areas):
 def test_rebuilding_a_day_twice_changes_nothing(ctx, people, areas):
     ticket = file_ticket(people, areas)
     actions.accept(ticket, people.grid, T0 + H)
-    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved", "已办好。")
     services.rate(ticket, people.resident, T0 + 3 * H, "partly", "basic")
     db.session.commit()
     day = local_day(T0)

@@ -135,7 +135,7 @@ def test_a_sweep_that_crashes_before_commit_leaves_no_trace(people, areas):
 def test_resolved_requests_close_after_the_window(people, areas):
     ticket = file_ticket(people, areas, now=T0)
     actions.accept(ticket, people.grid, T0 + H)
-    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved")
+    actions.resolve(ticket, people.grid, T0 + 2 * H, "solved", "已办好。")
     db.session.commit()
     assert ticket.sla_check_at == T0 + 2 * H + timedelta(days=7)
     sweep(T0 + timedelta(days=7))

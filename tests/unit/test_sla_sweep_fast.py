@@ -26,7 +26,7 @@ def _history(people, areas):
     actions.accept(slow, people.grid, T0 + H)
     done = file_ticket(people, areas, now=T0)
     actions.accept(done, people.grid, T0 + H)
-    actions.resolve(done, people.grid, T0 + 2 * H, "solved")
+    actions.resolve(done, people.grid, T0 + 2 * H, "solved", "已办好。")
     db.session.commit()
     return [waiting, urgent, slow, done]
 

@@ -76,7 +76,7 @@ def test_ask_info_is_public_and_notifies(ctx, people, areas):
 def test_resolve_results_and_explanations(ctx, people, areas):
     ticket = file_ticket(people, areas)
     with pytest.raises(InvalidTransition):
-        actions.resolve(ticket, people.grid, T0, "solved")  # not accepted yet
+        actions.resolve(ticket, people.grid, T0, "solved", "已办好。")  # not accepted yet
     actions.accept(ticket, people.grid, T0)
     with pytest.raises(ValidationFailed):
         actions.resolve(ticket, people.grid, T0, "partly", "")  # must explain
@@ -199,7 +199,7 @@ def test_rejected_extension_needs_a_reason(ctx, people, areas):
 def test_reopen_by_the_resident_within_the_window(ctx, people, areas):
     ticket = file_ticket(people, areas)
     actions.accept(ticket, people.grid, T0)
-    actions.resolve(ticket, people.grid, T0, "solved")
+    actions.resolve(ticket, people.grid, T0, "solved", "已办好。")
     with pytest.raises(NotAllowed):
         actions.reopen(ticket, people.resident, T0 + timedelta(days=8), "灯又坏了")
     actions.reopen(ticket, people.resident, T0 + timedelta(days=2), "灯又坏了")
@@ -212,7 +212,7 @@ def test_reopen_by_the_resident_within_the_window(ctx, people, areas):
 def test_reopen_by_staff_is_for_street_or_county(ctx, people, areas):
     ticket = file_ticket(people, areas)
     actions.accept(ticket, people.grid, T0)
-    actions.resolve(ticket, people.grid, T0, "solved")
+    actions.resolve(ticket, people.grid, T0, "solved", "已办好。")
     with pytest.raises(NotAllowed):
         actions.reopen(ticket, people.grid, T0, "自己重办")
     with pytest.raises(NotAllowed):
@@ -230,14 +230,14 @@ def test_department_duty_never_ends_with_the_community(ctx, people, areas):
     ticket = file_ticket(people, areas, category="ENV")
     actions.accept(ticket, people.grid, T0)
     with pytest.raises(NotAllowed):
-        actions.resolve(ticket, people.grid, T0, "solved")
+        actions.resolve(ticket, people.grid, T0, "solved", "已办好。")
     routing.escalate(ticket, people.grid, T0, "城管职责")
     actions.accept(ticket, people.community, T0)
     with pytest.raises(NotAllowed):
-        actions.resolve(ticket, people.community, T0, "solved")
+        actions.resolve(ticket, people.community, T0, "solved", "已办好。")
     routing.escalate(ticket, people.community, T0, "城管职责")
     actions.accept(ticket, people.street, T0)
-    actions.resolve(ticket, people.street, T0, "solved")
+    actions.resolve(ticket, people.street, T0, "solved", "已办好。")
     assert ticket.state == State.RESOLVED
 
 
@@ -285,7 +285,7 @@ def test_resident_is_notified_of_each_public_step(ctx, people, areas):
     actions.accept(ticket, people.grid, T0)
     routing.escalate(ticket, people.grid, T0, "需要社区")
     actions.accept(ticket, people.community, T0)
-    actions.resolve(ticket, people.community, T0, "solved")
+    actions.resolve(ticket, people.community, T0, "solved", "已办好。")
     db.session.commit()
     texts = [n.text for n in Notification.query.order_by(Notification.id)]
     assert len(texts) == 4 and all(ticket.tracking_code in t for t in texts)

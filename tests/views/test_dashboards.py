@@ -19,7 +19,7 @@ def _rated_history(people, areas, app, bad=False):
     ticket.text_public = False
     ticket.contact_phone = "13812345678"
     services.rate(ticket, people.resident, T0 + 3 * H, "no" if bad else "yes",
-                  "very_dissatisfied" if bad else "very_satisfied", "评价人的话")
+                  "very_dissatisfied" if bad else "very_satisfied", "评价人的话", reasons=["not_solved"])
     db.session.commit()
     rebuild_all(T0)
     db.session.commit()
@@ -121,7 +121,7 @@ def test_public_page_has_figures_and_formulas_but_no_people(app, client, people,
 def test_rating_from_the_tracking_page_in_two_taps(app, client, people, areas):
     ticket = resolved_ticket(people, areas)
     page = client.get(f"/t/{ticket.tracking_code}")
-    assert "请登录提交这件诉求的账号后再评价" in page.get_data(as_text=True)  # the link alone
+    assert "请登录提交这件诉求的账号后再操作" in page.get_data(as_text=True)  # the code alone
     login(client, "13800000001")
     step1 = client.get(f"/t/{ticket.tracking_code}").get_data(as_text=True)
     assert 'name="solved" value="partly"' in step1
@@ -155,7 +155,7 @@ def test_another_resident_cannot_rate_by_the_page(app, client, people, areas):
 
 def test_case_and_appeal_pages_are_scoped(app, client, people, areas):
     ticket = resolved_ticket(people, areas)
-    rating = services.rate(ticket, people.resident, T0 + 3 * H, "no", "dissatisfied")
+    rating = services.rate(ticket, people.resident, T0 + 3 * H, "no", "dissatisfied", reasons=["not_solved"])
     db.session.commit()
     case_id = rating.case.id
     login(client, "street2")
@@ -187,6 +187,6 @@ def test_public_recent_list_is_the_latest_current_resolutions(app, client, peopl
     db.session.commit()
     assert [t.id for t in recent_resolved(10)] == [third.id, second.id]  # reopened: not listed
     assert [t.id for t in recent_resolved(1)] == [third.id]
-    actions.resolve(first, people.grid, T0 + 12 * H, "solved", "")
+    actions.resolve(first, people.grid, T0 + 12 * H, "solved", "已办好。")
     db.session.commit()
     assert [t.id for t in recent_resolved(10)] == [first.id, third.id, second.id]  # once, newest first

@@ -99,7 +99,7 @@ def test_refused_action_says_why_and_writes_nothing(client, people, areas, ctx, 
     ticket = file_ticket(people, areas)
     login(client, "grid")
     events = count(TicketEvent)
-    response = post_action(client, ticket.id, "resolve", result="solved")
+    response = post_action(client, ticket.id, "resolve", result="solved", note="已修好")
     assert response.status_code == 409
     assert "请先签收再办结" in response.get_data(as_text=True)
     assert count(TicketEvent) == events and db.session.get(Ticket, ticket.id).state == "submitted"
@@ -149,6 +149,7 @@ def test_full_journey_through_the_pages(client, app, people, areas, ctx, frozen)
     ticket = db.session.get(Ticket, tid)
     assert (ticket.state, ticket.level, ticket.tier) == ("resolved", 3, "county")
     frozen.move_to(T0 + timedelta(days=1))
+    login(resident, "13800000001")  # reopening needs the account it was filed from (issue 20)
     page = resident.get(f"/t/{code}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = resident.post(f"/t/{code}/reopen", data={"csrf_token": token, "reason": "灯又坏了"})

@@ -1,0 +1,109 @@
+"""Single-use resident links (DOMAIN.md "好差评": who may rate).
+
+A request filed without an account (代办, hotline, anonymous Open311) has no
+account to sign in with, and its tracking code is known to the staff who typed it
+in. So the contact phone gets a link by text message: at filing (it can cancel
+the request while no unit has accepted it) and at each 办结 (it can rate that
+resolution, or reopen it, until the rating window ends). Whatever is done with it
+first uses it up; a newer link replaces an unused older one.
+
+The link carries a random secret, signed with the app's key (a forged or mangled
+link is refused before the database is read); only the secret's SHA-256 is kept.
+"""
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask import current_app, has_request_context, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+
+from community.errors import Conflict, NotAllowed, NotFound
+from community.extensions import db
+
+from .models import ResidentLink, Ticket
+
+SALT = "community.resident-link"
+STEPS = ("cancel", "reopen", "rate")
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue(ticket: Ticket, now: datetime, resolution=None, expires_at: datetime | None = None) -> str:
+    """A new link for `ticket` (replacing any unused one); returns the token for the URL."""
+    revoke(ticket, now)
+    secret = secrets.token_urlsafe(24)
+    db.session.add(ResidentLink(ticket=ticket, resolution=resolution, secret_hash=_hash(secret),
+                                created_at=now, expires_at=expires_at))
+    return _serializer().dumps(secret)
+
+
+def revoke(ticket: Ticket, now: datetime) -> None:
+    if ticket.id is None:
+        return
+    db.session.execute(update(ResidentLink).where(
+        ResidentLink.ticket_id == ticket.id, ResidentLink.used_at.is_(None),
+        ResidentLink.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def find(token: str, now: datetime) -> ResidentLink:
+    """The link for this token, still usable; refused with the reason otherwise."""
+    try:
+        secret = _serializer().loads(token or "")
+    except BadSignature:
+        raise NotFound(_("这个链接无效。")) from None
+    link = db.session.scalar(select(ResidentLink).where(ResidentLink.secret_hash == _hash(str(secret))))
+    if link is None:
+        raise NotFound(_("这个链接无效。"))
+    if link.used_at is not None:
+        raise NotAllowed(_("这个链接已经用过了，每个链接只能用一次。"))
+    if link.revoked_at is not None:
+        raise NotAllowed(_("这个链接已被新的短信链接取代，请使用最新的一条。"))
+    if link.expires_at is not None and now > link.expires_at:
+        raise NotAllowed(_("这个链接已过期。"))
+    return link
+
+
+def use(link: ResidentLink, step: str, now: datetime) -> None:
+    """Use the link up, in the caller's transaction. A conditional UPDATE: of two
+    requests with the same link at once, exactly one matches the row."""
+    assert step in STEPS
+    done = db.session.execute(update(ResidentLink).where(
+        ResidentLink.id == link.id, ResidentLink.used_at.is_(None), ResidentLink.revoked_at.is_(None))
+        .values(used_at=now, used_for=step).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict(_("这个链接已经用过了，每个链接只能用一次。"))
+
+
+def link_url(token: str) -> str:
+    """Absolute when the site's address is known (COMMUNITY_PUBLIC_URL, or the request's)."""
+    base = current_app.config.get("COMMUNITY_PUBLIC_URL") or (
+        request.url_root if has_request_context() else "")
+    return base.rstrip("/") + "/r/" + token
+
+
+def text_link(ticket: Ticket, now: datetime, resolution=None, expires_at=None) -> None:
+    """Issue a link and queue its text to the contact phone (sent through the outbox
+    with the request's other messages). Nothing without a phone."""
+    from community.workqueue.models import Notification
+
+    if not ticket.contact_phone:
+        return
+    url = link_url(issue(ticket, now, resolution, expires_at))
+    with force_locale("zh"):
+        if resolution is None:
+            text = _("【社区接诉即办】您的诉求已登记，查询码 %(code)s。受理前如需撤回，请打开（仅限一次，勿转发）：%(url)s",
+                     code=ticket.tracking_code, url=url)
+        else:
+            text = _("【社区接诉即办】您的诉求（查询码 %(code)s）已办结。请为这次办理评价，"
+                     "或对结果有异议申请重办（仅限一次，勿转发）：%(url)s", code=ticket.tracking_code, url=url)
+    db.session.add(Notification(user_id=None, phone=ticket.contact_phone, ticket=ticket, text=text,
+                                created_at=now))
