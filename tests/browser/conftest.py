@@ -96,9 +96,15 @@ class Visitor:
         self.go("/login")
         self.page.fill("#login", name)
         self.page.fill("#password", password)
-        self.page.click("main form button[type=submit], main form input[type=submit]")
-        self.page.wait_for_load_state()
+        self.submit("main form button[type=submit], main form input[type=submit]")
         assert "/login" not in self.page.url, self.page.inner_text("main")
+
+    def submit(self, selector):
+        """Click what sends a form or follows a link, and wait for the next page to have
+        loaded (styles included): reading it straight after the click can catch the old
+        page or the new one without its stylesheet when the machine is busy."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.click(selector)
 
     def flash(self):
         return " ".join(self.page.locator(".flash").all_inner_texts())

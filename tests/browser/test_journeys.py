@@ -94,7 +94,7 @@ def test_elder_mode_switches_without_javascript_and_is_remembered(visitor, peopl
     page = resident.page
     assert not is_elder(page)
     normal_size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
-    page.click(".prefs button.toggle")
+    resident.submit(".prefs button.toggle")
     assert is_elder(page)
     assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") > normal_size
     assert page.locator("input[name=grid]").count() == 0 and page.locator("#grid").count() == 0

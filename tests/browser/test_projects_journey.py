@@ -62,13 +62,13 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     alice.go("/projects/new")
     alice.page.fill("#title", "小区门口设收费停车位")
     alice.page.fill("#description", "把门口空地改成收费停车位。")
-    alice.page.click("main form button[type=submit], main form input[type=submit]")
+    alice.submit("main form button[type=submit], main form input[type=submit]")
     assert "征集" in alice.flash()
     down = "/projects/" + re.search(r"/projects/(\d+)$", alice.page.url).group(1)
     office = visitor(viewport=DESKTOP)
     office.login("community", PASSWORD)
     office.go(down)
-    office.page.click("form[action$='/deliberate'] button")
+    office.submit("form[action$='/deliberate'] button")
     assert "协商议事" in office.flash()
 
     # Both residents vote 反对.
@@ -76,7 +76,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     bob.login(people.resident2.phone, PASSWORD)
     for person in (alice, bob):
         person.go(down)
-        person.page.click("form[action$='/vote']:has(input[value=oppose]) button")
+        person.submit("form[action$='/vote']:has(input[value=oppose]) button")
         assert "已记录" in person.flash()
     audit(alice, axe, "phone-zh-project-member", failures, shots)
 
@@ -89,9 +89,9 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     page.select_option("#decision", "agreed")
     page.fill("#signed_name", "记录员小李")
     page.check("#attest")
-    page.click("form[action$='/meeting'] button[type=submit], form[action$='/meeting'] input[type=submit]")
+    office.submit("form[action$='/meeting'] button[type=submit], form[action$='/meeting'] input[type=submit]")
     assert "议事会议已登记" in office.flash()
-    page.click("form[action$='/approve'] button")
+    office.submit("form[action$='/approve'] button")
     assert "反对" in office.flash() and "不能立项" in office.flash()
     assert "协商议事中" in page.inner_text("dl.facts")
     audit(office, axe, "desktop-zh-project-office", failures, shots)
@@ -102,18 +102,18 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
         person.go(built_path)
         person.page.check(f"input[name=satisfaction][value={level}]")
         person.page.fill("input[name=comment]", "扶手很结实")
-        person.page.click("form[action$='/rate'] button")
+        person.submit("form[action$='/rate'] button")
         assert "感谢" in person.flash()
     office.go(built_path)
-    office.page.click("form[action$='/evaluate']:not(:has(input[name=insufficient])) button")
+    office.submit("form[action$='/evaluate']:not(:has(input[name=insufficient])) button")
     assert "群众评判已结束" in office.flash()
 
     # Anyone finds it from /public and reads the vote, the ledger and the judgement.
     anonymous = visitor(viewport=PHONE)
     anonymous.go("/public")
-    anonymous.page.click(f"#projects a[href$='/public/communities/{areas.S1C1.code}/projects']")
+    anonymous.submit(f"#projects a[href$='/public/communities/{areas.S1C1.code}/projects']")
     audit(anonymous, axe, "phone-zh-public-community-projects", failures, shots)
-    anonymous.page.click(f"a[href$='/public/projects/{built.id}']")
+    anonymous.submit(f"a[href$='/public/projects/{built.id}']")
     main = anonymous.page.inner_text("main")
     assert "支持 2" in main and "反对 0" in main
     assert "2,400.50" in main and "张*" in main and "2,900.50" in main
