@@ -8,6 +8,17 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, overrides)
 
+    from .logs import configure_from_config, init_request_logging
+
+    configure_from_config(app.config)
+    trusted = int(app.config["COMMUNITY_TRUSTED_PROXIES"] or 0)
+    if trusted:
+        # The client's address, scheme and host as the last `trusted` proxies saw them:
+        # request.remote_addr (so every per-address limit and the audit logs) is the client's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+
     from . import extensions as ext
 
     ext.init_db(app)
@@ -21,6 +32,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     init_i18n(app)
     init_web(app)
+    init_request_logging(app)  # after init_web: its request id comes before any other check
+
+    from .ops import init_ops
+
+    init_ops(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
