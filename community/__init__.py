@@ -11,13 +11,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from .logs import configure_from_config, init_request_logging
 
     configure_from_config(app.config)
-    trusted = int(app.config["COMMUNITY_TRUSTED_PROXIES"] or 0)
-    if trusted:
-        # The client's address, scheme and host as the last `trusted` proxies saw them:
-        # request.remote_addr (so every per-address limit and the audit logs) is the client's.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+    trust_proxies(app)
 
     from . import extensions as ext
 
@@ -40,6 +34,18 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind COMMUNITY_TRUSTED_PROXIES proxies, the client's address, scheme and host as
+    the nearest of them saw them: request.remote_addr (so every per-address limit, the
+    sign-in throttle and the access log) is the client's, not the balancer's. With 0
+    (the default) X-Forwarded-* headers are ignored: a client cannot choose its address."""
+    trusted = int(app.config["COMMUNITY_TRUSTED_PROXIES"] or 0)
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
 
 def _migrations_dir():

@@ -111,6 +111,7 @@ def configure_logging(level: str = "INFO", fmt: str | None = None, env: str = "d
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
     return handler
 
 
@@ -123,10 +124,11 @@ def init_request_logging(app) -> None:
     """A request id per request (header in, header out) and one access line per answer."""
     from flask import g, request
 
-    trusted = int(app.config.get("COMMUNITY_TRUSTED_PROXIES") or 0) > 0
     access = logging.getLogger("community.access")
 
     def start_request():
+        # Only a proxy we trust sets it (and replaces what the client sent: deploy/nginx).
+        trusted = int(app.config.get("COMMUNITY_TRUSTED_PROXIES") or 0) > 0
         given = request.headers.get(REQUEST_ID_HEADER, "") if trusted else ""
         g.request_id = given if _GOOD_REQUEST_ID.match(given) else new_request_id()
         g.request_started = time.perf_counter()

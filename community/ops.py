@@ -39,14 +39,16 @@ def healthz():
     return jsonify(status="ok")
 
 
+def _engine(app: Flask):
+    with app.app_context():
+        return db.engine
+
+
 def _check_database(app: Flask) -> None:
     from sqlalchemy import text
 
-    with app.app_context():
-        try:
-            db.session.execute(text("SELECT 1"))
-        finally:
-            db.session.remove()
+    with _engine(app).connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def _check_redis(app: Flask) -> None:
