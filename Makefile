@@ -40,7 +40,7 @@ cron: install
 
 # Pin the whole tree again after changing pyproject.toml (what is installed now).
 constraints: $(VENV)/.installed
-	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^community-service'; } > constraints.tmp
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(community-service|pip)=='; } > constraints.tmp
 	mv constraints.tmp constraints.txt
 
 # The wheel a deployment installs (dist/).
