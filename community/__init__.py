@@ -29,8 +29,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     init_request_logging(app)  # after init_web: its request id comes before any other check
 
     from .ops import init_ops
+    from .static_files import init_static
 
     init_ops(app)
+    init_static(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
