@@ -23,7 +23,7 @@ def test_echarts_comes_compressed_and_cached_for_a_year(client, areas):
     assert re.fullmatch(r"/static/vendor/echarts\.min\.js\?v=[0-9a-f]{12}", url)
     original = (STATIC / "vendor" / "echarts.min.js").read_bytes()
     as_br = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
-    assert as_br.headers["Content-Encoding"] == "br" and as_br.headers["Vary"] == "Accept-Encoding"
+    assert as_br.headers["Content-Encoding"] == "br" and "Accept-Encoding" in as_br.headers["Vary"]
     assert len(as_br.data) < len(original) / 3 and brotli.decompress(as_br.data) == original
     assert as_br.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     as_gzip = client.get(url, headers={"Accept-Encoding": "gzip"})
