@@ -133,3 +133,7 @@ def _register_cli(app):
     from .privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+
+    from .backup import backup_cli
+
+    app.cli.add_command(backup_cli)
