@@ -5,6 +5,11 @@ from .config import load_config
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    import os
+
+    # COMMUNITY_INSTANCE_PATH: where an installed app keeps its instance folder (the SQLite
+    # default, a development secret); unset, Flask's default (instance/ in a checkout).
+    instance_path = instance_path or os.environ.get("COMMUNITY_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, overrides)
 

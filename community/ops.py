@@ -93,8 +93,10 @@ def _allowed_to_scrape() -> bool:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(net, strict=False)
-               for net in current_app.config.get("COMMUNITY_METRICS_NETWORKS") or [])
+    networks = current_app.config.get("COMMUNITY_METRICS_NETWORKS") or []
+    if isinstance(networks, str):  # "10.0.0.0/8,127.0.0.1/32" from an environment file
+        networks = [n.strip() for n in networks.split(",") if n.strip()]
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
 
 
 @bp.get("/metrics")

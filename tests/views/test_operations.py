@@ -192,6 +192,8 @@ def test_metrics_are_refused_outside_the_allowed_networks_without_the_token(app,
     assert allowed.status_code == 200 and "community_outbox_backlog" in allowed.get_data(as_text=True)
     monkeypatch.setitem(app.config, "COMMUNITY_METRICS_NETWORKS", ["203.0.113.0/24"])
     assert outsider.get("/metrics").status_code == 200
+    monkeypatch.setitem(app.config, "COMMUNITY_METRICS_NETWORKS", "127.0.0.1/32, 203.0.113.0/24")  # env file
+    assert outsider.get("/metrics").status_code == 200
 
 
 # --- the trusted proxy -------------------------------------------------------------------
