@@ -43,19 +43,22 @@ class RequestIdFilter(logging.Filter):
 
 
 class MaskingFilter(logging.Filter):
-    """Masks phone and ID-card numbers in the message, once, whatever logged it."""
+    """Masks phone and ID-card numbers in the message, whatever logged it: the masked text
+    goes to `record.masked`, which our formatters write. The record's own message is left
+    as it was, for any other handler (pytest's caplog reads what was really sent)."""
 
     def filter(self, record):
-        message = record.getMessage()
-        masked = mask_numbers(message)
-        if masked != message or record.args:
-            record.msg, record.args = masked, None
+        record.masked = mask_numbers(record.getMessage())
         return True
 
 
 class PlainFormatter(logging.Formatter):
     def __init__(self):
         super().__init__(PLAIN_FORMAT)
+
+    def formatMessage(self, record):
+        record.message = getattr(record, "masked", record.message)
+        return super().formatMessage(record)
 
     def formatException(self, exc_info):  # a traceback's locals may quote a phone number
         return mask_numbers(super().formatException(exc_info))
@@ -67,7 +70,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record):
         line = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
                 "level": record.levelname, "logger": record.name,
-                "request_id": getattr(record, "request_id", "-"), "msg": record.getMessage()}
+                "request_id": getattr(record, "request_id", "-"),
+                "msg": getattr(record, "masked", None) or mask_numbers(record.getMessage())}
         for key in ("method", "path", "status", "ms", "endpoint", "remote_addr"):  # access lines
             if hasattr(record, key):
                 line[key] = getattr(record, key)
