@@ -115,24 +115,30 @@ def make_scheduler(connection, **kwargs) -> LeasedCronScheduler:
     return scheduler
 
 
+def run(connection, factory=make_scheduler, sleep=time.sleep) -> int:
+    """Run schedulers until one is stopped by SIGTERM / Ctrl+C. Redis going away ends a
+    scheduler's loop: wait for Redis, then start a fresh one (its interval jobs run at
+    once, which catches up whatever the outage delayed). Returns how many were started."""
+    from .steady import Outage, wait_for_redis
+
+    outage, started = Outage(), 0
+    while wait_for_redis(connection, outage, sleep=sleep):
+        scheduler = factory(connection)
+        started += 1
+        try:
+            scheduler.start()
+            return started
+        except RedisError as error:
+            outage.failed(error)
+            sleep(1)
+    return started
+
+
 def main():
     from community import create_app
 
-    from .steady import Outage, wait_for_redis
-
     app = create_app()
-    connection = app.extensions["redis"]
-    outage = Outage()
-    # Redis going away ends a scheduler's loop: wait for it, then start a fresh one (its
-    # interval jobs run at once, which catches up whatever the outage delayed).
-    while wait_for_redis(connection, outage):
-        scheduler = make_scheduler(connection)
-        try:
-            scheduler.start()
-            return  # stopped by SIGTERM / Ctrl+C
-        except RedisError as error:
-            outage.failed(error)
-            time.sleep(1)
+    run(app.extensions["redis"])
 
 
 if __name__ == "__main__":

@@ -78,3 +78,35 @@ def test_work_waiting_in_the_outbox_is_done_by_the_scheduled_relay(app, areas):
     db.session.expire_all()
     assert db.session.get(OutboxRow, row.id).done_at is not None and done == [{"n": 1}]
     assert db.session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.done_at.is_(None))) == 0
+
+
+def test_a_scheduler_that_loses_redis_waits_and_starts_again(caplog):
+    """Redis gone under the scheduler: it logs, waits for Redis and carries on with a
+    fresh scheduler, instead of exiting (the periodic work is delayed, not dropped)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers.cron import run
+
+    class Connection:
+        pings = 0
+
+        def ping(self):
+            self.pings += 1
+            if self.pings == 2:  # still down when first asked again
+                raise RedisConnectionError("Connection refused")
+            return True
+
+    class Scheduler:
+        made = []
+
+        def __init__(self, connection):
+            Scheduler.made.append(self)
+
+        def start(self):
+            if len(Scheduler.made) == 1:
+                raise RedisConnectionError("Connection closed by server")
+
+    slept = []
+    assert run(Connection(), factory=Scheduler, sleep=slept.append) == 2
+    assert len(Scheduler.made) == 2 and slept  # waited (backing off), then a second scheduler
+    assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
