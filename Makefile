@@ -47,18 +47,21 @@ constraints: $(VENV)/.installed
 wheel: $(VENV)/.installed
 	$(BIN)/pip wheel --no-deps -w dist .
 
-# Backups (deploy/backup.sh, docs/deployment.md): the database (pg_dump custom format, or
-# the SQLite file) and the uploads folder, into BACKUP_DIR; restore one into an EMPTY database.
+# Backups (community/backup.py, docs/deployment.md "Backups"): the database (pg_dump custom
+# format, or the SQLite file) and the uploads folder into BACKUP_DIR/<UTC time>/; a restore
+# goes into an EMPTY database and uploads folder only, and checks itself against the backup.
 BACKUP_DIR ?= backups
 backup: install
-	BIN=$(BIN) deploy/backup.sh backup "$(BACKUP_DIR)"
+	$(BIN)/flask --app wsgi backup create "$(BACKUP_DIR)"
 
 restore: install
-	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<stamp>"; exit 2; }
-	BIN=$(BIN) deploy/backup.sh restore "$(FROM)"
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<UTC time>"; exit 2; }
+	$(BIN)/flask --app wsgi backup restore "$(FROM)"
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Load on loopback: gunicorn on PostgreSQL and Redis (see bench/soak.py; SOAK_SECONDS to shorten).
 soak: install

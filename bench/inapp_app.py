@@ -12,7 +12,6 @@ environment; the table bench_bare is made and dropped by bench/figures.py.
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import text
 
 from bench.bare_app import INSERT
 from community import create_app

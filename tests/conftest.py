@@ -7,6 +7,7 @@ import contextvars
 import os
 import signal
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import time_machine
@@ -54,10 +55,25 @@ class IsolatedClient(FlaskClient):
 PG_SCHEMA = f"test_run_{os.getpid()}"
 
 
+def _worker_redis_url():
+    """`make test` runs the suite in parallel (pytest-xdist). Each worker flushes its
+    Redis database between tests, so on a shared REDIS_URL each takes a database of its
+    own, counting down from the one named (CI's /15: gw0 → 15, gw1 → 14, ...)."""
+    url = os.environ.get("REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    named = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(named - int(worker[2:])) % 16}"))
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost"}
+    if _worker_redis_url():
+        overrides["REDIS_URL"] = _worker_redis_url()
     if _is_postgres():
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "connect_args": {"options": f"-csearch_path={PG_SCHEMA}",

@@ -32,12 +32,14 @@ def snapshot_reference_data():
 def reset_database():
     tables = [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                conn.execute(table.delete())
+        # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table gives each a new
+        # file (about a second per test); deleting the few rows a test wrote is instant.
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":  # ids start again at 1, as on a new database
+            conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+                              "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+                              "AND n.nspname = current_schema()"))
         for table in _reference_tables():
             rows = _reference.get(table.name)
             if not rows:

@@ -37,7 +37,6 @@ def _skip_reason():
 
 
 SKIP_REASON = _skip_reason()
-_skipped = []
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,13 +46,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(marker)
-            _skipped.append(item.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _skipped:
+    # Counted from the reports, not from collection: under xdist the workers collect.
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "browser tests skipped" in str(report.longrepr)]
+    if skipped:
         terminalreporter.write_line(
-            f"BROWSER TESTS SKIPPED ({len(_skipped)}): {SKIP_REASON}", yellow=True, bold=True)
+            f"BROWSER TESTS SKIPPED ({len(skipped)}): {SKIP_REASON}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,7 @@ def test_the_office_links_a_need_to_a_resource_and_sees_capacity_against_demand(
     assert match.unmet and match.short and match.demand == pytest.approx(0.5)
     login(client, "community")
     page = f"/projects/lists?community={areas.S1C1.id}"
-    assert f"/projects/new?need=ELD" in client.get(page).get_data(as_text=True)
+    assert "/projects/new?need=ELD" in client.get(page).get_data(as_text=True)
     response = _post(client, "/projects/lists/links", {"category": "ELD", "resource": str(food.id),
                                                       "note": "每周二送餐"}, page)
     assert response.status_code == 302 and count(NeedLink) == 1

@@ -7,7 +7,6 @@ import json
 import os
 from datetime import timedelta
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 

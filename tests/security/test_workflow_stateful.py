@@ -25,7 +25,7 @@ from sqlalchemy import select
 from community.errors import DomainError
 from community.extensions import db
 from community.tickets import services as tickets
-from community.tickets.models import Ticket, TicketEvent
+from community.tickets.models import Ticket
 from community.workqueue import actions, assist, extensions, routing
 from community.workqueue.models import AssistTask
 from tests import factories

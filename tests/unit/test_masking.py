@@ -49,7 +49,6 @@ def test_mobile_numbers_are_masked_however_typed(data, number, before, after, pr
 @given(data=st.data(), body=st.text(alphabet="0123456789", min_size=17, max_size=17),
        check=st.sampled_from("0123456789Xx"), before=AROUND, after=AROUND)
 def test_id_card_numbers_are_masked_however_typed(data, body, check, before, after):
-    number = body + check
     typed = before + data.draw(spelled(body)) + check + after
     masked = mask_personal(typed)
     assert body not in _plain(masked) and "*" * 18 in masked
