@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install translations messages worker clean soak bench
+.PHONY: run test install translations messages worker cron clean soak bench backup restore constraints wheel
 
-$(VENV)/.installed: requirements.txt
+# The app itself (editable) with its dev extra, every version pinned by constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -33,6 +34,29 @@ run: install
 
 worker: install
 	$(BIN)/python -m workers.worker
+
+cron: install
+	$(BIN)/python -m workers.cron
+
+# Pin the whole tree again after changing pyproject.toml (what is installed now).
+constraints: $(VENV)/.installed
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(community-service|pip)=='; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+
+# The wheel a deployment installs (dist/).
+wheel: $(VENV)/.installed
+	$(BIN)/pip wheel --no-deps -w dist .
+
+# Backups (community/backup.py, docs/deployment.md "Backups"): the database (pg_dump custom
+# format, or the SQLite file) and the uploads folder into BACKUP_DIR/<UTC time>/; a restore
+# goes into an EMPTY database and uploads folder only, and checks itself against the backup.
+BACKUP_DIR ?= backups
+backup: install
+	$(BIN)/flask --app wsgi backup create "$(BACKUP_DIR)"
+
+restore: install
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<UTC time>"; exit 2; }
+	$(BIN)/flask --app wsgi backup restore "$(FROM)"
 
 # The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
 TEST_WORKERS ?= auto

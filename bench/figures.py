@@ -125,15 +125,12 @@ def _posting(target: str, env: dict, tokens, bodies, clients, seconds, workers) 
 def worker_rss(url: str, env: dict, seconds: float):
     """Peak RSS of `python -m workers.worker` while it relays what the filings queued.
 
-    The periodic SLA sweep is held off (its tick pre-claimed in Redis): on a kept
-    database it would sweep the marks that real time has passed since the city's
-    `now` and change the rows the sweep benchmark measures.
+    No scheduler runs beside it, so no periodic SLA sweep: on a kept database it would
+    sweep the marks that real time has passed since the city's `now` and change the
+    rows the sweep benchmark measures.
     """
-    period = 10 ** 8
-    conn = redis.Redis.from_url(env["REDIS_URL"])
-    conn.set(f"community:tick:sla_sweep:{int(time.time()) // period}", "1", ex=3600)
     proc = subprocess.Popen([sys.executable, "-m", "workers.worker"], cwd=ROOT,
-                            env={**os.environ, **env, "COMMUNITY_SLA_SWEEP_SECONDS": str(period)},
+                            env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak, stop_at = 0.0, time.monotonic() + seconds
     try:

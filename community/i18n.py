@@ -252,9 +252,10 @@ def lazy_gettext(string):
 _WTFORMS_CATALOGUES = {}
 
 
-def _wtforms_translations():
-    """Flask-WTF's lookup of WTForms' own messages ("This field is required."), but read
-    from disk once per language instead of once per request."""
+def wtforms_translations():
+    """WTForms' own messages ("This field is required.") in the request's language, read
+    from disk once per language (community.forms.Form's Meta.get_translations); None
+    outside a request: WTForms' English."""
     if not has_request_context() or "babel" not in current_app.extensions:
         return None
     locale = get_locale()
@@ -268,8 +269,6 @@ def _wtforms_translations():
 
 
 def init_i18n(app):
-    import flask_wtf.i18n
-
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories="translations")
     # The same callables Flask-Babel installs, with the catalogue looked up once a request.
@@ -279,7 +278,6 @@ def init_i18n(app):
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True)
-    flask_wtf.i18n._get_translations = _wtforms_translations
     app.register_blueprint(bp)
     app.before_request(_save_language_on_account)
     app.after_request(_remember_language)

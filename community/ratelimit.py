@@ -10,6 +10,10 @@ request left it, not as it is a moment later. A key this request did not hit
 is read from Redis as before.
 
 Chosen by init_redis(): the storage URI gets SCHEME_PREFIX in front.
+
+It leans on limits' internals (its RedisStorage methods and its incr_expire.lua, which
+INCR_EXPIRE_TTL repeats): pyproject.toml pins limits 5.8.x and Flask-Limiter 4.1.x, and
+tests/api/test_limit_storage.py fails when an upgrade changes the script or the methods.
 """
 import time
 

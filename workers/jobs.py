@@ -88,6 +88,17 @@ def calendar_check_job() -> dict:
     return {"seeded": result["seeded"], "missing": result["missing"], "told": result["told"]}
 
 
+def rollup_yesterday_job() -> int:
+    """Daily (workers/cron.py): rebuild yesterday's rollups (local day) from the raw rows."""
+    from datetime import timedelta
+
+    from community.stats.rollup import local_day, rebuild_day
+
+    with job_context():
+        now = utcnow()
+        return rebuild_day(local_day(now) - timedelta(days=1), now)
+
+
 def retention_job() -> dict:
     """Daily (workers/cron.py): anonymise requests closed longer ago than the retention period."""
     from community.privacy.retention import run_retention

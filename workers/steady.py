@@ -81,6 +81,9 @@ class SteadyWorker(SimpleWorker):
             return super().heartbeat(timeout, pipeline)
 
     def execute_job(self, job, queue):
+        from community.logs import current_request_id
+
+        marker = current_request_id.set(f"job:{job.id}")  # on every log line the job writes
         try:
             super().execute_job(job, queue)
         except LOST as error:
@@ -89,3 +92,5 @@ class SteadyWorker(SimpleWorker):
             # again by the outbox relay. RQ's own record of the job is left as it is.
             log.warning("lost Redis around job %s: %s", job.id, error)
             self._wait(error)
+        finally:
+            current_request_id.reset(marker)

@@ -3,13 +3,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from community.errors import DomainError
 from community.extensions import db
-from community.forms import show_error
+from community.forms import Form, show_error
 from community.timeutil import utcnow
 
 from . import tokens
@@ -81,13 +80,13 @@ def _operation(path, method, op, spec):
             "anchor": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", "")}
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("用途（如：12345 热线对接）"), validators=[Optional(), Length(max=64)])
     read_only = BooleanField(_l("只读（只能查询，不能修改）"))
     submit = SubmitField(_l("创建令牌"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     submit = SubmitField(_l("撤销"))
 
 

@@ -18,7 +18,18 @@ def retention_command(dry_run, now_text, years, batch):
     in batches each committed on its own; a second run changes nothing."""
     from .retention import run_retention
 
-    run = run_retention(_parse_now(now_text), dry_run=dry_run, years=years, batch=batch)
+    from community.progress import progress
+
+    bar = None
+
+    def on_batch(rows, due):
+        nonlocal bar
+        bar = bar or progress(total=due, desc="anonymised", unit="requests")
+        bar.update(rows)
+
+    run = run_retention(_parse_now(now_text), dry_run=dry_run, years=years, batch=batch, on_batch=on_batch)
+    if bar:
+        bar.close()
     click.echo(f"closed before {run.cutoff:%Y-%m-%d %H:%M} UTC and not anonymised: {run.due}")
     if dry_run:
         click.echo("dry run: nothing changed")

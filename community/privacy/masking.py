@@ -124,6 +124,20 @@ def mask_personal(text: str | None) -> str:
     return text
 
 
+# The numbers that identify a person on their own: masked in every log line (community/logs.py).
+_NUMBER_RULES = _RULES[:2] + _RULES[3:5]  # ID cards (both lengths), mobiles, landlines
+_HAS_DIGIT_RUN = re.compile(r"[0-9０-９]{3}")
+
+
+def mask_numbers(text: str) -> str:
+    """Only ID-card and phone numbers masked (for log lines: cheap when there are none)."""
+    if not _HAS_DIGIT_RUN.search(text):
+        return text
+    for pattern, replace in _NUMBER_RULES:
+        text = _apply(text, pattern, replace)
+    return text
+
+
 def coarse_address(address: str | None) -> str:
     """An address down to its 小区 and building: 北门小区7栋3单元302 → 北门小区7栋."""
     address = address or ""

@@ -51,8 +51,10 @@ def _pending(cutoff: datetime):
 
 
 def run_retention(now: datetime, *, dry_run: bool = False, years: int | None = None,
-                  batch: int | None = None, max_batches: int | None = None) -> RetentionRun:
-    """Anonymise what is due at `now`. Commits each batch itself (call in an app context)."""
+                  batch: int | None = None, max_batches: int | None = None,
+                  on_batch=None) -> RetentionRun:
+    """Anonymise what is due at `now`. Commits each batch itself (call in an app context).
+    `on_batch(rows, due)` is called after each batch (the command's progress)."""
     config = current_app.config
     years = config["COMMUNITY_RETENTION_YEARS"] if years is None else years
     batch = batch or config["COMMUNITY_RETENTION_BATCH"]
@@ -77,6 +79,8 @@ def run_retention(now: datetime, *, dry_run: bool = False, years: int | None = N
         remove_photo_files(photos)
         run.anonymised += done
         run.batches += 1
+        if on_batch:
+            on_batch(done, run.due)
     run.seconds = time.monotonic() - started
     db.session.add(PrivacyAudit(at=now, action=RETENTION, rows=run.anonymised, note=(
         f"closed before {run.cutoff:%Y-%m-%d %H:%M} UTC; {run.batches} batches of up to {batch}; "

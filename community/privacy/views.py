@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -18,7 +17,7 @@ from community.auth.models import Role
 from community.auth.sessions import sign_out_here
 from community.errors import ValidationFailed
 from community.extensions import db
-from community.forms import show_error
+from community.forms import Form, show_error
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN
 from community.timeutil import utcnow
@@ -61,7 +60,7 @@ def contact_reveals():
 
 # -- a resident's own data (PIPL) -----------------------------------------------------
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("请输入密码确认"), validators=[DataRequired(_l("请输入密码。")), Length(max=128)])
     confirm = BooleanField(_l("我明白注销后不能恢复"), validators=[DataRequired(_l("请勾选确认。"))])
     submit = SubmitField(_l("注销账号"))

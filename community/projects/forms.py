@@ -1,16 +1,16 @@
 """Forms with fields worth a form object; the small action forms post plain fields
 (CSRF is checked for every POST by CSRFProtect) and the services check them."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
+from community.forms import Form
 from .labels import DECISION, RESOURCE
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     title = StringField(_l("项目名称"), validators=[Length(max=200)],
                         description=_l("一句话说清要办的事，如“3号楼加装休息长椅”。"))
     description = TextAreaField(_l("项目内容"), validators=[Length(max=20000)],
@@ -19,7 +19,7 @@ class ProposalForm(FlaskForm):
     submit = SubmitField(_l("提交"))
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     held_on = DateField(_l("会议日期"), validators=[Optional()])
     attendees = IntegerField(_l("参会人数"), validators=[Optional()])
     supporters = IntegerField(_l("现场赞成人数"), validators=[Optional()])
@@ -33,7 +33,7 @@ class MeetingForm(FlaskForm):
     submit = SubmitField(_l("登记会议"))
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     community = SelectField(_l("适用社区"), validate_choice=False)
     support_min = StringField(_l("立项所需的支持人数（至少）"), validators=[Length(max=10)])
     quorum = StringField(_l("参与表决人数（支持 + 反对，至少）"), validators=[Length(max=10)])
@@ -47,7 +47,7 @@ class RulesForm(FlaskForm):
     submit = SubmitField(_l("发布新版本"))
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     kind = SelectField(_l("资源类型"), choices=list(RESOURCE.items()), validate_choice=False)
     name = StringField(_l("名称"), validators=[Length(max=200)])
     hours = StringField(_l("开放时间（设施）"), validators=[Length(max=200)])

@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
@@ -14,7 +13,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from community.auth.models import Role
 from community.errors import DomainError, ValidationFailed
 from community.extensions import db
-from community.forms import show_error
+from community.forms import Form, show_error
 from community.timeutil import local_zone, utcnow
 
 from . import notice, services, yearbook
@@ -23,7 +22,7 @@ from .views import admin_required, bp
 TEXT_MAX = 200_000  # a notice is a few kilobytes; a file of dates not much more
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     text = TextAreaField(_l("通知全文，或 YAML/CSV 内容"), validators=[Optional()],
                          description=_l("粘贴国务院办公厅关于某年部分节假日安排的通知（连同标题），"
                                         "或每行一个日期的 CSV（date,type,name）、YAML。"))
@@ -31,14 +30,14 @@ class ImportForm(FlaskForm):
     upload = FileField(_l("或上传文件（.txt / .yaml / .csv）"))
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     day = DateField(_l("日期"))
     working = StringField()
     note = StringField(_l("说明"), validators=[Optional(), Length(max=200)])
     remove = StringField()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     text = HiddenField()
     year = HiddenField()
     filename = HiddenField()

@@ -9,6 +9,7 @@ second sweep at the same `now` finds nothing to do.
 """
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from datetime import datetime
 
@@ -44,6 +45,7 @@ FAST_BATCH = 2000  # the set-based path: fewer round trips per due row
 PARALLEL_BATCH = 250  # small enough that the threads take turns planning and writing
 MAX_STEPS = 40  # marks per ticket per sweep: grid → county twice over is far fewer
 LOCK_KEY = "community:sla:sweep:lock"
+LAST_SWEEP_KEY = "community:sla:last_sweep"  # when the last sweep ended (unix time)
 BITS = {("response", "warning"): RESPONSE_WARNED, ("response", "breach"): RESPONSE_BREACHED,
         ("accept", "warning"): ACCEPT_WARNED, ("accept", "breach"): ACCEPT_BREACHED,
         ("resolve", "warning"): RESOLVE_WARNED, ("resolve", "breach"): RESOLVE_BREACHED}
@@ -302,7 +304,7 @@ def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:
     except RedisError:
         redis = None
     try:
-        return dict(sweep(now))
+        result = dict(sweep(now))
     finally:
         if redis is not None:
             try:
@@ -310,3 +312,8 @@ def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:
                     redis.delete(LOCK_KEY)
             except RedisError:
                 pass
+    try:  # its age is a metric (community/ops.py): a sweep that stopped coming shows
+        (redis or current_app.extensions["redis"]).set(LAST_SWEEP_KEY, str(time.time()))
+    except RedisError:
+        pass
+    return result

@@ -26,7 +26,18 @@ def rollup_command(day_text):
         db.session.commit()
         click.echo(f"rolled up {day.isoformat()}: {rows} unit rows")
     else:
-        days = rebuild_all(now)
+        from community.progress import progress
+
+        bar = None
+
+        def on_day(number, of):
+            nonlocal bar
+            bar = bar or progress(total=of, desc="rollups", unit="day")
+            bar.update()
+
+        days = rebuild_all(now, on_day=on_day)
+        if bar:
+            bar.close()
         db.session.commit()
         click.echo(f"rolled up {days} days")
 

@@ -98,8 +98,9 @@ def activity_days(now: datetime | None = None) -> list[date]:
     return days
 
 
-def rebuild_all(now: datetime, commit_every: int = 30) -> int:
-    """Drop every rollup row and rebuild all days; commits in batches of days."""
+def rebuild_all(now: datetime, commit_every: int = 30, on_day=None) -> int:
+    """Drop every rollup row and rebuild all days; commits in batches of days.
+    `on_day(number, of)` is called after each day (the command's progress)."""
     for model in TABLES:
         db.session.execute(delete(model))
     days = activity_days(now)
@@ -107,4 +108,6 @@ def rebuild_all(now: datetime, commit_every: int = 30) -> int:
         rebuild_day(day, now)
         if number % commit_every == 0:
             db.session.commit()
+        if on_day:
+            on_day(number, len(days))
     return len(days)

@@ -1,17 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, SelectField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import LongSelect
+from community.forms import Form, LongSelect
 from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
 from community.labels import CHANNEL, KIND
 
 STAFF_CHANNELS = ("grid_worker", "hotline", "walk_in")
 
 
-class FilingForm(FlaskForm):
+class FilingForm(Form):
     kind = RadioField(_l("诉求类型"), choices=[(k, v) for k, v in KIND.items()], default="help",
                       validate_choice=False)
     category = SelectField(_l("类别"), validate_choice=False)
@@ -32,19 +31,19 @@ class FilingForm(FlaskForm):
     submit = SubmitField(_l("提交诉求"))
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     class Meta:
         csrf = False  # a GET lookup changes nothing
 
     code = StringField(_l("查询码"), validators=[Length(max=32)])
 
 
-class AddInfoForm(FlaskForm):
+class AddInfoForm(Form):
     text = TextAreaField(_l("补充内容"), validators=[Length(max=20000)])
     photos = MultipleFileField(MORE_PHOTOS_LABEL)
     submit = SubmitField(_l("提交补充"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(_l("撤回原因（可不填）"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("撤回诉求"))

@@ -67,14 +67,25 @@ def _slices(table):
 
 def _run_sliced(table, statement, **params):
     """Each slice committed on its own on PostgreSQL (no lock held for the whole table)."""
+    from contextlib import nullcontext
+
+    from community.progress import progress
+
     slices = _slices(table)
-    if op.get_bind().dialect.name == 'postgresql':
-        with op.get_context().autocommit_block():
+    # A city's tables take minutes: say how far it is (a line per tenth off a terminal).
+    shown = progress(total=len(slices), desc=f'0016 {table}', unit='slice') if len(slices) > 10 else None
+    with shown or nullcontext():
+        if op.get_bind().dialect.name == 'postgresql':
+            with op.get_context().autocommit_block():
+                for low, high in slices:
+                    op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
+                    if shown:
+                        shown.update()
+        else:
             for low, high in slices:
                 op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
-    else:
-        for low, high in slices:
-            op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
+                if shown:
+                    shown.update()
 
 
 def upgrade():

@@ -47,3 +47,55 @@ def test_outside_a_request_redis_is_read(app):
         assert storage.get("probe") == 2 and 58 <= storage.get_expiry("probe") - time.time() <= 61
     storage.clear("probe")
     assert storage.get("probe") == 0
+
+
+# Guard for the speed-up (issue 25): community.ratelimit repeats limits' counting script
+# (incr_expire.lua, with the TTL added to its answer) and relies on how the fixed-window
+# strategy uses a storage. pyproject.toml pins limits and Flask-Limiter to the minor
+# versions checked here; an upgrade that changes any of it fails these tests, and then
+# INCR_EXPIRE_TTL and the overrides are compared again before the pin moves.
+LIMITS_INCR_EXPIRE_SHA256 = "52af4d72badc0c8f85f3b4c30097b1a12267d920e0797214118a330a9f52de80"
+
+
+def test_limits_counting_script_is_the_one_ours_repeats():
+    import hashlib
+    import re
+
+    from limits.storage.redis import RedisStorage
+
+    from community.ratelimit import INCR_EXPIRE_TTL
+
+    theirs = RedisStorage.SCRIPT_INCR_EXPIRE
+    theirs = theirs.decode() if isinstance(theirs, bytes) else theirs
+    assert hashlib.sha256(theirs.encode()).hexdigest() == LIMITS_INCR_EXPIRE_SHA256, \
+        "limits changed incr_expire.lua: compare community.ratelimit.INCR_EXPIRE_TTL with it"
+    calls = re.findall(r'redis\.call\("(\w+)"', theirs)
+    assert calls == ["incrby", "expire"] and re.findall(r'redis\.call\("(\w+)"', INCR_EXPIRE_TTL)[:2] == calls
+
+
+def test_the_storage_methods_overridden_keep_their_shape():
+    import inspect
+
+    from limits.storage.redis import RedisStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    def params(fn):
+        return list(inspect.signature(fn).parameters)
+
+    assert params(RedisStorage.incr) == ["self", "key", "expiry", "amount"]
+    assert params(RedisStorage.get) == params(RedisStorage.get_expiry) == ["self", "key"]
+    assert params(RedisStorage.clear) == ["self", "key"] and params(RedisStorage.reset) == ["self"]
+    for used in ("prefixed_key", "get_connection", "initialize_storage"):
+        assert callable(getattr(RedisStorage, used, None)), used
+    # The fixed window counts with incr and reads its figures back with get and get_expiry:
+    # the calls the memo answers. Another way of reading them would bypass it.
+    hit = inspect.getsource(FixedWindowRateLimiter.hit)
+    stats = inspect.getsource(FixedWindowRateLimiter.get_window_stats)
+    assert "self.storage.incr(" in hit
+    assert "self.storage.get(" in stats and "self.storage.get_expiry(" in stats
+
+
+def test_the_pins_match_the_versions_checked():
+    from importlib.metadata import version
+
+    assert version("limits").startswith("5.8.") and version("Flask-Limiter").startswith("4.1.")

@@ -131,20 +131,6 @@ def test_failed_jobs_land_in_rqs_failed_registry(app, areas):
         _handlers.pop("test.always_fails", None)
 
 
-def test_periodic_work_runs_once_per_period_however_many_workers(app, areas):
-    from workers.worker import tick
-
-    connection = app.extensions["redis"]
-    jobs.use_app(app)
-    first = tick(app, connection, now=T0)
-    second = tick(app, connection, now=T0 + timedelta(seconds=5))  # another worker, same minute
-    assert "sla_sweep" in first and "relay" in first and "calendar" in first and second == {}
-    assert sorted(Queue("default", connection=connection).job_ids) == sorted(
-        [f"sla-sweep-{first['sla_sweep']}", f"calendar-check-{first['calendar']}"])
-    later = tick(app, connection, now=T0 + timedelta(minutes=1))
-    assert later["sla_sweep"] == first["sla_sweep"] + 1 and "calendar" not in later  # hourly
-
-
 def test_a_row_whose_offer_never_reached_redis_is_relayed_after_two_minutes(app, areas):
     """Rows are written as offered; a process that dies between its commit and the
     offer leaves one that RQ never saw. The relay finds it by asking RQ."""

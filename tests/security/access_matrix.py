@@ -233,6 +233,10 @@ EXPECTED = {
     "GET /open311/v2/tokens/<token>.<any(json, xml):fmt>": EVERYONE,
     "POST /open311/v2/requests.<any(json, xml):fmt>": {"*": 403},
     "GET /static/<path:filename>": EVERYONE,
+    # -- operations (issue 25): no sign-in; /metrics by network or token (loopback here) --
+    "GET /healthz": EVERYONE,
+    "GET /readyz": EVERYONE,
+    "GET /metrics": EVERYONE,
 }
 
 # Routes of the SLA admin, jobs, ratings, statistics, public and projects packages.

@@ -3,7 +3,7 @@ cached WTForms catalogue must follow the locale: ?lang=, force_locale, and back.
 from flask import render_template_string
 from flask_babel import force_locale
 
-from community.i18n import _wtforms_translations
+from community.i18n import wtforms_translations
 
 URGENT = "{{ _('紧急') }}"
 
@@ -23,11 +23,37 @@ def test_template_strings_follow_the_locale_within_one_request(app):
 
 def test_wtforms_messages_are_in_the_readers_language(app):
     with app.app_context(), app.test_request_context("/?lang=en"):
-        assert _wtforms_translations().ugettext("This field is required.") == "This field is required."
+        assert wtforms_translations().ugettext("This field is required.") == "This field is required."
     with app.app_context(), app.test_request_context("/?lang=zh"):
-        assert _wtforms_translations().ugettext("This field is required.") != "This field is required."
+        assert wtforms_translations().ugettext("This field is required.") != "This field is required."
     with app.app_context():
-        assert _wtforms_translations() is None  # outside a request: WTForms' own English
+        assert wtforms_translations() is None  # outside a request: WTForms' own English
+
+
+def test_every_form_takes_its_translations_through_the_public_hook(app):
+    """No private Flask-WTF function is replaced: each form of the app is a community Form,
+    whose Meta.get_translations (WTForms' public API) gives the cached catalogue."""
+    from flask_wtf import FlaskForm
+
+    from community.forms import Form
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [c for c in subclasses(FlaskForm) if c.__module__.startswith("community.")]
+    assert len(ours) > 10 and all(issubclass(c, Form) for c in ours), [
+        c for c in ours if not issubclass(c, Form)]
+    from community.auth.forms import LoginForm
+
+    required = "This field is required."
+    with app.app_context(), app.test_request_context("/?lang=zh"):
+        form = LoginForm(formdata=None)
+        assert form.meta.get_translations(form).gettext(required) not in ("", required)  # Chinese
+    with app.app_context(), app.test_request_context("/?lang=en"):
+        form = LoginForm(formdata=None)
+        assert form.meta.get_translations(form).gettext(required) == required
 
 
 def test_local_time_memo_formats_like_flask_babel(app):
