@@ -84,24 +84,27 @@ def _mask_email(address: str) -> str:
     return local[:1] + "***@" + domain
 
 
-def _flat_after_building(match: re.Match) -> str:
-    return match.group(1) + (FLAT_MASK if match.group(2).strip() else "")
+def _flat_after_building(match: re.Match, original: str) -> str:
+    # The building is kept as it was typed (the match is on the folded copy).
+    if not match.group(2).strip():  # a building with no flat after it: nothing to mask
+        return original[match.start():match.end()]
+    return original[match.start(1):match.end(1)] + FLAT_MASK
 
 
-# (pattern, replacement from the folded match) in the order they must run: an ID-card
+# (pattern, replacement from the folded match and the original text) in the order they must run: an ID-card
 # number holds runs that look like phone numbers, a flat number looks like a short line.
 _RULES = (
-    (ID_CARD, lambda m: "*" * 18),
-    (ID_CARD_OLD, lambda m: "*" * 15),
-    (EMAIL, lambda m: _mask_email(m.group(0))),
-    (MOBILE, lambda m: _mask_mobile(_digits(m.group(1)))),
-    (LANDLINE, lambda m: _mask_landline(m["bracketed"] or m["area"], m["number"])),
-    (PLATE, _mask_plate),
+    (ID_CARD, lambda m, _: "*" * 18),
+    (ID_CARD_OLD, lambda m, _: "*" * 15),
+    (EMAIL, lambda m, _: _mask_email(m.group(0))),
+    (MOBILE, lambda m, _: _mask_mobile(_digits(m.group(1)))),
+    (LANDLINE, lambda m, _: _mask_landline(m["bracketed"] or m["area"], m["number"])),
+    (PLATE, lambda m, _: _mask_plate(m)),
     (FLAT_AFTER_BUILDING, _flat_after_building),
-    (UNIT_AND_ROOM, lambda m: FLAT_MASK),
-    (DASHED_FLAT, lambda m: m.group(0).split("-")[0] + "-" + FLAT_MASK),
-    (ROOM, lambda m: FLAT_MASK),
-    (LOCAL_LINE, lambda m: "****-****"),
+    (UNIT_AND_ROOM, lambda m, _: FLAT_MASK),
+    (DASHED_FLAT, lambda m, _: m.group(0).split("-")[0] + "-" + FLAT_MASK),
+    (ROOM, lambda m, _: FLAT_MASK),
+    (LOCAL_LINE, lambda m, _: "****-****"),
 )
 
 
@@ -110,7 +113,7 @@ def _apply(text: str, pattern: re.Pattern, replace) -> str:
     out, last = [], 0
     for match in pattern.finditer(folded):
         out.append(text[last:match.start()])
-        out.append(replace(match))
+        out.append(replace(match, text))
         last = match.end()
     out.append(text[last:])
     return "".join(out)

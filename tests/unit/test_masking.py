@@ -88,6 +88,14 @@ def test_flat_numbers_are_masked_and_the_address_keeps_its_building(building, un
         assert coarse.startswith(f"北门小区{building}")
 
 
+def test_what_follows_a_number_stays_as_typed():
+    # Found by the mobile property above: a building word after a masked number was
+    # written back from the folded copy (the ideographic space became an ASCII one).
+    assert mask_personal("1 3000000000\u3000号楼") == "130****0000\u3000号楼"
+    assert mask_personal("1 3000000000号楼\u3000") == "130****0000号楼\u3000"
+    assert mask_personal("北门小区７栋3单元302") == "北门小区７栋**"
+
+
 def test_the_finding_of_the_probe_is_masked():
     text = "电话13912345678，身份证110101199003071234，住北门小区7栋3单元302，电话 139 1234 5678。"
     masked = mask_personal(text)
