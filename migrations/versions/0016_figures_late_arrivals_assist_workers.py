@@ -23,6 +23,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.dbtypes
+from community.migrating import run_sliced
 
 
 revision = '0016'
@@ -35,7 +36,6 @@ NEW_COUNTS = ('appealed', 'assist_report_due', 'assist_reported_in_time', 'assis
               'assist_finished_in_time', 'assist_scored', 'assist_score_total')
 ASSIST_INDEXED = ('report_due_at', 'accepted_at', 'done_at', 'scored_at')
 OPEN_STATES = "('submitted', 'accepted', 'in_progress', 'escalated', 'returned', 'reopened')"
-SLICE = 20000
 
 # A resolution is late when a resolve breach was recorded on its request after the
 # previous resolution (its round) and before it.
@@ -57,35 +57,6 @@ UPDATE tickets SET resolve_breached_at = (
                         tickets.submitted_at))
 WHERE id >= :low AND id < :high AND state IN {OPEN_STATES}
 """
-
-
-def _slices(table):
-    bind = op.get_bind()
-    top = bind.execute(sa.text(f"SELECT max(id) FROM {table}")).scalar() or 0
-    return [(low, low + SLICE) for low in range(0, top + 1, SLICE)]
-
-
-def _run_sliced(table, statement, **params):
-    """Each slice committed on its own on PostgreSQL (no lock held for the whole table)."""
-    from contextlib import nullcontext
-
-    from community.progress import progress
-
-    slices = _slices(table)
-    # A city's tables take minutes: say how far it is (a line per tenth off a terminal).
-    shown = progress(total=len(slices), desc=f'0016 {table}', unit='slice') if len(slices) > 10 else None
-    with shown or nullcontext():
-        if op.get_bind().dialect.name == 'postgresql':
-            with op.get_context().autocommit_block():
-                for low, high in slices:
-                    op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
-                    if shown:
-                        shown.update()
-        else:
-            for low, high in slices:
-                op.get_bind().execute(sa.text(statement), {'low': low, 'high': high, **params})
-                if shown:
-                    shown.update()
 
 
 def upgrade():
@@ -148,8 +119,8 @@ def upgrade():
     )
     op.create_index('ix_stat_worker_daily_day', 'stat_worker_daily', ['day'], unique=False)
 
-    _run_sliced('resolutions', LATE_RESOLUTIONS, late=False, on_time=True)
-    _run_sliced('tickets', OPEN_BREACHES)
+    run_sliced(op, 'resolutions', LATE_RESOLUTIONS, '0016 resolutions', late=False, on_time=True)
+    run_sliced(op, 'tickets', OPEN_BREACHES, '0016 tickets')
 
     for column in CLOCK_ENDS:
         where = sa.text(f'{column} IS NOT NULL')
