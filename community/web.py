@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (IntegrityError, InterfaceError, OperationalError, PendingRollbackError,
                             SQLAlchemyError)
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from . import labels
 from .errors import Conflict, DomainError
@@ -27,6 +27,14 @@ def json_depth(value) -> int:
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return deepest
+
+
+def lost_race(exc: IntegrityError) -> bool:
+    """True when the refusal is a unique constraint: another request wrote the row first."""
+    state = getattr(exc.orig, "sqlstate", None)  # psycopg: 23505 unique_violation
+    if state is not None:
+        return state == "23505"
+    return "UNIQUE constraint failed" in str(exc.orig)  # sqlite3
 
 
 def percent_decodes(raw: bytes) -> bool:
@@ -100,11 +108,13 @@ def init_web(app):
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc):
-        # Two writes raced for the same unique row (a rating, an appeal, a link): the
-        # later one lost. Logged in full, since a real bug would look the same.
-        log.warning("write refused by a constraint, answered 409: %s", exc.__class__.__name__,
-                    exc_info=exc)
         db.session.rollback()
+        if not lost_race(exc):  # a NOT NULL or foreign key refusal is our bug, not a race
+            log.error("write refused by a constraint: %s", exc.__class__.__name__, exc_info=exc)
+            return http_error(InternalServerError())
+        # Two writes raced for the same unique row (a rating, an appeal, a link): the
+        # later one lost. Logged in full, since a missing check would look the same.
+        log.warning("write lost a race for a unique row, answered 409", exc_info=exc)
         conflict = Conflict()
         return error_response(conflict.status, conflict.code, conflict.message)
 

@@ -121,7 +121,10 @@ def _write(ticket, resolution, now, answer, channel, rater=None, recorded_by=Non
     if now > rating_window(resolution):
         raise NotAllowed(_("已超过办结后 %(d)d 天的评价期限。",
                            d=current_app.config["COMMUNITY_RATING_WINDOW_DAYS"]))
-    rating = Rating(resolution=resolution, ticket=ticket, rated_at=now, solved=answer.solved,
+    # By id, not through the one-to-one relationship: assigning that would load a rating
+    # another request wrote meanwhile and unlink it (NOT NULL), where the INSERT below
+    # should meet the unique index and lose the race (409).
+    rating = Rating(resolution_id=resolution.id, ticket=ticket, rated_at=now, solved=answer.solved,
                     level=answer.level, comment=answer.comment, other_reason=answer.other,
                     channel=channel, rater_id=rater.id if rater is not None else None,
                     recorded_by=recorded_by, grid_id=ticket.grid_id, community_id=ticket.community_id,
@@ -132,6 +135,7 @@ def _write(ticket, resolution, now, answer, channel, rater=None, recorded_by=Non
         open_case(rating, ticket, now)
     mark_days([resolution.resolved_at], now)
     db.session.flush()
+    db.session.expire(resolution, ["rating"])  # read again: it is this rating now
     return rating
 
 
