@@ -74,6 +74,8 @@ ACTION = {
     "deadline_recomputed": _l("期限按节假日安排重新计算"),
     "deadline_moved": _l("办结期限调整"),
     "breach_withdrawn": _l("撤销超时记录"),
+    "grid_confirmed": _l("核实网格"),
+    "grid_corrected": _l("更正网格"),
 }
 CALENDAR_SOURCE = {"chinese-calendar": _l("chinese-calendar 软件包"), "import": _l("导入（通知或文件）"),
                    "manual": _l("手工维护")}

@@ -177,8 +177,16 @@ def _area_query(key: str = "id"):
 
 def locate_grid(community: Unit, address: str = "", grid_id: int | None = None,
                 grids: list[Unit] | None = None) -> Unit:
-    """The grid a request belongs to: the one named, else the one with the longest
-    address word found in the address, else the community's first grid (by code).
+    """The grid a request belongs to (see choose_grid)."""
+    return choose_grid(community, address, grid_id, grids)[0]
+
+
+def choose_grid(community: Unit, address: str = "", grid_id: int | None = None,
+                grids: list[Unit] | None = None) -> tuple[Unit, bool]:
+    """(grid, sure): the one named, else the one with the longest address word found in
+    the address, else the community's only grid; failing all three, the community's
+    first grid (by code) with sure=False, so the request says its grid is a stand-in
+    (Ticket.grid_unsure) instead of silently belonging to the first grid.
 
     `grids`: the community's active grids by code, when the caller has them
     (community_area); else they are loaded here."""
@@ -189,14 +197,14 @@ def locate_grid(community: Unit, address: str = "", grid_id: int | None = None,
     if grid_id:
         for grid in grids:
             if grid.id == grid_id:
-                return grid
+                return grid, True
         raise ValidationFailed(_("所选网格不属于该社区。"), field="grid")
     best, best_length = grids[0], 0
     for grid in grids:
         for hint in grid.hints():
             if len(hint) > best_length and hint_in_address(hint, address):
                 best, best_length = grid, len(hint)
-    return best
+    return best, best_length > 0 or len(grids) == 1
 
 
 def hint_in_address(hint: str, address: str) -> bool:

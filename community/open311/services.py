@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from community.areas import geo
 from community.areas.models import UnitKind
-from community.areas.services import community_in_address, locate_grid, unit_by_code
+from community.areas.services import community_in_address, unit_by_code
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
 from community.labels import KIND, RESULT, STATE, TIER, URGENCY
@@ -132,13 +132,13 @@ def _place(params, address: str) -> dict:
                                    field="address_id")
         if unit.kind == UnitKind.GRID:
             return {"grid_id": unit.id, "community_id": unit.community_id}
-        return {"grid_id": locate_grid(unit, address).id, "community_id": unit.id}
+        return {"grid_id": None, "community_id": unit.id}  # filing finds the grid, or says it could not
     if address:
         community = community_in_address(address)
         if community is None:
             raise ValidationFailed(_("无法从 address_string 确定所在社区，请在地址中写明社区名称，"
                                      "或提供 lat/long 或 address_id。"), field="address_string")
-        return {"grid_id": locate_grid(community, address).id, "community_id": community.id}
+        return {"grid_id": None, "community_id": community.id}
     raise ValidationFailed(_("需要位置：lat 和 long、address_string 或 address_id。"), field="lat")
 
 

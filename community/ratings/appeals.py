@@ -30,10 +30,13 @@ def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appe
         raise ValidationFailed(_("申诉理由不能超过 %(n)d 字。", n=REASON_MAX), field="reason")
     if db.session.scalar(select(Appeal.id).where(Appeal.rating_id == rating.id)):
         raise Conflict(_("这条评价已经申诉过了。"))
-    appeal = Appeal(rating=rating, street_id=rating.ticket.street_id, reason=reason,
+    # By id, not through the one-to-one relationship (see ratings.services._write): a
+    # second appeal sent at once meets the unique index and loses the race (409).
+    appeal = Appeal(rating_id=rating.id, street_id=rating.ticket.street_id, reason=reason,
                     filed_at=now, filed_by=actor, state=AppealState.PENDING, judge=judge_for(actor))
     db.session.add(appeal)
     db.session.flush()
+    db.session.expire(rating, ["appeal"])
     mark_days([rating.resolution.resolved_at], now)  # the figures show appealed ratings (issue 19)
     return appeal
 

@@ -93,6 +93,9 @@ class Ticket(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     street_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The address named no grid (several in the community): the first one holds it until
+    # its worker or the community office confirms or corrects it (workqueue.gridfix).
+    grid_unsure: Mapped[bool] = mapped_column(default=False)
     address: Mapped[str] = mapped_column(String(200), default="")
     latitude: Mapped[float | None]  # the point given by the resident or client (WGS 84)
     longitude: Mapped[float | None]

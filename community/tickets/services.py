@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
 from community.areas.models import Unit, UnitKind
-from community.areas.services import community_area, locate_grid, unit_at_tier
+from community.areas.services import choose_grid, community_area, unit_at_tier
 from community.auth.models import Role, User
 from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
@@ -102,7 +102,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     resident's behalf (代办), or None for an anonymous Open311 client.
     """
     category, (community, grids, above), text = _check_filing(filing)
-    grid = locate_grid(community, filing.address, filing.grid_id, grids=grids)
+    grid, grid_sure = choose_grid(community, filing.address, filing.grid_id, grids=grids)
     resident = _resident_for(filing, actor, grid)
     tier = UnitKind(category.default_tier)
     handler = _first_handler(category, grid, tier)
@@ -110,7 +110,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
         tracking_code=new_tracking_code(), kind=filing.kind, category=category, text=text,
         text_public=bool(filing.text_public), urgency=filing.urgency, state=State.SUBMITTED,
         tier=tier, level=LEVEL_OF_TIER[tier], handling_unit_id=handler.id, handling_unit=handler,
-        grid_id=grid.id, grid=grid, community_id=grid.community_id, street_id=grid.street_id,
+        grid_id=grid.id, grid=grid, grid_unsure=not grid_sure, community_id=grid.community_id, street_id=grid.street_id,
         county_id=grid.county_id, address=(filing.address or "").strip()[:200],
         latitude=filing.latitude, longitude=filing.longitude,
         resident=resident, contact_name=(filing.contact_name or "").strip()[:64],

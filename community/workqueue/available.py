@@ -12,6 +12,7 @@ from community.tickets.models import Ticket
 from community.tickets.states import OPEN, WAITING, WORKING, Kind, State
 
 from .extensions import pending_extension
+from .gridfix import may_fix_grid
 from .permissions import is_handler, is_supervisor, supervisor_of
 
 
@@ -26,6 +27,8 @@ def available_actions(user: User, ticket: Ticket, now: datetime) -> set[str]:
             user.role == Role.ADMIN or (user.is_staff and user.role not in NON_HANDLING_ROLES
                                         and user.unit_id in (ticket.street_id, ticket.county_id))):
         actions.add("reopen")
+    if may_fix_grid(user, ticket):
+        actions |= {"confirm_grid", "correct_grid"}
     return actions
 
 

@@ -14,7 +14,7 @@ from community.tickets.services import active_categories, discard_photo_files, g
 from community.tickets.views import read_photos
 from community.timeutil import utcnow
 
-from . import actions, assist, contact, extensions, notifications, routing
+from . import actions, assist, contact, extensions, gridfix, notifications, routing
 from .available import available_actions
 from .queue import QueueFilter, overdue_count, queue_for, state_counts
 from .permissions import visible_ticket
@@ -58,9 +58,9 @@ def queue():
 def ticket_page(ticket_id, status=200, revealed=None):
     ticket = visible_ticket(current_user, ticket_id)
     now = utcnow()
+    allowed = available_actions(current_user, ticket, now)
     return render_template(
-        "workqueue/ticket.html", ticket=ticket, now=now, revealed=revealed,
-        allowed=available_actions(current_user, ticket, now),
+        "workqueue/ticket.html", ticket=ticket, now=now, revealed=revealed, allowed=allowed,
         masked_phone=contact.masked_contact(ticket), tasks=assist.tasks_of(ticket),
         can_score=assist.can_score,
         pending=extensions.pending_extension(ticket),
@@ -68,6 +68,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         reroute_targets=routing.reroute_targets(ticket) if ticket.state == "returned" else [],
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
         callback_offered=callback_offered(ticket, current_user, now),
+        grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
     ), status
 
 
@@ -97,6 +98,9 @@ ACTIONS = {
     "summon": (lambda t, u, now: assist.summon(
         t, u, now, request.form.getlist("departments", type=int), _text("reason")), _l("已吹哨召集部门。")),
     "reopen": (lambda t, u, now: actions.reopen(t, u, now, _text("reason")), _l("已重办。")),
+    "confirm_grid": (lambda t, u, now: gridfix.confirm_grid(t, u, now), _l("已核实网格。")),
+    "correct_grid": (lambda t, u, now: gridfix.correct_grid(t, u, now, request.form.get("grid", type=int)),
+                     _l("已更正网格。")),
 }
 
 

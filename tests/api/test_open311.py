@@ -155,6 +155,14 @@ def test_post_by_address_string_and_address_id(client, areas, o311_key):
     assert grids == ["S1C2G2", "S2C1G2"]
 
 
+def test_an_address_naming_no_grid_is_filed_as_unsure(client, areas, o311_key):
+    # 社区1-2 is found from the words, but none of its grids' words: no silent guess.
+    assert post(client, o311_key, lat=None, long=None, address_string="社区1-2 幸福路88号").status_code == 201
+    assert post(client, o311_key, lat=None, long=None, address_id="S1C2").status_code == 201
+    tickets = list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+    assert [(t.grid.code, t.grid_unsure) for t in tickets] == [("S1C2G1", True), ("S1C2G1", True)]
+
+
 @pytest.mark.parametrize("fields, status, words", [
     ({"api_key": "o311_wrong"}, 403, "api_key"),
     ({"api_key": ""}, 403, "api_key"),
