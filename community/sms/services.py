@@ -151,6 +151,7 @@ def opt_in(phone: str) -> None:
     row = db.session.get(SmsOptOut, phone)
     if row is not None:
         db.session.delete(row)
+        db.session.flush()
 
 
 def reach(ticket, now: datetime) -> dict:

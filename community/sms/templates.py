@@ -37,7 +37,7 @@ class Template:
 
 TEMPLATES: dict[str, Template] = {t.code: t for t in (
     Template("VERIFY_CODE", ("code", "minutes"),
-             "您的验证码是${code}，${minutes}分钟内有效。如非本人操作，请忽略本短信。",
+             "您的验证码是 ${code}，${minutes} 分钟内有效。如非本人操作，请忽略本短信。",
              "Your verification code is ${code}, valid for ${minutes} minutes. "
              "If you did not ask for it, ignore this message.",
              kind="code", limits=(("code", 6), ("minutes", 3))),
