@@ -25,7 +25,10 @@ NOT_REACHED = (UNDELIVERED, REFUSED, OPTED_OUT)
 
 
 def _site() -> str:
-    return current_app.config.get("COMMUNITY_PUBLIC_URL") or ""
+    """The site's address for a link template (filed with it); the request's when unset."""
+    from flask import has_request_context, request
+
+    return current_app.config.get("COMMUNITY_PUBLIC_URL") or (request.url_root if has_request_context() else "")
 
 
 def send_code_text(phone: str, code: str, params: dict, now: datetime) -> None:

@@ -63,13 +63,17 @@ def _notify_residents(events):
                                       .where(any_of(User.__table__.c.id, resident_ids))).all()) \
         if resident_ids else {}
     rows = []
+    steps = {}  # (action, locale) -> the step's name: force_locale once per pair, not per row
     for event in wanted:
         ticket = event.ticket
         locale = locales.get(ticket.resident_id) or "zh"
+        for lang in ("zh", locale):
+            if (event.action, lang) not in steps:
+                steps[event.action, lang] = _step(event.action, lang)
         rows.append(sms.notice_row(
             phone=ticket.contact_phone or "", code="TICKET_STEP", now=event.at, locale=locale,
-            params={"code": ticket.tracking_code, "step": _step(event.action, "zh")},
-            shown={"step": _step(event.action, locale)}, note=event.note,
+            params={"code": ticket.tracking_code, "step": steps[event.action, "zh"]},
+            shown={"step": steps[event.action, locale]}, note=event.note,
             user_id=ticket.resident_id, ticket_id=ticket.id, event_id=event.id, send_attempts=0))
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
