@@ -226,3 +226,14 @@ def test_the_log_sender_shows_the_text_and_counts_it_delivered(app, ctx, people,
     assert any(r.name == "community.messaging" and "LINK_CANCEL" in r.getMessage() and "/r/" in r.getMessage()
                for r in caplog.records)
     assert services.reach(ticket, T0)["state"] == "reached"
+
+
+def test_the_cli_lists_templates_and_records_opt_outs(app, ctx):
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["sms", "templates"]).output
+    assert all(code in listed for code in TEMPLATES) and "/r/${token}" in listed
+    assert runner.invoke(args=["sms", "opt-out", "139 0000 1111"]).output.strip() == "opted out"
+    assert limits.opted_out("13900001111")
+    assert runner.invoke(args=["sms", "opt-out", "12345"]).exit_code != 0  # not a phone number: nothing kept
+    assert runner.invoke(args=["sms", "opt-in", "13900001111"]).exit_code == 0
+    assert not limits.opted_out("13900001111")
