@@ -103,6 +103,10 @@ def _register_blueprints(app):
     init_projects(app)
     app.register_blueprint(residency_bp)
 
+    from .sms.views import init_sms
+
+    init_sms(app)
+
     from .privacy.views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)

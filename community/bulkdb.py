@@ -66,8 +66,12 @@ def _copy_in(table, columns, rows) -> None:
     try:
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([process(row[name]) if process else row[name]
-                                for name, process in zip(columns, processors)])
+                values = [process(row[name]) if process else row[name]
+                          for name, process in zip(columns, processors)]
+                # psycopg adapts JSON itself in statements, so JSON columns have no bind
+                # processor: in COPY a dict or list goes as its JSON text.
+                copy.write_row([json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                                for v in values])
     finally:
         cursor.close()
 

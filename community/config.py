@@ -65,7 +65,22 @@ class Config:
     COMMUNITY_OTP_TTL_MINUTES = 10
     COMMUNITY_OTP_MAX_ATTEMPTS = 5
     COMMUNITY_OTP_RESEND_SECONDS = 60
-    COMMUNITY_SENDER = "community.messaging:LogSender"
+    COMMUNITY_SENDER = "community.messaging:LogSender"  # or community.sms.aliyun:AliyunSender, …tencent:TencentSender
+    # Text messages (docs/messaging.md). The gateway's keys, signature (签名) and the ids it
+    # gave our templates: "VERIFY_CODE=SMS_123,TICKET_STEP=SMS_456,…" (or a dict).
+    COMMUNITY_SMS_ACCESS_KEY_ID = ""
+    COMMUNITY_SMS_ACCESS_KEY_SECRET = ""
+    COMMUNITY_SMS_SIGN_NAME = ""
+    COMMUNITY_SMS_TEMPLATE_IDS = ""
+    COMMUNITY_SMS_APP_ID = ""              # Tencent Cloud's SmsSdkAppId
+    COMMUNITY_SMS_REGION = ""              # Tencent Cloud: ap-guangzhou unless set
+    COMMUNITY_SMS_ENDPOINT = ""            # the gateway's own host unless set
+    COMMUNITY_SMS_PROTOCOL = "https"
+    COMMUNITY_SMS_RECEIPT_TOKEN = ""       # the secret in the receipt callback's URL; unset: no callback
+    COMMUNITY_SMS_PHONE_CAPS = "3/minute;10/hour;20/day"  # texts to one number
+    COMMUNITY_SMS_IP_CAPS = "5/hour;20/day"               # codes asked for from one IP
+    COMMUNITY_SMS_DAILY_BUDGET = 0         # texts a day; past it notices wait (0: no budget)
+    COMMUNITY_SMS_UNREACHED_HOURS = 24     # a text still not through after this: call the resident
     COMMUNITY_TRACKING_RATE = "30 per minute"
     COMMUNITY_FILING_RATE = "20 per hour"
     COMMUNITY_PASSWORD_MIN = 8

@@ -1,20 +1,34 @@
-"""Outbound text messages (one-time codes, notices) through a pluggable sender.
+"""The text-message sender in use (COMMUNITY_SENDER, "module:Class").
 
-COMMUNITY_SENDER names a class "module:Class" with a ``send(phone, text)``
-method. The default writes to the log, which is what development and the
-demo need; a city plugs in its SMS gateway here.
+A sender takes an `Outgoing` (phone, template code, checked parameters, and the zh
+text) and returns a `Sent`, or raises `SendError` saying whether to retry, give up,
+or fix the configuration (community.sms.gateways). Shipped:
+
+- community.messaging:LogSender (default): writes each message, codes included, to the
+  log, which `make run` shows in its terminal: development and the demo;
+- community.sms.aliyun:AliyunSender: Alibaba Cloud SMS;
+- community.sms.tencent:TencentSender: Tencent Cloud SMS.
+
+What is texted and when is decided elsewhere: community.sms.services (templates,
+caps, opt-outs, receipts). docs/messaging.md walks a city through switching.
 """
 import importlib
 import logging
 
 from flask import current_app
 
+from community.sms.gateways import Sent
+
 log = logging.getLogger("community.messaging")
 
 
 class LogSender:
-    def send(self, phone: str, text: str) -> None:
-        log.info("message to %s: %s", phone, text)
+    """No gateway: the message is written to the log (INFO, shown by default) and
+    counted delivered, since no receipt will ever come."""
+
+    def send(self, message) -> Sent:
+        log.info("text to %s [%s]: %s", message.phone, message.template, message.text)
+        return Sent(gateway_ref="", delivered=True)
 
 
 def get_sender():
@@ -24,7 +38,3 @@ def get_sender():
         sender = getattr(importlib.import_module(module_name), class_name)()
         current_app.extensions["sender"] = sender
     return sender
-
-
-def send_text(phone: str, text: str) -> None:
-    get_sender().send(phone, text)

@@ -12,7 +12,9 @@ from sqlalchemy import or_, select
 from community.areas.models import Unit, UnitKind
 from community.errors import ValidationFailed
 from community.extensions import db
-from community.messaging import send_text
+from community.sms import limits
+from community.sms.gateways import SendError
+from community.sms.services import send_code_text
 
 from . import throttle
 from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
@@ -80,30 +82,43 @@ def change_password(user: User, current: str, new: str, now: datetime) -> None:
     end_every_session(user)
 
 
-def send_code(phone: str, purpose: str, now: datetime) -> None:
+def send_code(phone: str, purpose: str, now: datetime, *, address: str = "") -> None:
     """Send a 6-digit code; at most one per phone and purpose per resend interval.
 
     A sign-up for a number that already has an account answers exactly as any other
     (issue 21: the page must not tell who is registered): the phone's owner gets a
     text saying so instead of a code, and a code nobody knows is kept, so trying a
-    code afterwards fails the same way too."""
+    code afterwards fails the same way too.
+
+    `address` is the caller's IP: it may ask for so many codes (COMMUNITY_SMS_IP_CAPS),
+    whichever numbers it types (issue 26)."""
     phone = normalize_phone(phone)
+    try:
+        limits.take_ip(address, now)
+    except limits.Capped:
+        raise ValidationFailed(_("这个网络请求验证码太频繁了，请稍后再试。"), field="phone") from None
     wait = timedelta(seconds=current_app.config["COMMUNITY_OTP_RESEND_SECONDS"])
     last = _latest_code(phone, purpose)
     if last is not None and last.created_at > now - wait:
         raise ValidationFailed(_("验证码已发送，请稍后再试。"), field="phone")
     registered = purpose == "signup" and _phone_taken(phone)
     code = secrets.token_urlsafe(16) if registered else f"{secrets.randbelow(10**6):06d}"
+    ttl = current_app.config["COMMUNITY_OTP_TTL_MINUTES"]
+    try:
+        if registered:
+            send_code_text(phone, "SIGNUP_TAKEN", {}, now)
+        else:
+            send_code_text(phone, "VERIFY_CODE", {"code": code, "minutes": ttl}, now)
+    except limits.Capped:
+        raise ValidationFailed(_("这个号码收到的短信太多了，请稍后再试。"), field="phone") from None
+    except SendError:
+        raise ValidationFailed(_("短信暂时发不出去，请稍后再试。"), field="phone") from None
+    # Kept only once the text went: a code that never left would block the resend.
     db.session.add(OneTimeCode(
         phone=phone, purpose=purpose, code_hash=_hasher.hash(code), created_at=now,
-        expires_at=now + timedelta(minutes=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]),
+        expires_at=now + timedelta(minutes=ttl),
     ))
     db.session.flush()
-    if registered:
-        send_text(phone, _("该手机号已注册社区接诉即办账号，请直接登录。如非本人操作，请忽略本短信。"))
-    else:
-        send_text(phone, _("您的验证码是 %(code)s，%(m)d 分钟内有效。", code=code,
-                           m=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]))
 
 
 def _latest_code(phone: str, purpose: str) -> OneTimeCode | None:

@@ -115,7 +115,7 @@ def signup():
     if form.validate_on_submit():
         try:
             if form.send_code.data:
-                send_code(form.phone.data, "signup", utcnow())
+                send_code(form.phone.data, "signup", utcnow(), address=request.remote_addr or "")
                 db.session.commit()
                 flash(_("验证码已发送，请查收短信。"))
                 code_sent = True

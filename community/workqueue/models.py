@@ -3,7 +3,7 @@ contact reveals and the resident's notifications."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit
@@ -143,6 +143,15 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_attempts: Mapped[int] = mapped_column(default=0)
+    # As a text (issue 26): the template and its parameters (community.sms.templates),
+    # what became of it (community.sms.services: pending … delivered / refused …),
+    # and the gateway's id for it, which its delivery receipt names.
+    template: Mapped[str] = mapped_column(String(32), default="")
+    params: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="")
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_detail: Mapped[str] = mapped_column(String(200), default="")
+    gateway_ref: Mapped[str | None] = mapped_column(String(64), index=True)
 
     ticket: Mapped[Ticket | None] = relationship()
     event: Mapped[TicketEvent | None] = relationship()

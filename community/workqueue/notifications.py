@@ -8,7 +8,6 @@ import logging
 from datetime import datetime
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from community.bulkdb import any_of, insert_rows
 from community.extensions import db
 from community.labels import ACTION
-from community.messaging import send_text
+from community.sms import services as sms
 from community.tickets import hooks
 
 from .models import Notification
@@ -42,12 +41,11 @@ def _notify_resident(event, **kwargs):
     if event.actor is not None and resident is not None and event.actor.id == resident.id:
         return
     locale = (resident.locale if resident else None) or "zh"
-    with force_locale(locale):
-        text = _("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s",
-                 code=ticket.tracking_code, step=ACTION[event.action], note=_short(event.note))
-    db.session.add(Notification(user_id=resident.id if resident else None,
-                                phone=ticket.contact_phone or "", ticket=ticket, event=event,
-                                text=text, created_at=event.at))
+    db.session.add(Notification(**sms.notice_row(
+        phone=ticket.contact_phone or "", code="TICKET_STEP", now=event.at, locale=locale,
+        params={"code": ticket.tracking_code, "step": _step(event.action, "zh")},
+        shown={"step": _step(event.action, locale)}, note=event.note),
+        user_id=resident.id if resident else None, ticket=ticket, event=event))
 
 
 @hooks.on_many(_notify_resident)
@@ -64,29 +62,26 @@ def _notify_residents(events):
     locales = dict(db.session.execute(select(User.__table__.c.id, User.__table__.c.locale)
                                       .where(any_of(User.__table__.c.id, resident_ids))).all()) \
         if resident_ids else {}
-    templates = {}
     rows = []
+    steps = {}  # (action, locale) -> the step's name: force_locale once per pair, not per row
     for event in wanted:
         ticket = event.ticket
         locale = locales.get(ticket.resident_id) or "zh"
-        key = (locale, event.action)
-        if key not in templates:
-            with force_locale(locale):
-                templates[key] = (_("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s"),
-                                  str(ACTION[event.action]))
-        template, step = templates[key]
-        rows.append({"user_id": ticket.resident_id, "phone": ticket.contact_phone or "",
-                     "ticket_id": ticket.id, "event_id": event.id, "send_attempts": 0,
-                     "text": template % {"code": ticket.tracking_code, "step": step,
-                                         "note": _short(event.note)},
-                     "created_at": event.at})
+        for lang in ("zh", locale):
+            if (event.action, lang) not in steps:
+                steps[event.action, lang] = _step(event.action, lang)
+        rows.append(sms.notice_row(
+            phone=ticket.contact_phone or "", code="TICKET_STEP", now=event.at, locale=locale,
+            params={"code": ticket.tracking_code, "step": steps[event.action, "zh"]},
+            shown={"step": steps[event.action, locale]}, note=event.note,
+            user_id=ticket.resident_id, ticket_id=ticket.id, event_id=event.id, send_attempts=0))
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
 
 
-def _short(note: str) -> str:
-    note = (note or "").strip()
-    return note if len(note) <= 60 else note[:60] + "…"
+def _step(action: str, locale: str) -> str:
+    with force_locale(locale):
+        return str(ACTION[action])
 
 
 def tell_staff(users, ticket_id: int | None, at: datetime, text, project_id: int | None = None) -> None:
@@ -126,6 +121,7 @@ def deliver_pending(now: datetime, limit: int = 200) -> int:
     """Send unsent messages; several workers may run this at once (SKIP LOCKED).
     The caller commits."""
     query = (select(Notification).where(Notification.sent_at.is_(None), Notification.phone != "",
+                                        Notification.status == sms.PENDING,
                                         Notification.send_attempts < MAX_SEND_ATTEMPTS)
              .order_by(Notification.created_at).limit(limit))
     if db.engine.dialect.name == "postgresql":
@@ -133,14 +129,31 @@ def deliver_pending(now: datetime, limit: int = 200) -> int:
     sent = 0
     for note in db.session.scalars(query):
         note.send_attempts += 1
-        try:
-            send_text(note.phone, note.text)
-        except Exception:  # the gateway failed: leave it unsent, try again next round
-            log.exception("sending notification %s failed", note.id)
-            continue
-        note.sent_at = now
-        sent += 1
+        outcome = sms.deliver(note, now)
+        if outcome == sms.RETRY:
+            # Each message that must wait gets its own outbox row: RQ's backoff and the
+            # outbox's attempt limit apply to it, and /admin/jobs shows it when it gives up.
+            from community.outbox import emit
+
+            emit(RETRY_KIND, f"{RETRY_KIND}:{note.id}:{note.send_attempts}", {"id": note.id}, now=now)
+        elif note.sent_at is not None:
+            sent += 1
     return sent
+
+
+class StillWaiting(Exception):
+    """The gateway (or a cap) said later: the outbox row fails, and RQ retries it."""
+
+
+def _retry(payload: dict) -> None:
+    from community.timeutil import utcnow
+
+    note = db.session.get(Notification, payload["id"])
+    if note is None or note.sent_at is not None or note.status != sms.RETRYING:
+        return
+    note.send_attempts += 1
+    if sms.deliver(note, utcnow()) == sms.RETRY:
+        raise StillWaiting(f"notification {note.id}: {note.status_detail}")
 
 
 def _mark_if_new(session, flush_context, instances):
@@ -178,12 +191,14 @@ def _deliver(payload: dict) -> None:
 
 
 DELIVER_KIND = "notifications.deliver"
+RETRY_KIND = "notifications.retry"
 
 
 def install():
     from community.outbox import register_handler
 
     register_handler(DELIVER_KIND, _deliver)
+    register_handler(RETRY_KIND, _retry)
     for name, fn in (("before_flush", _mark_if_new), ("after_commit", _forget_promise),
                      ("after_rollback", _forget_promise)):
         if not sa_event.contains(Session, name, fn):

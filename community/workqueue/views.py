@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
+from community.sms.services import reach as sms_reach
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
 from community.timeutil import utcnow
@@ -69,6 +70,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
         callback_offered=callback_offered(ticket, current_user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
+        reach=sms_reach(ticket, now),
     ), status
 
 

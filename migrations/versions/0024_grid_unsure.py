@@ -5,7 +5,7 @@ than one grid, waits in the community's first grid as before, but marked: staff 
 "网格待核实" and the grid worker or the community office confirms or corrects it.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 03:00:00.000000
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0024'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -232,6 +232,9 @@ EXPECTED = {
     "GET /open311/v2/requests/<code>.<any(json, xml):fmt>": EVERYONE,
     "GET /open311/v2/tokens/<token>.<any(json, xml):fmt>": EVERYONE,
     "POST /open311/v2/requests.<any(json, xml):fmt>": {"*": 403},
+    # SMS receipts (issue 26): only the gateway, with the secret path token; a guess is 404 for all.
+    "POST /sms/receipts/aliyun/<token>": {"*": 404},
+    "POST /sms/receipts/tencent/<token>": {"*": 404},
     "GET /static/<path:filename>": EVERYONE,
     # -- operations (issue 25): no sign-in; /metrics by network or token (loopback here) --
     "GET /healthz": EVERYONE,
