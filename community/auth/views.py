@@ -19,9 +19,12 @@ from .sessions import end_every_session, sign_out_here, start_session
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user=None) -> str:
     if target and target.startswith("/") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
+    # Staff work from 工作台; only residents file from the home page's form.
+    if user is not None and not user.is_resident and "workqueue.queue" in current_app.view_functions:
+        return url_for("workqueue.queue")
     return url_for("tickets.home")
 
 
@@ -45,7 +48,7 @@ def login():
             db.session.commit()
             start_session(user, now)
             flash(_("您已登录。"))
-            response = redirect(_safe_next(form.next.data))
+            response = redirect(_safe_next(form.next.data, user))
             throttle.remember_browser(response, login_name)
             return response
     response = current_app.make_response(render_template("auth/login.html", form=form))
