@@ -45,11 +45,35 @@ def _filing_form():
     form.community.choices = community_choices()
     if not form.submit_token.data:
         form.submit_token.data = secrets.token_urlsafe(24)
-    if request.method == "GET" and current_user.is_authenticated and current_user.home_community_id:
-        form.community.data = str(current_user.home_community_id)
+    if request.method == "GET" and current_user.is_authenticated:
+        community_id, grid_id = _home_area(current_user)
+        form.community.data = str(community_id) if community_id else form.community.data
+        form.grid.data = str(grid_id) if grid_id else form.grid.data
     # After the home community is filled in, so its grids are offered at once.
     form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
     return form
+
+
+def _home_area(user) -> tuple[int | None, int | None]:
+    """Where a filing starts: a resident's home community; for staff (who have none) the
+    community and grid of their own unit, when it is one."""
+    if user.home_community_id:
+        return user.home_community_id, None
+    unit = user.unit if user.is_staff else None
+    if unit is None:
+        return None, None
+    if unit.kind == UnitKind.GRID:
+        return unit.parent_id, unit.id
+    if unit.kind == UnitKind.COMMUNITY:
+        return unit.id, None
+    return None, None
+
+
+@bp.get("/areas/<int:community_id>/grids")
+@login_required
+def grids_of(community_id):
+    """The grids of a community, for the filing form's script (the page works without it)."""
+    return {"grids": [{"id": value, "name": name} for value, name in _grid_choices(community_id)]}
 
 
 def _grid_choices(community_id):
@@ -90,6 +114,12 @@ def home():
         return render_template("tickets/welcome.html", track_form=TrackForm())
     form = _filing_form()
     status = None
+    if request.method == "POST" and request.form.get("show_grids"):
+        # Without JavaScript: "show this community's grids" posts the form back; nothing is
+        # filed, the grids of the chosen community are offered and the grid list is open.
+        form.grid.data = ""
+        return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
+                               grids_shown=True), 200
     if form.validate_on_submit():
         earlier = services.find_by_submit_token(form.submit_token.data)
         if earlier is not None:

@@ -1,9 +1,12 @@
 """Issue 24: everyday use on a phone (sign-up codes in development, landing pages, ...)."""
+import re
+
 import pytest
 
 from community import create_app
 from community.messaging import DEV_MESSAGES_KEY
-from tests.factories import PASSWORD, csrf_from, login
+from community.tickets.models import Ticket
+from tests.factories import PASSWORD, count, csrf_from, login
 
 NEW_PHONE = "13900002222"
 
@@ -54,3 +57,63 @@ def test_dev_messages_is_absent_with_a_real_sender(app, tmp_path):
 class NullSender:
     def send(self, phone, text):
         pass
+
+
+# --- 代办: choosing a grid ---------------------------------------------------------------
+
+def _selected(body, name):
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', body, re.S).group(0)
+    chosen = re.search(r'<option selected value="([^"]*)"', select) or \
+        re.search(r'<option[^>]*selected[^>]*value="([^"]*)"', select)
+    return chosen.group(1) if chosen else None
+
+
+def test_a_grid_workers_filing_form_starts_at_their_own_community_and_grid(client, people, areas):
+    login(client, "grid")
+    body = client.get("/").get_data(as_text=True)
+    assert _selected(body, "community") == str(areas.S1C1.id)
+    assert _selected(body, "grid") == str(areas.S1C1G1.id)
+    assert "网格1-1-2" in body  # the other grids of that community are offered
+
+
+def test_a_community_workers_filing_form_offers_their_grids(client, people, areas):
+    login(client, "community")
+    body = client.get("/").get_data(as_text=True)
+    assert _selected(body, "community") == str(areas.S1C1.id)
+    assert "网格1-1-1" in body and "网格1-1-2" in body
+
+
+def test_without_javascript_the_grids_of_a_chosen_community_are_shown(client, people, areas):
+    login(client, "street")
+    page = client.get("/")
+    body = page.get_data(as_text=True)
+    assert 'name="show_grids"' in body
+    token = re.search(r'name="submit_token"[^>]*value="([^"]+)"', body).group(1)
+    response = client.post("/", data={"csrf_token": csrf_from(page), "submit_token": token,
+                                      "community": str(areas.S1C2.id), "show_grids": "1",
+                                      "text": "路灯坏了"})
+    assert response.status_code == 200
+    shown = response.get_data(as_text=True)
+    assert "网格1-2-1" in shown and "网格1-1-1" not in shown
+    assert "路灯坏了" in shown  # what was typed is kept
+    assert count(Ticket) == 0  # nothing filed
+
+
+def test_the_grid_list_for_the_script(client, people, areas):
+    assert client.get(f"/areas/{areas.S1C2.id}/grids").status_code in (302, 401)  # signed in only
+    login(client, "street")
+    grids = client.get(f"/areas/{areas.S1C2.id}/grids").get_json()["grids"]
+    assert [g["name"] for g in grids] == ["网格1-2-1", "网格1-2-2"][:len(grids)] and grids
+
+
+def test_a_staff_filing_with_a_chosen_grid_is_filed_there(client, people, areas):
+    login(client, "community")
+    page = client.get("/")
+    body = page.get_data(as_text=True)
+    token = re.search(r'name="submit_token"[^>]*value="([^"]+)"', body).group(1)
+    response = client.post("/", data={
+        "csrf_token": csrf_from(page), "submit_token": token, "kind": "help", "category": "ELD",
+        "text": "独居老人家里水管漏水。", "community": str(areas.S1C1.id), "grid": str(areas.S1C1G2.id),
+        "address": "", "contact_name": "王大爷", "contact_phone": "13800000001", "channel": "walk_in"})
+    assert response.status_code == 302
+    assert Ticket.query.one().grid_id == areas.S1C1G2.id
