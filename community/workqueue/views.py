@@ -16,7 +16,7 @@ from community.timeutil import utcnow
 
 from . import actions, assist, contact, extensions, notifications, routing
 from .available import available_actions
-from .queue import QueueFilter, overdue_count, queue_for, state_counts
+from .queue import QueueFilter, overdue_count, queue_for, state_counts, view_counts
 from .permissions import visible_ticket
 
 bp = Blueprint("workqueue", __name__)
@@ -48,7 +48,8 @@ def queue():
     filters = QueueFilter.from_args(request.args)
     return render_template(
         "workqueue/queue.html", tickets=queue_for(current_user, filters, now), filters=filters,
-        counts=state_counts(current_user), overdue=overdue_count(current_user, now), now=now,
+        counts=state_counts(current_user, filters.view), overdue=overdue_count(current_user, now, filters.view),
+        view_counts=view_counts(current_user), now=now,
         categories=active_categories(),
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
 
@@ -207,4 +208,5 @@ def my_notifications():
         db.session.commit()
         return redirect(url_for("workqueue.my_notifications"))
     return render_template("workqueue/notifications.html",
-                           items=notifications.for_user(current_user.id))
+                           items=notifications.for_user(current_user.id),
+                           staff=current_user.is_staff)  # staff open a request on 工作台

@@ -5,6 +5,7 @@ import pytest
 
 from community import create_app
 from community.messaging import DEV_MESSAGES_KEY
+from community.extensions import db
 from community.tickets.models import Ticket
 from tests.factories import PASSWORD, count, csrf_from, login
 
@@ -117,3 +118,66 @@ def test_a_staff_filing_with_a_chosen_grid_is_filed_there(client, people, areas)
         "address": "", "contact_name": "王大爷", "contact_phone": "13800000001", "channel": "walk_in"})
     assert response.status_code == 302
     assert Ticket.query.one().grid_id == areas.S1C1G2.id
+
+
+# --- the staff bell ---------------------------------------------------------------------
+
+def test_staff_header_has_a_bell_with_the_unread_count_linking_to_staff_pages(client, people, areas, ctx, frozen):
+    from community.extensions import db
+    from community.timeutil import utcnow
+    from community.workqueue.models import Notification
+    from tests.ticketing import file_ticket
+
+    ticket = file_ticket(people, areas)
+    for text in ("【时限预警】签收即将到期", "【时限预警】办结即将到期"):
+        db.session.add(Notification(user_id=people.grid.id, ticket_id=ticket.id, text=text,
+                                    created_at=utcnow(), sent_at=utcnow()))
+    db.session.commit()
+    login(client, "grid")
+    header = client.get("/work").get_data(as_text=True)
+    bell = re.search(r'<a href="/notifications" class="bell"[^>]*>.*?</a>', header, re.S).group(0)
+    assert "2 条未读" in bell and '<span class="badge" aria-hidden="true">2</span>' in bell
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/work/tickets/{ticket.id}"' in listing and f"/t/{ticket.tracking_code}" not in listing
+    client.post("/notifications", data={"csrf_token": csrf_from(client.get("/notifications"))})
+    assert "条未读" not in re.search(r'class="bell".*?</a>', client.get("/work").get_data(as_text=True), re.S).group(0)
+
+
+def test_residents_notifications_still_link_to_the_tracking_page(client, people, areas, ctx, frozen):
+    from community.extensions import db
+    from community.workqueue import actions
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    actions.accept(ticket, people.grid, T0)
+    db.session.commit()
+    login(client, "13800000001")
+    body = client.get("/notifications").get_data(as_text=True)
+    assert f"/t/{ticket.tracking_code}" in body and "/work/tickets/" not in body
+
+
+# --- 工作台: 待我处理 and 辖区内 ----------------------------------------------------------
+
+def test_the_queue_splits_what_i_act_on_from_what_i_oversee(client, people, areas, ctx, frozen):
+    from community.workqueue import routing
+    from tests.ticketing import T0, file_ticket
+
+    mine = file_ticket(people, areas)
+    escalated = file_ticket(people, areas)
+    routing.escalate(escalated, people.grid, T0, "需要社区协调", to_tier="community")
+    db.session.commit()
+    login(client, "grid")
+    todo = client.get("/work").get_data(as_text=True)  # 待我处理 is the default
+    assert mine.tracking_code in todo and escalated.tracking_code not in todo
+    assert re.search(r'aria-current="page">待我处理 <strong>1</strong>', todo)
+    assert re.search(r'辖区内 <strong>2</strong>', todo)
+    area = client.get("/work?view=area").get_data(as_text=True)
+    assert mine.tracking_code in area and escalated.tracking_code in area
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/work"))})
+    login(client, "community")
+    assert escalated.tracking_code in client.get("/work").get_data(as_text=True)
+
+
+def test_an_unknown_view_falls_back_to_my_list(client, people, areas, ctx, frozen):
+    login(client, "grid")
+    assert 'href="?view=todo" aria-current="page"' in client.get("/work?view=everything").get_data(as_text=True)
