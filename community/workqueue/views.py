@@ -66,7 +66,8 @@ def ticket_page(ticket_id, status=200, revealed=None):
         can_score=assist.can_score,
         pending=extensions.pending_extension(ticket),
         colleagues=actions.unit_colleagues(ticket), departments=assist.departments_of(ticket.county_id),
-        reroute_targets=routing.reroute_targets(ticket) if ticket.state == "returned" else [],
+        reroute_groups=routing.reroute_groups(ticket) if ticket.state == "returned" else [],
+        escalation_tiers=routing.escalation_tiers(ticket),
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
         callback_offered=callback_offered(ticket, current_user, now),
     ), status

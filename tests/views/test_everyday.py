@@ -181,3 +181,56 @@ def test_the_queue_splits_what_i_act_on_from_what_i_oversee(client, people, area
 def test_an_unknown_view_falls_back_to_my_list(client, people, areas, ctx, frozen):
     login(client, "grid")
     assert 'href="?view=todo" aria-current="page"' in client.get("/work?view=everything").get_data(as_text=True)
+
+
+# --- 上报 offers only valid targets; 重新派单 grouped by community ------------------------
+
+def _options(body, name):
+    select = re.search(rf'<select name="{name}">(.*?)</select>', body, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+def test_escalation_offers_only_the_tiers_above(client, people, areas, ctx, frozen):
+    from community.workqueue import routing
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    assert _options(client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True), "to_tier") == \
+        ["community", "street", "county"]
+    routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")
+    db.session.commit()
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/work"))})
+    login(client, "street")
+    assert _options(client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True), "to_tier") == ["county"]
+
+
+def test_escalating_to_a_tier_not_above_is_refused_with_nothing_written(client, people, areas, ctx, frozen):
+    from community.errors import ValidationFailed
+    from community.workqueue import routing
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        routing.escalate(ticket, people.street, T0, "回社区", to_tier="community")
+    db.session.rollback()
+    assert db.session.get(Ticket, ticket.id).tier == "street"
+
+
+def test_reroute_list_is_grouped_by_community(client, people, areas, ctx, frozen):
+    from community.workqueue import routing
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")
+    routing.return_ticket(ticket, people.street, T0, "不归街道管")  # back to the county
+    db.session.commit()
+    groups = routing.reroute_groups(ticket)
+    names = [name for name, _ in groups]
+    assert len(names) == len(set(names))  # each parent once
+    login(client, "county")
+    body = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
+    assert "<optgroup" in body
+    assert body.count("网格 · ") == 0
