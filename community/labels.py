@@ -85,7 +85,9 @@ def category_label(category) -> str:
 
 
 def register(app):
-    app.jinja_env.globals.update(
+    from .tickets.notes import event_note
+
+    app.jinja_env.globals.update(event_note=event_note,
         STATE_LABELS=STATE, KIND_LABELS=KIND, CHANNEL_LABELS=CHANNEL, URGENCY_LABELS=URGENCY,
         RESULT_LABELS=RESULT, TIER_LABELS=TIER, LEVEL_LABELS=LEVEL, ROLE_LABELS=ROLE,
         ACTION_LABELS=ACTION, CALENDAR_SOURCE=CALENDAR_SOURCE, WEEKDAY_NAMES=WEEKDAY_NAMES,

@@ -18,6 +18,7 @@ from community.extensions import db
 from . import hooks
 from .access import can_file_for
 from .models import Category, Ticket, TicketEvent, TicketPhoto
+from .notes import Note
 from .photos import CleanPhoto, new_stored_name, photo_path, write_photo
 from .plainwrite import write_new
 from .states import ALLOWED_TRANSITIONS, WAITING, Channel, Kind, State, Urgency
@@ -63,7 +64,7 @@ def active_categories() -> list[Category]:
 
 
 def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetime, *,
-               action: str, note: str = "", public: bool = True) -> TicketEvent:
+               action: str, note: "str | Note" = "", public: bool = True) -> TicketEvent:
     """Move a ticket along ALLOWED_TRANSITIONS and write the event row."""
     from_state = State(ticket.state)
     if to_state not in ALLOWED_TRANSITIONS[from_state]:
@@ -75,11 +76,16 @@ def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetim
 
 
 def record_event(ticket: Ticket, action: str, actor: User | None, now: datetime, *,
-                 note: str = "", public: bool = True, from_state=None, to_state=None,
+                 note: "str | Note" = "", public: bool = True, from_state=None, to_state=None,
                  touch: bool = True) -> TicketEvent:
     """`touch=False` for a note about the request that is not a step of it: the
-    request row (and its version, which an open handler's form checks) stays as it is."""
+    request row (and its version, which an open handler's form checks) stays as it is.
+    A system note is a `Note` (message id and parameters), shown in the reader's language."""
+    key = params = None
+    if isinstance(note, Note):
+        key, params, note = note.key, note.params_json(), note.stored_text()
     event = TicketEvent(ticket=ticket, at=now, actor=actor, action=action, note=note,
+                        note_key=key, note_params=params,
                         public=public, from_state=from_state, to_state=to_state,
                         unit_id=ticket.handling_unit_id)
     db.session.add(event)
@@ -122,7 +128,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     db.session.add(ticket)
     note = ""
     if ticket.filed_by is not None:
-        note = _("由工作人员代为提交（渠道：%(channel)s）。", channel=filing.channel)
+        note = Note("filed_on_behalf", channel=filing.channel)
     event = record_event(ticket, "submit", actor, now, note=note, to_state=State.SUBMITTED)
     attach_photos(ticket, event, filing.photos, now)
     hooks.fire("ticket_submitted", ticket=ticket, now=now)

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from community.tickets.notes import Note
 from community.areas.models import TIERS, Unit, UnitKind
 from community.areas.services import is_within, unit_at_tier
 from community.auth.models import User
@@ -72,7 +73,7 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     target = UnitKind(to_tier or allowed[0])
     unit = unit_at_tier(ticket.grid, target)
     event = transition(ticket, State.ESCALATED, actor, now, action=action,
-                       note=_("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason))
+                       note=Note("escalated", tier=str(target), reason=reason))
     _move_to(ticket, unit, now, action)
     event.unit_id = unit.id
     return event

@@ -234,3 +234,67 @@ def test_reroute_list_is_grouped_by_community(client, people, areas, ctx, frozen
     body = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
     assert "<optgroup" in body
     assert body.count("网格 · ") == 0
+
+
+# --- system notes in the reader's language ------------------------------------------------
+
+def test_system_notes_are_shown_in_the_readers_language(client, people, areas, ctx, frozen):
+    from community.workqueue import extensions, routing
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    routing.escalate(ticket, people.grid, T0, "需要协调", to_tier="street")
+    db.session.commit()
+    [event] = [e for e in ticket.events if e.action == "escalate"]
+    assert event.note_key == "escalated" and event.note == "上报至街道：需要协调"
+    login(client, "street")
+    chinese = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
+    assert "上报至街道：需要协调" in chinese
+    english = client.get(f"/work/tickets/{ticket.id}?lang=en").get_data(as_text=True)
+    assert "Escalated to the " in english and "上报至" not in english
+
+
+def test_a_note_written_before_the_keys_is_shown_as_written(client, people, areas, ctx, frozen):
+    from community.tickets.models import TicketEvent
+    from community.tickets.notes import event_note
+    from tests.ticketing import file_ticket
+
+    ticket = file_ticket(people, areas)
+    old = TicketEvent(ticket=ticket, at=ticket.submitted_at, action="escalate", note="上报至社区：旧的记录",
+                      public=True)
+    db.session.add(old)
+    db.session.commit()
+    assert event_note(old) == "上报至社区：旧的记录"
+    broken = TicketEvent(ticket=ticket, at=ticket.submitted_at, action="escalate", note="原文",
+                         note_key="escalated", note_params="not json", public=True)
+    assert event_note(broken) == "原文"
+
+
+def test_the_staff_channel_shows_as_a_label_not_a_code(client, people, areas, ctx, frozen):
+    from community.tickets.notes import event_note
+
+    login(client, "grid")
+    page = client.get("/")
+    body = page.get_data(as_text=True)
+    token = re.search(r'name="submit_token"[^>]*value="([^"]+)"', body).group(1)
+    client.post("/", data={
+        "csrf_token": csrf_from(page), "submit_token": token, "kind": "help", "category": "ELD",
+        "text": "独居老人家里水管漏水。", "community": str(areas.S1C1.id), "grid": str(areas.S1C1G1.id),
+        "contact_name": "王大爷", "contact_phone": "13800000001", "channel": "grid_worker"})
+    ticket = Ticket.query.one()
+    shown = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
+    assert "grid_worker" not in shown and "网格员代办" in shown
+    assert "grid_worker" not in client.get(f"/work/tickets/{ticket.id}?lang=en").get_data(as_text=True)
+
+
+def test_the_migration_keys_old_clock_notes(app):
+    """0023 turns a stored clock code into the `clock` key and its Chinese label."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "m0023", Path(__file__).resolve().parents[2] / "migrations/versions/0023_event_note_keys.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.ON_BEHALF.match("由工作人员代为提交（渠道：grid_worker）。").group(1) == "grid_worker"
+    assert module.CLOCKS["accept"] == "签收" and module.down_revision == "0020"

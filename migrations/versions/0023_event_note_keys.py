@@ -1,0 +1,66 @@
+"""System notes as message ids (issue 24): ticket_events.note_key and note_params
+
+A note the system writes is stored as a message id and its parameters (JSON) and shown
+in the reader's language (community/tickets/notes.py). Existing rows:
+
+- the clock of a 时限预警 / 超时 / 差评整改超时 was stored as its code ("accept"): those
+  rows get the key `clock` with that code, and their text the Chinese label;
+- "由工作人员代为提交（渠道：grid_worker）。" gets the key `filed_on_behalf` with the
+  channel, and its text the channel's Chinese label;
+- every other note is left as written (shown as it is).
+
+Revision ID: 0023
+Revises: 0020
+Create Date: 2026-12-07 03:00:00.000000
+"""
+import json
+import re
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0023'
+down_revision = '0020'
+branch_labels = None
+depends_on = None
+
+CLOCKS = {"response": "首次响应", "accept": "签收", "resolve": "办结", "start": "差评回访", "close": "差评结案"}
+CHANNELS = {"web": "网上提交", "hotline": "热线电话", "grid_worker": "网格员代办", "walk_in": "窗口代办",
+            "api": "接口", "open311": "Open311"}
+ON_BEHALF = re.compile(r"^由工作人员代为提交（渠道：([a-z0-9_]+)）。$")
+
+
+def upgrade():
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('note_key', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('note_params', sa.Text(), nullable=True))
+    conn = op.get_bind()
+    for code, label in CLOCKS.items():
+        conn.execute(sa.text(
+            "UPDATE ticket_events SET note_key = 'clock', note_params = :params, note = :text "
+            "WHERE action IN ('sla_warning', 'sla_breach', 'case_overdue') AND note = :code"),
+            {"params": json.dumps({"clock": code}), "text": f"{label}期限", "code": code})
+    rows = conn.execute(sa.text(
+        "SELECT id, note FROM ticket_events WHERE action = 'submit' AND note LIKE :start"),
+        {"start": "由工作人员代为提交（渠道：%"}).all()
+    for event_id, note in rows:
+        found = ON_BEHALF.match(note or "")
+        if not found:
+            continue
+        channel = found.group(1)
+        conn.execute(sa.text("UPDATE ticket_events SET note_key = 'filed_on_behalf', note_params = :p, "
+                             "note = :t WHERE id = :id"),
+                     {"p": json.dumps({"channel": channel}),
+                      "t": f"由工作人员代为提交（渠道：{CHANNELS.get(channel, channel)}）。", "id": event_id})
+
+
+def downgrade():
+    conn = op.get_bind()
+    for code, label in CLOCKS.items():
+        conn.execute(sa.text("UPDATE ticket_events SET note = :code WHERE note_key = 'clock' "
+                             "AND note_params = :params"),
+                     {"code": code, "params": json.dumps({"clock": code})})
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.drop_column('note_params')
+        batch_op.drop_column('note_key')
