@@ -298,3 +298,13 @@ def test_the_migration_keys_old_clock_notes(app):
     spec.loader.exec_module(module)
     assert module.ON_BEHALF.match("由工作人员代为提交（渠道：grid_worker）。").group(1) == "grid_worker"
     assert module.CLOCKS["accept"] == "签收" and module.down_revision == "0020"
+
+
+def test_sla_classes_show_as_labels_on_admin_sla(client, people, frozen):
+    login(client, "admin")
+    body = client.get("/admin/sla").get_data(as_text=True)
+    for code in ("urgent", "utilities", "general", "complex"):
+        assert f">{code}<" not in body
+    assert "复杂类" in body and "一般类" in body
+    english = client.get("/admin/sla?lang=en").get_data(as_text=True)
+    assert "Complex" in english
