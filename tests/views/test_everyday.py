@@ -308,3 +308,24 @@ def test_sla_classes_show_as_labels_on_admin_sla(client, people, frozen):
     assert "复杂类" in body and "一般类" in body
     english = client.get("/admin/sla?lang=en").get_data(as_text=True)
     assert "Complex" in english
+
+
+def test_the_case_page_offers_no_close_while_the_reopen_runs(client, people, areas, ctx, frozen):
+    from community.ratings import cases, services
+    from tests.ratinghelp import H, resolved_ticket
+    from tests.ticketing import T0
+
+    later = T0 + 3 * H
+    ticket = resolved_ticket(people, areas)
+    case = services.rate(ticket, people.resident, later, "no", "dissatisfied", reasons=["not_solved"]).case
+    cases.record_callback(case, people.grid, later + H, True, "灯还是不亮")
+    cases.order_reopen(case, people.street, later + 2 * H, "请重新上门")
+    db.session.commit()
+    login(client, "street")
+    body = client.get(f"/ratings/cases/{case.id}").get_data(as_text=True)
+    assert "重办还没有办结" in body and "审核通过，结案" not in body
+    refused = client.post(f"/ratings/cases/{case.id}/close",
+                          data={"csrf_token": csrf_from(client.get(f"/ratings/cases/{case.id}")), "note": "同意"})
+    assert refused.status_code in (400, 409)
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).closed_at is None
