@@ -55,6 +55,22 @@ def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note
         case.state, case.closed_at, case.closed_by = CaseState.CLOSED, now, actor
         case.review_note = _("申诉成立，结案：%(note)s", note=note) if note else _("申诉成立，结案。")
     mark_days([appeal.rating.resolution.resolved_at], now)
+    _tell_rater(appeal, now, uphold)
+
+
+def _tell_rater(appeal: Appeal, now: datetime, uphold: bool) -> None:
+    """The resident hears how the appeal against their rating ended (issue 24)."""
+    from community.workqueue.notifications import tell_resident
+
+    ticket = appeal.rating.ticket
+
+    def text():
+        if uphold:
+            return _("【社区接诉即办】您对诉求（查询码 %(code)s）的评价被承办单位申诉，经上级审核申诉成立，"
+                     "这条评价不计入考核。", code=ticket.tracking_code)
+        return _("【社区接诉即办】您对诉求（查询码 %(code)s）的评价被承办单位申诉，经上级审核申诉不成立，"
+                 "您的评价保留。", code=ticket.tracking_code)
+    tell_resident(ticket, now, text)
 
 
 # What the list shows of each rating, loaded in a few statements instead of per row.

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from community.bulkdb import any_of, insert_rows
 from community.extensions import db
+from community.i18n import lazy_gettext as _l
 from community.labels import ACTION
 from community.messaging import send_text
 from community.tickets import hooks
+from community.tickets.notes import event_note
 
 from .models import Notification
 
@@ -26,8 +28,17 @@ log = logging.getLogger(__name__)
 # Public steps the resident hears about (their own submissions and additions excluded).
 RESIDENT_ACTIONS = {
     "submit", "accept", "respond", "ask_info", "resolve", "escalate", "auto_escalate",
-    "reroute", "merge", "extension_approved", "reopen", "summon",
+    "reroute", "merge", "extension_approved", "reopen", "summon", "return",
 }
+# Steps told in the resident's words instead of the staff's label, and whose note (an
+# internal reason between units) is not sent.
+RESIDENT_STEP = {"return": _l("承办单位已交回上级，将重新派给合适的单位办理")}
+NOTE_NOT_SENT = {"return"}
+
+
+def _step_and_note(event, note: str) -> tuple[str, str]:
+    step = RESIDENT_STEP.get(event.action) or ACTION[event.action]
+    return str(step), "" if event.action in NOTE_NOT_SENT else _short(note)
 MAX_SEND_ATTEMPTS = 8
 
 
@@ -43,8 +54,9 @@ def _notify_resident(event, **kwargs):
         return
     locale = (resident.locale if resident else None) or "zh"
     with force_locale(locale):
+        step, note = _step_and_note(event, event_note(event))  # a system note in their language
         text = _("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s",
-                 code=ticket.tracking_code, step=ACTION[event.action], note=_short(event.note))
+                 code=ticket.tracking_code, step=step, note=note)
     db.session.add(Notification(user_id=resident.id if resident else None,
                                 phone=ticket.contact_phone or "", ticket=ticket, event=event,
                                 text=text, created_at=event.at))
@@ -73,12 +85,13 @@ def _notify_residents(events):
         if key not in templates:
             with force_locale(locale):
                 templates[key] = (_("【社区接诉即办】您的诉求（查询码 %(code)s）：%(step)s。%(note)s"),
-                                  str(ACTION[event.action]))
+                                  _step_and_note(event, "")[0])
         template, step = templates[key]
+        note = "" if event.action in NOTE_NOT_SENT else _short(event.note)
         rows.append({"user_id": ticket.resident_id, "phone": ticket.contact_phone or "",
                      "ticket_id": ticket.id, "event_id": event.id, "send_attempts": 0,
                      "text": template % {"code": ticket.tracking_code, "step": step,
-                                         "note": _short(event.note)},
+                                         "note": note},
                      "created_at": event.at})
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
@@ -87,6 +100,18 @@ def _notify_residents(events):
 def _short(note: str) -> str:
     note = (note or "").strip()
     return note if len(note) <= 60 else note[:60] + "…"
+
+
+def tell_resident(ticket, at: datetime, text) -> None:
+    """A notice about a request that is not a step on its timeline (an appeal's outcome):
+    in the resident's list and texted to the request's contact phone, in their language
+    (`text()` is called inside force_locale)."""
+    resident = ticket.resident
+    with force_locale((resident.locale if resident else None) or "zh"):
+        body = text()
+    db.session.add(Notification(user_id=resident.id if resident else None,
+                                phone=ticket.contact_phone or "", ticket=ticket,
+                                text=body, created_at=at))
 
 
 def tell_staff(users, ticket_id: int | None, at: datetime, text, project_id: int | None = None) -> None:

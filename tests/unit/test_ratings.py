@@ -190,3 +190,23 @@ def test_a_case_answered_with_reopen_waits_for_the_reopened_work(ctx, people, ar
     assert not cases.reopen_running(case)
     cases.close_case(case, people.street, LATER + 5 * H, "同意")
     assert case.state == CaseState.CLOSED
+
+
+@pytest.mark.parametrize("uphold, says", [(True, "申诉成立"), (False, "申诉不成立")])
+def test_the_resident_is_told_how_an_appeal_ended(ctx, people, areas, uphold, says):
+    """Issue 24: the resident heard nothing of an appeal against their rating."""
+    from community.workqueue.models import Notification
+
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "乱评", reasons=["not_solved"])
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    db.session.commit()
+    before = Notification.query.filter_by(user_id=people.resident.id).count()
+    with pytest.raises(NotAllowed):  # a refused decision tells nobody anything
+        appeals.decide_appeal(appeal, people.grid, LATER + H, uphold)
+    db.session.rollback()
+    assert Notification.query.filter_by(user_id=people.resident.id).count() == before
+    appeals.decide_appeal(appeal, people.street, LATER + H, uphold, "核实")
+    db.session.commit()
+    [notice] = Notification.query.filter_by(user_id=people.resident.id).order_by(Notification.id.desc()).limit(1)
+    assert says in notice.text and ticket.tracking_code in notice.text and notice.phone == ticket.contact_phone

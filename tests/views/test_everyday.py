@@ -329,3 +329,21 @@ def test_the_case_page_offers_no_close_while_the_reopen_runs(client, people, are
     assert refused.status_code in (400, 409)
     db.session.expire_all()
     assert db.session.get(type(case), case.id).closed_at is None
+
+
+def test_the_resident_is_told_about_a_return_without_the_internal_reason(client, people, areas, ctx, frozen):
+    from community.workqueue import routing
+    from community.workqueue.models import Notification
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    routing.return_ticket(ticket, people.grid, T0, "不归网格管，内部原因")
+    db.session.commit()
+    [notice] = Notification.query.filter_by(ticket_id=ticket.id).all()
+    assert "重新派给合适的单位" in notice.text and "内部原因" not in notice.text
+    assert notice.phone == ticket.contact_phone
+
+
+def test_the_home_page_promises_a_text_only_where_one_is_sent(client):
+    body = client.get("/").get_data(as_text=True)
+    assert "也会通过短信发给您" not in body and "代办或电话受理的诉求，查询码通过短信发给联系电话" in body
