@@ -107,7 +107,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     `actor` is the resident filing for themselves, staff filing on a
     resident's behalf (代办), or None for an anonymous Open311 client.
     """
-    category, (community, grids, above), text = _check_filing(filing)
+    category, (community, grids, above), text = check_filing(filing)
     grid = locate_grid(community, filing.address, filing.grid_id, grids=grids)
     resident = _resident_for(filing, actor, grid)
     tier = UnitKind(category.default_tier)
@@ -153,34 +153,38 @@ def _active_category():
     return select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
 
 
-def _check_filing(filing: Filing):
+def check_filing(filing: Filing):
+    """Every problem of the filing at once: the first is the error's message and field,
+    the rest ride along (`ValidationFailed.others`) so the form shows them together."""
+    problems = []
     if filing.kind not in Kind.__members__.values():
-        raise ValidationFailed(_("请选择诉求类型。"), field="kind")
+        problems.append(("kind", _("请选择诉求类型。")))
     if filing.urgency not in Urgency.__members__.values():
-        raise ValidationFailed(_("请选择紧急程度。"), field="urgency")
+        problems.append(("urgency", _("请选择紧急程度。")))
     if filing.channel not in Channel.__members__.values():
-        raise ValidationFailed(_("未知的受理渠道。"), field="channel")
+        problems.append(("channel", _("未知的受理渠道。")))
     category = db.session.scalar(_active_category(), {"code": filing.category_code or ""})
     if category is None:
-        raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
+        problems.append(("category", _("请选择有效的诉求类别。")))
     text = (filing.text or "").strip()
     limit = current_app.config["COMMUNITY_TEXT_MAX"]
     if not text:
-        raise ValidationFailed(_("请填写诉求内容。"), field="text")
-    if len(text) > limit:
-        raise ValidationFailed(_("诉求内容不能超过 %(n)d 字，现在是 %(m)d 字。", n=limit, m=len(text)),
-                               field="text")
+        problems.append(("text", _("请填写诉求内容。")))
+    elif len(text) > limit:
+        problems.append(("text", _("诉求内容不能超过 %(n)d 字，现在是 %(m)d 字。", n=limit, m=len(text))))
     if len(clean_phone(filing.contact_phone)) > 20:
-        raise ValidationFailed(_("联系电话不能超过 20 位。"), field="contact_phone")
+        problems.append(("contact_phone", _("联系电话不能超过 20 位。")))
     # The community with its grids and the units above it, in one statement.
     area = filing.area if filing.area and filing.area[0].id == filing.community_id else \
         community_area(filing.community_id) if filing.community_id else (None, [], [])
     community = area[0]
     if community is None or community.kind != UnitKind.COMMUNITY or not community.active:
-        raise ValidationFailed(_("请选择有效的社区。"), field="community")
+        problems.append(("community", _("请选择有效的社区。")))
     if len(filing.photos) > current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]:
-        raise ValidationFailed(_("最多上传 %(n)d 张照片。",
-                                 n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
+        problems.append(("photos", _("最多上传 %(n)d 张照片。", n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"])))
+    if problems:
+        (field, message), others = problems[0], problems[1:]
+        raise ValidationFailed(message, field=field, others=others)
     return category, area, text
 
 

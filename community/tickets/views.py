@@ -88,6 +88,21 @@ def _current_lang():
     return str(get_locale())
 
 
+def _filing_with_photos(form) -> Filing:
+    """The filing with its cleaned photos; a refused photo is reported together with
+    every other problem of the form (services.check_filing), not one per attempt."""
+    try:
+        photos = read_photos()
+    except ValidationFailed as photo_error:
+        problems = [(photo_error.field or "photos", photo_error.message)]
+        try:
+            services.check_filing(_filing_from(form, []))
+        except ValidationFailed as exc:
+            problems += [(exc.field, exc.message), *exc.others]
+        raise ValidationFailed(problems[0][1], field=problems[0][0], others=problems[1:])
+    return _filing_from(form, photos)
+
+
 def _filing_from(form, photos) -> Filing:
     def as_id(value):
         return int(value) if value and str(value).isdigit() else None
@@ -125,7 +140,7 @@ def home():
         if earlier is not None:
             return _already_filed(earlier)
         try:
-            ticket = services.submit_ticket(_filing_from(form, read_photos()), current_user, utcnow())
+            ticket = services.submit_ticket(_filing_with_photos(form), current_user, utcnow())
             db.session.commit()
         except DomainError as exc:
             _undo()
@@ -144,7 +159,10 @@ def home():
             flash(_("诉求已提交。请记下查询码：%(code)s", code=ticket.tracking_code))
             return redirect(url_for("tickets.track", code=ticket.tracking_code))
     status = status or (400 if form.errors else 200)
-    return render_template("tickets/file.html", form=form, staff=current_user.is_staff), status
+    # A browser never sends chosen files again: say so where the photos were chosen.
+    lost = _photos_posted() if request.method == "POST" and form.errors else 0
+    return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
+                           photos_lost=lost), status
 
 
 def _undo():
