@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from community.areas.models import Unit, UnitKind
 from community.areas.services import community_area, locate_grid, unit_at_tier
@@ -299,9 +299,25 @@ def surviving_ticket(ticket: Ticket) -> Ticket | None:
     return survivor
 
 
-def residents_tickets(user: User, page: int = 1) -> list[Ticket]:
+# The resident's own list (/my) by where a request stands.
+MY_FILTERS = {
+    "open": ("submitted", "accepted", "in_progress", "escalated", "returned", "reopened"),
+    "resolved": ("resolved",),
+    "done": ("closed", "cancelled", "merged"),
+}
+
+
+def residents_tickets(user: User, page: int = 1, state: str = "", query: str = "") -> list[Ticket]:
+    """A resident's requests, newest first; `state` one of MY_FILTERS, `query` words of the
+    text, the address or the tracking code (their own few requests: no index needed)."""
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    statement = select(Ticket).where(Ticket.resident_id == user.id)
+    if state in MY_FILTERS:
+        statement = statement.where(Ticket.state.in_(MY_FILTERS[state]))
+    for word in (query or "").split()[:5]:
+        like = f"%{word[:50]}%"
+        statement = statement.where(or_(Ticket.text.ilike(like), Ticket.address.ilike(like),
+                                        Ticket.tracking_code == normalize_tracking_code(word)))
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.resident_id == user.id)
-        .order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
+        statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
         .limit(size).offset((max(page, 1) - 1) * size)))

@@ -119,6 +119,16 @@ def _filing_from(form, photos) -> Filing:
         submit_token=form.submit_token.data or None, photos=photos)
 
 
+def _awaits_rating(ticket, user, now) -> bool:
+    """待评价 on /my: the same rule the tracking page's rating form follows."""
+    from community.ratings.services import opportunity
+
+    if ticket.state not in ("resolved", "closed"):
+        return False
+    resolution, refusal = opportunity(ticket, user, now)
+    return resolution is not None and refusal is None
+
+
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["COMMUNITY_FILING_RATE"], methods=["POST"],
                key_func=lambda: f"file:{current_user.get_id() or request.remote_addr}")
@@ -300,5 +310,12 @@ def my_requests():
     if not current_user.is_resident:
         return redirect(url_for("tickets.home"))
     page = request.args.get("page", 1, type=int)
-    return render_template("tickets/my.html", tickets=services.residents_tickets(current_user, page),
-                           page=page)
+    state = request.args.get("state", "")
+    state = state if state in services.MY_FILTERS else ""
+    query = request.args.get("q", "").strip()[:100]
+    tickets = services.residents_tickets(current_user, page, state, query)
+    now = utcnow()
+    # 待评价: resolved, not rated, still inside the rating window, this resident may rate.
+    awaiting = {t.id for t in tickets if _awaits_rating(t, current_user, now)}
+    return render_template("tickets/my.html", tickets=tickets, page=page, state=state, query=query,
+                           awaiting=awaiting)

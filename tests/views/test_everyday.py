@@ -347,3 +347,45 @@ def test_the_resident_is_told_about_a_return_without_the_internal_reason(client,
 def test_the_home_page_promises_a_text_only_where_one_is_sent(client):
     body = client.get("/").get_data(as_text=True)
     assert "也会通过短信发给您" not in body and "代办或电话受理的诉求，查询码通过短信发给联系电话" in body
+
+
+# --- /my: filter, 待评价, search ------------------------------------------------------------
+
+def test_my_requests_filter_by_state_search_and_mark_what_awaits_a_rating(client, people, areas, ctx, frozen):
+    from tests.ratinghelp import resolved_ticket
+    from tests.ticketing import file_ticket
+
+    resolved = resolved_ticket(people, areas)
+    open_one = file_ticket(people, areas)
+    open_one.text = "水管漏水，楼下被淹。"
+    other = file_ticket(people, areas, resident=people.resident2)
+    other.text = "水管也漏水"
+    db.session.commit()
+    login(client, "13800000001")
+    everything = client.get("/my").get_data(as_text=True)
+    assert resolved.tracking_code in everything and open_one.tracking_code in everything
+    assert everything.count('class="state awaiting-rating"') == 1
+    only_open = client.get("/my?state=open").get_data(as_text=True)
+    assert open_one.tracking_code in only_open and resolved.tracking_code not in only_open
+    only_resolved = client.get("/my?state=resolved").get_data(as_text=True)
+    assert resolved.tracking_code in only_resolved and open_one.tracking_code not in only_resolved
+    found = client.get("/my?q=水管").get_data(as_text=True)
+    assert open_one.tracking_code in found and resolved.tracking_code not in found
+    by_code = client.get(f"/my?q={resolved.tracking_code.lower()}").get_data(as_text=True)
+    assert resolved.tracking_code in by_code and open_one.tracking_code not in by_code
+    assert "没有符合条件的诉求" in client.get("/my?q=不存在的词").get_data(as_text=True)
+    # a made-up filter shows everything, nothing else happens
+    assert open_one.tracking_code in client.get("/my?state=drop").get_data(as_text=True)
+    assert other.tracking_code not in found  # another resident's, never
+
+
+def test_a_revealed_phone_is_a_tel_link_and_a_masked_one_is_not(client, people, areas, ctx, frozen):
+    from tests.ticketing import file_ticket
+
+    ticket = file_ticket(people, areas)
+    login(client, "grid")
+    page = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'href="tel:' not in page
+    token = csrf_from(client.get("/work"))
+    revealed = client.post(f"/work/tickets/{ticket.id}/reveal", data={"csrf_token": token}).get_data(as_text=True)
+    assert 'href="tel:13800000001"' in revealed
