@@ -54,6 +54,16 @@ def queue():
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
 
 
+@bp.get("/work/search")
+@staff_required
+def search():
+    from .search import search_tickets
+
+    query = request.args.get("q", "").strip()[:100]
+    return render_template("workqueue/search.html", query=query, now=utcnow(),
+                           tickets=search_tickets(current_user, query) if query else [])
+
+
 @bp.get("/work/tickets/<int:ticket_id>")
 @staff_required
 def ticket_page(ticket_id, status=200, revealed=None):

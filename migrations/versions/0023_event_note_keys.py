@@ -9,6 +9,11 @@ in the reader's language (community/tickets/notes.py). Existing rows:
   channel, and its text the channel's Chinese label;
 - every other note is left as written (shown as it is).
 
+Staff search (community/workqueue/search.py), indexed:
+- ix_tickets_contact_phone, and ix_tickets_phone_last4 on the phone's last 4 characters;
+- SQLite: the FTS5 table ticket_search (trigram tokenizer) over tickets.text and address,
+  external content kept by triggers; PostgreSQL: pg_trgm GIN indexes on text and address.
+
 Revision ID: 0023
 Revises: 0020
 Create Date: 2026-12-07 03:00:00.000000
@@ -53,10 +58,56 @@ def upgrade():
                              "note = :t WHERE id = :id"),
                      {"p": json.dumps({"channel": channel}),
                       "t": f"由工作人员代为提交（渠道：{CHANNELS.get(channel, channel)}）。", "id": event_id})
+    _search_upgrade(conn)
+
+
+def _search_upgrade(conn):
+    op.create_index('ix_tickets_contact_phone', 'tickets', ['contact_phone'])
+    conn.execute(sa.text("CREATE INDEX ix_tickets_phone_last4 ON tickets "
+                         "(substr(contact_phone, length(contact_phone) - 3))"))
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text(
+            "CREATE VIRTUAL TABLE ticket_search USING fts5(text, address, content='tickets', "
+            "content_rowid='id', tokenize='trigram')"))
+        conn.execute(sa.text(
+            "CREATE TRIGGER ticket_search_ai AFTER INSERT ON tickets BEGIN "
+            "INSERT INTO ticket_search(rowid, text, address) VALUES (new.id, new.text, new.address); END"))
+        conn.execute(sa.text(
+            "CREATE TRIGGER ticket_search_ad AFTER DELETE ON tickets BEGIN "
+            "INSERT INTO ticket_search(ticket_search, rowid, text, address) "
+            "VALUES ('delete', old.id, old.text, old.address); END"))
+        conn.execute(sa.text(
+            "CREATE TRIGGER ticket_search_au AFTER UPDATE OF text, address ON tickets BEGIN "
+            "INSERT INTO ticket_search(ticket_search, rowid, text, address) "
+            "VALUES ('delete', old.id, old.text, old.address); "
+            "INSERT INTO ticket_search(rowid, text, address) VALUES (new.id, new.text, new.address); END"))
+        conn.execute(sa.text("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')"))
+    elif conn.dialect.name == "postgresql":
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        # Wherever the extension lives (another schema of the database), name its operator class.
+        schema = conn.execute(sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'")).scalar()
+        ops = f'"{schema}".gin_trgm_ops'
+        for name in ("text", "address"):
+            conn.execute(sa.text(f"CREATE INDEX ix_tickets_{name}_trgm ON tickets USING gin ({name} {ops})"))
+
+
+def _search_downgrade(conn):
+    if conn.dialect.name == "sqlite":
+        for trigger in ("ticket_search_ai", "ticket_search_ad", "ticket_search_au"):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS ticket_search"))
+    elif conn.dialect.name == "postgresql":
+        for name in ("text", "address"):
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_tickets_{name}_trgm"))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_tickets_phone_last4"))
+    op.drop_index('ix_tickets_contact_phone', table_name='tickets')
 
 
 def downgrade():
     conn = op.get_bind()
+    _search_downgrade(conn)
     for code, label in CLOCKS.items():
         conn.execute(sa.text("UPDATE ticket_events SET note = :code WHERE note_key = 'clock' "
                              "AND note_params = :params"),

@@ -389,3 +389,49 @@ def test_a_revealed_phone_is_a_tel_link_and_a_masked_one_is_not(client, people, 
     token = csrf_from(client.get("/work"))
     revealed = client.post(f"/work/tickets/{ticket.id}/reveal", data={"csrf_token": token}).get_data(as_text=True)
     assert 'href="tel:13800000001"' in revealed
+
+
+# --- staff search -----------------------------------------------------------------------
+
+def test_staff_search_by_code_phone_last4_address_and_words_within_scope(client, people, areas, ctx, frozen):
+    from tests.ticketing import file_ticket
+
+    mine = file_ticket(people, areas)
+    mine.text, mine.address, mine.contact_phone = "三楼水管爆裂，楼下被淹了。", "幸福小区5号楼", "13912345678"
+    neighbour = file_ticket(people, areas, grid=areas.S2C1G1)
+    neighbour.text, neighbour.address, neighbour.contact_phone = "三楼水管爆裂。", "幸福小区5号楼", "13912345678"
+    db.session.commit()
+    login(client, "grid")
+
+    def found(q):
+        body = client.get("/work/search", query_string={"q": q}).get_data(as_text=True)
+        return f"/work/tickets/{mine.id}\"" in body, f"/work/tickets/{neighbour.id}\"" in body
+
+    assert found(mine.tracking_code.lower()) == (True, False)
+    assert found(neighbour.tracking_code) == (False, False)  # outside the grid's scope
+    assert found("139 1234 5678") == (True, False)
+    assert found("5678") == (True, False)
+    assert found("幸福小区") == (True, False)
+    assert found("水管爆裂") == (True, False)
+    assert found("水管 楼下") == (True, False)
+    assert found("没有这回事") == (False, False)
+    assert found("100%_") == (False, False)
+    assert client.get("/work/search").status_code == 200
+
+
+def test_search_is_for_staff_only(client, people, areas):
+    login(client, "13800000001")
+    assert client.get("/work/search?q=1234").status_code in (302, 403, 404)
+
+
+def test_the_search_index_follows_edits_and_anonymising(app, people, areas, ctx, frozen):
+    from community.workqueue.search import search_tickets
+    from tests.ticketing import file_ticket
+
+    ticket = file_ticket(people, areas)
+    ticket.text = "电梯停运三天了"
+    db.session.commit()
+    assert [t.id for t in search_tickets(people.grid, "电梯停运")] == [ticket.id]
+    ticket.text = "已删除"
+    db.session.commit()
+    assert search_tickets(people.grid, "电梯停运") == []
