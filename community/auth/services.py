@@ -93,12 +93,16 @@ def send_code(phone: str, purpose: str, now: datetime) -> None:
     if last is not None and last.created_at > now - wait:
         raise ValidationFailed(_("验证码已发送，请稍后再试。"), field="phone")
     registered = purpose == "signup" and _phone_taken(phone)
-    code = secrets.token_urlsafe(16) if registered else f"{secrets.randbelow(10**6):06d}"
+    # A reset for a number with no account: likewise a code nobody knows, and no text.
+    unknown = purpose == "reset" and _reset_account(phone) is None
+    code = secrets.token_urlsafe(16) if registered or unknown else f"{secrets.randbelow(10**6):06d}"
     db.session.add(OneTimeCode(
         phone=phone, purpose=purpose, code_hash=_hasher.hash(code), created_at=now,
         expires_at=now + timedelta(minutes=current_app.config["COMMUNITY_OTP_TTL_MINUTES"]),
     ))
     db.session.flush()
+    if unknown:
+        return
     if registered:
         send_text(phone, _("该手机号已注册社区接诉即办账号，请直接登录。如非本人操作，请忽略本短信。"))
     else:
@@ -126,6 +130,26 @@ def use_code(phone: str, purpose: str, code: str, now: datetime) -> None:
         db.session.commit()  # the attempt counts even though the sign-up fails
         raise ValidationFailed(_("验证码不正确。"), field="code") from None
     record.used_at = now
+
+
+def _reset_account(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone, User.active.is_(True),
+                                                User.deleted_at.is_(None)))
+
+
+def reset_password(phone: str, code: str, new: str, now: datetime) -> User:
+    """A forgotten password, replaced with a code texted to the account's phone. Every
+    session signed in with the old password ends. A number with no account fails exactly
+    as a wrong code does (the page must not tell who is registered)."""
+    phone = normalize_phone(phone)
+    use_code(phone, "reset", code, now)
+    user = _reset_account(phone)
+    if user is None:
+        raise ValidationFailed(_("验证码不正确。"), field="code")
+    check_password_strength(new, (user.phone, user.name, user.username))
+    user.password_hash = hash_password(new)
+    end_every_session(user)
+    return user
 
 
 def _phone_taken(phone: str) -> bool:

@@ -435,3 +435,51 @@ def test_the_search_index_follows_edits_and_anonymising(app, people, areas, ctx,
     ticket.text = "已删除"
     db.session.commit()
     assert search_tickets(people.grid, "电梯停运") == []
+
+
+# --- password reset by text code ------------------------------------------------------------
+
+def _reset(client, **fields):
+    page = client.get("/reset")
+    data = {"csrf_token": csrf_from(page), "phone": "13800000001"}
+    data.update(fields)
+    return client.post("/reset", data=data)
+
+
+def _codes(caplog, phone="13800000001"):
+    return [m for r in caplog.records if r.name == "community.messaging" and phone in r.getMessage()
+            for m in re.findall(r"\b(\d{6})\b", r.getMessage())]
+
+
+def test_a_resident_resets_a_forgotten_password_with_a_texted_code(client, people, frozen, caplog):
+    assert "/reset" in client.get("/login").get_data(as_text=True)
+    assert _reset(client, send_code="获取验证码").status_code == 200
+    [code] = _codes(caplog)
+    assert _reset(client, code="000000" if code != "000000" else "111111",
+                  password="new-garden-path-7").status_code == 400  # a wrong code changes nothing
+    done = _reset(client, code=code, password="new-garden-path-7")
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    page = client.get("/login")
+    signed_in = client.post("/login", data={"csrf_token": csrf_from(page), "login": "13800000001",
+                                            "password": "new-garden-path-7"})
+    assert signed_in.status_code == 302
+    assert _reset(client, code=code, password="another-path-8").status_code == 400  # used once
+
+
+def test_a_reset_for_an_unknown_number_answers_the_same_and_texts_nothing(client, people, frozen, caplog):
+    from community.auth.models import User
+
+    response = _reset(client, phone="13912340000", send_code="获取验证码")
+    assert response.status_code == 200 and "如果这个手机号注册过账号" in response.get_data(as_text=True)
+    assert _codes(caplog, "13912340000") == []
+    assert _reset(client, phone="13912340000", code="123456", password="new-garden-path-7").status_code == 400
+    assert User.query.filter_by(phone="13912340000").count() == 0
+
+
+def test_a_weak_new_password_is_refused_and_the_old_one_still_works(client, people, frozen, caplog):
+    _reset(client, send_code="获取验证码")
+    [code] = _codes(caplog)
+    assert _reset(client, code=code, password="123").status_code == 400
+    page = client.get("/login")
+    assert client.post("/login", data={"csrf_token": csrf_from(page), "login": "13800000001",
+                                       "password": PASSWORD}).status_code == 302
