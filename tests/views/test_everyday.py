@@ -483,3 +483,19 @@ def test_a_weak_new_password_is_refused_and_the_old_one_still_works(client, peop
     page = client.get("/login")
     assert client.post("/login", data={"csrf_token": csrf_from(page), "login": "13800000001",
                                        "password": PASSWORD}).status_code == 302
+
+
+def test_the_street_dashboard_puts_the_summary_first_and_folds_details(app, client, people, areas, frozen):
+    login(client, "street")
+    body = client.get(f"/stats/units/{areas.S1.id}").get_data(as_text=True)
+    first_fold = body.index('<details class="fold"')
+    assert body.index('class="kpis"') < first_fold
+    assert body.count('<details class="fold"') >= 4 and body.count('<details') == body.count('</details>')
+
+
+def test_stacked_table_captions_are_blocks_on_a_phone():
+    """样本不足 wrapped two characters a line: a caption in a block table shrank to its narrowest."""
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "community/static/css/site.css").read_text()
+    assert "table.stack caption { display: block; }" in css
