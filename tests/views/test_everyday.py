@@ -499,3 +499,40 @@ def test_stacked_table_captions_are_blocks_on_a_phone():
 
     css = (Path(__file__).resolve().parents[2] / "community/static/css/site.css").read_text()
     assert "table.stack caption { display: block; }" in css
+
+
+# --- /public: the resolution's reply and photos where the resident allowed it -------------------
+
+def _resolved_with_photo(people, areas, text_public):
+    import io
+
+    from PIL import Image
+
+    from community.tickets.photos import clean_photo
+    from community.workqueue import actions
+    from tests.ticketing import T0, file_ticket
+
+    ticket = file_ticket(people, areas)
+    ticket.text_public = text_public
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 10)).save(image, "JPEG")
+    image.seek(0)
+    actions.accept(ticket, people.grid, T0)
+    actions.resolve(ticket, people.grid, T0, "solved", "已修好，联系电话 13800000009。",
+                    [clean_photo(image, "done.jpg")])
+    db.session.commit()
+    return ticket
+
+
+def test_public_results_show_the_reply_and_photos_where_allowed(client, people, areas, ctx, frozen):
+    shown = _resolved_with_photo(people, areas, text_public=True)
+    hidden = _resolved_with_photo(people, areas, text_public=False)
+    body = client.get("/public").get_data(as_text=True)
+    assert "已修好" in body and "13800000009" not in body  # masked like every public text
+    [photo] = [p for p in shown.photos if p.event.action == "resolve"]
+    assert f"/public/photos/{photo.id}" in body
+    assert client.get(f"/public/photos/{photo.id}").status_code == 200
+    [kept] = [p for p in hidden.photos if p.event.action == "resolve"]
+    assert f"/public/photos/{kept.id}" not in body
+    assert client.get(f"/public/photos/{kept.id}").status_code == 404
+    assert client.get("/public/photos/999999").status_code == 404
