@@ -83,8 +83,11 @@ def _search_upgrade(conn):
             "INSERT INTO ticket_search(rowid, text, address) VALUES (new.id, new.text, new.address); END"))
         conn.execute(sa.text("INSERT INTO ticket_search(ticket_search) VALUES ('rebuild')"))
     elif conn.dialect.name == "postgresql":
-        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        # Wherever the extension lives (another schema of the database), name its operator class.
+        # In public, never in the app's own schema: a database holds one copy of an extension,
+        # and a schema dropped with CASCADE (a test run's) would take it, and every other
+        # schema's trigram index, with it. Backups restore it first (community/backup.py).
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        # Wherever the extension lives (already installed elsewhere), name its operator class.
         schema = conn.execute(sa.text(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
             "WHERE e.extname = 'pg_trgm'")).scalar()
