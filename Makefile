@@ -23,14 +23,10 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i community/translations/messages.pot -d community/translations --no-fuzzy-matching
 
 run: install
-	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi seed-demo
-	@# The worker and the cron scheduler (rq cron) run beside the web process and stop with
-	@# it; a supervisor starts either again if it dies (workers/supervise.py).
-	$(BIN)/python -m workers.supervise --name worker -- $(BIN)/python -m workers.worker & worker=$$!; \
-	$(BIN)/python -m workers.supervise --name cron -- $(BIN)/python -m workers.cron & cron=$$!; \
-	trap 'kill $$worker $$cron 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	@# One launcher (workers/devrun.py) starts the embedded Redis once, migrates, seeds the
+	@# demo, and runs the web server, a supervised worker and the cron scheduler (rq cron);
+	@# Ctrl-C stops all of them, Redis included.
+	$(BIN)/python -m workers.devrun --port $(PORT)
 
 worker: install
 	$(BIN)/python -m workers.worker

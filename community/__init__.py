@@ -121,6 +121,13 @@ def _register_blueprints(app):
     app.register_blueprint(stats_bp)
     app.register_blueprint(public_bp)
 
+    from .messaging import dev_messages_enabled
+
+    if dev_messages_enabled(app.config):
+        from .devpages import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+
 
 def _register_cli(app):
     from .areas.cli import areas_cli

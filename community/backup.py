@@ -28,7 +28,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from .extensions import db
@@ -131,6 +131,11 @@ def restore_backup(engine, uploads: Path, source: Path, schema=None) -> dict:
     if manifest["dialect"] != engine.dialect.name:
         raise BackupError(f"this backup is of a {manifest['dialect']} database, not {engine.dialect.name}")
     if engine.dialect.name == "postgresql":
+        # The search's trigram indexes (migration 0023) need pg_trgm, which a dump of one
+        # schema does not carry: install it first (a whole-database dump's own
+        # CREATE EXTENSION IF NOT EXISTS then does nothing).
+        with engine.begin() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
               "--dbname", _libpq_url(engine), str(source / "database.dump")])
     else:

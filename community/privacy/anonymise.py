@@ -40,7 +40,7 @@ def anonymise_tickets(ids: list[int], now: datetime) -> tuple[int, list[str]]:
                 version=Ticket.version + 1)
         .execution_options(synchronize_session=False)).rowcount
     for statement in (
-        update(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.note != "").values(note=""),
+        update(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.note != "").values(note="", note_params=None, note_key=None),
         update(Rating).where(Rating.ticket_id.in_(ids), Rating.comment != "").values(comment=""),
         update(RectificationCase).where(RectificationCase.ticket_id.in_(ids))
         .values(callback_note="", outcome_note="", review_note=""),

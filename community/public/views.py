@@ -2,7 +2,7 @@
 and recent requests (text only where the resident allowed it). Nobody's identity."""
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,7 @@ from community.ratings.models import Resolution
 from community.stats import queries
 from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
 from community.stats.views import plain_labels
-from community.tickets.models import Ticket
+from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.states import State
 from community.timeutil import to_local, utcnow
 
@@ -38,7 +38,7 @@ def index():
     return render_template("public/index.html", sections=sections, recent=recent, days=days,
                            start=start, today=today, periods=queries.PERIODS, params=params,
                            version=FORMULA_VERSION, formulas=formula_text(params),
-                           labels=plain_labels(), figures=figures)
+                           labels=plain_labels(), figures=figures, result_photos=published_result_photos)
 
 
 def recent_resolved(limit: int) -> list[Ticket]:
@@ -48,4 +48,25 @@ def recent_resolved(limit: int) -> list[Ticket]:
         select(Ticket).join(Resolution, Resolution.ticket_id == Ticket.id)
         .where(Resolution.reopened_at.is_(None), Ticket.state.in_([State.RESOLVED, State.CLOSED]))
         .order_by(Resolution.resolved_at.desc(), Resolution.id.desc()).limit(limit)
-        .options(selectinload(Ticket.category), selectinload(Ticket.community))))
+        .options(selectinload(Ticket.category), selectinload(Ticket.community),
+                 selectinload(Ticket.photos).selectinload(TicketPhoto.event))))
+
+
+def published_result_photos(ticket: Ticket) -> list[TicketPhoto]:
+    """The photos of a request's 办结 shown on /public: only where the resident allowed
+    publication (text_public), never after anonymising, only the resolution's own
+    (public) photos, not the resident's."""
+    if not ticket.text_public or ticket.anonymised_at is not None \
+            or ticket.state not in (State.RESOLVED, State.CLOSED):
+        return []
+    return [p for p in ticket.photos if p.event is not None and p.event.action == "resolve" and p.event.public]
+
+
+@bp.get("/public/photos/<int:photo_id>")
+def result_photo(photo_id):
+    from community.tickets.views import _send_photo
+
+    photo = db.session.get(TicketPhoto, photo_id)
+    if photo is None or photo not in published_result_photos(photo.ticket):
+        abort(404)
+    return _send_photo(photo.ticket, photo_id, public_only=True)

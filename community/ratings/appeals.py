@@ -58,6 +58,14 @@ def decide_appeal(appeal: Appeal, actor: User, now: datetime, uphold: bool, note
         case.state, case.closed_at, case.closed_by = CaseState.CLOSED, now, actor
         case.review_note = _("申诉成立，结案：%(note)s", note=note) if note else _("申诉成立，结案。")
     mark_days([appeal.rating.resolution.resolved_at], now)
+    _tell_rater(appeal, now, uphold)
+
+
+def _tell_rater(appeal: Appeal, now: datetime, uphold: bool) -> None:
+    """The resident hears how the appeal against their rating ended (issue 24)."""
+    from community.workqueue.notifications import tell_appeal_outcome
+
+    tell_appeal_outcome(appeal.rating.ticket, now, uphold)
 
 
 # What the list shows of each rating, loaded in a few statements instead of per row.

@@ -87,12 +87,21 @@ def _answer(case, actor, now, outcome, note):
     case.state = CaseState.ANSWERED
 
 
+def reopen_running(case: RectificationCase) -> bool:
+    """The case's answer was 重办 and the request is still being handled again: the case
+    waits for that work to end (办结, or the request withdrawn or merged)."""
+    done = (State.RESOLVED, State.CLOSED, State.CANCELLED, State.MERGED)
+    return case.outcome == "reopen" and State(case.ticket.state) not in done
+
+
 def close_case(case: RectificationCase, actor: User, now: datetime, note: str = "") -> None:
     """The street reviews the callback and the outcome and closes the case."""
     if not is_reviewer(actor, case.street_id, case.county_id):
         raise NotAllowed(_("整改由街道审核结案。"))
     if case.state != CaseState.ANSWERED:
         raise InvalidTransition(_("回访并重办或说明后才能结案。"))
+    if reopen_running(case):
+        raise InvalidTransition(_("重办还没有办结，办结后才能结案。"))
     case.review_note = _note(note, required=False, field="review_note")
     case.closed_at, case.closed_by, case.state = now, actor, CaseState.CLOSED
     mark_days([case.rating.resolution.resolved_at], now)

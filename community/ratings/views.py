@@ -187,7 +187,8 @@ def case_page(case_id):
     case = cases.visible_case(current_user, case_id)
     return render_template("ratings/case.html", case=case, now=utcnow(),
                            worker=is_case_worker(current_user, case),
-                           reviewer=is_reviewer(current_user, case.street_id, case.county_id))
+                           reviewer=is_reviewer(current_user, case.street_id, case.county_id),
+                           reopen_running=cases.reopen_running(case))
 
 
 CASE_STEPS = {

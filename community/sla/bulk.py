@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, func, select
 
+from community.tickets.notes import Note
 from community.areas.models import TIERS, Unit, UnitKind
 from community.auth.models import Role, User
 from community.bulkdb import any_of, insert_rows, update_versioned
@@ -169,10 +170,13 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
 
 
 def _event(ticket, at, action, *, public, note="", from_state=None, to_state=None, unit_id=None):
+    key = params = None
+    if isinstance(note, Note):  # a system note, shown in the reader's language
+        key, params, note = note.key, note.params_json(), note.stored_text()
     return {"ticket_id": ticket.id, "at": at, "actor_id": None, "action": action,
             "from_state": from_state, "to_state": to_state,
             "unit_id": ticket.handling_unit_id if unit_id is None else unit_id,
-            "note": note, "public": public}
+            "note": note, "note_key": key, "note_params": params, "public": public}
 
 
 def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes, departures) -> None:
@@ -190,7 +194,7 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes, d
             continue
         ticket.sla_flags = (ticket.sla_flags or 0) | bits[clock, kind]
         events.append(_event(ticket, at, "sla_warning" if kind == "warning" else "sla_breach",
-                             public=False, note=clock))
+                             public=False, note=Note("clock", clock=clock)))
         ticket.updated_at = at
         counts[f"{clock}_{kind}"] += 1
         supervisor = _supervisor(units, ticket.handling_unit_id) if kind == "breach" else None

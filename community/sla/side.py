@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
+from community.tickets.notes import Note
 from community.auth.models import Role, User
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
@@ -208,7 +209,7 @@ def _apply(row, at, clock, kind) -> None:
         record_event(row.ticket, "assist_overdue", None, at, public=False,
                      note=row.department.name, touch=False)
     else:
-        record_event(row.ticket, "case_overdue", None, at, public=False, note=clock, touch=False)
+        record_event(row.ticket, "case_overdue", None, at, public=False, note=Note("clock", clock=clock), touch=False)
 
 
 def _audience(row, kind) -> list[int]:

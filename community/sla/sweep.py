@@ -22,6 +22,7 @@ from sqlalchemy.orm import MANYTOONE, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from community.tickets.notes import Note
 from community.areas.models import Unit
 from community.auth.models import Role, User
 from community.errors import DomainError
@@ -272,7 +273,7 @@ def _apply(ticket, at, clock, kind, batch, counts, notices) -> None:
         return
     ticket.sla_flags = (ticket.sla_flags or 0) | BITS[clock, kind]
     action = "sla_warning" if kind == "warning" else "sla_breach"
-    record_event(ticket, action, None, at, public=False, note=clock)
+    record_event(ticket, action, None, at, public=False, note=Note("clock", clock=clock))
     counts[f"{clock}_{kind}"] += 1
     supervisor = supervisor_of(ticket.handling_unit) if kind == "breach" else None
     notices.append(notice_for(kind, clock, at, ticket.handling_unit_id,

@@ -50,6 +50,16 @@ TEMPLATES: dict[str, Template] = {t.code: t for t in (
              "您的诉求（查询码${code}）有新进展：${step}。详情请凭查询码查看。",
              "Your request (tracking code ${code}) has news: ${step}. Look it up with the tracking code.",
              limits=(("code", 16), ("step", 12))),
+    Template("APPEAL_UPHELD", ("code",),
+             "您对诉求（查询码${code}）的评价被承办单位申诉，经上级审核申诉成立，这条评价不计入考核。",
+             "The handling unit appealed your rating of request ${code}; the level above upheld the "
+             "appeal, so this rating does not count in the unit's figures.",
+             limits=(("code", 16),)),
+    Template("APPEAL_REJECTED", ("code",),
+             "您对诉求（查询码${code}）的评价被承办单位申诉，经上级审核申诉不成立，您的评价保留。",
+             "The handling unit appealed your rating of request ${code}; the level above rejected the "
+             "appeal, so your rating stands.",
+             limits=(("code", 16),)),
     Template("LINK_CANCEL", ("code", "token"),
              "您的诉求已登记，查询码${code}。受理前如需撤回，请打开（仅限一次，勿转发）：{site}/r/${token}",
              "Your request is registered, tracking code ${code}. To withdraw it before it is accepted, "

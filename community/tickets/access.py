@@ -49,6 +49,19 @@ def scope_filter(user: User):
     return or_(clause, extra) if extra is not None else clause
 
 
+def acting_filter(user: User):
+    """The part of `scope_filter` the user can act on (工作台's 待我处理): requests their
+    own unit holds now, and (departments) those it was summoned to. The rest of their
+    scope (a request escalated above a grid, held by a department) they only oversee."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.RESIDENT or user.role in NON_HANDLING_ROLES or user.unit_id is None:
+        return false()
+    clause = Ticket.handling_unit_id == user.unit_id
+    extra = _extra_scope(user)
+    return or_(clause, extra) if extra is not None else clause
+
+
 # Other domains (吹哨报到 assist tasks) widen a department's view; they register here.
 _EXTRA_CHECKS = []
 _EXTRA_SCOPES = []

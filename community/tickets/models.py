@@ -177,6 +177,10 @@ class TicketEvent(db.Model):
     to_state: Mapped[str | None] = mapped_column(String(16))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # handler after it
     note: Mapped[str] = mapped_column(Text, default="")
+    # A system note as a message id and its parameters (JSON), rendered in the reader's
+    # language (community/tickets/notes.py); NULL: `note` is shown as written.
+    note_key: Mapped[str | None] = mapped_column(String(40))
+    note_params: Mapped[str | None] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(default=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from community.areas.models import Unit, UnitKind
 from community.areas.services import choose_grid, community_area, unit_at_tier
@@ -18,6 +18,7 @@ from community.extensions import db
 from . import hooks
 from .access import can_file_for
 from .models import Category, Ticket, TicketEvent, TicketPhoto
+from .notes import Note
 from .photos import CleanPhoto, new_stored_name, photo_path, write_photo
 from .plainwrite import write_new
 from .states import ALLOWED_TRANSITIONS, WAITING, Channel, Kind, State, Urgency
@@ -63,7 +64,7 @@ def active_categories() -> list[Category]:
 
 
 def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetime, *,
-               action: str, note: str = "", public: bool = True) -> TicketEvent:
+               action: str, note: "str | Note" = "", public: bool = True) -> TicketEvent:
     """Move a ticket along ALLOWED_TRANSITIONS and write the event row."""
     from_state = State(ticket.state)
     if to_state not in ALLOWED_TRANSITIONS[from_state]:
@@ -75,11 +76,16 @@ def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetim
 
 
 def record_event(ticket: Ticket, action: str, actor: User | None, now: datetime, *,
-                 note: str = "", public: bool = True, from_state=None, to_state=None,
+                 note: "str | Note" = "", public: bool = True, from_state=None, to_state=None,
                  touch: bool = True) -> TicketEvent:
     """`touch=False` for a note about the request that is not a step of it: the
-    request row (and its version, which an open handler's form checks) stays as it is."""
+    request row (and its version, which an open handler's form checks) stays as it is.
+    A system note is a `Note` (message id and parameters), shown in the reader's language."""
+    key = params = None
+    if isinstance(note, Note):
+        key, params, note = note.key, note.params_json(), note.stored_text()
     event = TicketEvent(ticket=ticket, at=now, actor=actor, action=action, note=note,
+                        note_key=key, note_params=params,
                         public=public, from_state=from_state, to_state=to_state,
                         unit_id=ticket.handling_unit_id)
     db.session.add(event)
@@ -101,7 +107,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     `actor` is the resident filing for themselves, staff filing on a
     resident's behalf (代办), or None for an anonymous Open311 client.
     """
-    category, (community, grids, above), text = _check_filing(filing)
+    category, (community, grids, above), text = check_filing(filing)
     grid, grid_sure = choose_grid(community, filing.address, filing.grid_id, grids=grids)
     resident = _resident_for(filing, actor, grid)
     tier = UnitKind(category.default_tier)
@@ -122,7 +128,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
     db.session.add(ticket)
     note = ""
     if ticket.filed_by is not None:
-        note = _("由工作人员代为提交（渠道：%(channel)s）。", channel=filing.channel)
+        note = Note("filed_on_behalf", channel=filing.channel)
     event = record_event(ticket, "submit", actor, now, note=note, to_state=State.SUBMITTED)
     attach_photos(ticket, event, filing.photos, now)
     hooks.fire("ticket_submitted", ticket=ticket, now=now)
@@ -147,34 +153,38 @@ def _active_category():
     return select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
 
 
-def _check_filing(filing: Filing):
+def check_filing(filing: Filing):
+    """Every problem of the filing at once: the first is the error's message and field,
+    the rest ride along (`ValidationFailed.others`) so the form shows them together."""
+    problems = []
     if filing.kind not in Kind.__members__.values():
-        raise ValidationFailed(_("请选择诉求类型。"), field="kind")
+        problems.append(("kind", _("请选择诉求类型。")))
     if filing.urgency not in Urgency.__members__.values():
-        raise ValidationFailed(_("请选择紧急程度。"), field="urgency")
+        problems.append(("urgency", _("请选择紧急程度。")))
     if filing.channel not in Channel.__members__.values():
-        raise ValidationFailed(_("未知的受理渠道。"), field="channel")
+        problems.append(("channel", _("未知的受理渠道。")))
     category = db.session.scalar(_active_category(), {"code": filing.category_code or ""})
     if category is None:
-        raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
+        problems.append(("category", _("请选择有效的诉求类别。")))
     text = (filing.text or "").strip()
     limit = current_app.config["COMMUNITY_TEXT_MAX"]
     if not text:
-        raise ValidationFailed(_("请填写诉求内容。"), field="text")
-    if len(text) > limit:
-        raise ValidationFailed(_("诉求内容不能超过 %(n)d 字，现在是 %(m)d 字。", n=limit, m=len(text)),
-                               field="text")
+        problems.append(("text", _("请填写诉求内容。")))
+    elif len(text) > limit:
+        problems.append(("text", _("诉求内容不能超过 %(n)d 字，现在是 %(m)d 字。", n=limit, m=len(text))))
     if len(clean_phone(filing.contact_phone)) > 20:
-        raise ValidationFailed(_("联系电话不能超过 20 位。"), field="contact_phone")
+        problems.append(("contact_phone", _("联系电话不能超过 20 位。")))
     # The community with its grids and the units above it, in one statement.
     area = filing.area if filing.area and filing.area[0].id == filing.community_id else \
         community_area(filing.community_id) if filing.community_id else (None, [], [])
     community = area[0]
     if community is None or community.kind != UnitKind.COMMUNITY or not community.active:
-        raise ValidationFailed(_("请选择有效的社区。"), field="community")
+        problems.append(("community", _("请选择有效的社区。")))
     if len(filing.photos) > current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]:
-        raise ValidationFailed(_("最多上传 %(n)d 张照片。",
-                                 n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
+        problems.append(("photos", _("最多上传 %(n)d 张照片。", n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"])))
+    if problems:
+        (field, message), others = problems[0], problems[1:]
+        raise ValidationFailed(message, field=field, others=others)
     return category, area, text
 
 
@@ -289,9 +299,25 @@ def surviving_ticket(ticket: Ticket) -> Ticket | None:
     return survivor
 
 
-def residents_tickets(user: User, page: int = 1) -> list[Ticket]:
+# The resident's own list (/my) by where a request stands.
+MY_FILTERS = {
+    "open": ("submitted", "accepted", "in_progress", "escalated", "returned", "reopened"),
+    "resolved": ("resolved",),
+    "done": ("closed", "cancelled", "merged"),
+}
+
+
+def residents_tickets(user: User, page: int = 1, state: str = "", query: str = "") -> list[Ticket]:
+    """A resident's requests, newest first; `state` one of MY_FILTERS, `query` words of the
+    text, the address or the tracking code (their own few requests: no index needed)."""
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    statement = select(Ticket).where(Ticket.resident_id == user.id)
+    if state in MY_FILTERS:
+        statement = statement.where(Ticket.state.in_(MY_FILTERS[state]))
+    for word in (query or "").split()[:5]:
+        like = f"%{word[:50]}%"
+        statement = statement.where(or_(Ticket.text.ilike(like), Ticket.address.ilike(like),
+                                        Ticket.tracking_code == normalize_tracking_code(word)))
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.resident_id == user.id)
-        .order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
+        statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
         .limit(size).offset((max(page, 1) - 1) * size)))

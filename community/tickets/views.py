@@ -45,11 +45,35 @@ def _filing_form():
     form.community.choices = community_choices()
     if not form.submit_token.data:
         form.submit_token.data = secrets.token_urlsafe(24)
-    if request.method == "GET" and current_user.is_authenticated and current_user.home_community_id:
-        form.community.data = str(current_user.home_community_id)
+    if request.method == "GET" and current_user.is_authenticated:
+        community_id, grid_id = _home_area(current_user)
+        form.community.data = str(community_id) if community_id else form.community.data
+        form.grid.data = str(grid_id) if grid_id else form.grid.data
     # After the home community is filled in, so its grids are offered at once.
     form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
     return form
+
+
+def _home_area(user) -> tuple[int | None, int | None]:
+    """Where a filing starts: a resident's home community; for staff (who have none) the
+    community and grid of their own unit, when it is one."""
+    if user.home_community_id:
+        return user.home_community_id, None
+    unit = user.unit if user.is_staff else None
+    if unit is None:
+        return None, None
+    if unit.kind == UnitKind.GRID:
+        return unit.parent_id, unit.id
+    if unit.kind == UnitKind.COMMUNITY:
+        return unit.id, None
+    return None, None
+
+
+@bp.get("/areas/<int:community_id>/grids")
+@login_required
+def grids_of(community_id):
+    """The grids of a community, for the filing form's script (the page works without it)."""
+    return {"grids": [{"id": value, "name": name} for value, name in _grid_choices(community_id)]}
 
 
 def _grid_choices(community_id):
@@ -62,6 +86,21 @@ def _current_lang():
     from flask_babel import get_locale
 
     return str(get_locale())
+
+
+def _filing_with_photos(form) -> Filing:
+    """The filing with its cleaned photos; a refused photo is reported together with
+    every other problem of the form (services.check_filing), not one per attempt."""
+    try:
+        photos = read_photos()
+    except ValidationFailed as photo_error:
+        problems = [(photo_error.field or "photos", photo_error.message)]
+        try:
+            services.check_filing(_filing_from(form, []))
+        except ValidationFailed as exc:
+            problems += [(exc.field, exc.message), *exc.others]
+        raise ValidationFailed(problems[0][1], field=problems[0][0], others=problems[1:])
+    return _filing_from(form, photos)
 
 
 def _filing_from(form, photos) -> Filing:
@@ -80,6 +119,16 @@ def _filing_from(form, photos) -> Filing:
         submit_token=form.submit_token.data or None, photos=photos)
 
 
+def _awaits_rating(ticket, user, now) -> bool:
+    """待评价 on /my: the same rule the tracking page's rating form follows."""
+    from community.ratings.services import opportunity
+
+    if ticket.state not in ("resolved", "closed"):
+        return False
+    resolution, refusal = opportunity(ticket, user, now)
+    return resolution is not None and refusal is None
+
+
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["COMMUNITY_FILING_RATE"], methods=["POST"],
                key_func=lambda: f"file:{current_user.get_id() or request.remote_addr}")
@@ -90,12 +139,18 @@ def home():
         return render_template("tickets/welcome.html", track_form=TrackForm())
     form = _filing_form()
     status = None
+    if request.method == "POST" and request.form.get("show_grids"):
+        # Without JavaScript: "show this community's grids" posts the form back; nothing is
+        # filed, the grids of the chosen community are offered and the grid list is open.
+        form.grid.data = ""
+        return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
+                               grids_shown=True), 200
     if form.validate_on_submit():
         earlier = services.find_by_submit_token(form.submit_token.data)
         if earlier is not None:
             return _already_filed(earlier)
         try:
-            ticket = services.submit_ticket(_filing_from(form, read_photos()), current_user, utcnow())
+            ticket = services.submit_ticket(_filing_with_photos(form), current_user, utcnow())
             db.session.commit()
         except DomainError as exc:
             _undo()
@@ -114,7 +169,10 @@ def home():
             flash(_("诉求已提交。请记下查询码：%(code)s", code=ticket.tracking_code))
             return redirect(url_for("tickets.track", code=ticket.tracking_code))
     status = status or (400 if form.errors else 200)
-    return render_template("tickets/file.html", form=form, staff=current_user.is_staff), status
+    # A browser never sends chosen files again: say so where the photos were chosen.
+    lost = _photos_posted() if request.method == "POST" and form.errors else 0
+    return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
+                           photos_lost=lost), status
 
 
 def _undo():
@@ -252,5 +310,12 @@ def my_requests():
     if not current_user.is_resident:
         return redirect(url_for("tickets.home"))
     page = request.args.get("page", 1, type=int)
-    return render_template("tickets/my.html", tickets=services.residents_tickets(current_user, page),
-                           page=page)
+    state = request.args.get("state", "")
+    state = state if state in services.MY_FILTERS else ""
+    query = request.args.get("q", "").strip()[:100]
+    tickets = services.residents_tickets(current_user, page, state, query)
+    now = utcnow()
+    # 待评价: resolved, not rated, still inside the rating window, this resident may rate.
+    awaiting = {t.id for t in tickets if _awaits_rating(t, current_user, now)}
+    return render_template("tickets/my.html", tickets=tickets, page=page, state=state, query=query,
+                           awaiting=awaiting)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
+from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -40,7 +41,7 @@ def request_extension(ticket: Ticket, actor: User, now: datetime, days: int, rea
                                reason=clean_note(reason, required=True, field="reason"))
     db.session.add(request)
     record_event(ticket, "extension_requested", actor, now, public=False,
-                 note=_("申请延期 %(d)d 个工作日：%(r)s", d=days, r=request.reason))
+                 note=Note("extension_requested", d=days, r=request.reason))
     return request
 
 
@@ -63,8 +64,7 @@ def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, 
     request.new_due_at = ticket.resolve_due_at
     ticket.extension_count += 1
     return record_event(ticket, "extension_approved", actor, now,
-                        note=_("办结期限延长 %(d)d 个工作日。原因：%(r)s", d=request.days,
-                               r=request.reason))
+                        note=Note("extension_approved", d=request.days, r=request.reason))
 
 
 def pending_for_supervisor(unit_id: int) -> list[ExtensionRequest]:

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from community.bulkdb import any_of, insert_rows
 from community.extensions import db
+from community.i18n import lazy_gettext as _l
 from community.labels import ACTION
 from community.sms import services as sms
 from community.tickets import hooks
+from community.tickets.notes import event_note
 
 from .models import Notification
 
@@ -25,8 +27,13 @@ log = logging.getLogger(__name__)
 # Public steps the resident hears about (their own submissions and additions excluded).
 RESIDENT_ACTIONS = {
     "submit", "accept", "respond", "ask_info", "resolve", "escalate", "auto_escalate",
-    "reroute", "merge", "extension_approved", "reopen", "summon",
+    "reroute", "merge", "extension_approved", "reopen", "summon", "return",
 }
+# Steps told in the resident's words instead of the staff's label, and whose note (an
+# internal reason between units) is not sent.
+RESIDENT_STEP = {"return": _l("承办单位已交回上级，将重新派给合适的单位办理")}
+TEXTED_STEP = {"return": _l("交回上级重新派单")}  # the same in a text's ≤12-character variable
+NOTE_NOT_SENT = {"return"}
 MAX_SEND_ATTEMPTS = 8
 
 
@@ -41,10 +48,12 @@ def _notify_resident(event, **kwargs):
     if event.actor is not None and resident is not None and event.actor.id == resident.id:
         return
     locale = (resident.locale if resident else None) or "zh"
+    with force_locale(locale):
+        note = "" if event.action in NOTE_NOT_SENT else event_note(event)  # a system note in their language
     db.session.add(Notification(**sms.notice_row(
         phone=ticket.contact_phone or "", code="TICKET_STEP", now=event.at, locale=locale,
-        params={"code": ticket.tracking_code, "step": _step(event.action, "zh")},
-        shown={"step": _step(event.action, locale)}, note=event.note),
+        params={"code": ticket.tracking_code, "step": _step(event.action, "zh", texted=True)},
+        shown={"step": _step(event.action, locale)}, note=note),
         user_id=resident.id if resident else None, ticket=ticket, event=event))
 
 
@@ -67,21 +76,36 @@ def _notify_residents(events):
     for event in wanted:
         ticket = event.ticket
         locale = locales.get(ticket.resident_id) or "zh"
-        for lang in ("zh", locale):
-            if (event.action, lang) not in steps:
-                steps[event.action, lang] = _step(event.action, lang)
+        for lang, texted in (("zh", True), (locale, False)):
+            if (event.action, lang, texted) not in steps:
+                steps[event.action, lang, texted] = _step(event.action, lang, texted)
         rows.append(sms.notice_row(
             phone=ticket.contact_phone or "", code="TICKET_STEP", now=event.at, locale=locale,
-            params={"code": ticket.tracking_code, "step": steps[event.action, "zh"]},
-            shown={"step": steps[event.action, locale]}, note=event.note,
+            params={"code": ticket.tracking_code, "step": steps[event.action, "zh", True]},
+            shown={"step": steps[event.action, locale, False]},
+            note="" if event.action in NOTE_NOT_SENT else event.note,
             user_id=ticket.resident_id, ticket_id=ticket.id, event_id=event.id, send_attempts=0))
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
 
 
-def _step(action: str, locale: str) -> str:
+def _step(action: str, locale: str, texted: bool = False) -> str:
+    """The step's name for the resident: in the app, in their words (RESIDENT_STEP);
+    in a text message, the short name the template's ≤12-character variable takes."""
     with force_locale(locale):
-        return str(ACTION[action])
+        if not texted and action in RESIDENT_STEP:
+            return str(RESIDENT_STEP[action])
+        return str(TEXTED_STEP.get(action) or ACTION[action])
+
+
+def tell_appeal_outcome(ticket, at: datetime, upheld: bool) -> None:
+    """How the appeal against the resident's rating ended (not a step on the timeline):
+    in their list and texted to the request's contact phone."""
+    resident = ticket.resident
+    sms.queue_notice(phone=ticket.contact_phone or "", code="APPEAL_UPHELD" if upheld else "APPEAL_REJECTED",
+                     params={"code": ticket.tracking_code}, now=at,
+                     locale=(resident.locale if resident else None) or "zh",
+                     user_id=resident.id if resident else None, ticket=ticket)
 
 
 def tell_staff(users, ticket_id: int | None, at: datetime, text, project_id: int | None = None) -> None:

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from community.tickets.notes import Note
 from community.areas.models import TIERS, Unit, UnitKind
 from community.areas.services import is_within, unit_at_tier
 from community.auth.models import User
@@ -46,6 +47,13 @@ def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bo
     start_accept_clock(ticket, now)
 
 
+def escalation_tiers(ticket: Ticket) -> list[str]:
+    """The tiers a request can be escalated to (上报): every tier above the one holding it.
+    The form offers these and `escalate` accepts only these."""
+    current = TIERS.index(UnitKind(ticket.tier))
+    return [str(tier) for tier in TIERS[current + 1:]]
+
+
 def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
              to_tier: str | None = None, action: str = "escalate"):
     """One tier up, or straight to a named higher tier; stops at the county.
@@ -57,15 +65,15 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     reason = clean_note(reason, required=True, field="reason")
     if ticket.state not in WAITING | WORKING:
         raise InvalidTransition()
-    current = TIERS.index(UnitKind(ticket.tier))
-    if current == len(TIERS) - 1:
+    allowed = escalation_tiers(ticket)
+    if not allowed:
         raise InvalidTransition(_("已在区县一级，不能再上报；可以吹哨召集部门。"))
-    target = TIERS[current + 1] if not to_tier else UnitKind(to_tier) if to_tier in TIERS else None
-    if target is None or TIERS.index(target) <= current:
+    if to_tier and to_tier not in allowed:
         raise ValidationFailed(_("只能上报到更高一级。"), field="to_tier")
+    target = UnitKind(to_tier or allowed[0])
     unit = unit_at_tier(ticket.grid, target)
     event = transition(ticket, State.ESCALATED, actor, now, action=action,
-                       note=_("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason))
+                       note=Note("escalated", tier=str(target), reason=reason))
     _move_to(ticket, unit, now, action)
     event.unit_id = unit.id
     return event
@@ -129,6 +137,16 @@ def reroute_targets(ticket: Ticket) -> list[Unit]:
         or_(Unit.county_id == dispatcher.id, Unit.street_id == dispatcher.id,
             Unit.community_id == dispatcher.id, Unit.parent_id == dispatcher.id),
     ).order_by(Unit.code)))
+
+
+def reroute_groups(ticket: Ticket) -> list[tuple[str, list[Unit]]]:
+    """`reroute_targets` grouped under the unit each lies in (grids under their community,
+    communities under their street, departments under the county), in code order."""
+    groups: dict[int | None, list[Unit]] = {}
+    for unit in reroute_targets(ticket):
+        groups.setdefault(unit.parent_id, []).append(unit)
+    parents = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([k for k in groups if k])))}
+    return [(parents[key].name if key in parents else "", units) for key, units in groups.items()]
 
 
 def merge(ticket: Ticket, actor: User, now: datetime, into_code: str):

@@ -17,7 +17,7 @@ from community.timeutil import utcnow
 
 from . import actions, assist, contact, extensions, gridfix, notifications, routing
 from .available import available_actions
-from .queue import QueueFilter, overdue_count, queue_for, state_counts
+from .queue import QueueFilter, overdue_count, queue_for, state_counts, view_counts
 from .permissions import visible_ticket
 
 bp = Blueprint("workqueue", __name__)
@@ -49,9 +49,20 @@ def queue():
     filters = QueueFilter.from_args(request.args)
     return render_template(
         "workqueue/queue.html", tickets=queue_for(current_user, filters, now), filters=filters,
-        counts=state_counts(current_user), overdue=overdue_count(current_user, now), now=now,
+        counts=state_counts(current_user, filters.view), overdue=overdue_count(current_user, now, filters.view),
+        view_counts=view_counts(current_user), now=now,
         categories=active_categories(),
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
+
+
+@bp.get("/work/search")
+@staff_required
+def search():
+    from .search import search_tickets
+
+    query = request.args.get("q", "").strip()[:100]
+    return render_template("workqueue/search.html", query=query, now=utcnow(),
+                           tickets=search_tickets(current_user, query) if query else [])
 
 
 @bp.get("/work/tickets/<int:ticket_id>")
@@ -66,7 +77,8 @@ def ticket_page(ticket_id, status=200, revealed=None):
         can_score=assist.can_score,
         pending=extensions.pending_extension(ticket),
         colleagues=actions.unit_colleagues(ticket), departments=assist.departments_of(ticket.county_id),
-        reroute_targets=routing.reroute_targets(ticket) if ticket.state == "returned" else [],
+        reroute_groups=routing.reroute_groups(ticket) if ticket.state == "returned" else [],
+        escalation_tiers=routing.escalation_tiers(ticket),
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
         callback_offered=callback_offered(ticket, current_user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
@@ -213,4 +225,5 @@ def my_notifications():
         db.session.commit()
         return redirect(url_for("workqueue.my_notifications"))
     return render_template("workqueue/notifications.html",
-                           items=notifications.for_user(current_user.id))
+                           items=notifications.for_user(current_user.id),
+                           staff=current_user.is_staff)  # staff open a request on 工作台

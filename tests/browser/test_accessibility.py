@@ -59,19 +59,23 @@ def test_main_pages_have_no_serious_accessibility_violations(visitor, live_serve
     for slug, path in (("welcome", "/"), ("login", "/login"), ("signup", "/signup"),
                        ("lookup", "/t"), ("track", f"/t/{ticket.tracking_code}"),
                        ("track-resolved", f"/t/{done.tracking_code}"),
-                       ("not-found", "/no-such-page")):
+                       ("not-found", "/no-such-page"), ("reset", "/reset"),
+                       ("dev-messages", "/dev/messages")):
         anonymous.go(path)
         audit(anonymous, axe, f"phone-{prefix}-{slug}", failures, shots, screenshot)
 
     resident = person()
     resident.login(people.resident.phone, factories.PASSWORD)
-    for slug, path in (("file", "/"), ("my", "/my"), ("notifications", "/notifications")):
+    for slug, path in (("file", "/"), ("my", "/my"), ("my-filtered", "/my?state=resolved&q=楼道"),
+                       ("notifications", "/notifications")):
         resident.go(path)
         audit(resident, axe, f"phone-{prefix}-{slug}", failures, shots, screenshot)
 
     worker = person()
     worker.login("grid", factories.PASSWORD)
-    for slug, path in (("queue", "/work"), ("ticket", f"/work/tickets/{ticket.id}")):
+    for slug, path in (("queue", "/work"), ("ticket", f"/work/tickets/{ticket.id}"),
+                       ("area", "/work?view=area"), ("search", "/work/search?q=楼道"),
+                       ("bell", "/notifications"), ("file-for", "/")):
         worker.go(path)
         audit(worker, axe, f"phone-{prefix}-worker-{slug}", failures, shots, screenshot)
 

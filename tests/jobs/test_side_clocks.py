@@ -72,7 +72,7 @@ def test_case_warning_at_75_percent_then_breach_to_the_street(people, areas):
     db.session.refresh(case)
     assert counts["case_start_breach"] == 1
     breach = events(ticket, "case_overdue")
-    assert [(e.at, e.note, e.public, e.actor_id) for e in breach] == [(START_DUE, "start", False, None)]
+    assert [(e.at, e.note_params, e.public, e.actor_id) for e in breach] == [(START_DUE, '{"clock": "start"}', False, None)]
     # Escalated to the street head: the street's staff, not the other street's, not the grid.
     assert told("整改") == ["community", "street"]
     assert case.check_at == CLOSE_WARN  # the close clock still runs
@@ -139,7 +139,7 @@ def test_one_catch_up_sweep_equals_sweeping_every_17_minutes(people, areas):
     assert _case_state(often) == _case_state(once)
     assert once.sla_flags == side.START_WARNED | side.START_BREACHED | side.CLOSE_WARNED \
         | side.CLOSE_BREACHED and once.check_at is None
-    assert [e.note for e in events(once.ticket, "case_overdue")] == ["start", "close"]
+    assert [e.note_params for e in events(once.ticket, "case_overdue")] == ['{"clock": "start"}', '{"clock": "close"}']
     # The catch-up told the street once per breach… of the latest one only.
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.ticket_id == once.ticket_id, Notification.text.contains("整改"))) == 1

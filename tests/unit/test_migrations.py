@@ -16,4 +16,11 @@ def test_one_head_so_plain_upgrade_works(app):
 def test_models_match_the_migrated_schema(app):
     with app.app_context(), db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    from community.workqueue.search import SEARCH_OBJECTS
+
+    def search_object(entry):  # the search's dialect-specific index (0023), not in the models
+        item = entry[1] if isinstance(entry, tuple) and len(entry) > 1 else None
+        name = getattr(item, "name", "") or ""
+        return name in SEARCH_OBJECTS or name.startswith("ticket_search")
+    diff = [d for d in diff if not search_object(d)]
     assert diff == [], diff

@@ -171,3 +171,42 @@ def test_ratings_move_with_a_request_routed_to_another_grid(ctx, people, areas):
     db.session.commit()
     assert [r.id for r in appeals.ratings_for(people.grid2)] == [rating.id]
     assert appeals.ratings_for(people.grid) == []  # who may open the request now is who lists it
+
+
+def test_a_case_answered_with_reopen_waits_for_the_reopened_work(ctx, people, areas):
+    """Issue 24: a 差评 case could be closed while its 重办 was still running."""
+    ticket = resolved_ticket(people, areas)
+    case = services.rate(ticket, people.resident, LATER, "no", "dissatisfied", reasons=["not_solved"]).case
+    cases.record_callback(case, people.grid, LATER + H, True, "灯还是不亮")
+    cases.order_reopen(case, people.street, LATER + 2 * H, "请重新上门")
+    assert cases.reopen_running(case)
+    with pytest.raises(InvalidTransition):
+        cases.close_case(case, people.street, LATER + 3 * H, "同意")
+    assert case.state == CaseState.ANSWERED and case.closed_at is None
+    handler = {"grid": people.grid, "community": people.community, "street": people.street}[ticket.tier]
+    if ticket.state == "reopened" and ticket.accepted_at is None:
+        actions.accept(ticket, handler, LATER + 3 * H)
+    actions.resolve(ticket, handler, LATER + 4 * H, "solved", "换了灯泡", [])
+    assert not cases.reopen_running(case)
+    cases.close_case(case, people.street, LATER + 5 * H, "同意")
+    assert case.state == CaseState.CLOSED
+
+
+@pytest.mark.parametrize("uphold, says", [(True, "申诉成立"), (False, "申诉不成立")])
+def test_the_resident_is_told_how_an_appeal_ended(ctx, people, areas, uphold, says):
+    """Issue 24: the resident heard nothing of an appeal against their rating."""
+    from community.workqueue.models import Notification
+
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "乱评", reasons=["not_solved"])
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    db.session.commit()
+    before = Notification.query.filter_by(user_id=people.resident.id).count()
+    with pytest.raises(NotAllowed):  # a refused decision tells nobody anything
+        appeals.decide_appeal(appeal, people.grid, LATER + H, uphold)
+    db.session.rollback()
+    assert Notification.query.filter_by(user_id=people.resident.id).count() == before
+    appeals.decide_appeal(appeal, people.street, LATER + H, uphold, "核实")
+    db.session.commit()
+    [notice] = Notification.query.filter_by(user_id=people.resident.id).order_by(Notification.id.desc()).limit(1)
+    assert says in notice.text and ticket.tracking_code in notice.text and notice.phone == ticket.contact_phone

@@ -76,7 +76,8 @@ def test_resolution_breach_escalates_and_is_counted(people, areas):
     db.session.refresh(ticket)
     assert counts["resolve_breach"] == 1 and counts["escalated"] == 1
     assert ticket.tier == "community" and ticket.state == "escalated"
-    assert [e.note for e in events(ticket, "sla_breach")] == ["resolve"]
+    assert [(e.note_key, e.note_params, e.note) for e in events(ticket, "sla_breach")] == \
+        [("clock", '{"clock": "resolve"}', "办结期限")]
 
 
 def _state(ticket):

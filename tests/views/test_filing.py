@@ -155,3 +155,27 @@ def test_form_shows_the_emergency_notice(client, people, areas):
     login(client, "13800000001")
     body = client.get("/").get_data(as_text=True)
     assert "110" in body and "119" in body and "120" in body
+
+
+def test_a_failed_filing_shows_every_error_at_once_and_says_the_photos_are_gone(client, people, areas):
+    """Issue 24: one error per attempt, and the chosen photos silently forgotten."""
+    login(client, "13800000001")
+    data = form_data(client, areas, category="", text="  ", community="")
+    data["photos"] = [(io.BytesIO(jpeg_with_gps()), "a.jpg"), (io.BytesIO(b"not an image"), "b.jpg")]
+    response = client.post("/", data=data, content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for message in ("b.jpg", "请选择有效的诉求类别", "请填写诉求内容", "请选择有效的社区"):
+        assert message in body, message
+    assert 'id="photos-lost"' in body and "2 张照片没有保存" in body
+    assert count(Ticket) == 0 and count(TicketPhoto) == 0
+
+
+def test_the_service_reports_every_problem_of_a_filing(ctx, people, areas):
+    from community.errors import ValidationFailed
+    from community.tickets.services import Filing, check_filing
+
+    with pytest.raises(ValidationFailed) as refused:
+        check_filing(Filing(kind="help", category_code="", text="", community_id=None))
+    fields = [refused.value.field] + [f for f, _ in refused.value.others]
+    assert fields == ["category", "text", "community"]

@@ -73,4 +73,30 @@
     var question = button && button.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
+  /* Filing form: choosing a community reloads its grids (without the script, a button
+     posts the form back for the same). The first option ("not sure") stays. */
+  document.querySelectorAll("select[data-grids-url]").forEach(function (community) {
+    var grid = community.form && community.form.elements.grid;
+    if (!grid) { return; }
+    community.addEventListener("change", function () {
+      var first = grid.options[0];
+      var keep = first ? first.cloneNode(true) : null;
+      if (!community.value) {
+        grid.innerHTML = ""; if (keep) { grid.appendChild(keep); }
+        return;
+      }
+      var url = community.dataset.gridsUrl.replace(/\/0\/grids$/, "/" + encodeURIComponent(community.value) + "/grids");
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { grids: [] }; })
+        .then(function (data) {
+          grid.innerHTML = "";
+          if (keep) { grid.appendChild(keep); }
+          data.grids.forEach(function (g) {
+            var option = document.createElement("option");
+            option.value = g.id; option.textContent = g.name;
+            grid.appendChild(option);
+          });
+        });
+    });
+  });
 })();
