@@ -272,7 +272,7 @@ EXPECTED.update({
                                                           "supervisor": "ok", "admin": "ok"},
     "GET /public": EVERYONE,
     # API figures: staff get their own unit's (the admin, with no unit, must name one).
-    "GET /api/v1/figures": {**API_STAFF, "admin": 404},
+    "GET /api/v1/figures": {**API_STAFF, "admin": 422},
     # T3's rating (resolved, already rated): seen by those who see T3; the resident
     # cannot rate twice (409); nobody else may rate.
     "GET /api/v1/requests/<code>/rating": API_T,
