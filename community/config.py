@@ -102,6 +102,11 @@ class Config:
     COMMUNITY_OPEN311_DEFAULT_DAYS = 90
     COMMUNITY_OPEN311_MAX_ROWS = 1000
     COMMUNITY_OPEN311_JURISDICTION = ""  # set to require this jurisdiction_id
+    # Upstream platforms (hotline, command centre) that send orders (docs/exchange.md):
+    # {"name": {"secret": …, "callback_url": …, "categories": {their code: our code},
+    #           "fallback_category": our code for an unknown one, "label": …}}, as JSON.
+    COMMUNITY_UPSTREAMS = {}
+    COMMUNITY_EXCHANGE_TIMEOUT = 10  # seconds for one delivery to another system
     COMMUNITY_OPEN311_CONTACT = ""       # shown in discovery
     COMMUNITY_OPEN311_KEY_SERVICE = ""   # how a client gets an api_key, shown in discovery
     # A point with no grid polygon around it goes to the nearest grid centre this close.

@@ -174,7 +174,7 @@ def init_web(app):
         # A JSON body: only the JSON API reads one (the forms would choke on a list), and
         # only so deep (1,000 levels made the decoder's recursion a 500).
         if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
-            if not request.path.startswith("/api/"):
+            if not request.path.startswith(("/api/", "/exchange/")):  # the JSON APIs
                 return error_response(415, "unsupported_media_type", _("这里只接受表单提交。"))
             try:
                 body = request.get_json(silent=True)  # malformed: left to the API's own answer

@@ -113,6 +113,9 @@ def next_due(ticket) -> datetime | None:
         candidates.append(ticket.accept_due_at)
     if ticket.state in WORKING and ticket.resolve_due_at:
         candidates.append(ticket.resolve_due_at)
+    external = getattr(ticket, "external_due_at", None)  # an upstream's deadline (exchange)
+    if external is not None:
+        candidates.append(external)
     if ticket.state not in WAITING | WORKING:
         return None
     return min(candidates) if candidates else None
