@@ -182,13 +182,19 @@ def _steps_recorded(events):
             _tell(order, step, _step_data(step, order.ticket, item.note), item.at)
 
 
-def _rated(session, flush_context, instances):
-    """A resident's rating reaches the order's upstream, and the webhook subscribers."""
+def _new_rows(session, flush_context, instances):
+    """A resident's rating reaches the order's upstream, and the webhook subscribers;
+    an Open311 filing reaches its client's subscriptions."""
     from community.ratings.models import Rating
 
     from .webhooks import announce
 
+    from community.open311.models import Open311Request
+
     for obj in list(session.new):
+        if isinstance(obj, Open311Request) and obj.client is not None and obj.ticket is not None:
+            # The filing's event came before this row: its client hears of it now.
+            announce(obj.ticket, "filed", obj.created_at, open311_client_id=obj.client.id)
         if isinstance(obj, Rating) and obj.ticket is not None and obj.channel != "callback":
             extra = {"solved": obj.solved, "level": obj.level}
             order = order_for(obj.ticket)
@@ -198,8 +204,8 @@ def _rated(session, flush_context, instances):
 
 
 def install():
-    if not sa_event.contains(Session, "before_flush", _rated):
-        sa_event.listen(Session, "before_flush", _rated)
+    if not sa_event.contains(Session, "before_flush", _new_rows):
+        sa_event.listen(Session, "before_flush", _new_rows)
 
 
 def new_secret() -> str:

@@ -115,12 +115,17 @@ def _open311_client(ticket) -> int | None:
     return db.session.scalar(select(Open311Request.client_id).where(Open311Request.ticket_id == ticket.id))
 
 
-def announce(ticket, event: str, now: datetime, extra: dict | None = None) -> int:
-    """Queue a delivery to every subscription that wants `event` of this request."""
+def announce(ticket, event: str, now: datetime, extra: dict | None = None,
+             open311_client_id: int | None = None) -> int:
+    """Queue a delivery to every subscription that wants `event` of this request.
+    `open311_client_id`: the filing's client, known before its row is written (then
+    only that client's subscriptions are told: the others heard of the event already)."""
     subs = [s for s in _active() if event in (s[5] or [])]
+    if open311_client_id is not None:
+        subs = [s for s in subs if s[2] == open311_client_id]
     if not subs:
         return 0
-    client_id = _open311_client(ticket) if any(s[2] for s in subs) else None
+    client_id = open311_client_id or (_open311_client(ticket) if any(s[2] for s in subs) else None)
     sent = 0
     for sub in subs:
         if not _matches(sub, ticket, client_id):
