@@ -152,3 +152,21 @@ def test_a_bad_order_is_refused_and_nothing_filed(app, client, people, areas, up
         assert answer.get_json()["error"]["code"]
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
     assert db.session.scalar(select(func.count(OutboxRow.id)).where(OutboxRow.kind == "exchange.deliver")) == 0
+
+
+def test_the_earlier_deadline_wins_for_warnings(app, client, people, areas, upstream, frozen):
+    from community.sla.clocks import pending_marks, warn_ratio
+
+    code = send_order(client, "hotline", SECRET, order("HL-0004"), NOW).get_json()["tracking_code"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    actions.accept(ticket, people.grid, NOW)
+    db.session.commit()
+    marks = {(clock, kind): at for at, clock, kind in pending_marks(ticket)}
+    expected = NOW + (ticket.external_due_at - NOW) * warn_ratio()
+    assert marks[("resolve", "warning")] == expected  # from the upstream's, earlier, deadline
+    ours = NOW + (ticket.resolve_due_at - NOW) * warn_ratio()
+    assert expected < ours
+    # Without an upstream deadline the warning is ours, as before.
+    ticket.external_due_at = None
+    marks = {(clock, kind): at for at, clock, kind in pending_marks(ticket)}
+    assert marks[("resolve", "warning")] == ours
