@@ -85,8 +85,8 @@ def deliver(payload: dict) -> None:
         delivery.last_error = "no such target any more; not sent"
         delivery.delivered_at = None
         return
-    if delivery.event == "resolved" and delivery.ticket_id is not None and \
-            delivery.payload.get("result") is None:
+    if delivery.event == "resolved" and delivery.target.startswith("upstream:") and \
+            delivery.ticket_id is not None and delivery.payload.get("result") is None:
         # The 办结's result is set on the request after its event: read it now, once.
         from community.tickets.models import Ticket
 
