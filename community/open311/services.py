@@ -32,7 +32,7 @@ from community.privacy.masking import coarse_address, coarse_point, mask_persona
 from community.tickets.models import Category, Ticket
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
-from community.tickets.states import OPEN, Kind, Urgency
+from community.tickets.states import OPEN
 from community.timeutil import as_utc, to_local
 
 from . import schemas
