@@ -54,6 +54,8 @@ ENDPOINT_PARAMS = {
     "links.cancel": {"token": lambda w: w.link_token},
     "links.reopen": {"token": lambda w: w.link_token},
     "ratings.callback_rating": {"ticket_id": lambda w: w.t3.id},
+    "open311.media": {"token": lambda w: "forged", "ext": lambda w: "jpg"},
+    "exchange.receive_order": {"name": lambda w: "hotline"},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -232,6 +234,11 @@ EXPECTED = {
     "GET /open311/v2/requests/<code>.<any(json, xml):fmt>": EVERYONE,
     "GET /open311/v2/tokens/<token>.<any(json, xml):fmt>": EVERYONE,
     "POST /open311/v2/requests.<any(json, xml):fmt>": {"*": 403},
+    # a posted photo's signed address: a forged one names nothing (issue 27)
+    "GET /open311/v2/media/<token>.<any(jpg, png):ext>": {"*": 404},
+    # -- exchange (issue 27): orders only with an upstream's signature; its admin page --
+    "POST /exchange/v1/upstreams/<name>/orders": {"*": 401},
+    "GET /admin/exchange": ADMIN_403,
     "GET /static/<path:filename>": EVERYONE,
     # -- operations (issue 25): no sign-in; /metrics by network or token (loopback here) --
     "GET /healthz": EVERYONE,
