@@ -28,6 +28,8 @@ from community.tickets.services import Filing, record_event, submit_ticket
 from community.tickets.states import Channel, Kind
 from community.timeutil import as_utc
 
+from community.workqueue.routing import send_to_dispatcher
+
 from .delivery import queue_delivery
 from .models import UpstreamOrder
 
@@ -127,10 +129,12 @@ def receive_order(name: str, data: dict, now: datetime) -> tuple[UpstreamOrder, 
     row = UpstreamOrder(upstream=name, order_id=order["order_id"], ticket=ticket,
                         category_code=order["category"], mapped=mapped, due_at=due, received_at=now)
     db.session.add(row)
-    if not mapped:
-        record_event(ticket, "upstream_unmapped", None, now, public=False, touch=False,
-                     note=_("%(upstream)s 的分类代码 %(code)s 未对应，请调度员改派。",
-                            upstream=config.get("label") or name, code=order["category"]))
+    if not mapped:  # to the dispatcher above the unit, who re-routes it (DOMAIN.md 退单)
+        note = _("%(upstream)s 的分类代码 %(code)s 未对应，请调度员改派。",
+                 upstream=config.get("label") or name, code=order["category"])
+        db.session.flush()
+        if send_to_dispatcher(ticket, now, note, "upstream_unmapped") is None:
+            record_event(ticket, "upstream_unmapped", None, now, public=False, touch=False, note=note)
     return row, True
 
 

@@ -126,6 +126,18 @@ def test_an_unknown_category_goes_to_the_dispatcher(app, client, people, areas, 
     assert row.category_code == "9999" and row.ticket.category.code == "ENV"
     flagged = db.session.scalar(select(TicketEvent).where(TicketEvent.action == "upstream_unmapped"))
     assert flagged is not None and not flagged.public and "9999" in flagged.note
+    # With the dispatcher above the unit it was routed to, to re-route; nobody charged a 退单.
+    ticket = row.ticket
+    assert ticket.state == "returned" and flagged.unit_id == ticket.handling_unit_id
+    dispatcher = {"S1C1": people.community, "S1": people.street, "C": people.county}[ticket.handling_unit.code]
+    assert db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.action == "return")) == 0
+    from community.workqueue.routing import reroute
+
+    reroute(ticket, dispatcher, NOW, areas.S1C1G2.id, "改派到二网格")
+    db.session.commit()
+    assert ticket.state == "submitted" and ticket.handling_unit.code == "S1C1G2"
+    run_deliveries(NOW)
+    assert upstream.steps() == []  # internal: the upstream hears of steps, not of our dispatch
 
 
 @pytest.mark.parametrize("case", ["signature", "stale", "unknown upstream", "no signature"])
