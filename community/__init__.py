@@ -97,6 +97,10 @@ def _register_blueprints(app):
     init_api(app)
     init_open311(app)
 
+    from .exchange import init_exchange
+
+    init_exchange(app)
+
     from .projects import init_projects
     from .residency.views import bp as residency_bp
 

@@ -58,6 +58,7 @@ ACTION = {
     "reroute": _l("重新派单"),
     "reassign": _l("转派"),
     "merge": _l("合并"),
+    "upstream_unmapped": _l("上游分类未对应"),
     "extension_requested": _l("申请延期"),
     "extension_approved": _l("延期已批准"),
     "extension_rejected": _l("延期未批准"),

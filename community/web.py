@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, jsonify, render_template, request, session
+from flask import abort, jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (IntegrityError, InterfaceError, OperationalError, PendingRollbackError,
@@ -157,8 +157,14 @@ def init_web(app):
                     409: _("情况已经变化，请刷新后再试。"), 413: _("上传的内容太大。"),
                     422: _("提交的内容有误，请检查后再试。"), 429: _("操作太频繁，请稍后再试。"),
                     500: _("系统暂时出错，请稍后再试。"), 503: _("系统正忙，请稍后再试。")}
-        return error_response(exc.code, exc.name.lower().replace(" ", "_"),
-                              messages.get(exc.code, exc.description))
+        response = make_response(error_response(exc.code, exc.name.lower().replace(" ", "_"),
+                                                 messages.get(exc.code, exc.description)))
+        # The exception's own headers (Allow on a 405, WWW-Authenticate, Retry-After)
+        # belong to the answer; its Content-Type does not, the body is ours.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.teardown_appcontext
     def close_session_quietly(exc):
@@ -178,7 +184,7 @@ def init_web(app):
         # A JSON body: only the JSON API and the SMS receipts read one (the forms would
         # choke on a list), and only so deep (1,000 levels made the decoder's recursion a 500).
         if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
-            if not request.path.startswith(("/api/", "/sms/receipts/")):
+            if not request.path.startswith(("/api/", "/sms/receipts/", "/exchange/")):  # the JSON APIs
                 return error_response(415, "unsupported_media_type", _("这里只接受表单提交。"))
             try:
                 body = request.get_json(silent=True)  # malformed: left to the API's own answer

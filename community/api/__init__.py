@@ -15,7 +15,8 @@ def init_api(app: Flask) -> None:
     from community.extensions import csrf
 
     from . import actions, figures, reference, views  # noqa: F401  (routes register on import)
-    from .blueprint import Api, bp
+    from . import contract
+    from .blueprint import PUBLIC_ENDPOINTS, Api, bp
     from .cli import api_cli
     from .pages import pages
 
@@ -23,11 +24,16 @@ def init_api(app: Flask) -> None:
         "info": {"description": (
             "接诉即办 JSON API. Authenticate with a bearer token or the web session. "
             "Errors: {\"error\": {\"code\", \"message\"}}. See /api/v1/docs.")},
-        "security": [{"bearerAuth": []}, {"session": []}, {}]})
+        # Relative: the document is right behind any host or proxy that serves it.
+        "servers": [{"url": "/", "description": "This server"}],
+        "security": contract.SIGNED_IN})
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     api.spec.components.security_scheme("session", SESSION_SCHEME)
+    contract.install(api, PUBLIC_ENDPOINTS)  # before the blueprint: its paths pass through it
     csrf.exempt(bp)  # token calls carry no CSRF token; session writes are checked in auth
     api.register_blueprint(bp)
+    # flask-smorest tags the blueprint as a whole; every operation has its own tag instead.
+    api.spec._tags[:] = [t for t in api.spec._tags if t["name"] != bp.name]
     app.register_blueprint(pages)
     app.cli.add_command(api_cli)
     app.extensions["community_api"] = api

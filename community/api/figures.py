@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from community.errors import ValidationFailed
 from community.extensions import db
 from community.ratings import services as ratings
 from community.ratings.models import Level, Reason, Solved
@@ -145,6 +146,8 @@ def get_figures(args):
     """
     user = auth.require_staff()
     code = args.get("unit")
+    if not code and user.unit_id is None:  # an admin belongs to no unit: say which is needed
+        raise ValidationFailed(_("请用 unit 参数指定要查看的单位。"), field="unit")
     unit = queries.active_unit(code) if code else None
     unit = stats.visible_unit(user, unit.id if unit is not None else (user.unit_id or 0))
     end = args.get("end") or to_local(utcnow()).date()

@@ -31,8 +31,27 @@ def docs():
     return render_template("api/docs.html", spec=spec, operations=operations, schemas=schemas)
 
 
+def _nullable(schema) -> bool:
+    """OpenAPI 3.1 says null as a type: ["string", "null"], or anyOf [{$ref}, {type: null}]."""
+    kinds = schema.get("type")
+    return (isinstance(kinds, list) and "null" in kinds) or \
+        any(part.get("type") == "null" for part in schema.get("anyOf", []))
+
+
+def _not_null(schema):
+    parts = [part for part in schema.get("anyOf", []) if part.get("type") != "null"]
+    if len(parts) == 1:
+        return parts[0]
+    kinds = schema.get("type")
+    if isinstance(kinds, list):
+        rest = [k for k in kinds if k != "null"]
+        return dict(schema, type=rest[0] if len(rest) == 1 else rest)
+    return schema
+
+
 def _ref_name(schema):
     if isinstance(schema, dict):
+        schema = _not_null(schema)
         if "$ref" in schema:
             return schema["$ref"].rsplit("/", 1)[-1]
         if schema.get("type") == "array" and "items" in schema:
@@ -47,7 +66,10 @@ def _type(schema):
     name = _ref_name(schema)
     if name:
         return name
+    schema = _not_null(schema)
     kind = schema.get("type", "")
+    if isinstance(kind, list):
+        kind = " | ".join(kind)
     if schema.get("format"):
         kind += f" ({schema['format']})"
     if schema.get("enum"):
@@ -58,7 +80,7 @@ def _type(schema):
 def _properties(schema, spec):
     required = set(schema.get("required", []))
     return [{"name": name, "type": _type(prop), "required": name in required,
-             "nullable": bool(prop.get("nullable")), "description": prop.get("description", "")}
+             "nullable": _nullable(prop), "description": prop.get("description", "")}
             for name, prop in schema.get("properties", {}).items()]
 
 

@@ -126,9 +126,9 @@ def filing_place(args: dict, user) -> dict:
 def idempotency_token(user, key: str | None) -> str | None:
     """An Idempotency-Key header becomes the filing's submit token: a retried
     POST finds the first request instead of filing a second one."""
-    if not key:
+    if key is None:
         return None
-    key = key.strip()
+    key = key.strip()  # present but empty is refused: the document says minLength 1
     if not key or len(key) > 200 or not key.isprintable():
         raise ValidationFailed(_("Idempotency-Key 应为 1 到 200 个可见字符。"), field="Idempotency-Key")
     return hashlib.sha256(f"api:{user.id}:{key}".encode("utf-8", "surrogatepass")).hexdigest()

@@ -225,6 +225,8 @@ class QueueOut(Schema):
     overdue = fields.Integer(required=True)
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True, **_d("Requests matching the filters, on every page"))
+    has_next = fields.Boolean(required=True, **_d("Whether page + 1 has any request"))
 
 
 # -- workflow actions ---------------------------------------------------------

@@ -8,7 +8,7 @@ from community.tickets.access import resident_step_allowed
 from community.tickets.services import Filing
 from community.timeutil import utcnow
 from community.workqueue.available import available_actions
-from community.workqueue.queue import QueueFilter, overdue_count, queue_for, state_counts
+from community.workqueue.queue import QueueFilter, overdue_count, queue_page, state_counts
 
 from . import auth, queries, schemas
 from .blueprint import COMMON_ERRORS, bp
@@ -134,7 +134,8 @@ def get_queue(args):
     filters = QueueFilter(state=args["state"], category=args.get("category", ""),
                           tier=args.get("tier", ""), overdue=args["overdue"], mine=args["mine"],
                           page=args["page"])
-    rows = queue_for(user, filters, now)
+    rows, has_next, total = queue_page(user, filters, now)
     return {"items": [ticket_dict(t, user, now) for t in rows], "counts": state_counts(user),
             "overdue": overdue_count(user, now), "page": filters.page,
-            "page_size": current_app.config["COMMUNITY_PAGE_SIZE"]}
+            "page_size": current_app.config["COMMUNITY_PAGE_SIZE"], "total": total,
+            "has_next": has_next}

@@ -64,5 +64,10 @@ def request_format() -> str:
 
 def error(status: int, description: str, fmt: str | None = None):
     """The spec's error answer: a list of {code, description}."""
+    return errors(status, [description], fmt)
+
+
+def errors(status: int, descriptions, fmt: str | None = None):
+    """Several problems of one request, one entry each (the spec's list exists for that)."""
     return respond(fmt or request_format(), "errors",
-                   [{"code": status, "description": str(description)}], status)
+                   [{"code": status, "description": str(d)} for d in descriptions], status)

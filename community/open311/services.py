@@ -15,7 +15,8 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -31,19 +32,17 @@ from community.privacy.masking import coarse_address, coarse_point, mask_persona
 from community.tickets.models import Category, Ticket
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
-from community.tickets.states import OPEN, Kind, Urgency
+from community.tickets.states import OPEN
 from community.timeutil import as_utc, to_local
 
+from . import schemas
 from .models import Open311Client, Open311Request
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
-URL_RE = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # NUL, other control characters and lone surrogates: no database stores them.
 FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 STATUSES = ("open", "closed")
-EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit),
+EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit), selectinload(Ticket.photos),
          selectinload(Ticket.community), selectinload(Ticket.street),
          selectinload(Ticket.merged_into))
 
@@ -100,31 +99,14 @@ def service_definition(code: str) -> dict:
 
 # -- POST requests ------------------------------------------------------------
 
-def _field(params, name: str, limit: int) -> str:
-    value = (params.get(name) or "").strip()
-    if len(value) > limit:
-        raise ValidationFailed(_("%(name)s 不能超过 %(n)d 个字符。", name=name, n=limit), field=name)
-    return value
-
-
-def _attribute(params, code: str, allowed, default: str) -> str:
-    value = (params.get(f"attribute[{code}]") or "").strip() or default
-    if value not in allowed:
-        raise ValidationFailed(_("attribute[%(code)s] 只能是：%(values)s", code=code,
-                                 values=", ".join(allowed)), field=f"attribute[{code}]")
-    return value
-
-
 def _place(params, address: str) -> dict:
     lat, long = params.get("lat"), params.get("long")
-    if lat or long:
-        if not (lat and long):
-            raise ValidationFailed(_("lat 和 long 要一起提供。"), field="lat")
+    if lat is not None and long is not None:
         lat, long = geo.check_point(lat, long)
         grid = geo.locate_point(lat, long)
         return {"grid_id": grid.id, "community_id": grid.community_id, "latitude": lat,
                 "longitude": long}
-    address_id = _field(params, "address_id", 64)
+    address_id = params.get("address_id")
     if address_id:
         unit = unit_by_code(address_id)
         if unit is None or not unit.active or unit.kind not in (UnitKind.GRID, UnitKind.COMMUNITY):
@@ -166,42 +148,32 @@ def check_jurisdiction(params) -> None:
 
 def file_request(client: Open311Client, params, photos: list[CleanPhoto],
                  now: datetime) -> Open311Request:
-    """A request from an Open311 client, filed anonymously (channel open311)."""
+    """A request from an Open311 client, filed anonymously (channel open311). Every
+    field is checked before any is used, and all problems are answered together."""
     check_jurisdiction(params)
-    code = _field(params, "service_code", 100)
-    if not code:
-        raise ValidationFailed(_("缺少 service_code。"), field="service_code")
-    if active_category(code) is None:
-        raise ValidationFailed(_("没有这个服务代码：%(code)s", code=code), field="service_code")
-    limit = current_app.config["COMMUNITY_TEXT_MAX"]
-    description = (params.get("description") or "").strip()
-    if not description:
-        raise ValidationFailed(_("请填写 description（诉求内容）。"), field="description")
-    if len(description) > limit:
-        raise ValidationFailed(_("description 不能超过 %(n)d 个字符。", n=limit), field="description")
-    email, phone = _field(params, "email", 254), _field(params, "phone", 20)
-    if email and not EMAIL_RE.match(email):
-        raise ValidationFailed(_("email 格式不正确。"), field="email")
-    if phone and not PHONE_RE.match(phone):
-        raise ValidationFailed(_("phone 格式不正确。"), field="phone")
-    media_url = _field(params, "media_url", 500)
-    if media_url and not URL_RE.match(media_url):
-        raise ValidationFailed(_("media_url 应为 http 或 https 地址。"), field="media_url")
-    address = _field(params, "address_string", 200)
-    place = _place(params, address)
+    data, problems = schemas.load(params)
+    if data.get("service_code") and active_category(data["service_code"]) is None:
+        problems.append(("service_code", _("没有这个服务代码：%(code)s", code=data["service_code"])))
+    if not any(field in ("lat", "long", "address_id", "address_string") for field, _m in problems):
+        try:
+            place = _place(data, data.get("address_string", ""))
+        except ValidationFailed as exc:
+            problems.append((exc.field or "lat", str(exc.message)))
+    if problems:
+        raise schemas.Invalid(problems)
+    phone = data["phone"]
     filing = Filing(
-        kind=_attribute(params, "kind", [k.value for k in Kind], Kind.HELP),
-        category_code=code, text=description, address=address,
-        urgency=_attribute(params, "urgency", [u.value for u in Urgency], Urgency.NORMAL),
-        text_public=_attribute(params, "text_public", ["true", "false"], "false") == "true",
-        contact_name=_contact_name(_field(params, "first_name", 32), _field(params, "last_name", 32)),
+        kind=data["kind"], category_code=data["service_code"], text=data["description"],
+        address=data["address_string"], urgency=data["urgency"],
+        text_public=data["text_public"] == "true",
+        contact_name=_contact_name(data["first_name"], data["last_name"]),
         contact_phone=phone.replace(" ", "").replace("-", ""), channel="open311", photos=photos,
         **place)
     ticket = submit_ticket(filing, None, now)
     record = Open311Request(
-        ticket=ticket, client=client, token=secrets.token_hex(16), email=email,
-        device_id=_field(params, "device_id", 100), account_id=_field(params, "account_id", 100),
-        address_id=_field(params, "address_id", 64), media_url=media_url, created_at=now)
+        ticket=ticket, client=client, token=secrets.token_hex(16), email=data["email"],
+        device_id=data["device_id"], account_id=data["account_id"], address_id=data["address_id"],
+        media_url=data["media_url"], created_at=now)
     db.session.add(record)
     db.session.flush()
     return record
@@ -353,5 +325,47 @@ def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
         "zipcode": "",
         "lat": coarse_point(ticket.latitude) if shown else None,
         "long": coarse_point(ticket.longitude) if shown else None,
-        "media_url": (extra.media_url or None) if shown and extra is not None else None,
+        "media_url": _media_url(ticket, extra) if shown else None,
     }
+
+
+# -- media: a photo posted as `media` is shown at a signed address --------------
+# Not the tracking page's photo address: that one carries the tracking code, which
+# is the resident's key to the request and never public.
+
+def _media_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="open311-media")
+
+
+def public_photo(ticket: Ticket):
+    """The filing's first photo, if the public may see it (the resident's consent)."""
+    if not ticket.text_public:
+        return None
+    return next((p for p in sorted(ticket.photos, key=lambda p: p.id)
+                 if p.event is None or p.event.public), None)
+
+
+def _media_url(ticket: Ticket, extra: Open311Request | None) -> str | None:
+    if extra is not None and extra.media_url:
+        return extra.media_url
+    photo = public_photo(ticket)
+    if photo is None:
+        return None
+    extension = "png" if photo.content_type == "image/png" else "jpg"
+    return url_for("open311.media", token=_media_signer().dumps(photo.id), ext=extension,
+                   _external=True)
+
+
+def media_photo(token: str):
+    """The photo a media_url names, while it is still public; NotFound otherwise."""
+    from community.tickets.models import TicketPhoto
+
+    try:
+        photo_id = _media_signer().loads(token)
+    except BadSignature:
+        raise NotFound() from None
+    photo = db.session.get(TicketPhoto, photo_id) if isinstance(photo_id, int) else None
+    if photo is None or not photo.ticket.text_public or \
+            (photo.event is not None and not photo.event.public):
+        raise NotFound()
+    return photo

@@ -1,15 +1,15 @@
 """/open311/v2: GeoReport v2 in JSON and XML (see docs/open311.md)."""
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, send_file
 from flask_babel import gettext as _
 
 from community.errors import DomainError, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.tickets.photos import clean_photo
+from community.tickets.photos import clean_photo, photo_path
 from community.tickets.services import discard_photo_files
 from community.timeutil import utcnow
 
-from . import keys, services
-from .render import respond
+from . import keys, schemas, services
+from .render import errors, respond
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -17,6 +17,13 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMAT = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"  # when this endpoint's behaviour last changed
+
+
+@bp.errorhandler(schemas.Invalid)
+def _invalid(exc):
+    discard_photo_files()
+    db.session.rollback()
+    return errors(400, [message for _field, message in exc.problems])
 
 
 @bp.before_request
@@ -96,3 +103,12 @@ def get_token(token, fmt):
     record = services.by_token(token)
     return respond(fmt, "service_requests", [{"token": record.token,
                                               "service_request_id": services.public_id(record.ticket)}])
+
+
+@bp.get("/media/<token>.<any(jpg, png):ext>")
+def media(token, ext):
+    """A photo posted with a request, shown as the request's media_url."""
+    photo = services.media_photo(token)
+    response = send_file(photo_path(photo.stored_name), mimetype=photo.content_type, max_age=3600)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

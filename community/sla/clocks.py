@@ -113,6 +113,9 @@ def next_due(ticket) -> datetime | None:
         candidates.append(ticket.accept_due_at)
     if ticket.state in WORKING and ticket.resolve_due_at:
         candidates.append(ticket.resolve_due_at)
+    external = getattr(ticket, "external_due_at", None)  # an upstream's deadline (exchange)
+    if external is not None:
+        candidates.append(external)
     if ticket.state not in WAITING | WORKING:
         return None
     return min(candidates) if candidates else None
@@ -144,17 +147,22 @@ def pending_marks(ticket, ratio: float | None = None):
             marks += _clock(flags, "accept", ticket.arrived_at, ticket.accept_due_at,
                             ACCEPT_WARNED, ACCEPT_BREACHED, ratio)
         if state in WORKING and ticket.resolve_due_at:
+            # An upstream's own deadline (community.exchange), when earlier, moves the
+            # warning forward; the breach stays ours (the figures measure our clock).
+            external = getattr(ticket, "external_due_at", None)
+            warn_due = min(ticket.resolve_due_at, external) if external else ticket.resolve_due_at
             marks += _clock(flags, "resolve", ticket.resolve_started_at or ticket.accepted_at,
-                            ticket.resolve_due_at, RESOLVE_WARNED, RESOLVE_BREACHED, ratio)
+                            ticket.resolve_due_at, RESOLVE_WARNED, RESOLVE_BREACHED, ratio,
+                            warn_due=warn_due)
     elif state == State.RESOLVED and ticket.resolved_at is not None:
         days = current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]
         marks.append((ticket.resolved_at + timedelta(days=days), "close", "close"))
     return sorted(marks, key=lambda m: m[0])
 
 
-def _clock(flags, name, start, due, warned_bit, breached_bit, ratio):
+def _clock(flags, name, start, due, warned_bit, breached_bit, ratio, warn_due=None):
     if not flags & warned_bit:
-        return [(_warn_at(start, due, ratio), name, "warning")]
+        return [(min(_warn_at(start, warn_due or due, ratio), due), name, "warning")]
     if not flags & breached_bit:
         return [(due, name, "breach")]
     return []

@@ -5,11 +5,12 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from community.auth.models import mask_phone
 from community.extensions import db
-from community.labels import KIND, STATE, category_label
+from community.labels import KIND, LEVEL as TICKET_LEVEL, STATE, TIER, category_label
 from community.ratings.labels import LEVEL
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
@@ -17,6 +18,7 @@ from community.timeutil import local_zone, to_local
 
 from . import queries
 from .formulas import ASSIST_RATES, FORMULA_VERSION, RATE_LABELS, RATES, Params, figures
+from .labels import COUNT_LABELS, yes_no
 from .models import COUNTS
 
 
@@ -26,17 +28,17 @@ FIGURE_RATES = RATES + ASSIST_RATES
 def figure_rows(unit, start: date, end: date, params: Params):
     units = [unit] + queries.children(unit) + queries.departments(unit)
     sums = queries.sum_by_unit([u.id for u in units], start, end)
-    header = [_("单位"), _("层级"), _("开始"), _("结束"), *COUNTS,
+    header = [_("单位"), _("层级"), _("开始"), _("结束"), *[str(COUNT_LABELS[n]) for n in COUNTS],
               *[str(RATE_LABELS[r]) for r in FIGURE_RATES], str(RATE_LABELS["assist_score"]),
               _("有效评价"), _("满意率下限"), _("满意率上限"), _("参与排名"), _("公式版本")]
     rows = []
     for u in units:
         c = sums[u.id]
         f = figures(c, params)
-        rows.append([u.name, u.kind, start.isoformat(), end.isoformat(), *[c[n] for n in COUNTS],
+        rows.append([u.name, _tier(u), start, end, *[c[n] for n in COUNTS],
                      *[_round(f[r]) for r in FIGURE_RATES], _round(f["assist_score"]),
                      f["valid_ratings"], _round(f["satisfaction_low"]), _round(f["satisfaction_high"]),
-                     "1" if f["ranked"] else "0", FORMULA_VERSION])
+                     yes_no(f["ranked"]), FORMULA_VERSION])
     return header, rows
 
 
@@ -49,7 +51,7 @@ def reason_rows(unit, start: date, end: date):
     units = [unit] + queries.children(unit) + queries.departments(unit)
     counts = reason_counts(units, start, end)
     header = [_("单位"), _("层级"), _("开始"), _("结束"), *[str(REASON[r]) for r in REASONS]]
-    return header, [[u.name, u.kind, start.isoformat(), end.isoformat(), *[counts[u.id][r] for r in REASONS]]
+    return header, [[u.name, _tier(u), start, end, *[counts[u.id][r] for r in REASONS]]
                     for u in units]
 
 
@@ -64,11 +66,15 @@ def worker_rows(unit, start: date, end: date, params: Params, only_user: int | N
     rows = []
     for row in queries.workers(unit, start, end, params, only_user):
         c, f, user = row["counts"], row["f"], row["user"]
-        rows.append([user.display_name if user else "", unit.name, start.isoformat(), end.isoformat(),
+        rows.append([user.display_name if user else "", unit.name, start, end,
                      c["resolved"], c["resolved_in_time"], c["response_due"], c["responded_in_time"],
                      f["valid_ratings"], c["appealed"], c["appeals_upheld"],
                      *[_round(f[r]) for r in WORKER_RATES], FORMULA_VERSION])
     return header, rows
+
+
+def _tier(unit):
+    return str(TIER.get(unit.kind, unit.kind))
 
 
 def _round(value):
@@ -87,40 +93,64 @@ def request_rows(unit, start: date, end: date, limit: int):
     for rating in db.session.scalars(select(Rating).where(Rating.ticket_id.in_([t.id for t in tickets]))
                                      .order_by(Rating.rated_at)) if tickets else []:
         levels[rating.ticket_id] = str(LEVEL[rating.level]) + (_("（已排除）") if rating.excluded else "")
-    header = [_("查询码"), _("提交时间"), _("类型"), _("类别"), _("状态"), _("网格"), _("社区"),
+    header = [_("查询码"), _("提交时间"), _("类型"), _("类别"), _("状态"), _("级别"), _("网格"), _("社区"),
               _("办理单位"), _("联系电话"), _("诉求内容"), _("办结时间"), _("最近评价")]
-    rows = [[t.tracking_code, _fmt(t.submitted_at), str(KIND.get(t.kind, t.kind)),
-             category_label(t.category), str(STATE.get(t.state, t.state)), t.grid.name, t.community.name,
-             t.handling_unit.name, mask_phone(t.contact_phone), t.text, _fmt(t.resolved_at),
+    rows = [[t.tracking_code, _local(t.submitted_at), str(KIND.get(t.kind, t.kind)),
+             category_label(t.category), str(STATE.get(t.state, t.state)),
+             str(TICKET_LEVEL.get(t.level, t.level)), t.grid.name, t.community.name,
+             t.handling_unit.name, mask_phone(t.contact_phone), t.text, _local(t.resolved_at),
              levels.get(t.id, "")] for t in tickets]
     return header, rows
 
 
-def _fmt(moment):
-    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _local(moment):
+    # Local wall time without a zone: spreadsheets have no time zones.
+    return to_local(moment).replace(tzinfo=None, second=0, microsecond=0) if moment else None
 
 
 def _safe(value):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    # A text starting with = + - @ would run as a formula in a spreadsheet; CSV has no
+    # cell types, so the apostrophe that spreadsheets hide is the guard there.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def _csv_value(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return _safe("" if value is None else value)
 
 
 def as_csv(header, rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
+    writer.writerows([[_csv_value(v) for v in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets Excel read it as UTF-8
+
+
+def _xlsx_cell(sheet, value):
+    """Text is written as a text cell, whatever it starts with (never a formula, and no
+    apostrophe added to it); dates and times as date cells."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
 
 
 def as_xlsx(header, rows, title) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
-    sheet.append(header)
+    sheet.append([_xlsx_cell(sheet, h) for h in header])
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

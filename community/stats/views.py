@@ -143,5 +143,6 @@ def export_view(unit_id, what, fmt):
     body, mimetype = (export.as_csv(header, rows), "text/csv; charset=utf-8") if fmt == "csv" else \
         (export.as_xlsx(header, rows, what),
          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(body, mimetype=mimetype, headers={
+    # content_type, not mimetype: Werkzeug adds a charset to a text/* mimetype (it was doubled).
+    return Response(body, content_type=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})

@@ -116,6 +116,9 @@ class Ticket(db.Model):
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An upstream platform's own deadline for its order (community.exchange): a clock
+    # beside ours; the earlier of the two orders queues and warnings.
+    external_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The nearest running clock of the three, kept by community.sla on every flush.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The SLA sweep's own cursor: the next warning, breach or closing to record

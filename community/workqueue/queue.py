@@ -51,7 +51,7 @@ def _scoped(user: User, view: str = "area"):
     return select(Ticket).where(view_filter(user, view))
 
 
-def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
+def _filtered(user: User, filters: QueueFilter, now: datetime):
     query = _scoped(user, filters.view)
     if filters.state == "open":
         query = query.where(state_in(OPEN, "open_states"))
@@ -66,9 +66,17 @@ def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
         query = query.where(Ticket.next_due_at < now)
     if filters.mine:
         query = query.where(Ticket.assignee_id == user.id)
+    return query
+
+
+def _ordered(query):
+    return query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.submitted_at,
+                          Ticket.id)
+
+
+def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
-    query = query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.submitted_at,
-                           Ticket.id)
+    query = _ordered(_filtered(user, filters, now))
     return list(db.session.scalars(query.limit(size).offset((filters.page - 1) * size)))
 
 
@@ -76,6 +84,16 @@ def view_counts(user: User) -> dict[str, int]:
     """Open requests in each of 工作台's two lists (待我处理, 辖区内)."""
     return {view: db.session.scalar(select(func.count(Ticket.id)).where(
         view_filter(user, view), state_in(OPEN, "open_states"))) or 0 for view in VIEWS}
+
+
+def queue_page(user: User, filters: QueueFilter, now: datetime) -> tuple[list[Ticket], bool, int]:
+    """A page of the queue, whether another follows (one row more is read) and how
+    many match the filters in all (for the API's clients, which page by number)."""
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    query = _filtered(user, filters, now)
+    rows = list(db.session.scalars(_ordered(query).limit(size + 1).offset((filters.page - 1) * size)))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return rows[:size], len(rows) > size, total
 
 
 def state_counts(user: User, view: str = "area") -> dict[str, int]:

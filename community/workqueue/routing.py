@@ -98,6 +98,19 @@ def return_ticket(ticket: Ticket, actor: User, now: datetime, reason: str):
     return event
 
 
+def send_to_dispatcher(ticket: Ticket, now: datetime, note: str, action: str):
+    """The system hands a new request to the dispatcher above its unit, as a 退单 would,
+    without charging that unit with a return (an upstream's order whose category could
+    not be mapped, community.exchange). None at the county, which has no one above."""
+    dispatcher = supervisor_of(ticket.handling_unit)
+    if dispatcher is None or dispatcher.id == ticket.handling_unit_id:
+        return None
+    event = transition(ticket, State.RETURNED, None, now, action=action, note=note, public=False)
+    _move_to(ticket, dispatcher, now, "reroute", handles=False)
+    event.unit_id = dispatcher.id
+    return event
+
+
 def reroute(ticket: Ticket, actor: User, now: datetime, unit_id: int, note: str = ""):
     """The dispatcher sends a returned request to the right unit below it."""
     require_handler(actor, ticket)

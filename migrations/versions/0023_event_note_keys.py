@@ -15,7 +15,7 @@ Staff search (community/workqueue/search.py), indexed:
   external content kept by triggers; PostgreSQL: pg_trgm GIN indexes on text and address.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-07 03:00:00.000000
 """
 import json
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -55,6 +55,8 @@ ENDPOINT_PARAMS = {
     "links.cancel": {"token": lambda w: w.link_token},
     "links.reopen": {"token": lambda w: w.link_token},
     "ratings.callback_rating": {"ticket_id": lambda w: w.t3.id},
+    "open311.media": {"token": lambda w: "forged", "ext": lambda w: "jpg"},
+    "exchange.receive_order": {"name": lambda w: "hotline"},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -244,6 +246,11 @@ EXPECTED = {
     # SMS receipts (issue 26): only the gateway, with the secret path token; a guess is 404 for all.
     "POST /sms/receipts/aliyun/<token>": {"*": 404},
     "POST /sms/receipts/tencent/<token>": {"*": 404},
+    # a posted photo's signed address: a forged one names nothing (issue 27)
+    "GET /open311/v2/media/<token>.<any(jpg, png):ext>": {"*": 404},
+    # -- exchange (issue 27): orders only with an upstream's signature; its admin page --
+    "POST /exchange/v1/upstreams/<name>/orders": {"*": 401},
+    "GET /admin/exchange": ADMIN_403,
     "GET /static/<path:filename>": EVERYONE,
     # -- operations (issue 25): no sign-in; /metrics by network or token (loopback here) --
     "GET /healthz": EVERYONE,
@@ -284,7 +291,7 @@ EXPECTED.update({
                                                           "supervisor": "ok", "admin": "ok"},
     "GET /public": EVERYONE,
     # API figures: staff get their own unit's (the admin, with no unit, must name one).
-    "GET /api/v1/figures": {**API_STAFF, "admin": 404},
+    "GET /api/v1/figures": {**API_STAFF, "admin": 422},
     # T3's rating (resolved, already rated): seen by those who see T3; the resident
     # cannot rate twice (409); nobody else may rate.
     "GET /api/v1/requests/<code>/rating": API_T,

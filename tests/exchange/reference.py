@@ -1,0 +1,69 @@
+"""A reference upstream platform (a city hotline) and a webhook receiver, for the tests
+and for anyone building the other side (docs/exchange.md): a small HTTP server on
+127.0.0.1 that checks each delivery's signature and records what it was told. It can
+be "down" (answers 503) for a while. Orders are sent signed, as the contract says."""
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from community.exchange import signing
+
+
+class Receiver:
+    """Records every signed POST; refuses (401) a bad signature, answers 503 while down."""
+
+    def __init__(self, secret: str, clock=None):
+        self.secret = secret
+        self.clock = clock  # a callable giving "now" (the tests' frozen clock)
+        self.received: list[dict] = []
+        self.refused = 0
+        self.down = False
+        self.calls = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.calls += 1
+                if receiver.down:
+                    return self._answer(503)
+                now = receiver.clock() if receiver.clock else datetime.now().astimezone()
+                if not signing.verify(receiver.secret, self.headers.get(signing.TIMESTAMP),
+                                      self.headers.get(signing.SIGNATURE), body, now):
+                    receiver.refused += 1
+                    return self._answer(401)
+                receiver.received.append(json.loads(body))
+                return self._answer(200)
+
+            def _answer(self, status):
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def steps(self, key="step") -> list[str]:
+        return [message["data"].get(key) or message["event"] for message in self.received]
+
+
+def send_order(client, name: str, secret: str, order: dict, now: datetime, *, signature=None):
+    """POST an order as the upstream does: JSON, timestamped and signed."""
+    body = json.dumps(order, ensure_ascii=False).encode()
+    headers = signing.headers(secret, body, now)
+    if signature is not None:
+        headers[signing.SIGNATURE] = signature
+    return client.post(f"/exchange/v1/upstreams/{name}/orders", data=body, headers=headers)

@@ -1,0 +1,71 @@
+"""Exports people open in Excel (issue 27 §4): text cells stay text, dates are dates,
+one charset, and every header and coded value in the reader's language."""
+import io
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+
+from community.extensions import db
+
+from ..factories import login
+from ..ratinghelp import H
+from ..ticketing import T0
+from .test_dashboards import _rated_history
+
+FROZEN_AT = T0 + 4 * H
+
+
+def _sheet(client, url):
+    answer = client.get(url)
+    assert answer.status_code == 200
+    return load_workbook(io.BytesIO(answer.data)).active
+
+
+def test_xlsx_writes_formula_like_text_as_text_without_an_apostrophe(app, client, people, areas, frozen):
+    ticket = _rated_history(people, areas, app)
+    ticket.text = "=1+1"
+    db.session.commit()
+    login(client, "street")
+    sheet = _sheet(client, f"/stats/units/{areas.S1.id}/export/requests.xlsx")
+    header = [c.value for c in sheet[1]]
+    row = [c for c in sheet[2]]
+    text = row[header.index("诉求内容")]
+    assert text.value == "=1+1" and text.data_type == "s"  # a string cell, not a formula
+    submitted = row[header.index("提交时间")]
+    assert isinstance(submitted.value, datetime) and submitted.is_date
+    assert row[header.index("级别")].value == "一级问题"
+    # CSV has no cell types: there the apostrophe stays the guard.
+    csv = client.get(f"/stats/units/{areas.S1.id}/export/requests.csv")
+    assert "'=1+1" in csv.get_data().decode("utf-8-sig")
+
+
+def test_figures_dates_are_date_cells_and_tiers_are_words(app, client, people, areas, frozen):
+    _rated_history(people, areas, app)
+    login(client, "street")
+    sheet = _sheet(client, f"/stats/units/{areas.S1.id}/export/figures.xlsx")
+    rows = list(sheet.iter_rows())
+    header = [c.value for c in rows[0]]
+    first = rows[1]
+    assert first[header.index("层级")].value == "街道"
+    assert isinstance(first[header.index("开始")].value, (date, datetime)) and first[header.index("开始")].is_date
+    assert "filed" not in header and "受理" in header and "非常满意" in header
+    assert first[header.index("参与排名")].value in ("是", "否")
+
+
+def test_exports_in_english_for_an_english_reader(app, client, people, areas, frozen):
+    _rated_history(people, areas, app)
+    login(client, "street")
+    client.get("/?lang=en")
+    csv = client.get(f"/stats/units/{areas.S1.id}/export/figures.csv")
+    lines = csv.get_data().decode("utf-8-sig").splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in lines[0])  # every header in English
+    assert first[header.index("Tier")] == "Street"
+    requests = client.get(f"/stats/units/{areas.S1.id}/export/requests.csv").get_data().decode("utf-8-sig")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in requests.splitlines()[0])
+
+
+def test_csv_content_type_names_its_charset_once(app, client, people, areas, frozen):
+    login(client, "street")
+    answer = client.get(f"/stats/units/{areas.S1.id}/export/figures.csv")
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
