@@ -10,8 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("openapi_python_client")
-
 CONFIG = "post_hooks: []\nproject_name_override: generated_client\npackage_name_override: generated_client\n"
 
 

@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +30,6 @@ def _up(port: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(os.environ.get("REDIS_URL", "") != "", reason="the embedded Redis is what is checked")
 def test_stopping_make_run_leaves_no_process_behind(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
