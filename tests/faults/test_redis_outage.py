@@ -36,12 +36,15 @@ class PrivateRedis:
             self.port = s.getsockname()[1]
         self.process = None
 
+    def options(self) -> list[str]:
+        return ["--appendonly", "no"]
+
     def start(self):
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+             *self.options()], stdout=subprocess.DEVNULL)
         client = self.client()
-        for _ in range(100):
+        for _ in range(200):
             try:
                 client.ping()
                 return

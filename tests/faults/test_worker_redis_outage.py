@@ -7,7 +7,6 @@ A redis-server of the test's own (append-only file on, so its queue survives the
 restart, as a production Redis with persistence does) is SIGKILLed while a job of the
 worker is in the middle of its work, and started again on the same port.
 """
-import os
 import signal
 import subprocess
 import sys
@@ -37,21 +36,8 @@ class PersistentRedis(PrivateRedis):
         super().__init__()
         self.folder = folder
 
-    def start(self):
-        from tests.faults.test_redis_outage import REDIS_SERVER
-
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL)
-        client = self.client()
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except Exception:
-                time.sleep(0.05)  # the server starting up, not a clock under test
-        raise RuntimeError("redis-server did not start")
+    def options(self) -> list[str]:
+        return ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)]
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
