@@ -12,7 +12,6 @@ import time
 
 from rq.cron import get_cron_job_ids
 
-from tests.faults.test_redis_outage import PrivateRedis, private_redis  # noqa: F401
 from tests.faults.test_worker_killed import ROOT, worker_env
 
 

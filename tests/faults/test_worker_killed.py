@@ -14,7 +14,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db
@@ -24,7 +23,6 @@ from community.tickets.models import Ticket, TicketEvent
 from community.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.faults import blocking
-from tests.faults.test_redis_outage import PrivateRedis, private_redis  # noqa: F401
 from tests.ticketing import file_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
