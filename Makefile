@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test install translations messages worker cron clean soak bench backup restore constraints wheel
+.PHONY: standby standby-stop run test install translations messages worker cron clean soak bench backup restore constraints wheel
 
 # The app itself (editable) with its dev extra, every version pinned by constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt requirements.txt
@@ -54,10 +54,19 @@ restore: install
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/<UTC time>"; exit 2; }
 	$(BIN)/flask --app wsgi backup restore "$(FROM)"
 
-# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process); tests
+# marked xdist_group (the read-replica ones, which pause the one standby) share a worker.
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# A streaming standby of the local PostgreSQL on 127.0.0.1:5433 for the read-replica tests
+# (root: it adds a replication line to pg_hba.conf); then run the PostgreSQL pass with
+# TEST_REPLICA_URL=postgresql://postgres@127.0.0.1:5433/test. `make standby-stop` removes it.
+standby:
+	.ci/standby
+standby-stop:
+	.ci/standby stop
 
 # Load on loopback: gunicorn on PostgreSQL and Redis (see bench/soak.py; SOAK_SECONDS to shorten).
 soak: install

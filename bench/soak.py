@@ -31,6 +31,15 @@ What it does, on loopback only:
 
 SOAK_WORKERS / SOAK_THREADS size gunicorn (4 × 4); SOAK_MIX=track=1 runs one kind alone.
 
+Several hosts (issue 31): SOAK_HOSTS=2 starts that many gunicorn instances on ports of their
+own behind a local nginx (Debian's, configured here, round robin with keep-alive),
+SOAK_RQ_WORKERS RQ workers (3) and one `rq cron` scheduler (workers.cron, which runs the SLA
+sweep every SOAK_SWEEP_SECONDS instead of this script), all on one PostgreSQL and one Redis,
+and checks besides the above: every filing stored once (no submit token twice), every outbox
+row run once (none done with more than one attempt: there is no kill in this mode unless
+SOAK_PG_KILL_AT asks), and the sweep ended once per tick (its end marks in Redis, watched
+every half second: none closer than half a tick to the one before, and no tick missed).
+
 Rate limits are raised for this run: all traffic comes from one address.
 Exit status 1 when a check fails. Figures also go to instance/soak-last.json.
 """
@@ -63,7 +72,9 @@ WORKERS = int(os.environ.get("SOAK_WORKERS", 4))
 THREADS = int(os.environ.get("SOAK_THREADS", 4))
 DATABASE_URL = os.environ.get("SOAK_DATABASE_URL", "postgresql://127.0.0.1:5432/soak")
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/6")
-KILL_AT = float(os.environ.get("SOAK_PG_KILL_AT", SECONDS / 2))
+HOSTS = int(os.environ.get("SOAK_HOSTS", 1))
+RQ_WORKERS = int(os.environ.get("SOAK_RQ_WORKERS", 3 if HOSTS > 1 else 1))
+KILL_AT = float(os.environ.get("SOAK_PG_KILL_AT", SECONDS / 2 if HOSTS == 1 else 0))
 SWEEP_EVERY = int(os.environ.get("SOAK_SWEEP_SECONDS", 60))
 SWEEP_NICE = int(os.environ.get("SOAK_SWEEP_NICE", 10))
 APP_NAME = "community-soak"
@@ -94,6 +105,9 @@ def environment() -> dict:
         "COMMUNITY_LOGIN_RATE": "100000 per minute", "COMMUNITY_TRACKING_RATE": "100000 per minute",
         "COMMUNITY_FILING_RATE": "100000 per hour", "COMMUNITY_API_RATE": "100000 per minute",
         "COMMUNITY_API_IP_RATE": "100000 per minute",
+        # The demo's few residents get every text of the run: a city's per-number caps would
+        # defer most of them to tomorrow (a retry by design, not lost work).
+        "COMMUNITY_SMS_PHONE_CAPS": "100000/minute", "COMMUNITY_SMS_IP_CAPS": "100000/hour",
     })
     return env
 
@@ -117,25 +131,98 @@ def prepare_database(env):
     redis.Redis.from_url(REDIS_URL).flushdb()  # no queue or limiter state from an earlier run
 
 
-def start_server(env, port):
-    server = subprocess.Popen(
+class Fleet:
+    """What serves the load: gunicorn instance(s), RQ workers, and in several-hosts mode
+    nginx in front and one rq cron scheduler."""
+
+    def __init__(self):
+        self.servers, self.workers, self.cron, self.nginx = [], [], None, None
+        self.port = None
+
+    def processes(self):
+        return [*self.servers, *self.workers, *(p for p in (self.cron, self.nginx) if p)]
+
+
+def _gunicorn(env, port):
+    return subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
          "-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
          "--keep-alive", "30",  # longer than the load's idle gaps: no reset-on-reuse race
          "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT)
-    worker = subprocess.Popen([str(BIN / "python"), "-m", "workers.worker"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _nginx(ports, port):
+    """A tiny round-robin balancer: nginx with a configuration written for this run."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit("SOAK_HOSTS needs nginx (Debian: apt-get install nginx-light)")
+    folder = Path(tempfile.mkdtemp(prefix="soak-nginx-"))
+    upstreams = "\n".join(f"    server 127.0.0.1:{p};" for p in ports)
+    (folder / "nginx.conf").write_text(f"""
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {folder}/body;
+  proxy_temp_path {folder}/proxy;
+  fastcgi_temp_path {folder}/fastcgi;
+  uwsgi_temp_path {folder}/uwsgi;
+  scgi_temp_path {folder}/scgi;
+  client_max_body_size 20m;
+  upstream app {{
+{upstreams}
+    keepalive 64;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_read_timeout 60s;
+    }}
+  }}
+}}
+""")
+    return subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-p", str(folder)])
+
+
+def _answers(port) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/login")
+        ok = connection.getresponse().status == 200
+        connection.close()
+        return ok
+    except OSError:
+        return False
+
+
+def start_fleet(env) -> Fleet:
+    fleet = Fleet()
+    ports = [free_port() for _ in range(HOSTS)]
+    fleet.servers = [_gunicorn(env, p) for p in ports]
+    worker_env = dict(env, COMMUNITY_SLA_SWEEP_SECONDS=str(SWEEP_EVERY))
+    fleet.workers = [subprocess.Popen([str(BIN / "python"), "-m", "workers.worker"], env=worker_env,
+                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for _ in range(RQ_WORKERS)]
+    if HOSTS > 1:
+        fleet.cron = subprocess.Popen([str(BIN / "python"), "-m", "workers.cron"], env=worker_env,
+                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        fleet.port = free_port()
+        fleet.nginx = _nginx(ports, fleet.port)
+    else:
+        fleet.port = ports[0]
     for _ in range(100):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("GET", "/login")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return server, worker
-        except OSError:
-            time.sleep(0.5)
-    stop_processes(server, worker)
-    raise SystemExit("gunicorn did not answer")
+        if all(_answers(p) for p in ports) and _answers(fleet.port):
+            return fleet
+        time.sleep(0.5)
+    stop_processes(*fleet.processes())
+    raise SystemExit("gunicorn (or nginx) did not answer")
 
 
 def stop_processes(*processes):
@@ -442,17 +529,27 @@ class CpuMeter:
     RQ worker and the app's PostgreSQL backends, sampled from /proc every few seconds (a
     process that ends between samples loses at most its last interval)."""
 
-    def __init__(self, server, worker):
-        self.server, self.worker = server, worker
+    def __init__(self, fleet):
+        self.fleet = fleet
         self.first, self.last = {}, {}  # (group, pid) -> cpu seconds
         self.client_start = self.sweep_start = None
         self.client = self.sweep = 0.0
 
     def _pids(self):
-        yield "gunicorn", self.server.pid
-        for pid in children(self.server.pid):
-            yield "gunicorn", pid
-        yield "rq_worker", self.worker.pid
+        for server in self.fleet.servers:
+            yield "gunicorn", server.pid
+            for pid in children(server.pid):
+                yield "gunicorn", pid
+        for worker in self.fleet.workers:
+            yield "rq_worker", worker.pid
+            for pid in children(worker.pid):  # the work horses RQ forks per job
+                yield "rq_worker", pid
+        if self.fleet.cron is not None:
+            yield "rq_cron", self.fleet.cron.pid
+        if self.fleet.nginx is not None:
+            yield "nginx", self.fleet.nginx.pid
+            for pid in children(self.fleet.nginx.pid):
+                yield "nginx", pid
         try:
             with admin_connection() as conn:
                 for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE "
@@ -552,7 +649,51 @@ def outbox_settled(limit: float = 180.0) -> tuple[int, float]:
         time.sleep(2)
 
 
-def report(load, start, end, kill_time, log, cpu, settled):
+def sweep_watcher(stop, ends):
+    """Several hosts: the sweep runs in whichever worker takes the cron's job; each run marks
+    its end in Redis. Watch the mark and keep each new value."""
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL)
+    last = None
+    while not stop.wait(0.5):
+        try:
+            value = conn.get("community:sla:last_sweep")
+        except redis.RedisError:
+            continue
+        if value is not None and value != last:
+            last = value
+            ends.append(float(value))
+
+
+def fleet_checks(start, end, sweep_ends) -> dict:
+    """Once and only once, across hosts and workers."""
+    with admin_connection() as conn:
+        twice = conn.execute("SELECT count(*) FROM (SELECT submit_token FROM tickets WHERE "
+                             "submit_token IS NOT NULL GROUP BY submit_token HAVING count(*) > 1) t"
+                             ).fetchone()[0]
+        # A row that ran twice would show attempts > 1 with no error kept; the retries of a
+        # text the gateway deferred (notifications.retry) count attempts by design.
+        outbox = conn.execute("SELECT count(*), count(*) FILTER (WHERE attempts > 1 AND kind <> "
+                              "'notifications.retry'), count(*) FILTER (WHERE done_at IS NULL) "
+                              "FROM outbox").fetchone()
+    during = [t for t in sweep_ends if start <= t <= end + SWEEP_EVERY]
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    ticks = int((end - start) // SWEEP_EVERY)
+    checks = {
+        "filings_stored_twice": twice,
+        "outbox_rows": outbox[0], "outbox_rows_run_more_than_once": outbox[1],
+        "outbox_rows_not_done": outbox[2],
+        "sweep_ticks": ticks, "sweep_runs": len(during),
+        "sweep_closest_gap_s": round(min(gaps), 1) if gaps else None,
+    }
+    checks["ok"] = (twice == 0 and outbox[1] == 0 and outbox[2] == 0
+                    and ticks - 1 <= len(during) <= ticks + 1
+                    and all(g >= SWEEP_EVERY / 2 for g in gaps))
+    return checks
+
+
+def report(load, start, end, kill_time, log, cpu, settled, fleet=None):
     results = load.results
     statuses = Counter(status for _k, status, _s, _t in results)
     by_kind = defaultdict(list)
@@ -591,6 +732,9 @@ def report(load, start, end, kill_time, log, cpu, settled):
                                          for k, v in totals.items()}
     ok = (not bad and not lost_or_extra and no_answer == 0 and not load.refused_tokens
           and not load.failures and outbox_left == 0)
+    if fleet is not None:
+        figures["hosts"] = {"gunicorn_instances": HOSTS, "rq_workers": RQ_WORKERS, **fleet}
+        ok = ok and fleet["ok"]
     figures["ok"] = ok
     (ROOT / "instance").mkdir(exist_ok=True)
     (ROOT / "instance" / "soak-last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -601,6 +745,12 @@ def report(load, start, end, kill_time, log, cpu, settled):
           f"5xx {len(bad)} (+{clean_503} clean 503 after the kill), "
           f"filed {figures['filed']} = in database {figures['in_database']}, "
           f"outbox left {outbox_left} ({outbox_wait} s after the load)")
+    if fleet is not None:
+        print(f"SOAK HOSTS {HOSTS} gunicorn behind nginx, {RQ_WORKERS} workers, 1 cron: "
+              f"filings stored twice {fleet['filings_stored_twice']}, outbox rows run more than "
+              f"once {fleet['outbox_rows_run_more_than_once']} of {fleet['outbox_rows']}, "
+              f"sweeps {fleet['sweep_runs']} in {fleet['sweep_ticks']} ticks "
+              f"(closest {fleet['sweep_closest_gap_s']} s apart)")
     if cpu is not None:
         print("SOAK CPU ms per request:", " · ".join(
             f"{k} {v}" for k, v in figures["cpu_ms_per_request"].items()))
@@ -614,15 +764,15 @@ def main():
     env = environment()
     print(f"soak: {SECONDS}s at {RATE}/s; preparing the database …", flush=True)
     prepare_database(env)
-    port = free_port()
-    server, worker = start_server(env, port)
+    fleet = start_fleet(env)
     log, stop = [], threading.Event()
+    sweep_ends = []
     try:
         with admin_connection() as conn:
             grid, community = conn.execute(
                 "SELECT u.unit_id, g.community_id FROM users u JOIN units g ON g.id = u.unit_id "
                 "WHERE u.username = 'grid1'").fetchone()
-        load = Load(Http("127.0.0.1", port), {"grid": str(grid), "community": str(community)})
+        load = Load(Http("127.0.0.1", fleet.port), {"grid": str(grid), "community": str(community)})
 
         async def run():
             await load.sign_in_all()
@@ -631,18 +781,22 @@ def main():
             meter.start()
             return await drive(load, log)
 
-        sweep = threading.Thread(target=sweeper, args=(env, stop, log), daemon=True)
-        cpu = CpuMeter(server, worker)
+        if HOSTS > 1:  # the cron schedules the sweep; watch that it ends once per tick
+            sweep = threading.Thread(target=sweep_watcher, args=(stop, sweep_ends), daemon=True)
+        else:
+            sweep = threading.Thread(target=sweeper, args=(env, stop, log), daemon=True)
+        cpu = CpuMeter(fleet)
         meter = threading.Thread(target=cpu.run, args=(stop,), daemon=True)
         start, end, kill_time = asyncio.run(run())
         settled = outbox_settled()  # the worker's share of the load counts in its CPU
         cpu.sample()
         stop.set()
         sweep.join(timeout=120)
-        ok = report(load, start, end, kill_time, log, cpu, settled)
+        checks = fleet_checks(start, end, sweep_ends) if HOSTS > 1 else None
+        ok = report(load, start, end, kill_time, log, cpu, settled, checks)
     finally:
         stop.set()
-        stop_processes(server, worker)
+        stop_processes(*fleet.processes())
     sys.exit(0 if ok else 1)
 
 

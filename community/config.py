@@ -161,6 +161,11 @@ class Config:
     COMMUNITY_READY_TIMEOUT = 2          # seconds /readyz waits for the database and for Redis
     COMMUNITY_METRICS_TOKEN = ""         # a scraper sending "Authorization: Bearer <it>" may read /metrics
     COMMUNITY_METRICS_NETWORKS = ["127.0.0.1/32", "::1/128"]  # or one from these networks
+    # A read replica (DATABASE_REPLICA_URL, optional; see community/replica.py)
+    COMMUNITY_REPLICA_MAX_LAG_SECONDS = 30  # replaying later than this: reads go to the primary
+    COMMUNITY_REPLICA_STICKY_SECONDS = 5    # after a write, that session/token reads the primary
+    COMMUNITY_REPLICA_CHECK_SECONDS = 5     # how often a process probes the replica's lag
+    COMMUNITY_REPLICA_CONNECT_TIMEOUT = 2   # seconds; a replica slower to answer counts as down
 
 
 def load_config(app, overrides=None):
@@ -173,6 +178,8 @@ def load_config(app, overrides=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(
         os.environ.get("DATABASE_URL"), instance
     )
+    replica = os.environ.get("DATABASE_REPLICA_URL")
+    app.config["DATABASE_REPLICA_URL"] = _database_url(replica, instance) if replica else None
     app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(instance)
     app.config.update(overrides or {})

@@ -12,6 +12,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from .replica import RoutingSession, configure_binds, init_replica
+
 # Stable constraint names, so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,7 +23,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                session_options={"class_": RoutingSession})  # reads may go to a replica
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -30,7 +33,9 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def init_db(app):
+    configure_binds(app)
     db.init_app(app)
+    init_replica(app, db)
     from .dbpool import begin_at_checkout  # instead of pool_pre_ping (psycopg only): one trip fewer
 
     with app.app_context():

@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 from .extensions import csrf, db, limiter
+from .replica import FALLBACKS, replica_lag_seconds
 
 bp = Blueprint("ops", __name__)
 OPS_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics"})
@@ -111,6 +112,7 @@ def metrics():
     else:
         registry.register(REQUESTS)
         registry.register(LATENCY)
+        registry.register(FALLBACKS)
     registry.register(StateCollector(current_app._get_current_object()))
     return current_app.response_class(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
@@ -141,6 +143,13 @@ class StateCollector:
                                     "Seconds since the last SLA sweep ended")
             age.add_metric([], max(time.time() - float(last), 0.0))
             yield age
+        with self.app.app_context():
+            lag = replica_lag_seconds()
+        if lag is not None:  # this process's last probe of the read replica
+            gauge = GaugeMetricFamily("community_replica_lag_seconds",
+                                      "The read replica's replay delay at this process's last probe")
+            gauge.add_metric([], lag)
+            yield gauge
 
     def _queues(self):
         from redis.exceptions import RedisError

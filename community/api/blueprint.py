@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
 from community.errors import ValidationFailed
 from community.extensions import db, limiter
+from community.replica import reads_from_replica
 from community.web import error_response
 
 from . import auth
@@ -15,7 +16,8 @@ from .schemas import ErrorSchema
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1",
                description="Requests, workflow, queue and reference data.")
-bp.before_request(auth.authenticate)
+bp.before_request(auth.authenticate)  # on the primary: it may touch the token
+reads_from_replica(bp)  # then its GETs read the replica
 
 # Documented on every operation; the status codes any of them may answer with.
 COMMON_ERRORS = (400, 401, 403, 404, 409, 422, 429)

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from community.errors import DomainError, NotAllowed, ValidationFailed
 from community.extensions import db
+from community.replica import reads_from_replica
 from community.tickets.photos import clean_photo, photo_path
 from community.tickets.services import discard_photo_files
 from community.timeutil import utcnow
@@ -11,7 +12,7 @@ from community.timeutil import utcnow
 from . import keys, schemas, services
 from .render import errors, respond
 
-bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+bp = reads_from_replica(Blueprint("open311", __name__, url_prefix="/open311/v2"))  # its GETs
 
 
 FORMAT = "<any(json, xml):fmt>"

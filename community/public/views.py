@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from community.areas.models import Unit, UnitKind
 from community.extensions import db
 from community.ratings.models import Resolution
+from community.replica import reads_from_replica
 from community.stats import queries
 from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
 from community.stats.views import plain_labels
@@ -16,7 +17,7 @@ from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.states import State
 from community.timeutil import to_local, utcnow
 
-bp = Blueprint("public", __name__)
+bp = reads_from_replica(Blueprint("public", __name__))
 RECENT = 20
 
 

@@ -9,6 +9,7 @@ from community.areas.models import Unit, UnitKind
 from community.errors import NotFound
 from community.extensions import db
 from community.labels import category_label
+from community.replica import reads_from_replica
 from community.timeutil import to_local, utcnow
 from community.workqueue.views import staff_required
 
@@ -16,7 +17,7 @@ from . import access, export, queries
 from .reasons import reason_counts
 from .formulas import FORMULA_VERSION, RATE_LABELS, Params, figures
 
-bp = Blueprint("stats", __name__)
+bp = reads_from_replica(Blueprint("stats", __name__))  # dashboards and exports
 
 
 @bp.app_template_filter("pct")

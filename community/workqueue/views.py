@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
+from community.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
@@ -44,6 +45,7 @@ def staff_required(view):
 
 @bp.get("/work")
 @staff_required
+@reads_from_replica  # the list; a ticket's page and its actions read the primary
 def queue():
     now = utcnow()
     filters = QueueFilter.from_args(request.args)
