@@ -3,7 +3,7 @@
 Services take the acting user and an explicit `now`, check every rule, flush; the
 request commits. Who may do what is in rules.py.
 """
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -33,8 +33,6 @@ def is_open(survey: Survey, now: datetime) -> bool:
 
 def period_end(survey: Survey) -> datetime:
     """The first moment after the period (local midnight after ends_on), in UTC."""
-    from datetime import timezone
-
     local = datetime.combine(survey.ends_on + timedelta(days=1), time(), tzinfo=local_zone())
     return local.astimezone(timezone.utc)
 

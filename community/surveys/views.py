@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from community.areas.models import Unit, UnitKind
 from community.errors import DomainError, ValidationFailed
 from community.extensions import db
 from community.timeutil import utcnow
@@ -141,9 +142,9 @@ def show(survey_id):
 
 
 def _community(survey, community_id, allowed):
-    community = db.session.get(services.Unit, community_id)
+    community = db.session.get(Unit, community_id)
     if community is None or community.county_id != survey.county_id \
-            or community.kind != services.UnitKind.COMMUNITY or not allowed(current_user, survey, community):
+            or community.kind != UnitKind.COMMUNITY or not allowed(current_user, survey, community):
         abort(404)
     return community
 

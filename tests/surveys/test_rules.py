@@ -297,3 +297,19 @@ def test_the_home_page_lists_open_unanswered_surveys(app, ctx, people, areas):
     assert services.open_for_resident(people.resident2, T0 + timedelta(days=40)) == []
     assert services.open_for_resident(people.grid, T0) == []
     assert date(2026, 11, 20) == survey.starts_on
+
+
+def test_a_residents_answers_are_in_their_download_and_forgotten_with_the_account(app, ctx, people, areas):
+    from community.privacy.services import delete_account, export_personal_data
+    from tests.factories import PASSWORD
+
+    survey = make_survey(people, min_responses=1)
+    answer_as(people.resident, survey, areas.S1C1, level="basic")
+    exported = export_personal_data(people.resident, T0)["survey_answers"]
+    assert exported[0]["answers"]["q3"] == "多办活动" and exported[0]["community"] == "社区1-1"
+    before = results.overview(survey)["county"]
+    delete_account(people.resident, PASSWORD, T0)
+    db.session.commit()
+    row = db.session.scalar(select(SurveyResponse))
+    assert row.phone.startswith("deleted-") and row.user_id is None and "q3" not in row.answers
+    assert results.overview(survey)["county"] == before  # the counts stay
