@@ -35,14 +35,18 @@ class Survey(db.Model):
     ends_on: Mapped[date]
     # Coverage: a community counts as surveyed with at least this many counted answers.
     min_responses: Mapped[int]
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_versions.id", use_alter=True, name="fk_surveys_current_version"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     county: Mapped[Unit] = relationship()
-    current_version: Mapped["SurveyVersion | None"] = relationship(foreign_keys=[current_version_id],
-                                                                   post_update=True)
+    # No "current version" column: it would make surveys and versions point at each other.
+    versions: Mapped[list["SurveyVersion"]] = relationship(back_populates="survey",
+                                                           order_by="SurveyVersion.number")
+
+    @property
+    def current_version(self) -> "SurveyVersion | None":
+        """The newest version: what residents answer now."""
+        return self.versions[-1] if self.versions else None
 
     @property
     def title(self) -> str:
@@ -65,7 +69,7 @@ class SurveyVersion(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    survey: Mapped[Survey] = relationship(foreign_keys=[survey_id])
+    survey: Mapped[Survey] = relationship(back_populates="versions")
 
 
 class SurveyResponse(db.Model):

@@ -89,15 +89,14 @@ def create_survey(user: User, now: datetime, *, title, questions_text, starts_on
                     min_responses=min_responses, created_by_id=user.id, created_at=now)
     db.session.add(survey)
     db.session.flush()
-    survey.current_version = _new_version(survey, 1, title, parsed, user, now)
-    db.session.flush()
+    _new_version(survey, 1, title, parsed, user, now)
     return survey
 
 
 def _new_version(survey, number, title, parsed, user, now) -> SurveyVersion:
-    version = SurveyVersion(survey_id=survey.id, number=number, title=title, questions=parsed,
-                            created_by_id=user.id, created_at=now)
-    db.session.add(version)
+    version = SurveyVersion(number=number, title=title, questions=parsed, created_by_id=user.id,
+                            created_at=now)
+    survey.versions.append(version)
     db.session.flush()
     return version
 
@@ -118,7 +117,7 @@ def edit_survey(user: User, now: datetime, survey: Survey, *, title, questions_t
     current = survey.current_version
     if (current.title, current.questions) != (title, parsed):
         if answered_version(current):
-            survey.current_version = _new_version(survey, current.number + 1, title, parsed, user, now)
+            _new_version(survey, current.number + 1, title, parsed, user, now)
         else:
             current.title, current.questions = title, parsed
     db.session.flush()

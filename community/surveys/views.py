@@ -116,7 +116,7 @@ def edit(survey_id):
         abort(403)
     if request.method == "GET":
         return _form_page(survey)
-    before = survey.current_version_id
+    before = survey.current_version.id
     try:
         version = services.edit_survey(current_user, utcnow(), survey, **_fields())
         db.session.commit()

@@ -27,7 +27,6 @@ def upgrade():
         sa.Column('starts_on', sa.Date(), nullable=False),
         sa.Column('ends_on', sa.Date(), nullable=False),
         sa.Column('min_responses', sa.Integer(), nullable=False),
-        sa.Column('current_version_id', sa.Integer(), nullable=True),
         sa.Column('created_by_id', sa.Integer(), sa.ForeignKey('users.id'), nullable=False),
         sa.Column('created_at', UTCDateTime(), nullable=False),
         sa.CheckConstraint('ends_on >= starts_on', name='period'),
@@ -45,9 +44,6 @@ def upgrade():
         sa.Column('created_at', UTCDateTime(), nullable=False),
         sa.UniqueConstraint('survey_id', 'number', name='uq_survey_versions_number'),
     )
-    with op.batch_alter_table('surveys') as batch_op:
-        batch_op.create_foreign_key('fk_surveys_current_version', 'survey_versions',
-                                    ['current_version_id'], ['id'])
     op.create_table(
         'survey_responses',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -89,8 +85,6 @@ def downgrade():
     op.drop_table('survey_links')
     op.drop_index('ix_survey_responses_survey_community', table_name='survey_responses')
     op.drop_table('survey_responses')
-    with op.batch_alter_table('surveys') as batch_op:
-        batch_op.drop_constraint('fk_surveys_current_version', type_='foreignkey')
     op.drop_table('survey_versions')
     op.drop_index('ix_surveys_county_id', table_name='surveys')
     op.drop_table('surveys')
