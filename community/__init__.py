@@ -107,6 +107,10 @@ def _register_blueprints(app):
     init_projects(app)
     app.register_blueprint(residency_bp)
 
+    from .surveys import init_surveys
+
+    init_surveys(app)
+
     from .sms.views import init_sms
 
     init_sms(app)

@@ -137,6 +137,8 @@ class Config:
     COMMUNITY_PARTLY_SOLVED_WEIGHT = 0.5       # "partly solved" in 解决率
     COMMUNITY_COMPOSITE_WEIGHTS = {"response": 0.30, "solve": 0.35, "satisfaction": 0.35}
     COMMUNITY_RANKING_MIN_RATINGS = 30         # valid ratings before a unit is ranked
+    COMMUNITY_SURVEY_MIN_RESPONSES = 30        # a survey's default: counted answers before a community is covered
+    COMMUNITY_SURVEY_LINK_RATE = "5 per hour"  # survey links texted, per address
     COMMUNITY_EXPORT_MAX_ROWS = 50000
     # 民生小实事 (community.projects): the rules of a community whose street set none.
     COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents voting 支持 before approval

@@ -62,6 +62,9 @@ def seed_demo_command(ticket_count):
         from community.projects.demo import seed_projects
 
         seed_projects(now)
+        from community.surveys.demo import seed_surveys
+
+        seed_surveys(now)
         from community.ratings.demo import build_rollups
 
         build_rollups(now)

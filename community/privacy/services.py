@@ -13,6 +13,7 @@ from community.auth.sessions import end_every_session
 from community.errors import NotAllowed, ValidationFailed
 from community.extensions import db
 from community.ratings.models import Rating
+from community.surveys import privacy as survey_privacy
 from community.tickets.models import Ticket
 from community.timeutil import to_local
 from community.workqueue.models import ContactReveal, Notification
@@ -58,6 +59,7 @@ def export_personal_data(user: User, now: datetime) -> dict:
                      for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                                  .order_by(Notification.created_at))],
         "phone_reveals": [{"at": _when(at), "tracking_code": code} for at, code in reveals],
+        "survey_answers": survey_privacy.export(user),
         "api_tokens": [{"name": k.name, "prefix": k.prefix, "created_at": _when(k.created_at),
                         "expires_at": _when(k.expires_at), "revoked_at": _when(k.revoked_at)}
                        for k in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))],
@@ -77,6 +79,7 @@ def delete_account(user: User, password: str, now: datetime) -> tuple[int, list[
     for start in range(0, len(ids), BATCH):
         done, names = anonymise_tickets(ids[start:start + BATCH], now)
         anonymised, photos = anonymised + done, photos + names
+    survey_privacy.forget(user)  # while the account still has its phone
     phone = user.phone
     db.session.execute(update(Notification).where(Notification.user_id == user.id).values(phone="", text=""))
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

@@ -28,7 +28,7 @@ class Template:
     zh: str
     en: str
     kind: str = "notice"     # "code": asked for by the person (sent even to an opted-out number)
-    link: bool = False       # approved with a link: `token` goes after the site's /r/ path
+    link: bool = False       # approved with a link: `token` goes after the site's /r/ (or /s/) path
     limits: tuple[tuple[str, int], ...] = ()  # tighter per-parameter lengths
 
     def max_len(self, name: str) -> int:
@@ -71,6 +71,12 @@ TEMPLATES: dict[str, Template] = {t.code: t for t in (
              "Your request (tracking code ${code}) is resolved. Rate how it was handled, or ask for it to be "
              "redone (once only, do not forward): {site}/r/${token}",
              link=True, limits=(("code", 16), ("token", 32))),
+    # 满意度调查 (community.surveys): the single-use answer link, after the fixed /s/ path.
+    Template("LINK_SURVEY", ("token",),
+             "您好，请参加社区服务满意度调查，每人一次（仅限本人，勿转发）：{site}/s/${token}",
+             "Please take part in the community service satisfaction survey, once per person "
+             "(for you only, do not forward): {site}/s/${token}",
+             link=True, limits=(("token", 32),)),
 )}
 
 

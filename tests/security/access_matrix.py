@@ -40,6 +40,7 @@ PARAMS = {
     "link_id": lambda w: 1,         # no 对接 yet: 404 for all
     "residency_id": lambda w: 1,    # the resident's verified residency in S1C1
     "community_id": lambda w: w.areas.S1C1.id,
+    "survey_id": lambda w: w.survey.id,
 }
 # Where a parameter means something else for one endpoint.
 ENDPOINT_PARAMS = {
@@ -57,6 +58,11 @@ ENDPOINT_PARAMS = {
     "ratings.callback_rating": {"ticket_id": lambda w: w.t3.id},
     "open311.media": {"token": lambda w: "forged", "ext": lambda w: "jpg"},
     "exchange.receive_order": {"name": lambda w: "hotline"},
+    "survey_answer.answer": {"code": lambda w: "S1C1"},
+    "survey_answer.submit": {"code": lambda w: "S1C1"},
+    "survey_answer.send_link": {"code": lambda w: "S1C1"},
+    "survey_answer.link_page": {"token": lambda w: w.survey_token},
+    "survey_answer.link_answer": {"token": lambda w: w.survey_token},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -87,6 +93,9 @@ BODIES = {
     "POST /api/v1/assist/<int:task_id>/finish": {"report": "已清理"},
     "POST /api/v1/tokens": {"name": "脚本"},
     "POST /api/v1/requests/<code>/rating": {"solved": "yes", "level": "satisfied"},
+    "POST /s/<int:survey_id>/<code>": {"q1": "satisfied"},
+    "POST /s/<token>": {"q1": "satisfied"},
+    "POST /s/<int:survey_id>/<code>/link": {"phone": "13900001234"},
 }
 # (route, role) that may show the resident's full phone number: the handler's reveal, and the
 # resident's own download of everything held about them.
@@ -340,4 +349,36 @@ EXPECTED.update({
     "POST /residency/<int:residency_id>/refuse": {"*": 404, "anonymous": "login", "grid_other": 409,
                                                   "handler": 409},
     "GET /public/communities/<code>/projects": EVERYONE,
+})
+
+# 满意度调查 (issue 29 §1): county C's survey, open now. County officers set surveys (only
+# county_other here, of C2: it may open the form; its empty form is its own 422); staff of C
+# read the results of their area; those whose area holds S1C1 (its grids, C's supervisor)
+# print its poster and record answers (an empty form: 422). The phone page and the texted
+# link are for residents and anyone holding the link; staff never answer there (403).
+_S_READ = {"*": "ok", "anonymous": "login", "resident": 404, "resident_other": 404,
+           "county_other": 404, "department": 404}
+_S_S1C1 = {"*": 404, "anonymous": "login", "grid_other": "ok", "handler": "ok", "supervisor": "ok"}
+EXPECTED.update({
+    "GET /surveys": {**STAFF_ONLY, "department": 404},
+    "GET /surveys/new": {"*": 403, "anonymous": "login", "resident": 404, "resident_other": 404,
+                         "county_other": "ok"},
+    "POST /surveys/new": {"*": 403, "anonymous": "login", "resident": 404, "resident_other": 404,
+                          "county_other": 422},
+    "GET /surveys/<int:survey_id>": _S_READ,
+    "GET /surveys/<int:survey_id>/edit": {**_S_READ, "*": 403},
+    "POST /surveys/<int:survey_id>/edit": {**_S_READ, "*": 403},
+    "GET /surveys/<int:survey_id>/communities/<int:community_id>": {**_S_S1C1, "admin": "ok"},
+    "GET /surveys/<int:survey_id>/communities/<int:community_id>/poster": _S_S1C1,
+    "GET /surveys/<int:survey_id>/communities/<int:community_id>/record": _S_S1C1,
+    "POST /surveys/<int:survey_id>/communities/<int:community_id>/record":
+        {**_S_S1C1, "grid_other": 422, "handler": 422, "supervisor": 422},
+    "GET /s/<int:survey_id>/<code>": EVERYONE,
+    "POST /s/<int:survey_id>/<code>": {"*": 403, "anonymous": "login", "resident": "ok",
+                                       "resident_other": "ok"},
+    "POST /s/<int:survey_id>/<code>/link": {"*": 403, "anonymous": "redirect", "resident": "redirect",
+                                            "resident_other": "redirect"},
+    "GET /s/<token>": EVERYONE,
+    "POST /s/<token>": {"*": "ok", **{role: 403 for role in STAFF}},
+    "GET /public/surveys": EVERYONE,
 })

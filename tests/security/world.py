@@ -88,11 +88,13 @@ def build_world() -> SimpleNamespace:
                               community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id, channel="hotline",
                               contact_phone="13900009999"), people.grid, T0)
     link_token = links.issue(t4, T0)
+    survey, survey_token = make_survey(people, areas)
     db.session.commit()
     return SimpleNamespace(areas=areas, people=people, t1=t1, t2=t2, t3=t3, t4=t4, link_token=link_token,
                            task=task,
                            photo=t1.photos[0], token=token_row, open311=record, rating=rating,
-                           appeal=appeal, case=rating_case(rating), project=project)
+                           appeal=appeal, case=rating_case(rating), project=project,
+                           survey=survey, survey_token=survey_token)
 
 
 def rating_case(rating):
@@ -100,3 +102,17 @@ def rating_case(rating):
 
     return db.session.scalar(db.select(RectificationCase).where(
         RectificationCase.rating_id == rating.id))
+
+
+def make_survey(people, areas):
+    """County C's satisfaction survey, open at T0, and a single-use link texted for S1C1."""
+    from datetime import date
+
+    from community.surveys import links as survey_links
+    from community.surveys import services as surveys
+
+    survey = surveys.create_survey(people.county, T0, title="满意度调查", min_responses=30,
+                                   questions_text="满意度：您对社区服务满意吗？\n文字：建议",
+                                   starts_on=date(2026, 11, 20), ends_on=date(2026, 11, 30))
+    token = survey_links.issue(survey, areas.S1C1, "13900007777", T0, surveys.period_end(survey))
+    return survey, token
