@@ -2,6 +2,8 @@
 
 - admin_audit: every change made on the admin pages (users, areas, categories,
   webhook subscriptions): who, when, what, the values set.
+- webhook_subscriptions.paused_at: an admin pauses a subscription (nothing new is
+  sent) and resumes it; deleting one sets revoked_at (its deliveries stay in the log).
 - tickets.channel may be 'upstream': an order from an upstream platform (the city
   hotline's 派单, a command centre) is filed on that channel; the upstream it came
   from is named by its upstream_orders row. Existing orders' requests move from
@@ -65,6 +67,7 @@ def upgrade():
     )
     op.create_index(op.f('ix_admin_audit_at'), 'admin_audit', ['at'])
     op.create_index(op.f('ix_admin_audit_action'), 'admin_audit', ['action'])
+    op.add_column('webhook_subscriptions', sa.Column('paused_at', community.dbtypes.UTCDateTime(), nullable=True))
     conn = op.get_bind()
     _channel_check(conn, OLD, NEW, CHANNELS.format(", 'upstream'"))
     conn.execute(sa.text("UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "
@@ -75,6 +78,8 @@ def downgrade():
     conn = op.get_bind()
     conn.execute(sa.text("UPDATE tickets SET channel = 'hotline' WHERE channel = 'upstream'"))
     _channel_check(conn, NEW, OLD, CHANNELS.format(""))
+    with op.batch_alter_table('webhook_subscriptions') as batch_op:
+        batch_op.drop_column('paused_at')
     op.drop_index(op.f('ix_admin_audit_action'), table_name='admin_audit')
     op.drop_index(op.f('ix_admin_audit_at'), table_name='admin_audit')
     op.drop_table('admin_audit')
