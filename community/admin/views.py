@@ -18,11 +18,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]
 
 
-def _failed(exc: DomainError, page, **context):
+def _failed(exc: DomainError, template, **context):
     """Bad input: nothing kept, the page again with the message and what was typed."""
     db.session.rollback()
     flash(str(exc.message), "error")
-    return render_template(page, form=request.form, error_field=getattr(exc, "field", None),
+    return render_template(template, form=request.form, error_field=getattr(exc, "field", None),
                            **context), exc.status
 
 
