@@ -56,7 +56,7 @@ def test_a_merge_reads_in_english(client, people, areas, ctx, frozen):
     login(client, "grid")
     english = client.get(f"/work/tickets/{target.id}?lang=en").get_data(as_text=True)
     assert duplicate.tracking_code in english and "合并了重复诉求" not in english
-    chinese = client.get(f"/work/tickets/{target.id}").get_data(as_text=True)
+    chinese = client.get(f"/work/tickets/{target.id}?lang=zh").get_data(as_text=True)
     assert f"合并了重复诉求 {duplicate.tracking_code}" in chinese
 
 
