@@ -81,6 +81,45 @@ def officer_pages(base: str, samples: int) -> dict:
     return out
 
 
+# Staff search (工作台 → 搜索, issue 24): a county officer's search of the county's
+# requests, by kind of query; the values are real ones of that county, read first.
+SEARCH_KINDS = ("tracking code", "phone last 4", "address words", "text words")
+SEARCH_TARGET_MS = 150
+
+
+def _search_values(url: str, usernames: list[str], per_user: int = 20) -> list[tuple[str, dict]]:
+    out = []
+    with psycopg.connect(url) as conn:
+        for username in usernames:
+            unit = conn.execute("SELECT unit_id FROM users WHERE username = %s", (username,)).fetchone()
+            rows = conn.execute(
+                "SELECT tracking_code, contact_phone, address, text FROM tickets WHERE county_id = %s "
+                "AND contact_phone <> '' ORDER BY id DESC LIMIT %s", (unit[0], per_user)).fetchall()
+            for code, phone, address, text in rows:
+                words = address.split("号楼")[0].rstrip("0123456789") or address  # the 小区 / road
+                out.append((username, {"tracking code": code, "phone last 4": phone[-4:],
+                                       "address words": words[:12], "text words": text[:4]}))
+    return out
+
+
+def staff_search(base: str, url: str, samples: int) -> dict:
+    """p95 of /work/search per kind of query, rotating over ten county officers."""
+    usernames = [f"k{c:02d}_1" for c in range(1, 11)]
+    values = _search_values(url, usernames)
+    sessions = {name: login(base, name, PASSWORD) for name in {v[0] for v in values}}
+    out = {}
+    for kind in SEARCH_KINDS:
+        turn = [0]
+
+        def call():
+            turn[0] += 1
+            username, query = values[turn[0] % len(values)]
+            answer = sessions[username].get(f"{base}/work/search", params={"q": query[kind]}, timeout=60)
+            return answer.status_code == 200
+        out[kind] = latency(call, max(samples // 4, 20))
+    return out
+
+
 def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int,
                     inapp_env: dict | None = None, tokens=None) -> tuple[dict, dict | None]:
     """The bare INSERT, and with `inapp_env` the same INSERT inside the platform's app
@@ -250,6 +289,13 @@ def table(r: dict) -> str:
         os_, ob = _get(r, "small", "pages", name, "p95_ms"), _get(r, "big", "pages", name, "p95_ms")
         if os_ or ob:
             row(f"{name} p95, ms", os_, ob, _ratio(ob, os_), "", None)
+    for kind in SEARCH_KINDS:
+        es, eb = _get(r, "small", "search", kind, "p95_ms"), _get(r, "big", "search", kind, "p95_ms")
+        if es or eb:
+            row(f"staff search ({kind}) p95, ms", es, eb, _ratio(eb, es),
+                f"big ≤ {SEARCH_TARGET_MS} ms", None if eb is None else eb <= SEARCH_TARGET_MS)
+            # The baseline of the same run: the grid worker's queue page on the same server.
+            row(f"staff search ({kind}) ÷ grid queue p95", _ratio(es, qs), _ratio(eb, qb), "", "", None)
     ss, sb = _get(r, "sweep", "small", "seconds"), _get(r, "sweep", "big", "seconds")
     row("SLA sweep of 1,000 due, s", ss and round(ss, 3), sb and round(sb, 3), _ratio(sb, ss), "big ≤ 2× small",
         None if sb is None else _ratio(sb, ss) <= 2)

@@ -50,6 +50,7 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
             # the city's own queues are what the two sizes should compare.
             queue = figures.queue_latency(web.url, summary, samples)
             pages = figures.officer_pages(web.url, samples)
+            search = figures.staff_search(web.url, url, samples)
             filing = figures.measured(web, figures.filing_call(web.url, tokens, bodies), CLIENTS,
                                       seconds)
             web_rss = web.worker_rss_mb()
@@ -63,11 +64,12 @@ def measure_city(url: str, summary: dict, seconds: float, samples: int, results:
     finally:
         deleted = cities.restore(url, before)
         figures.flush_redis(REDIS)
-    results[key] = {"filing": filing, "bare": bare, "inapp": inapp, "floor": floor, "queue": queue, "pages": pages, "web_rss_mb": web_rss,
+    results[key] = {"filing": filing, "bare": bare, "inapp": inapp, "floor": floor, "queue": queue, "pages": pages, "search": search, "web_rss_mb": web_rss,
                     "worker_rss_mb": worker_rss, "worker_jobs": relayed, "undone": deleted}
     log(f"{key}: filing {filing['per_second']}/s, bare {bare['per_second']}/s, "
         f"floor {floor['per_second']}/s, "
-        f"queue p95 {queue['p95_ms']} ms, web {web_rss} MB, worker {worker_rss} MB")
+        f"queue p95 {queue['p95_ms']} ms, "
+        f"search p95 {', '.join(str(v['p95_ms']) for v in search.values())} ms, web {web_rss} MB, worker {worker_rss} MB")
 
 
 def main(argv=None):

@@ -89,6 +89,9 @@ def _register_blueprints(app):
     from .sla.views import bp as sla_admin_bp
 
     app.register_blueprint(sla_admin_bp)
+    from .admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     app.register_blueprint(jobs_admin_bp)
 
     from .api import init_api

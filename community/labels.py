@@ -29,6 +29,7 @@ CHANNEL = {
     "walk_in": _l("窗口代办"),
     "api": _l("接口"),
     "open311": _l("Open311"),
+    "upstream": _l("上级平台派单"),
 }
 URGENCY = {"normal": _l("一般"), "urgent": _l("紧急")}
 # SLA clock classes (community.sla.models.SLA_CLASSES), as /admin/sla shows them.

@@ -11,6 +11,7 @@ def init_exchange(app: Flask) -> None:
     from community.web import ERROR_RENDERERS
 
     upstream.install()
+    app.add_template_global(upstream.channel_label, "channel_label")
     ERROR_RENDERERS["/exchange/"] = _json_error  # machines read these answers
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)

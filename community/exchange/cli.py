@@ -52,7 +52,7 @@ def list_():
         who = f"user:{row.user_id}" if row.user_id else f"open311:{row.open311_client_id}"
         scope = f"unit:{row.unit_id}" if row.unit_id else "own"
         click.echo(f"{row.id}\t{who}\t{scope}\t{','.join(row.events)}\t{row.url}\t"
-                   f"{'revoked' if row.revoked_at else 'active'}")
+                   f"{'revoked' if row.revoked_at else ('paused' if row.paused_at else 'active')}")
 
 
 @hooks_cli.command("revoke")

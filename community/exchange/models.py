@@ -42,7 +42,8 @@ class WebhookSubscription(db.Model):
     secret: Mapped[str] = mapped_column(String(64))  # signs each delivery (HMAC-SHA256)
     events: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deleted: kept for the log
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # paused: nothing new is sent
 
 
 class Delivery(db.Model):

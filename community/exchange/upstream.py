@@ -1,7 +1,7 @@
 """Orders from upstream platforms (the city hotline, a command centre) and the steps
 they must hear about (docs/exchange.md).
 
-An order becomes a request filed anonymously on the hotline channel, routed like any
+An order becomes a request filed anonymously on the upstream channel, routed like any
 other; the order row keeps the upstream, its order id (one request per pair), its
 category code and its deadline. The deadline is also the request's `external_due_at`,
 a clock beside ours: the earlier of the two orders queues and warnings
@@ -122,7 +122,7 @@ def receive_order(name: str, data: dict, now: datetime) -> tuple[UpstreamOrder, 
     filing = Filing(kind=order["kind"], category_code=category, text=order["text"],
                     address=order["location"].get("address", ""), contact_name=caller["name"],
                     contact_phone=caller["phone"].replace(" ", "").replace("-", ""),
-                    channel=Channel.HOTLINE, **_place(order["location"]))
+                    channel=Channel.UPSTREAM, **_place(order["location"]))
     ticket = submit_ticket(filing, None, now)
     due = as_utc(order["due_at"])
     ticket.external_due_at = due
@@ -139,7 +139,7 @@ def receive_order(name: str, data: dict, now: datetime) -> tuple[UpstreamOrder, 
 
 
 def order_for(ticket: Ticket) -> UpstreamOrder | None:
-    if ticket.channel != Channel.HOTLINE or ticket.id is None:
+    if ticket.channel != Channel.UPSTREAM or ticket.id is None:
         return None
     return db.session.scalar(select(UpstreamOrder).where(UpstreamOrder.ticket_id == ticket.id))
 
@@ -179,7 +179,7 @@ def _steps_recorded(events):
     but any that is still reaches the upstream."""
     for item in events:
         step = STEPS.get(item.action)
-        if step is None or item.ticket.channel != Channel.HOTLINE:
+        if step is None or item.ticket.channel != Channel.UPSTREAM:
             continue
         order = db.session.scalar(select(UpstreamOrder).where(UpstreamOrder.ticket_id == item.ticket_id))
         if order is not None:
@@ -214,3 +214,16 @@ def install():
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def channel_label(ticket: Ticket) -> str:
+    """The channel as staff read it: an upstream's order names that upstream
+    (its configured label, else its name)."""
+    from community.labels import CHANNEL
+
+    label = str(CHANNEL.get(ticket.channel, ticket.channel))
+    order = order_for(ticket)
+    if order is None:
+        return label
+    config = upstream_config(order.upstream) or {}
+    return f"{label} · {config.get('label') or order.upstream}"

@@ -2,15 +2,17 @@
 /admin/exchange: webhook subscriptions and the delivery log."""
 import json
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
+from community.errors import DomainError
 from community.extensions import csrf, db
 from community.sla.views import admin_required
 from community.timeutil import utcnow
 
-from . import delivery, signing, upstream
+from . import admin, signing, upstream, webhooks
 from .models import WebhookSubscription
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange/v1")
@@ -40,9 +42,48 @@ def receive_order(name):
                     "state": order.ticket.state, "mapped": order.mapped}), 201 if created else 200
 
 
+def _overview(status=200, secret=None, created=None, form=None):
+    subscriptions = list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
+    try:
+        found, error = admin.LogFilter.from_args(request.args), None
+    except DomainError as exc:
+        found, error, status = admin.LogFilter(), exc, exc.status
+    return render_template("exchange/overview.html", subscriptions=subscriptions,
+                           client_label=admin.client_label, deliveries=admin.deliveries(found),
+                           found=found, filter_error=error, clients=admin.clients(),
+                           events=admin.event_names(), all_events=webhooks.ALL_EVENTS,
+                           statuses=admin.STATUSES, secret=secret, created=created,
+                           form=form or {}), status
+
+
 @admin_bp.get("/exchange")
 @admin_required
 def overview():
-    subscriptions = list(db.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)))
-    return render_template("exchange/overview.html", subscriptions=subscriptions,
-                           deliveries=delivery.recent(limit=100))
+    return _overview()
+
+
+@admin_bp.post("/exchange/subscriptions")
+@admin_required
+def subscribe():
+    try:
+        row, secret = admin.subscribe_from_form(current_user, utcnow(), request.form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return _overview(exc.status, form=request.form)
+    db.session.commit()
+    return _overview(201, secret=secret, created=row)
+
+
+@admin_bp.post("/exchange/subscriptions/<int:subscription_id>/<any(pause, resume, delete):step>")
+@admin_required
+def change_subscription(subscription_id, step):
+    now = utcnow()
+    if step == "delete":
+        admin.delete(current_user, now, subscription_id)
+    else:
+        admin.pause(current_user, now, subscription_id, step == "pause")
+    db.session.commit()
+    flash({"pause": _("已暂停：不再发送新的事件。"), "resume": _("已恢复。"),
+           "delete": _("已删除：不再发送，投递记录保留。")}[step])
+    return redirect(url_for("exchange_admin.overview"))

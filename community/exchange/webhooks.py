@@ -44,7 +44,7 @@ def _active() -> list[tuple]:
     rows = [tuple(r) for r in db.session.execute(select(
         WebhookSubscription.id, WebhookSubscription.user_id, WebhookSubscription.open311_client_id,
         WebhookSubscription.unit_id, WebhookSubscription.url, WebhookSubscription.events)
-        .where(WebhookSubscription.revoked_at.is_(None)))]
+        .where(WebhookSubscription.revoked_at.is_(None), WebhookSubscription.paused_at.is_(None)))]
     current_app.extensions["webhook_cache"] = (version, rows)
     return rows
 
@@ -89,12 +89,25 @@ def subscribe(*, url: str, events: list[str], now: datetime, user=None, open311_
     return row, secret
 
 
-def revoke(subscription_id: int, now: datetime) -> None:
+def revoke(subscription_id: int, now: datetime) -> WebhookSubscription:
+    """Delete: nothing more is sent, deliveries not yet through are dropped (their
+    secret is gone); the row stays, so the delivery log still names it."""
     row = db.session.get(WebhookSubscription, subscription_id)
     if row is None:
         raise NotFound()
     row.revoked_at = row.revoked_at or now
     forget_cache()
+    return row
+
+
+def pause(subscription_id: int, now: datetime, paused: bool = True) -> WebhookSubscription:
+    """Pause (no new deliveries; those already queued still go) or resume."""
+    row = db.session.get(WebhookSubscription, subscription_id)
+    if row is None or row.revoked_at is not None:
+        raise NotFound()
+    row.paused_at = (row.paused_at or now) if paused else None
+    forget_cache()
+    return row
 
 
 def _matches(sub, ticket, open311_client_id) -> bool:

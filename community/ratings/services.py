@@ -21,6 +21,7 @@ from community.stats.updates import mark_days
 from community.tickets import links
 from community.tickets.access import can_view, check_resident_step
 from community.tickets.models import Ticket, TicketEvent
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.tickets.states import State
 
@@ -212,6 +213,6 @@ def record_callback_rating(ticket: Ticket, officer: User, now: datetime, answer:
     rating = _write(ticket, resolution, now, answer, RatingChannel.CALLBACK, recorded_by=officer)
     links.revoke(ticket, now)  # the resident has answered: their link is spent
     record_event(ticket, "callback_rating", officer, now, public=False, touch=False,
-                 note=_("回访评价：%(name)s 记录", name=officer.display_name) + (
-                     "。" + note.strip()[:500] if note and note.strip() else ""))
+                 note=Note("callback_rating_note", name=officer.display_name, note=note.strip()[:500])
+                 if note and note.strip() else Note("callback_rating", name=officer.display_name))
     return rating

@@ -12,13 +12,13 @@ with an event, and the sweep watches the new deadline instead.
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from community.auth.models import User
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.models import Ticket
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.tickets.states import WORKING
 from community.timeutil import local_zone, to_local
@@ -106,13 +106,13 @@ def _ticket(ticket: Ticket, calendar: WorkCalendar, actor, now: datetime, counts
         return
     ticket.resolve_due_at, ticket.resolve_due_provisional = new.at, new.provisional
     counts["tickets"] += 1
-    note = _("节假日安排更新，办结期限重新计算：%(old)s → %(new)s%(mark)s", old=_when(old),
-             new=_when(new.at), mark=_("（暂定）") if new.provisional else "")
+    note = Note("deadline_recomputed_provisional" if new.provisional else "deadline_recomputed",
+                old=_when(old), new=_when(new.at))
     record_event(ticket, "deadline_recomputed", actor, now, public=False, note=note, touch=False)
     if new.at != old:
         counts["moved"] += 1
         record_event(ticket, "deadline_moved", None, now, public=True, touch=False,
-                     note=_("因节假日安排，办结期限调整为 %(new)s。", new=_when(new.at)))
+                     note=Note("deadline_moved", new=_when(new.at)))
     flags = ticket.sla_flags or 0
     if flags & RESOLVE_BREACHED and new.at > now:
         counts["breaches_withdrawn"] += 1
@@ -122,7 +122,7 @@ def _ticket(ticket: Ticket, calendar: WorkCalendar, actor, now: datetime, counts
         if _warn_at(start, new.at, warn_ratio()) > now:
             flags &= ~RESOLVE_WARNED
         record_event(ticket, "breach_withdrawn", actor, now, public=False, touch=False,
-                     note=_("新的办结期限 %(new)s 尚未到，撤销已记录的超时。", new=_when(new.at)))
+                     note=Note("breach_withdrawn", new=_when(new.at)))
     elif flags & RESOLVE_WARNED and not flags & RESOLVE_BREACHED and _warn_at(start, new.at, warn_ratio()) > now:
         flags &= ~RESOLVE_WARNED  # the warning comes again at 75 % of the new clock
     ticket.sla_flags = flags
@@ -143,8 +143,7 @@ def _case(case: RectificationCase, calendar: WorkCalendar, now: datetime, counts
             counts["breaches_withdrawn"] += 1
     case.sla_flags = flags
     record_event(case.ticket, "deadline_recomputed", None, now, public=False, touch=False,
-                 note=_("节假日安排更新，差评整改期限重新计算：回访 %(start)s，结案 %(close)s",
-                        start=_when(start), close=_when(close)))
+                 note=Note("case_recomputed", start=_when(start), close=_when(close)))
 
 
 def _task(task: AssistTask, calendar: WorkCalendar, now: datetime, counts: Counter) -> None:
@@ -160,4 +159,4 @@ def _task(task: AssistTask, calendar: WorkCalendar, now: datetime, counts: Count
         counts["breaches_withdrawn"] += 1
     task.sla_flags = flags
     record_event(task.ticket, "deadline_recomputed", None, now, public=False, touch=False,
-                 note=_("节假日安排更新，协办期限重新计算：%(due)s", due=_when(due.at)))
+                 note=Note("assist_recomputed", due=_when(due.at)))

@@ -26,6 +26,20 @@ MESSAGES = {
     "extension_approved": _l("办结期限延长 %(d)d 个工作日。原因：%(r)s"),
     "auto_escalate_accept": _l("签收超时"),
     "auto_escalate_resolve": _l("办结超时"),
+    # Written as text before 0025, keyed since (issue 24): the same Chinese as before.
+    "merged_into": _l("与相同问题的诉求合并办理，进度见本页。"),
+    "merged_duplicate": _l("合并了重复诉求 %(code)s"),
+    "reassigned": _l("转派给 %(name)s"),
+    "summoned": _l("召集：%(names)s。%(reason)s"),
+    "assist_scored": _l("%(dept)s 协办评分：%(score)d 分"),
+    "callback_rating": _l("回访评价：%(name)s 记录"),
+    "callback_rating_note": _l("回访评价：%(name)s 记录。%(note)s"),
+    "deadline_recomputed": _l("节假日安排更新，办结期限重新计算：%(old)s → %(new)s"),
+    "deadline_recomputed_provisional": _l("节假日安排更新，办结期限重新计算：%(old)s → %(new)s（暂定）"),
+    "deadline_moved": _l("因节假日安排，办结期限调整为 %(new)s。"),
+    "breach_withdrawn": _l("新的办结期限 %(new)s 尚未到，撤销已记录的超时。"),
+    "case_recomputed": _l("节假日安排更新，差评整改期限重新计算：回访 %(start)s，结案 %(close)s"),
+    "assist_recomputed": _l("节假日安排更新，协办期限重新计算：%(due)s"),
 }
 # Parameters holding a stored code, shown through its label.
 CODED = {"tier": TIER, "channel": CHANNEL, "clock": CLOCK}

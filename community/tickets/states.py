@@ -30,6 +30,7 @@ class Channel(StrEnum):
     WALK_IN = "walk_in"        # at the community office
     API = "api"
     OPEN311 = "open311"
+    UPSTREAM = "upstream"      # an order from an upstream platform (community.exchange.upstream)
 
 
 class Urgency(StrEnum):

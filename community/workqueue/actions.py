@@ -17,6 +17,7 @@ from community.sla.clocks import start_resolve_clock
 from community.tickets import links
 from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
 from community.tickets.models import Ticket
+from community.tickets.notes import Note
 from community.tickets.services import LEVEL_OF_TIER, attach_photos, record_event, transition
 from community.tickets.states import WAITING, WORKING, Kind, Result, State
 
@@ -126,7 +127,7 @@ def reassign(ticket: Ticket, actor: User, now: datetime, assignee_id: int):
         raise ValidationFailed(_("只能转派给本单位的工作人员。"), field="assignee")
     ticket.assignee = assignee
     return record_event(ticket, "reassign", actor, now, public=False,
-                        note=_("转派给 %(name)s", name=assignee.display_name))
+                        note=Note("reassigned", name=assignee.display_name))
 
 
 def unit_colleagues(ticket: Ticket) -> list[User]:

@@ -13,6 +13,7 @@ from community.extensions import db
 from community.sla.clocks import assist_deadline
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.stats.updates import mark_days
 from community.tickets.states import OPEN, State
@@ -48,8 +49,7 @@ def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int]
     db.session.add_all(tasks)
     db.session.flush()
     names = "、".join(d.name for d in departments)
-    record_event(ticket, "summon", actor, now, note=_("召集：%(names)s。%(reason)s", names=names,
-                                                      reason=reason))
+    record_event(ticket, "summon", actor, now, note=Note("summoned", names=names, reason=reason))
     return tasks
 
 
@@ -134,7 +134,7 @@ def score_assist(actor: User, task_id: int, now: datetime, score, note: str = ""
     task.scored_at = now
     task.scored_by = actor
     record_event(task.ticket, "assist_scored", actor, now, public=False,
-                 note=_("%(dept)s 协办评分：%(score)d 分", dept=task.department.name, score=score))
+                 note=Note("assist_scored", dept=task.department.name, score=score))
     return task
 
 

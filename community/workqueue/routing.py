@@ -174,9 +174,9 @@ def merge(ticket: Ticket, actor: User, now: datetime, into_code: str):
     if not (is_within(target.grid, actor.unit) or target.handling_unit_id == actor.unit_id):
         raise NotAllowed(_("只能合并到本单位辖区内的诉求。"))
     event = transition(ticket, State.MERGED, actor, now, action="merge",
-                       note=_("与相同问题的诉求合并办理，进度见本页。"))
+                       note=Note("merged_into"))
     ticket.merged_into = target
     ticket.closed_at = now
     record_event(target, "merge", actor, now, public=False,
-                 note=_("合并了重复诉求 %(code)s", code=ticket.tracking_code))
+                 note=Note("merged_duplicate", code=ticket.tracking_code))
     return event

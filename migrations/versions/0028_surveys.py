@@ -4,8 +4,8 @@ A county's survey (versioned questions, a period, a coverage threshold), its
 responses (one per phone per survey; staff channels name the staff member; the
 rated community's own staff are kept but not counted), and single-use links.
 
-Revision ID: 0028_surveys
-Revises: 0024
+Revision ID: 0028
+Revises: 0025
 Create Date: 2026-12-07 05:00:00.000000
 """
 from alembic import op
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from community.dbtypes import UTCDateTime
 
-revision = '0028_surveys'
-down_revision = '0024'
+revision = '0028'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -86,5 +86,13 @@ def test_main_pages_have_no_serious_accessibility_violations(visitor, live_serve
             continue
         audit(officer, axe, f"desktop-{prefix}-street-{slug}", failures, shots, screenshot)
 
+    admin = person()  # the admin's pages (issue 24) at phone width
+    admin.login("admin", factories.PASSWORD)
+    for slug, path in (("menu", "/admin"), ("users", "/admin/users"), ("user", f"/admin/users/{people.grid.id}"),
+                       ("areas", f"/admin/areas?unit={areas.S1C1.id}"), ("categories", "/admin/categories"),
+                       ("exchange", "/admin/exchange"), ("audit", "/admin/audit")):
+        admin.go(path)
+        audit(admin, axe, f"phone-{prefix}-admin-{slug}", failures, shots, screenshot)
+
     assert not failures, "\n".join(failures)
     assert len(shots) >= 12

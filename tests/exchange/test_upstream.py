@@ -55,7 +55,7 @@ def test_a_whole_order_through_the_reference_upstream(app, client, people, areas
     assert sent.status_code == 201, sent.get_json()
     code = sent.get_json()["tracking_code"]
     ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
-    assert ticket.channel == "hotline" and ticket.category.code == "ELD" and ticket.grid.code == "S1C1G1"
+    assert ticket.channel == "upstream" and ticket.category.code == "ELD" and ticket.grid.code == "S1C1G1"
     assert ticket.external_due_at == T0 + timedelta(hours=20)
     # The same order again: the same request, nothing new.
     again = send_order(client, "hotline", SECRET, order(), NOW)
@@ -70,6 +70,7 @@ def test_a_whole_order_through_the_reference_upstream(app, client, people, areas
     login(client, "grid")
     page = client.get(f"/work/tickets/{ticket.id}").get_data(as_text=True)
     assert "上游平台期限" in page and "早于本平台期限" in page
+    assert "上级平台派单 · 12345热线" in page  # the channel names the upstream, not 热线电话
     assert run_deliveries(NOW) == (1, 0) and upstream.steps() == ["accepted"]
 
     upstream.down = True

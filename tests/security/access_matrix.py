@@ -41,7 +41,18 @@ PARAMS = {
     "residency_id": lambda w: 1,    # the resident's verified residency in S1C1
     "community_id": lambda w: w.areas.S1C1.id,
     "survey_id": lambda w: w.survey.id,
+    "user_id": lambda w: w.people.street.id,      # a staff account no role signs in with
+    "category_id": lambda w: _category_id("ELD"),
+    "subscription_id": lambda w: 1,               # none made yet: 404
 }
+
+
+def _category_id(code):
+    from community.extensions import db
+    from community.tickets.models import Category
+
+    return db.session.scalar(db.select(Category.id).where(Category.code == code))
+
 # Where a parameter means something else for one endpoint.
 ENDPOINT_PARAMS = {
     "api_v1.get_area": {"code": lambda w: "S1C1G1"},
@@ -63,6 +74,7 @@ ENDPOINT_PARAMS = {
     "survey_answer.send_link": {"code": lambda w: "S1C1"},
     "survey_answer.link_page": {"token": lambda w: w.survey_token},
     "survey_answer.link_answer": {"token": lambda w: w.survey_token},
+    "exchange_admin.change_subscription": {"step": lambda w: "pause"},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -260,6 +272,9 @@ EXPECTED = {
     # -- exchange (issue 27): orders only with an upstream's signature; its admin page --
     "POST /exchange/v1/upstreams/<name>/orders": {"*": 401},
     "GET /admin/exchange": ADMIN_403,
+    "POST /admin/exchange/subscriptions": {**ADMIN_403, "admin": 422},  # no client named
+    "POST /admin/exchange/subscriptions/<int:subscription_id>/<any(pause, resume, delete):step>":
+        {**ADMIN_403, "admin": 404},
     "GET /static/<path:filename>": EVERYONE,
     # -- operations (issue 25): no sign-in; /metrics by network or token (loopback here) --
     "GET /healthz": EVERYONE,
@@ -277,6 +292,23 @@ EXPECTED.update({
     "POST /admin/calendar/preview": {**ADMIN_403, "admin": 422},  # nothing pasted
     "POST /admin/calendar/import": {**ADMIN_403, "admin": 422},
     "GET /admin/jobs": ADMIN_403,
+    # The admin's pages (issue 24): accounts, areas, categories, the audit. An empty form is
+    # bad input (422), except "active" (no value: disable) and a password reset (no input).
+    "GET /admin/users": ADMIN_403,
+    "POST /admin/users": {**ADMIN_403, "admin": 422},
+    "GET /admin/users/<int:user_id>": ADMIN_403,
+    "POST /admin/users/<int:user_id>/role": {**ADMIN_403, "admin": 422},
+    "POST /admin/users/<int:user_id>/active": {**ADMIN_403, "admin": "redirect"},
+    "POST /admin/users/<int:user_id>/password": ADMIN_403,
+    "GET /admin/areas": ADMIN_403,
+    "POST /admin/areas/<int:unit_id>": {**ADMIN_403, "admin": 422},
+    "POST /admin/areas/<int:unit_id>/children": {**ADMIN_403, "admin": 422},
+    "POST /admin/areas/boundaries": {**ADMIN_403, "admin": 422},
+    "GET /admin/categories": ADMIN_403,
+    "POST /admin/categories": {**ADMIN_403, "admin": 422},
+    "GET /admin/categories/<int:category_id>": ADMIN_403,
+    "POST /admin/categories/<int:category_id>": {**ADMIN_403, "admin": 422},
+    "GET /admin/audit": ADMIN_403,
     "POST /admin/jobs/outbox/<int:row_id>/retry": {**ADMIN_403, "admin": "redirect"},
     # 好差评 staff pages: lists are scoped per unit; a case or rating of T3 (grid S1C1G1)
     # only for its handler and the admin.
