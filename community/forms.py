@@ -2,6 +2,7 @@
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from wtforms import StringField
 from wtforms.widgets import Select
 
 from community.areas.services import community_names
@@ -17,6 +18,12 @@ class Form(FlaskForm):
             from community.i18n import wtforms_translations
 
             return wtforms_translations()
+
+
+class ElderForm(Form):
+    """长辈模式 on or off, from the switch on every page; `next` is the page to go back to."""
+    on = StringField()
+    next = StringField()
 
 
 class LongSelect(Select):
@@ -52,3 +59,11 @@ def show_error(form, exc, default_field):
     for other_name, other_message in getattr(exc, "others", ()):
         other = getattr(form, other_name, None) or getattr(form, default_field)
         other.errors = list(other.errors) + [other_message]
+
+
+def as_int(value) -> int | None:
+    """A posted id as an int, or None (the service then says what is missing)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,5 +1,5 @@
-"""Forms with fields worth a form object; the small action forms post plain fields
-(CSRF is checked for every POST by CSRFProtect) and the services check them."""
+"""The projects pages' forms. The small action forms (views.ACTIONS) share one form of
+plain text fields: the services check them and name the field at fault."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField,
@@ -57,3 +57,44 @@ class ResourceForm(Form):
     categories = SelectMultipleField(_l("能满足的需求类别"), validate_choice=False)
     note = TextAreaField(_l("备注"), validators=[Length(max=1000)])
     submit = SubmitField(_l("保存"))
+
+
+class ProjectActionForm(Form):
+    """Every field a project action (views.ACTIONS) reads; each action reads its own."""
+    accept = StringField()
+    amount = StringField()
+    body = StringField()
+    category = StringField()
+    choice = StringField()
+    comment = StringField()
+    done_on = StringField()
+    due_on = StringField()
+    duty = StringField()
+    insufficient = StringField()
+    item = StringField()
+    kind = StringField()
+    lead_unit = StringField()
+    level = StringField()
+    line = StringField()
+    milestone = StringField()
+    name = StringField()
+    note = StringField()
+    payee = StringField()
+    payee_kind = StringField()
+    place = StringField()
+    post = StringField()
+    reason = StringField()
+    report = StringField()
+    satisfaction = StringField()
+    source = StringField()
+    spent_on = StringField()
+    title = StringField()
+    unit = StringField()
+    when = StringField()
+
+
+class LinkNeedForm(Form):
+    """对接 a need with a resource: lists.link_need checks the three."""
+    category = StringField()
+    resource = StringField()
+    note = StringField()

@@ -28,6 +28,7 @@ class FilingForm(Form):
     channel = SelectField(_l("受理渠道"), choices=[(c, CHANNEL[c]) for c in STAFF_CHANNELS],
                           validate_choice=False)
     submit_token = HiddenField()
+    show_grids = StringField()  # without JavaScript: "show this community's grids" posts back
     submit = SubmitField(_l("提交诉求"))
 
 
@@ -47,3 +48,8 @@ class AddInfoForm(Form):
 class CancelForm(Form):
     reason = StringField(_l("撤回原因（可不填）"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("撤回诉求"))
+
+
+class LinkStepForm(Form):
+    """Cancel or reopen through a texted link: the service checks the reason."""
+    reason = StringField()
