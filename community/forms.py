@@ -20,10 +20,15 @@ class Form(FlaskForm):
             return wtforms_translations()
 
 
-class ElderForm(Form):
-    """长辈模式 on or off, from the switch on every page; `next` is the page to go back to."""
-    on = StringField()
-    next = StringField()
+def text_form(name: str, *fields: str, doc: str = "") -> type[Form]:
+    """A form of plain text fields, for a post whose service checks every value and names
+    the field at fault (so the messages stay the service's): the form reads the post and
+    carries the CSRF token."""
+    return type(name, (Form,), {"__doc__": doc, **{field: StringField() for field in fields}})
+
+
+ElderForm = text_form("ElderForm", "on", "next",
+                      doc="长辈模式 on or off, from the switch on every page; `next` is the page to go back to.")
 
 
 class LongSelect(Select):

@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form
+from community.forms import Form, text_form
 from .labels import DECISION, RESOURCE
 
 
@@ -59,42 +59,11 @@ class ResourceForm(Form):
     submit = SubmitField(_l("保存"))
 
 
-class ProjectActionForm(Form):
-    """Every field a project action (views.ACTIONS) reads; each action reads its own."""
-    accept = StringField()
-    amount = StringField()
-    body = StringField()
-    category = StringField()
-    choice = StringField()
-    comment = StringField()
-    done_on = StringField()
-    due_on = StringField()
-    duty = StringField()
-    insufficient = StringField()
-    item = StringField()
-    kind = StringField()
-    lead_unit = StringField()
-    level = StringField()
-    line = StringField()
-    milestone = StringField()
-    name = StringField()
-    note = StringField()
-    payee = StringField()
-    payee_kind = StringField()
-    place = StringField()
-    post = StringField()
-    reason = StringField()
-    report = StringField()
-    satisfaction = StringField()
-    source = StringField()
-    spent_on = StringField()
-    title = StringField()
-    unit = StringField()
-    when = StringField()
-
-
-class LinkNeedForm(Form):
-    """对接 a need with a resource: lists.link_need checks the three."""
-    category = StringField()
-    resource = StringField()
-    note = StringField()
+# Every field a project action (views.ACTIONS) reads; each action reads its own.
+ProjectActionForm = text_form(
+    "ProjectActionForm", "accept", "amount", "body", "category", "choice", "comment", "done_on",
+    "due_on", "duty", "insufficient", "item", "kind", "lead_unit", "level", "line", "milestone",
+    "name", "note", "payee", "payee_kind", "place", "post", "reason", "report", "satisfaction",
+    "source", "spent_on", "title", "unit", "when")
+# 对接 a need with a resource: lists.link_need checks the three.
+LinkNeedForm = text_form("LinkNeedForm", "category", "resource", "note")

@@ -2,7 +2,7 @@
 case services check them and name the field at fault, so the messages stay theirs."""
 from wtforms import SelectMultipleField, StringField
 
-from community.forms import Form
+from community.forms import Form, text_form
 
 
 class RatingForm(Form):
@@ -15,15 +15,6 @@ class RatingForm(Form):
     note = StringField()  # the callback officer's note
 
 
-class AppealForm(Form):
-    reason = StringField()
-
-
-class DecisionForm(Form):
-    uphold = StringField()
-    note = StringField()
-
-
-class CaseStepForm(Form):
-    reached = StringField()
-    note = StringField()
+AppealForm = text_form("AppealForm", "reason")
+DecisionForm = text_form("DecisionForm", "uphold", "note")
+CaseStepForm = text_form("CaseStepForm", "reached", "note")

@@ -1,18 +1,6 @@
-"""The residency pages' forms: plain text, checked by the services."""
-from wtforms import StringField
+"""The residency pages' forms: plain text, checked by residency.services."""
+from community.forms import text_form
 
-from community.forms import Form
-
-
-class ResidencyRequestForm(Form):
-    community = StringField()
-    note = StringField()
-
-
-class VerifyForm(Form):
-    user = StringField()
-    note = StringField()
-
-
-class RefuseForm(Form):
-    note = StringField()
+ResidencyRequestForm = text_form("ResidencyRequestForm", "community", "note")
+VerifyForm = text_form("VerifyForm", "user", "note")
+RefuseForm = text_form("RefuseForm", "note")

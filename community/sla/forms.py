@@ -1,16 +1,5 @@
-"""The SLA admin's form. Fields are plain text: the service and the parsers in views.py
-check them and name the field at fault, so the messages stay the service's."""
-from wtforms import StringField
+"""The SLA admin's form: plain text, checked by sla.services and the parsers in views.py."""
+from community.forms import text_form
 
-from community.forms import Form
-
-
-class PolicyForm(Form):
-    sla_class = StringField()
-    category = StringField()
-    effective_from = StringField()
-    response_hours = StringField()
-    accept_hours = StringField()
-    resolve_amount = StringField()
-    resolve_unit = StringField()
-    note = StringField()
+PolicyForm = text_form("PolicyForm", "sla_class", "category", "effective_from", "response_hours",
+                       "accept_hours", "resolve_amount", "resolve_unit", "note")

@@ -3,7 +3,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form, LongSelect
+from community.forms import Form, LongSelect, text_form
 from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
 from community.labels import CHANNEL, KIND
 
@@ -50,6 +50,5 @@ class CancelForm(Form):
     submit = SubmitField(_l("撤回诉求"))
 
 
-class LinkStepForm(Form):
-    """Cancel or reopen through a texted link: the service checks the reason."""
-    reason = StringField()
+# Cancel or reopen through a texted link: the service checks the reason.
+LinkStepForm = text_form("LinkStepForm", "reason")
