@@ -2,6 +2,7 @@
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from wtforms import StringField
 from wtforms.widgets import Select
 
 from community.areas.services import community_names
@@ -17,6 +18,17 @@ class Form(FlaskForm):
             from community.i18n import wtforms_translations
 
             return wtforms_translations()
+
+
+def text_form(name: str, *fields: str, doc: str = "") -> type[Form]:
+    """A form of plain text fields, for a post whose service checks every value and names
+    the field at fault (so the messages stay the service's): the form reads the post and
+    carries the CSRF token."""
+    return type(name, (Form,), {"__doc__": doc, **{field: StringField() for field in fields}})
+
+
+ElderForm = text_form("ElderForm", "on", "next",
+                      doc="长辈模式 on or off, from the switch on every page; `next` is the page to go back to.")
 
 
 class LongSelect(Select):
@@ -52,3 +64,11 @@ def show_error(form, exc, default_field):
     for other_name, other_message in getattr(exc, "others", ()):
         other = getattr(form, other_name, None) or getattr(form, default_field)
         other.errors = list(other.errors) + [other_message]
+
+
+def as_int(value) -> int | None:
+    """A posted id as an int, or None (the service then says what is missing)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

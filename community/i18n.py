@@ -192,12 +192,15 @@ def _safe_next(target):
 @bp.post("/prefs/elder")
 def toggle_elder():
     """Switch elder mode on or off, remember it, and go back to the same page."""
-    on = request.form.get("on") == "1"
+    from community.forms import ElderForm
+
+    form = ElderForm()
+    on = form.on.data == "1"
     if current_user.is_authenticated and hasattr(current_user, "elder_mode"):
         current_user.elder_mode = on
         db.session.commit()
     flash(gettext("已开启长辈模式：字更大，按钮更大，选项更少。") if on else gettext("已关闭长辈模式。"))
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(_safe_next(form.next.data))
     response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=COOKIE_AGE, samesite="Lax",
                         httponly=True)
     return response

@@ -18,7 +18,7 @@ from community import create_app
 from community.extensions import db
 
 from . import clock, factories
-from .ticketing import T0
+from .factories import T0
 
 
 def pytest_configure(config):

@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
-from community.errors import DomainError
+
 from community.extensions import db
-from community.forms import Form, show_error
+from community.forms import Form
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import tokens
@@ -117,14 +118,11 @@ class RevokeForm(Form):
 def my_tokens():
     form, secret, status = TokenForm(), None, 200
     if form.validate_on_submit():
-        try:
-            _token, secret = tokens.create_token(current_user, utcnow(), name=form.name.data,
-                                                 created_by=current_user,
-                                                 can_write=not form.read_only.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="name")
+        done = submit(lambda: tokens.create_token(current_user, utcnow(), name=form.name.data,
+                                                  created_by=current_user, can_write=not form.read_only.data),
+                      form=form, field="name")
+        if done.ok:
+            _token, secret = done.value
     if form.errors:
         status = 400
     response = current_app.make_response((render_template(

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from community.areas.services import get_unit
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import community_choices, show_error
+from community.forms import community_choices
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import throttle
@@ -85,13 +86,8 @@ def account_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         now = utcnow()
-        try:
-            change_password(current_user, form.current.data, form.password.data, now)
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="password")
-        else:
+        if submit(lambda: change_password(current_user, form.current.data, form.password.data, now),
+                  form=form, field="password", catch=ValidationFailed).ok:
             # This browser stays signed in (with the new version); every other one is out.
             start_session(current_user._get_current_object(), now)
             flash(_("密码已修改。其他设备上的登录已全部退出。"))
@@ -116,20 +112,15 @@ def reset():
     form = ResetPasswordForm()
     code_sent = False
     if form.validate_on_submit():
-        try:
-            if form.send_code.data:
-                send_code(form.phone.data, "reset", utcnow())
-                db.session.commit()
+        if form.send_code.data:
+            if submit(lambda: send_code(form.phone.data, "reset", utcnow()),
+                      form=form, field="phone", catch=(ValidationFailed, ValueError)).ok:
                 flash(_("如果这个手机号注册过账号，验证码已发送，请查收短信。"))
                 code_sent = True
-            else:
-                reset_password(form.phone.data, form.code.data, form.password.data, utcnow())
-                db.session.commit()
-                flash(_("密码已重设，请用新密码登录。"))
-                return redirect(url_for("auth.login"))
-        except (ValidationFailed, ValueError) as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="phone")
+        elif submit(lambda: reset_password(form.phone.data, form.code.data, form.password.data, utcnow()),
+                    form=form, field="phone", catch=(ValidationFailed, ValueError)).ok:
+            flash(_("密码已重设，请用新密码登录。"))
+            return redirect(url_for("auth.login"))
     status = 400 if form.errors else 200
     return render_template("auth/reset.html", form=form, code_sent=code_sent), status
 
@@ -141,22 +132,20 @@ def signup():
     form.community.choices = community_choices()
     code_sent = False
     if form.validate_on_submit():
-        try:
-            if form.send_code.data:
-                send_code(form.phone.data, "signup", utcnow(), address=request.remote_addr or "")
-                db.session.commit()
+        refusals = (ValidationFailed, NotFound, ValueError)
+        if form.send_code.data:
+            if submit(lambda: send_code(form.phone.data, "signup", utcnow(), address=request.remote_addr or ""),
+                      form=form, field="phone", catch=refusals).ok:
                 flash(_("验证码已发送，请查收短信。"))
                 code_sent = True
-            else:
-                community = get_unit(int(form.community.data)) if form.community.data else None
-                user = register_resident(form.phone.data, form.password.data, form.code.data,
-                                         form.name.data, community, utcnow())
-                db.session.commit()
-                start_session(user, utcnow())
+        else:
+            done = submit(lambda: register_resident(
+                form.phone.data, form.password.data, form.code.data, form.name.data,
+                get_unit(int(form.community.data)) if form.community.data else None, utcnow()),
+                form=form, field="phone", catch=refusals)
+            if done.ok:
+                start_session(done.value, utcnow())
                 flash(_("注册成功。"))
                 return redirect(url_for("tickets.home"))
-        except (ValidationFailed, NotFound, ValueError) as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="phone")
     status = 400 if form.errors else 200
     return render_template("auth/signup.html", form=form, code_sent=code_sent), status

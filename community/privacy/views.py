@@ -17,7 +17,8 @@ from community.auth.models import Role
 from community.auth.sessions import sign_out_here
 from community.errors import ValidationFailed
 from community.extensions import db
-from community.forms import Form, show_error
+from community.forms import Form
+from community.submit import submit
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN
 from community.timeutil import utcnow
@@ -101,13 +102,10 @@ def delete_my_account():
     user = _resident()
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        try:
-            _count, photos = delete_account(user, form.password.data, utcnow())
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="password")
-        else:
+        done = submit(lambda: delete_account(user, form.password.data, utcnow()),
+                      form=form, field="password", catch=ValidationFailed)
+        if done.ok:
+            _count, photos = done.value
             remove_photo_files(photos)
             sign_out_here()
             flash(_("账号已注销，您的个人信息已删除。"))

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from community.extensions import db
+from community.text import clean_text
 from community.timeutil import to_local
 
 from . import access
 from .models import BudgetApproval, FundingLine, Project, SpendingLine
 from .payees import clean_payee
-from .services import _clean_text, record_event
+from .services import record_event
 from .states import PLANNING, SPENDING, FundingSource
 
 MAX_FEN = 10**12  # ten billion 元: anything above is a typing error
@@ -76,7 +77,7 @@ def add_funding(project: Project, actor: User, now: datetime, *, source: str, am
         raise InvalidTransition(_("预算已批准；超出部分须申请追加预算。"))
     line = FundingLine(project_id=project.id, source=_check_source(source),
                        amount_fen=parse_yuan(amount),
-                       note=_clean_text(note, 200, "note", _("说明"), required=False))
+                       note=clean_text(note, 200, "note", _("说明"), required=False))
     db.session.add(line)
     record_event(project, "funding", actor, now, note=f"{yuan(line.amount_fen)} 元")
     db.session.flush()
@@ -115,7 +116,7 @@ def add_spending(project: Project, actor: User, now: datetime, *, spent_on: date
                                  who=_("区县") if project.level == 3 else _("街道")), field="amount")
     payee, payee_kind = clean_payee(payee, payee_kind)
     line = SpendingLine(project_id=project.id, spent_on=spent_on,
-                        item=_clean_text(item, 200, "item", _("支出事项")),
+                        item=clean_text(item, 200, "item", _("支出事项"), required=True),
                         payee=payee, payee_kind=payee_kind,
                         source=source, amount_fen=amount_fen,
                         recorded_by_id=actor.id, created_at=now)
@@ -139,7 +140,7 @@ def reverse_spending(project: Project, actor: User, now: datetime, line_id,
         raise NotFound()
     if original.reversed_by is not None:
         raise Conflict(_("这笔支出已经冲销过了。"))
-    reason = _clean_text(reason, 500, "reason", _("冲销理由"))
+    reason = clean_text(reason, 500, "reason", _("冲销理由"), required=True)
     line = SpendingLine(project_id=project.id, spent_on=to_local(now).date(), item=original.item,
                         payee=original.payee, payee_kind=original.payee_kind,
                         source=original.source, amount_fen=-original.amount_fen,
@@ -159,7 +160,7 @@ def approve_extra(project: Project, actor: User, now: datetime, *, amount,
     if project.state not in SPENDING:
         raise InvalidTransition(_("项目批准后才能追加预算。"))
     approval = BudgetApproval(project_id=project.id, extra_fen=parse_yuan(amount),
-                              reason=_clean_text(reason, 500, "reason", _("追加理由")),
+                              reason=clean_text(reason, 500, "reason", _("追加理由"), required=True),
                               approved_by_id=actor.id, approving_unit_id=actor.unit_id, at=now)
     db.session.add(approval)
     record_event(project, "budget_extra", actor, now,

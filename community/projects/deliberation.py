@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
+from community.text import clean_text
 from community.tickets.photos import clean_photo, upload_dir
 
 from . import access
 from .models import Meeting, Project, ProjectPost, Vote
 from .rules import for_project
-from .services import _clean_text, record_event
+from .services import record_event
 from .states import MeetingDecision, ProjectState, VoteChoice
 
 P = ProjectState
@@ -35,7 +36,7 @@ def post(project: Project, actor: User, now: datetime, body: str) -> ProjectPost
         raise NotAllowed(_("只有经核实的本社区居民和社区工作人员可以参与议事。"))
     if project.state not in DISCUSSION_OPEN or project.hidden_at is not None:
         raise InvalidTransition(_("议事已结束。"))
-    body = _clean_text(body, current_app.config["COMMUNITY_PROJECT_POST_MAX"], "body", _("发言内容"))
+    body = clean_text(body, current_app.config["COMMUNITY_PROJECT_POST_MAX"], "body", _("发言内容"), required=True)
     item = ProjectPost(project_id=project.id, author_id=actor.id, body=body, created_at=now)
     db.session.add(item)
     db.session.flush()
@@ -55,7 +56,7 @@ def hide_post(project: Project, actor: User, now: datetime, post_id, reason: str
         raise NotFound()
     if item.hidden_at is not None:
         raise Conflict(_("这条发言已经隐藏了。"))
-    item.hidden_reason = _clean_text(reason, 200, "reason", _("隐藏理由"))
+    item.hidden_reason = clean_text(reason, 200, "reason", _("隐藏理由"), required=True)
     item.hidden_at, item.hidden_by_id = now, actor.id
     record_event(project, "hide_post", actor, now, note=item.hidden_reason)
     db.session.flush()
@@ -135,8 +136,8 @@ def announce_meeting(project: Project, actor: User, now: datetime, *, when: str,
     access.require(access.can_manage, actor, project)
     if project.state != P.DELIBERATING:
         raise InvalidTransition(_("项目不在议事阶段，不能安排议事会议。"))
-    when = _clean_text(when, 40, "when", _("会议时间"))
-    place = _clean_text(place, 100, "place", _("会议地点"))
+    when = clean_text(when, 40, "when", _("会议时间"), required=True)
+    place = clean_text(place, 100, "place", _("会议地点"), required=True)
     event = record_event(project, "meeting_set", actor, now, note=f"{when} · {place}")
     db.session.flush()
     announce(project, "meeting_set", event, now)
@@ -170,11 +171,11 @@ def record_meeting(project: Project, actor: User, now: datetime, *, held_on: dat
                                field="supporters")
     if decision not in MeetingDecision.__members__.values():
         raise ValidationFailed(_("请选择会议决定。"), field="decision")
-    signed_name = _clean_text(signed_name, 64, "signed_name", _("记录人签名"))
+    signed_name = clean_text(signed_name, 64, "signed_name", _("记录人签名"), required=True)
     meeting = Meeting(project_id=project.id, held_on=held_on, attendees=attendees,
                       supporters=supporters, opposers=opposers, decision=decision,
                       signed_name=signed_name,
-                      summary=_clean_text(summary, 2000, "summary", _("会议摘要"), required=False),
+                      summary=clean_text(summary, 2000, "summary", _("会议摘要"), required=False),
                       recorded_by_id=actor.id, created_at=now)
     if minutes is not None:
         meeting.minutes_name = f"{secrets.token_hex(16)}.{minutes.extension}"

@@ -1,12 +1,12 @@
-"""Forms with fields worth a form object; the small action forms post plain fields
-(CSRF is checked for every POST by CSRFProtect) and the services check them."""
+"""The projects pages' forms. The small action forms (views.ACTIONS) share one form of
+plain text fields: the services check them and name the field at fault."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form
+from community.forms import Form, text_form
 from .labels import DECISION, RESOURCE
 
 
@@ -57,3 +57,13 @@ class ResourceForm(Form):
     categories = SelectMultipleField(_l("能满足的需求类别"), validate_choice=False)
     note = TextAreaField(_l("备注"), validators=[Length(max=1000)])
     submit = SubmitField(_l("保存"))
+
+
+# Every field a project action (views.ACTIONS) reads; each action reads its own.
+ProjectActionForm = text_form(
+    "ProjectActionForm", "accept", "amount", "body", "category", "choice", "comment", "done_on",
+    "due_on", "duty", "insufficient", "item", "kind", "lead_unit", "level", "line", "milestone",
+    "name", "note", "payee", "payee_kind", "place", "post", "reason", "report", "satisfaction",
+    "source", "spent_on", "title", "unit", "when")
+# 对接 a need with a resource: lists.link_need checks the three.
+LinkNeedForm = text_form("LinkNeedForm", "category", "resource", "note")

@@ -16,12 +16,13 @@ from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.stats.formulas import FORMULA_VERSION, Params, satisfied_weight, valid_ratings, wilson
+from community.text import clean_text
 
 from . import access
 from .labels import SATISFACTION
 from .models import Project, ProjectEvent, ProjectRating
 from .rules import for_project
-from .services import _clean_text, transition
+from .services import transition
 from .states import BAD, GOOD, JudgingResult, ProjectState, Satisfaction
 
 
@@ -36,7 +37,7 @@ def rate(project: Project, actor: User, now: datetime, satisfaction: str,
     if my_rating(project, actor) is not None:
         raise Conflict(_("您已经评价过这个项目了。"))
     rating = ProjectRating(project_id=project.id, user_id=actor.id, satisfaction=satisfaction,
-                           comment=_clean_text(comment, 500, "comment", _("意见"), required=False),
+                           comment=clean_text(comment, 500, "comment", _("意见"), required=False),
                            at=now)
     db.session.add(rating)
     try:

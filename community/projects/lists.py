@@ -12,12 +12,12 @@ from community.areas.models import Unit
 from community.auth.models import User
 from community.errors import NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
+from community.text import clean_text
 from community.tickets.models import Category, Ticket
 
 from community.privacy.masking import mask_personal
 
 from .models import NeedLink, Project, Resource
-from .services import _clean_text
 from .states import ACTIVE, ResourceKind
 
 
@@ -169,7 +169,7 @@ def link_need(actor: User, now: datetime, *, category_code: str, resource_id,
            for link in live_links(community_id)):
         raise ValidationFailed(_("这项资源已经对接了这类需求。"), field="resource")
     link = NeedLink(community_id=community_id, category_id=category.id, resource_id=resource.id,
-                    note=_clean_text(note, 200, "note", _("对接说明"), required=False),
+                    note=clean_text(note, 200, "note", _("对接说明"), required=False),
                     created_by_id=actor.id, created_at=now)
     db.session.add(link)
     db.session.flush()
@@ -244,11 +244,11 @@ def save_resource(actor: User, now: datetime, *, kind: str, name: str, hours: st
         if not 0 <= capacity <= 1_000_000:
             raise ValidationFailed(_("服务能力请填写整数。"), field="capacity")
     values = dict(
-        kind=kind, name=_clean_text(name, 100, "name", _("名称")),
-        hours=_clean_text(hours, 100, "hours", _("开放时间"), required=False),
-        skills=_clean_text(skills, 200, "skills", _("技能"), required=False),
-        contact=_clean_text(contact, 100, "contact", _("联系方式"), required=False),
-        note=_clean_text(note, 500, "note", _("备注"), required=False),
+        kind=kind, name=clean_text(name, 100, "name", _("名称"), required=True),
+        hours=clean_text(hours, 100, "hours", _("开放时间"), required=False),
+        skills=clean_text(skills, 200, "skills", _("技能"), required=False),
+        contact=clean_text(contact, 100, "contact", _("联系方式"), required=False),
+        note=clean_text(note, 500, "note", _("备注"), required=False),
         capacity=capacity, categories=",".join(codes), updated_at=now)
     if resource is None:  # added only once everything is checked
         resource = Resource(community_id=community_id, created_at=now)

@@ -6,15 +6,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from community.areas.models import Unit
-from community.errors import DomainError, NotFound
+from community.errors import NotFound
 from community.extensions import db
-from community.forms import show_error
+from community.forms import as_int
+from community.submit import submit
 from community.tickets.models import Category
 from community.timeutil import utcnow
 from community.workqueue.views import staff_required
 
 from . import access, lists
-from .forms import ResourceForm
+from .forms import LinkNeedForm, ResourceForm
 from .models import Project
 from .views import _category_choices, bp, office_required
 
@@ -45,22 +46,19 @@ def three_lists():
         weekly=lists.weekly_requests(chosen.id, now), weeks=lists.window(now)[2],
         resources=lists.resources_of(chosen.id), projects=projects,
         matches=lists.matching(chosen.id, now),
-        office=current_user.role == "community" and current_user.unit_id == chosen.id)
+        office=current_user.role == "community" and current_user.unit_id == chosen.id,
+        link_form=LinkNeedForm(formdata=None))
 
 
 @bp.post("/projects/lists/links")
 @office_required
 def link_need():
     """对接: a need of the office's community answered by one of its resources."""
-    try:
-        lists.link_need(current_user, utcnow(), category_code=request.form.get("category", ""),
-                        resource_id=request.form.get("resource", type=int),
-                        note=request.form.get("note", ""))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return three_lists(), exc.status
+    form = LinkNeedForm()
+    done = submit(lambda: lists.link_need(current_user, utcnow(), category_code=form.category.data or "",
+                                          resource_id=as_int(form.resource.data), note=form.note.data or ""))
+    if not done.ok:
+        return three_lists(), done.status
     flash(_("已对接。"))
     return redirect(url_for("projects.three_lists", community=current_user.unit_id))
 
@@ -109,20 +107,15 @@ def resource_edit(resource_id=None):
     form = _resource_form(resource)
     status = 200
     if form.validate_on_submit():
-        try:
-            lists.save_resource(current_user, utcnow(), kind=form.kind.data, name=form.name.data,
-                                hours=form.hours.data, skills=form.skills.data,
-                                capacity=form.capacity.data, contact=form.contact.data,
-                                categories=form.categories.data or [], note=form.note.data,
-                                resource=resource)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="name")
-            status = exc.status
-        else:
+        done = submit(lambda: lists.save_resource(
+            current_user, utcnow(), kind=form.kind.data, name=form.name.data, hours=form.hours.data,
+            skills=form.skills.data, capacity=form.capacity.data, contact=form.contact.data,
+            categories=form.categories.data or [], note=form.note.data, resource=resource),
+            form=form, field="name")
+        if done.ok:
             flash(_("资源已保存。"))
             return redirect(url_for("projects.three_lists", community=current_user.unit_id))
+        status = done.status
     elif form.errors:
         status = 400
     return render_template("projects/resource_form.html", form=form, resource=resource), status

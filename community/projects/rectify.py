@@ -17,12 +17,13 @@ from sqlalchemy import select
 from community.auth.models import User
 from community.errors import InvalidTransition, NotFound
 from community.extensions import db
+from community.text import clean_text
 from community.timeutil import to_local
 from community.sla.calendar import working_deadline
 
 from . import access
 from .models import Project, ProjectCase
-from .services import _clean_text, record_event
+from .services import record_event
 from .states import CaseState
 
 C = CaseState
@@ -88,7 +89,7 @@ def report(project: Project, actor: User, now: datetime, text: str) -> ProjectCa
     case = _case(project)
     if case.state != C.OPEN:
         raise InvalidTransition(_("整改情况已报送，等待上级审核。"))
-    case.report = _clean_text(text, 2000, "report", _("整改情况"))
+    case.report = clean_text(text, 2000, "report", _("整改情况"), required=True)
     case.state, case.reported_at, case.reported_by_id = C.REPORTED, now, actor.id
     record_event(project, "rectify_report", actor, now, note=case.report)
     return case
@@ -100,7 +101,7 @@ def review(project: Project, actor: User, now: datetime, accept: bool, note: str
     case = _case(project)
     if case.state != C.REPORTED:
         raise InvalidTransition(_("还没有报送整改情况。"))
-    case.review_note = _clean_text(note, 500, "note", _("审核意见"), required=not accept)
+    case.review_note = clean_text(note, 500, "note", _("审核意见"), required=not accept)
     if accept:
         case.state, case.closed_at, case.closed_by_id = C.CLOSED, now, actor.id
     else:

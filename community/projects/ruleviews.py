@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from community.areas.models import Unit, UnitKind
-from community.errors import DomainError
+
 from community.extensions import db
-from community.forms import show_error
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import access, rules
@@ -42,23 +42,15 @@ def settings():
     form.community.choices = [("", _("本街道全部社区"))] + [(str(c.id), c.name) for c in communities]
     status = 200
     if form.validate_on_submit():
-        try:
-            rules.set_rules(current_user, utcnow(),
-                            community_id=int(form.community.data) if form.community.data else None,
-                            reason=form.reason.data,
-                            **{name: getattr(form, name).data for name in rules.FIELDS})
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("规则刚被其他人修改，请刷新后重试。"), "error")
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="reason")
-            status = exc.status
-        else:
+        done = submit(lambda: rules.set_rules(
+            current_user, utcnow(), community_id=int(form.community.data) if form.community.data else None,
+            reason=form.reason.data, **{name: getattr(form, name).data for name in rules.FIELDS}),
+            form=form, field="reason",
+            raced=(IntegrityError, _("规则刚被其他人修改，请刷新后重试。")))
+        if done.ok:
             flash(_("新版本的议事规则已发布。"))
             return redirect(url_for("projects.settings"))
+        status = done.status
     elif form.errors:
         status = 400
     current = [(c, rules.for_community(c.id)) for c in communities]

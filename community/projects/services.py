@@ -14,6 +14,7 @@ from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 from community.residency.services import verified_community_id
+from community.text import clean_text
 from community.tickets.models import Category, Ticket
 from community.tickets.services import record_event as record_ticket_event
 from community.tickets.states import Kind
@@ -52,15 +53,6 @@ def record_event(project: Project, action: str, actor: User | None, now: datetim
     return event
 
 
-def _clean_text(value: str | None, limit: int, field: str, label: str, required=True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(_("请填写%(what)s。", what=label), field=field)
-    if len(value) > limit:
-        raise ValidationFailed(_("%(what)s不能超过 %(n)d 字。", what=label, n=limit), field=field)
-    return value
-
-
 def _category(code: str | None) -> Category | None:
     if not code:
         return None
@@ -91,9 +83,9 @@ def propose(actor: User, now: datetime, *, title: str, description: str,
     community = db.session.get(Unit, community_id)
     if community is None or community.kind != UnitKind.COMMUNITY:
         raise ValidationFailed(_("请选择有效的社区。"), field="title")
-    title = _clean_text(title, TITLE_MAX, "title", _("项目名称"))
-    description = _clean_text(description, current_app.config["COMMUNITY_TEXT_MAX"],
-                              "description", _("项目内容"))
+    title = clean_text(title, TITLE_MAX, "title", _("项目名称"), required=True)
+    description = clean_text(description, current_app.config["COMMUNITY_TEXT_MAX"],
+                              "description", _("项目内容"), required=True)
     if ticket is not None:
         _check_promotable(actor, ticket)
     project = Project(title=title, description=description, category=_category(category_code),
@@ -182,9 +174,9 @@ def add_partner(project: Project, actor: User, now: datetime, *, kind: str,
             raise ValidationFailed(_("请选择本社区、所属街道、区县或其部门。"), field="unit")
         name = ""
     else:
-        name = _clean_text(name, 100, "name", _("单位名称"))
+        name = clean_text(name, 100, "name", _("单位名称"), required=True)
     partner = ProjectPartner(project_id=project.id, kind=kind, unit=unit, name=name,
-                             duty=_clean_text(duty, 200, "duty", _("分工"), required=False))
+                             duty=clean_text(duty, 200, "duty", _("分工"), required=False))
     db.session.add(partner)
     record_event(project, "partner", actor, now, note=partner.label)
     db.session.flush()
@@ -198,7 +190,7 @@ def add_milestone(project: Project, actor: User, now: datetime, *, title: str,
         raise InvalidTransition(_("项目已完成，不能再添加节点。"))
     if due_on is None:
         raise ValidationFailed(_("请填写计划日期。"), field="due_on")
-    milestone = Milestone(project_id=project.id, title=_clean_text(title, 200, "title", _("节点名称")),
+    milestone = Milestone(project_id=project.id, title=clean_text(title, 200, "title", _("节点名称"), required=True),
                           due_on=due_on)
     db.session.add(milestone)
     record_event(project, "milestone", actor, now, note=f"{milestone.title} {due_on.isoformat()}")
@@ -249,7 +241,7 @@ def hide_proposal(project: Project, actor: User, now: datetime, reason: str) -> 
         raise InvalidTransition(_("只有征集中的提议可以隐藏。"))
     if project.hidden_at is not None:
         raise Conflict(_("这条提议已经隐藏了。"))
-    project.hidden_reason = _clean_text(reason, 200, "reason", _("隐藏理由"))
+    project.hidden_reason = clean_text(reason, 200, "reason", _("隐藏理由"), required=True)
     project.hidden_at, project.hidden_by_id = now, actor.id
     return record_event(project, "hide", actor, now, note=project.hidden_reason)
 
@@ -266,7 +258,7 @@ def approve(project: Project, actor: User, now: datetime, note: str = "") -> Pro
     if not result.passed:
         raise ValidationFailed(result.reason, field="note")
     event = transition(project, P.APPROVED, actor, now, action="approve",
-                       note=_clean_text(note, 500, "note", _("意见"), required=False))
+                       note=clean_text(note, 500, "note", _("意见"), required=False))
     project.approved_budget_fen = planned_budget_fen(project)
     project.approved_at = now
     return event
@@ -277,7 +269,7 @@ def reject(project: Project, actor: User, now: datetime, reason: str) -> Project
     if not access.can_reject(actor, project):
         raise NotAllowed(_("已由上级批准的项目，只有批准单位或更上级可以撤销。")
                          if project.state == P.APPROVED and access.can_manage(actor, project) else None)
-    reason = _clean_text(reason, 500, "reason", _("不予立项的理由"))
+    reason = clean_text(reason, 500, "reason", _("不予立项的理由"), required=True)
     event = transition(project, P.REJECTED, actor, now, action="reject", note=reason)
     project.reject_reason = reason
     return event
@@ -294,7 +286,7 @@ def complete(project: Project, actor: User, now: datetime, note: str = "") -> Pr
 
     access.require(access.can_run, actor, project)
     event = transition(project, P.COMPLETED, actor, now, action="complete",
-                       note=_clean_text(note, 500, "note", _("说明"), required=False))
+                       note=clean_text(note, 500, "note", _("说明"), required=False))
     project.completed_at = now
     db.session.flush()
     announce(project, "complete", event, now)

@@ -10,9 +10,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from community.errors import Conflict, DomainError, NotFound, ValidationFailed
+from community.errors import NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import show_error
+from community.forms import as_int
+from community.submit import submit
 from community.tickets.access import can_view as can_view_ticket
 from community.tickets.models import Category, Ticket
 from community.tickets.services import active_categories
@@ -20,7 +21,7 @@ from community.residency.services import verified_community_id
 from community.timeutil import to_local, utcnow
 
 from . import access, budget, deliberation, judging, rectify, rules, services
-from .forms import MeetingForm, ProposalForm
+from .forms import MeetingForm, ProjectActionForm, ProposalForm
 from .labels import template_globals
 from .models import Meeting
 from .payees import public_payee
@@ -77,19 +78,14 @@ def new():
                                   name=need.name_zh)
     status = 200
     if form.validate_on_submit():
-        try:
-            project = services.propose(current_user, utcnow(), title=form.title.data,
-                                       description=form.description.data,
-                                       category_code=form.category.data or None, ticket=ticket,
-                                       from_need=need is not None)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="title")
-            status = exc.status
-        else:
+        done = submit(lambda: services.propose(current_user, utcnow(), title=form.title.data,
+                                               description=form.description.data,
+                                               category_code=form.category.data or None, ticket=ticket,
+                                               from_need=need is not None), form=form, field="title")
+        if done.ok:
             flash(_("项目已提交，进入征集阶段。"))
-            return redirect(url_for("projects.show", project_id=project.id))
+            return redirect(url_for("projects.show", project_id=done.value.id))
+        status = done.status
     elif form.errors:
         status = 400
     return render_template("projects/new.html", form=form, ticket=ticket, need=need,
@@ -145,61 +141,62 @@ def show(project_id, status=200, meeting_form=None):
         sources=budget.planned_sources(project),
         tickets=[t for t in services.linked_tickets(project) if can_view_ticket(current_user, t)],
         meeting_form=meeting_form or MeetingForm(), categories=_category_choices(),
+        action_form=ProjectActionForm(formdata=None),
         units=services.related_units(project) if manage else [],
     ), status
 
 
-def _f(name):
-    return request.form.get(name, "")
+def _f(form, name):
+    return getattr(form, name).data or ""
 
 
-def _day(name):
+def _day(form, name):
     try:
-        return date.fromisoformat(_f(name))
+        return date.fromisoformat(_f(form, name))
     except ValueError:
         return None
 
 
 # Each action: (service call, message). The services check who may, and every rule.
 ACTIONS = {
-    "deliberate": (lambda p, u, now: services.open_deliberation(p, u, now), _l("已进入协商议事。")),
-    "approve": (lambda p, u, now: services.approve(p, u, now, _f("note")), _l("已批准立项。")),
-    "reject": (lambda p, u, now: services.reject(p, u, now, _f("reason")), _l("已记录不予立项。")),
-    "start": (lambda p, u, now: services.start(p, u, now), _l("项目开始实施。")),
-    "complete": (lambda p, u, now: services.complete(p, u, now, _f("note")), _l("项目已完成，居民可以评价了。")),
-    "evaluate": (lambda p, u, now: judging.close(p, u, now, insufficient=_f("insufficient") == "1"),
+    "deliberate": (lambda p, u, now, f: services.open_deliberation(p, u, now), _l("已进入协商议事。")),
+    "approve": (lambda p, u, now, f: services.approve(p, u, now, _f(f, "note")), _l("已批准立项。")),
+    "reject": (lambda p, u, now, f: services.reject(p, u, now, _f(f, "reason")), _l("已记录不予立项。")),
+    "start": (lambda p, u, now, f: services.start(p, u, now), _l("项目开始实施。")),
+    "complete": (lambda p, u, now, f: services.complete(p, u, now, _f(f, "note")), _l("项目已完成，居民可以评价了。")),
+    "evaluate": (lambda p, u, now, f: judging.close(p, u, now, insufficient=_f(f, "insufficient") == "1"),
                  _l("群众评判已结束。")),
-    "hide": (lambda p, u, now: services.hide_proposal(p, u, now, _f("reason")), _l("提议已隐藏，理由已公开。")),
-    "hide_post": (lambda p, u, now: deliberation.hide_post(p, u, now, request.form.get("post", type=int),
-                                                          _f("reason")), _l("发言已隐藏，理由已公开。")),
-    "meeting_set": (lambda p, u, now: deliberation.announce_meeting(p, u, now, when=_f("when"),
-                                                                   place=_f("place")),
+    "hide": (lambda p, u, now, f: services.hide_proposal(p, u, now, _f(f, "reason")), _l("提议已隐藏，理由已公开。")),
+    "hide_post": (lambda p, u, now, f: deliberation.hide_post(p, u, now, as_int(f.post.data),
+                                                          _f(f, "reason")), _l("发言已隐藏，理由已公开。")),
+    "meeting_set": (lambda p, u, now, f: deliberation.announce_meeting(p, u, now, when=_f(f, "when"),
+                                                                   place=_f(f, "place")),
                     _l("会议已安排，将通知本社区居民。")),
-    "reverse": (lambda p, u, now: budget.reverse_spending(p, u, now, request.form.get("line", type=int),
-                                                         _f("reason")), _l("已登记冲销。")),
-    "rectify_report": (lambda p, u, now: rectify.report(p, u, now, _f("report")), _l("整改情况已报送。")),
-    "rectify_review": (lambda p, u, now: rectify.review(p, u, now, _f("accept") == "1", _f("note")),
+    "reverse": (lambda p, u, now, f: budget.reverse_spending(p, u, now, as_int(f.line.data),
+                                                         _f(f, "reason")), _l("已登记冲销。")),
+    "rectify_report": (lambda p, u, now, f: rectify.report(p, u, now, _f(f, "report")), _l("整改情况已报送。")),
+    "rectify_review": (lambda p, u, now, f: rectify.review(p, u, now, _f(f, "accept") == "1", _f(f, "note")),
                        _l("审核意见已记录。")),
-    "plan": (lambda p, u, now: services.set_plan(
-        p, u, now, level=request.form.get("level", type=int), lead_unit_id=request.form.get(
-            "lead_unit", type=int), category_code=_f("category") or None), _l("计划已更新。")),
-    "partner": (lambda p, u, now: services.add_partner(
-        p, u, now, kind=_f("kind"), unit_id=request.form.get("unit", type=int), name=_f("name"),
-        duty=_f("duty")), _l("已添加合作单位。")),
-    "milestone": (lambda p, u, now: services.add_milestone(p, u, now, title=_f("title"),
-                                                          due_on=_day("due_on")), _l("已添加节点。")),
-    "milestone_done": (lambda p, u, now: services.finish_milestone(
-        p, u, now, request.form.get("milestone", type=int), _day("done_on")), _l("节点已登记完成。")),
-    "funding": (lambda p, u, now: budget.add_funding(p, u, now, source=_f("source"), amount=_f("amount"),
-                                                    note=_f("note")), _l("已添加资金来源。")),
-    "spending": (lambda p, u, now: budget.add_spending(
-        p, u, now, spent_on=_day("spent_on"), item=_f("item"), amount=_f("amount"),
-        source=_f("source"), payee=_f("payee"), payee_kind=_f("payee_kind")), _l("支出已登记。")),
-    "budget_extra": (lambda p, u, now: budget.approve_extra(p, u, now, amount=_f("amount"),
-                                                           reason=_f("reason")), _l("已批准追加预算。")),
-    "post": (lambda p, u, now: deliberation.post(p, u, now, _f("body")), _l("发言已发布。")),
-    "vote": (lambda p, u, now: deliberation.vote(p, u, now, _f("choice")), _l("已记录您的意见。")),
-    "rate": (lambda p, u, now: judging.rate(p, u, now, _f("satisfaction"), _f("comment")),
+    "plan": (lambda p, u, now, f: services.set_plan(
+        p, u, now, level=as_int(f.level.data), lead_unit_id=as_int(
+            f.lead_unit.data), category_code=_f(f, "category") or None), _l("计划已更新。")),
+    "partner": (lambda p, u, now, f: services.add_partner(
+        p, u, now, kind=_f(f, "kind"), unit_id=as_int(f.unit.data), name=_f(f, "name"),
+        duty=_f(f, "duty")), _l("已添加合作单位。")),
+    "milestone": (lambda p, u, now, f: services.add_milestone(p, u, now, title=_f(f, "title"),
+                                                          due_on=_day(f, "due_on")), _l("已添加节点。")),
+    "milestone_done": (lambda p, u, now, f: services.finish_milestone(
+        p, u, now, as_int(f.milestone.data), _day(f, "done_on")), _l("节点已登记完成。")),
+    "funding": (lambda p, u, now, f: budget.add_funding(p, u, now, source=_f(f, "source"), amount=_f(f, "amount"),
+                                                    note=_f(f, "note")), _l("已添加资金来源。")),
+    "spending": (lambda p, u, now, f: budget.add_spending(
+        p, u, now, spent_on=_day(f, "spent_on"), item=_f(f, "item"), amount=_f(f, "amount"),
+        source=_f(f, "source"), payee=_f(f, "payee"), payee_kind=_f(f, "payee_kind")), _l("支出已登记。")),
+    "budget_extra": (lambda p, u, now, f: budget.approve_extra(p, u, now, amount=_f(f, "amount"),
+                                                           reason=_f(f, "reason")), _l("已批准追加预算。")),
+    "post": (lambda p, u, now, f: deliberation.post(p, u, now, _f(f, "body")), _l("发言已发布。")),
+    "vote": (lambda p, u, now, f: deliberation.vote(p, u, now, _f(f, "choice")), _l("已记录您的意见。")),
+    "rate": (lambda p, u, now, f: judging.rate(p, u, now, _f(f, "satisfaction"), _f(f, "comment")),
              _l("感谢您的评价。")),
 }
 
@@ -212,16 +209,11 @@ def act(project_id, action):
     project = access.visible_project(current_user, project_id)  # 404 before anything else
     if action not in ACTIONS:
         raise NotFound()
-    call, message = ACTIONS[action]
-    try:
-        call(project, current_user, utcnow())
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        return _refused(project_id, Conflict(_("项目刚被其他人修改，请刷新后重试。")))
-    except DomainError as exc:
-        db.session.rollback()
-        return _refused(project_id, exc)
+    call, message, form = *ACTIONS[action], ProjectActionForm()
+    done = submit(lambda: call(project, current_user, utcnow(), form), show=False,
+                  raced=(StaleDataError, _("项目刚被其他人修改，请刷新后重试。")))
+    if not done.ok:
+        return _refused(project_id, done.refusal)
     flash(str(message))
     return redirect(url_for("projects.show", project_id=project_id))
 
@@ -239,28 +231,24 @@ def meeting(project_id):
     form = MeetingForm()
     if not form.validate_on_submit():
         return show(project_id, status=400, meeting_form=form)
-    item = None
-    try:
+    written = []  # the meeting row, once made: its minutes file goes if the write fails
+
+    def record():
         upload = request.files.get("minutes")
         minutes = (deliberation.read_minutes(upload.stream, upload.filename)
                    if upload and upload.filename else None)
         access.require(access.can_manage, current_user, project)
         if not form.attest.data:  # the recorder signs for what the record says
             raise ValidationFailed(_("请签名并确认记录属实。"), field="attest")
-        item = deliberation.record_meeting(
+        written.append(deliberation.record_meeting(
             project, current_user, utcnow(), held_on=form.held_on.data, attendees=form.attendees.data,
             supporters=form.supporters.data, opposers=form.opposers.data, decision=form.decision.data,
-            signed_name=form.signed_name.data, summary=form.summary.data, minutes=minutes)
-        db.session.commit()
-    except DomainError as exc:
-        deliberation.discard_minutes_file(item)
-        db.session.rollback()
-        show_error(form, exc, default_field="summary")
-        return _refused(project_id, exc, meeting_form=form)
-    except Exception:
-        deliberation.discard_minutes_file(item)  # no file without its row
-        db.session.rollback()
-        raise
+            signed_name=form.signed_name.data, summary=form.summary.data, minutes=minutes))
+
+    done = submit(record, form=form, field="summary",  # no file without its row
+                  undo=lambda: deliberation.discard_minutes_file(written[0] if written else None))
+    if not done.ok:
+        return _refused(project_id, done.refusal, meeting_form=form)
     flash(_("议事会议已登记。"))
     return redirect(url_for("projects.show", project_id=project_id))
 

@@ -10,26 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import InvalidTransition, NotAllowed
 from community.extensions import db
 from community.sla.clocks import case_deadlines
 from community.stats.updates import mark_days
+from community.text import clean_text
 from community.tickets.models import Ticket
 from community.tickets.states import State
 
 from .models import CaseState, RectificationCase
 from .scope import in_scope, is_case_worker, is_reviewer
-
-NOTE_MAX = 2000
-
-
-def _note(text, required=True, field="note"):
-    text = (text or "").strip()
-    if required and not text:
-        raise ValidationFailed(_("请填写说明。"), field=field)
-    if len(text) > NOTE_MAX:
-        raise ValidationFailed(_("说明不能超过 %(n)d 字。", n=NOTE_MAX), field=field)
-    return text
 
 
 def open_case(rating, ticket: Ticket, now: datetime) -> RectificationCase:
@@ -50,7 +40,7 @@ def record_callback(case: RectificationCase, actor: User, now: datetime, reached
     if case.state not in (CaseState.OPEN, CaseState.CALLED_BACK):
         raise InvalidTransition(_("已答复或已结案的整改不能再记录回访。"))
     case.callback_at, case.callback_by, case.callback_reached = now, actor, bool(reached)
-    case.callback_note = _note(note, field="callback_note")
+    case.callback_note = clean_text(note, field="callback_note", required=True)
     case.state = CaseState.CALLED_BACK
 
 
@@ -59,7 +49,7 @@ def explain(case: RectificationCase, actor: User, now: datetime, note: str) -> N
     if not is_case_worker(actor, case):
         raise NotAllowed()
     _require_called_back(case)
-    _answer(case, actor, now, "explain", _note(note, field="outcome_note"))
+    _answer(case, actor, now, "explain", clean_text(note, field="outcome_note", required=True))
 
 
 def order_reopen(case: RectificationCase, actor: User, now: datetime, note: str) -> None:
@@ -69,7 +59,7 @@ def order_reopen(case: RectificationCase, actor: User, now: datetime, note: str)
     if not is_reviewer(actor, case.street_id, case.county_id):
         raise NotAllowed(_("重办由街道或区县决定。"))
     _require_called_back(case)
-    note = _note(note, field="outcome_note")
+    note = clean_text(note, field="outcome_note", required=True)
     ticket = case.ticket
     if ticket.state in (State.RESOLVED, State.CLOSED):
         reopen(ticket, actor, now, _("差评整改：%(note)s", note=note))
@@ -102,7 +92,7 @@ def close_case(case: RectificationCase, actor: User, now: datetime, note: str = 
         raise InvalidTransition(_("回访并重办或说明后才能结案。"))
     if reopen_running(case):
         raise InvalidTransition(_("重办还没有办结，办结后才能结案。"))
-    case.review_note = _note(note, required=False, field="review_note")
+    case.review_note = clean_text(note, required=False, field="review_note")
     case.closed_at, case.closed_by, case.state = now, actor, CaseState.CLOSED
     mark_days([case.rating.resolution.resolved_at], now)
 

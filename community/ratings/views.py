@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community.errors import Conflict, DomainError, NotFound, ValidationFailed
 from community.extensions import db, limiter
+from community.submit import submit
 from community.tickets import links
 from community.tickets.access import can_view
 from community.tickets.services import get_by_tracking_code
@@ -14,6 +15,7 @@ from community.timeutil import utcnow
 from community.workqueue.views import staff_required
 
 from . import appeals, cases, services
+from .forms import AppealForm, CaseStepForm, DecisionForm, RatingForm
 from .models import Appeal, Level, Rating, Solved
 from .scope import is_appellant, is_case_worker, is_judge, is_reviewer
 
@@ -26,10 +28,10 @@ def _panel():
     return {"rating_panel": rating_panel, **labels.for_templates()}
 
 
-def answer_from(form) -> services.Answer:
-    return services.Answer(solved=form.get("solved", ""), level=form.get("level", ""),
-                           comment=form.get("comment", ""), reasons=form.getlist("reasons"),
-                           other=form.get("other", ""))
+def answer_from(form: RatingForm) -> services.Answer:
+    return services.Answer(solved=form.solved.data or "", level=form.level.data or "",
+                           comment=form.comment.data or "", reasons=form.reasons.data or [],
+                           other=form.other.data or "")
 
 
 def rating_panel(ticket, link_token=None) -> dict:
@@ -55,29 +57,27 @@ def rating_panel(ticket, link_token=None) -> dict:
             "rating": resolution.rating if resolution is not None else None,
             "solved": solved if solved in Solved.__members__.values() else None,
             "draft": g.get("rating_draft"), "rate_url": rate_url, "step_url": step_url,
+            "form": RatingForm(formdata=None),
             "window_end": services.rating_window(resolution) if resolution is not None else None}
 
 
 def rate_or_ask_reasons(ticket, call, page):
     """Post a rating; a 差评 without its reasons comes back as the reasons step."""
-    answer = answer_from(request.form)
-    try:
-        call(answer)
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        if exc.field not in ("reasons", "other"):
-            raise
-        g.rating_draft = answer
-        first_ask = exc.field == "reasons" and not answer.reasons  # the next step, not an error
-        if not first_ask:
-            flash(str(exc.message), "error")
-        return page(), 200 if first_ask else 422
-    except IntegrityError:
-        db.session.rollback()  # the same rating sent twice at once: the first one counts
-        raise Conflict(_("这次办理已经评价过了，每次办结只能评价一次。")) from None
-    flash(_("感谢您的评价！"))
-    return None
+    answer = answer_from(RatingForm())
+    # The same rating sent twice at once: the first one counts, the second is a 409.
+    done = submit(lambda: call(answer), catch=ValidationFailed, show=False,
+                  raced=(IntegrityError, _("这次办理已经评价过了，每次办结只能评价一次。")))
+    exc = done.refusal
+    if exc is None:
+        flash(_("感谢您的评价！"))
+        return None
+    if isinstance(exc, Conflict) or exc.field not in ("reasons", "other"):
+        raise exc
+    g.rating_draft = answer
+    first_ask = exc.field == "reasons" and not answer.reasons  # the next step, not an error
+    if not first_ask:
+        flash(str(exc.message), "error")
+    return page(), 200 if first_ask else 422
 
 
 @bp.post("/t/<code>/rate")
@@ -102,30 +102,20 @@ def callback_rating(ticket_id):
     from community.workqueue.views import ticket_page
 
     ticket = visible_ticket(current_user, ticket_id)
-    form = request.form
-    try:
-        services.record_callback_rating(ticket, current_user, utcnow(), answer_from(form),
-                                        form.get("note", ""))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return ticket_page(ticket_id, status=exc.status)
+    form = RatingForm()
+    done = submit(lambda: services.record_callback_rating(ticket, current_user, utcnow(),
+                                                          answer_from(form), form.note.data or ""))
+    if not done.ok:
+        return ticket_page(ticket_id, status=done.status)
     flash(_("已记录回访评价。"))
     return redirect(url_for("workqueue.ticket_page", ticket_id=ticket_id))
 
 
 def _commit_or_flash(call, message, back, page):
     """Commit and go back; refused: the same page again with the reason and the status."""
-    try:
-        call()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-        return page(), exc.status
+    done = submit(call, passes=NotFound)
+    if not done.ok:
+        return page(), done.status
     flash(message)
     return redirect(back)
 
@@ -134,6 +124,7 @@ def _commit_or_flash(call, message, back, page):
 @staff_required
 def ratings_list():
     return render_template("ratings/list.html", ratings=appeals.ratings_for(current_user),
+                           appeal_form=AppealForm(formdata=None),
                            is_appellant=is_appellant, levels=Level,
                            sees_recorder=current_user.role in ("county", "supervisor", "admin"))
 
@@ -149,8 +140,9 @@ def _visible_rating(rating_id) -> Rating:
 @staff_required
 def appeal(rating_id):
     rating = _visible_rating(rating_id)
+    form = AppealForm()
     return _commit_or_flash(
-        lambda: appeals.file_appeal(rating, current_user, utcnow(), request.form.get("reason", "")),
+        lambda: appeals.file_appeal(rating, current_user, utcnow(), form.reason.data or ""),
         _("申诉已提交，等待上一级审核。"), url_for("ratings.ratings_list"), ratings_list)
 
 
@@ -158,6 +150,7 @@ def appeal(rating_id):
 @staff_required
 def appeals_list():
     return render_template("ratings/appeals.html", appeals=appeals.appeals_for(current_user),
+                           decision_form=DecisionForm(formdata=None),
                            is_judge=is_judge)
 
 
@@ -167,9 +160,10 @@ def decide(appeal_id):
     item = db.session.get(Appeal, appeal_id)
     if item is None or not can_view(current_user, item.rating.ticket):
         raise NotFound()
+    form = DecisionForm()
     return _commit_or_flash(
-        lambda: appeals.decide_appeal(item, current_user, utcnow(), request.form.get("uphold") == "1",
-                                      request.form.get("note", "")),
+        lambda: appeals.decide_appeal(item, current_user, utcnow(), form.uphold.data == "1",
+                                      form.note.data or ""),
         _("已审核。"), url_for("ratings.appeals_list"), appeals_list)
 
 
@@ -186,17 +180,18 @@ def cases_list():
 def case_page(case_id):
     case = cases.visible_case(current_user, case_id)
     return render_template("ratings/case.html", case=case, now=utcnow(),
+                           step_form=CaseStepForm(formdata=None),
                            worker=is_case_worker(current_user, case),
                            reviewer=is_reviewer(current_user, case.street_id, case.county_id),
                            reopen_running=cases.reopen_running(case))
 
 
 CASE_STEPS = {
-    "callback": (lambda c, u, now, f: cases.record_callback(c, u, now, f.get("reached") == "1",
-                                                          f.get("note", "")), _l("已记录回访。")),
-    "explain": (lambda c, u, now, f: cases.explain(c, u, now, f.get("note", "")), _l("已提交说明。")),
-    "reopen": (lambda c, u, now, f: cases.order_reopen(c, u, now, f.get("note", "")), _l("已重办。")),
-    "close": (lambda c, u, now, f: cases.close_case(c, u, now, f.get("note", "")), _l("整改已结案。")),
+    "callback": (lambda c, u, now, f: cases.record_callback(c, u, now, f.reached.data == "1",
+                                                          f.note.data or ""), _l("已记录回访。")),
+    "explain": (lambda c, u, now, f: cases.explain(c, u, now, f.note.data or ""), _l("已提交说明。")),
+    "reopen": (lambda c, u, now, f: cases.order_reopen(c, u, now, f.note.data or ""), _l("已重办。")),
+    "close": (lambda c, u, now, f: cases.close_case(c, u, now, f.note.data or ""), _l("整改已结案。")),
 }
 
 
@@ -207,6 +202,7 @@ def case_step(case_id, step):
     if step not in CASE_STEPS:
         raise NotFound()
     call, message = CASE_STEPS[step]
-    return _commit_or_flash(lambda: call(case, current_user, utcnow(), request.form),
+    form = CaseStepForm()
+    return _commit_or_flash(lambda: call(case, current_user, utcnow(), form),
                             str(message), url_for("ratings.case_page", case_id=case.id),
                             lambda: case_page(case.id))

@@ -13,6 +13,7 @@ from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
+from community.text import clean_text
 
 from .models import Residency, ResidencyState
 
@@ -62,13 +63,6 @@ def _community(community_id) -> Unit:
     return unit
 
 
-def _note(text: str | None) -> str:
-    text = (text or "").strip()
-    if len(text) > NOTE_MAX:
-        raise ValidationFailed(_("说明不能超过 %(n)d 字。", n=NOTE_MAX), field="note")
-    return text
-
-
 def request_residency(user: User, now: datetime, community_id, note: str = "") -> Residency:
     """A resident asks their community to verify that they live there (or moved)."""
     if not user.is_resident:
@@ -79,7 +73,7 @@ def request_residency(user: User, now: datetime, community_id, note: str = "") -
     if verified_community_id(user) == community.id:
         raise ValidationFailed(_("您已核实为该社区居民。"), field="community")
     row = Residency(user_id=user.id, community_id=community.id, state=R.PENDING,
-                    note=_note(note), requested_at=now)
+                    note=clean_text(note, NOTE_MAX), requested_at=now)
     db.session.add(row)
     db.session.flush()
     return row
@@ -124,7 +118,7 @@ def verify(actor: User, now: datetime, resident_id: int, note: str = "") -> Resi
         row = Residency(user_id=resident.id, community_id=community_id, requested_at=now)
         db.session.add(row)
     row.state, row.decided_at, row.decided_by_id = R.VERIFIED, now, actor.id
-    row.decided_unit_id, row.decision_note = actor.unit_id, _note(note)
+    row.decided_unit_id, row.decision_note = actor.unit_id, clean_text(note, NOTE_MAX)
     resident.home_community_id = community_id  # requests without a place go there too
     _forget(resident.id)
     db.session.flush()
@@ -138,7 +132,7 @@ def refuse(actor: User, now: datetime, residency_id: int, note: str) -> Residenc
         raise NotFound()
     if row.state != R.PENDING:
         raise Conflict(_("这个申请已经处理过了。"))
-    note = _note(note)
+    note = clean_text(note, NOTE_MAX)
     if not note:
         raise ValidationFailed(_("请说明不能核实的原因，居民会看到。"), field="note")
     row.state, row.decided_at, row.decided_by_id = R.REFUSED, now, actor.id

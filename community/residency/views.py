@@ -6,12 +6,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.auth.models import mask_phone
-from community.errors import DomainError
-from community.extensions import db
-from community.forms import community_choices
+from community.errors import NotFound
+from community.forms import as_int, community_choices
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import services
+from .forms import RefuseForm, ResidencyRequestForm, VerifyForm
 
 bp = Blueprint("residency", __name__)
 STATE = {"pending": _l("待核实"), "verified": _l("已核实"), "refused": _l("未核实"),
@@ -32,7 +33,7 @@ def profile(status=200):
         "residency/profile.html", residency=residency,
         pending=services.pending_request(current_user) if current_user.is_resident else None,
         history=services.history(current_user) if current_user.is_resident else [],
-        communities=community_choices()), status
+        communities=community_choices(), form=ResidencyRequestForm(formdata=None)), status
 
 
 @bp.post("/profile/residency")
@@ -40,14 +41,11 @@ def profile(status=200):
 def ask():
     if not current_user.is_resident:
         abort(404)
-    try:
-        services.request_residency(current_user, utcnow(), request.form.get("community", type=int),
-                                   request.form.get("note", ""))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return profile(status=exc.status)
+    form = ResidencyRequestForm()
+    done = submit(lambda: services.request_residency(current_user, utcnow(), as_int(form.community.data),
+                                                     form.note.data or ""))
+    if not done.ok:
+        return profile(status=done.status)
     flash(_("申请已提交，社区工作人员或网格员核实后即可参与本社区的议事和评判。"))
     return redirect(url_for("residency.profile"))
 
@@ -63,34 +61,34 @@ def waiting_list(status=200):
     _verifier()
     phone = request.args.get("phone", "").strip()
     return render_template("residency/waiting.html", waiting=services.waiting(current_user, phone),
-                           verified=services.recently_verified(current_user), phone=phone), status
+                           verified=services.recently_verified(current_user), phone=phone,
+                           refuse_form=RefuseForm(formdata=None)), status
 
 
 @bp.post("/residency/verify")
 @login_required
 def verify():
     _verifier()
-    return _do(lambda now: services.verify(current_user, now, request.form.get("user", type=int),
-                                           request.form.get("note", "")), _("已核实。"))
+    form = VerifyForm()
+    return _do(lambda now: services.verify(current_user, now, as_int(form.user.data), form.note.data or ""),
+               _("已核实。"))
 
 
 @bp.post("/residency/<int:residency_id>/refuse")
 @login_required
 def refuse(residency_id):
     _verifier()
-    return _do(lambda now: services.refuse(current_user, now, residency_id,
-                                           request.form.get("note", "")), _("已告知居民不能核实的原因。"))
+    form = RefuseForm()
+    return _do(lambda now: services.refuse(current_user, now, residency_id, form.note.data or ""),
+               _("已告知居民不能核实的原因。"))
 
 
 def _do(call, message):
     try:
-        call(utcnow())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(str(exc.message), "error")
-        return waiting_list(status=exc.status)
+        done = submit(lambda: call(utcnow()), passes=NotFound)
+    except NotFound:
+        abort(404)
+    if not done.ok:
+        return waiting_list(status=done.status)
     flash(message)
     return redirect(url_for("residency.waiting_list"))

@@ -12,8 +12,8 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from community.auth.models import Role
 from community.errors import DomainError, ValidationFailed
-from community.extensions import db
 from community.forms import Form, show_error
+from community.submit import submit
 from community.timeutil import local_zone, utcnow
 
 from . import notice, services, yearbook
@@ -67,6 +67,7 @@ def _page(import_form, status=200, preview=None, confirm=None):
     return render_template(
         "sla/calendar.html", years=yearbook.years(), missing=yearbook.missing(utcnow()),
         today=today, overrides=services.list_overrides(), import_form=import_form,
+        override_form=OverrideForm(formdata=None),
         preview=preview, confirm=confirm, months=_months(preview) if preview else None), status
 
 
@@ -106,16 +107,13 @@ def calendar_import():
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _page(ImportForm(), 422)
-    try:
-        schedule = notice.parse(form.text.data or "", _year(form.year.data), form.filename.data or "")
-        loaded = yearbook.load_schedule(schedule, current_user, utcnow(), source="import",
-                                        text=form.text.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        retry = ImportForm(formdata=None, text=form.text.data)
-        show_error(retry, exc, default_field="text")
-        return _page(retry, exc.status)
+    retry = ImportForm(formdata=None, text=form.text.data)
+    done = submit(lambda: yearbook.load_schedule(
+        notice.parse(form.text.data or "", _year(form.year.data), form.filename.data or ""),
+        current_user, utcnow(), source="import", text=form.text.data or ""), form=retry, field="text")
+    if not done.ok:
+        return _page(retry, done.status)
+    loaded = done.value
     counts = loaded.recomputed
     flash(_("已导入 %(year)s 年的节假日安排。重新计算了 %(n)s 件诉求的办结期限（%(moved)s 件调整），"
             "%(cases)s 个整改和 %(tasks)s 个协办期限，撤销 %(withdrawn)s 条已不成立的超时。",
@@ -130,7 +128,8 @@ def calendar_override():
     """One day made a working day or a holiday by hand (or the edit removed); the
     deadlines that count that day are recomputed."""
     form = OverrideForm()
-    try:
+
+    def override():
         if not form.validate_on_submit():
             raise ValidationFailed(_("请按 年-月-日 填写日期。"), field="day")
         day = form.day.data
@@ -140,13 +139,12 @@ def calendar_override():
             if form.working.data not in ("1", "0"):
                 raise ValidationFailed(_("请选择工作日或休息日。"), field="working")
             services.set_override(current_user, utcnow(), day, form.working.data == "1", form.note.data)
-        counts = yearbook.on_override_changed(day, current_user, utcnow())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _page(ImportForm(formdata=None), exc.status)
-    flash(_("已保存。重新计算了 %(n)s 件诉求的办结期限。", n=counts["tickets"]))
+        return yearbook.on_override_changed(day, current_user, utcnow())
+
+    done = submit(override)
+    if not done.ok:
+        return _page(ImportForm(formdata=None), done.status)
+    flash(_("已保存。重新计算了 %(n)s 件诉求的办结期限。", n=done.value["tickets"]))
     return redirect(url_for("sla_admin.calendar"))
 
 

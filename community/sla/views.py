@@ -2,17 +2,18 @@
 from datetime import date
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.auth.models import Role
-from community.errors import DomainError, ValidationFailed
-from community.extensions import db
+from community.errors import ValidationFailed
+from community.submit import submit
 from community.tickets.services import active_categories
 from community.timeutil import utcnow
 
 from . import services
+from .forms import PolicyForm
 from .models import RESOLVE_UNITS, SLA_CLASSES
 
 bp = Blueprint("sla_admin", __name__, url_prefix="/admin")
@@ -29,39 +30,35 @@ def admin_required(view):
     return wrapper
 
 
-def _int(name):
+def _int(field):
     try:
-        return int(request.form.get(name, ""))
+        return int(field.data or "")
     except ValueError:
-        raise ValidationFailed(_("时限应为 1 到 720 之间的整数。"), field=name) from None
+        raise ValidationFailed(_("时限应为 1 到 720 之间的整数。"), field=field.name) from None
 
 
-def _date(name):
+def _date(field):
     try:
-        return date.fromisoformat(request.form.get(name, "").strip())
+        return date.fromisoformat((field.data or "").strip())
     except ValueError:
-        raise ValidationFailed(_("请按 年-月-日 填写日期。"), field=name) from None
+        raise ValidationFailed(_("请按 年-月-日 填写日期。"), field=field.name) from None
 
 
 @bp.route("/sla", methods=["GET", "POST"])
 @admin_required
 def policies():
-    status = 200
-    if request.method == "POST":
-        try:
-            services.add_policy(
-                current_user, utcnow(), sla_class=request.form.get("sla_class", ""),
-                effective_from=_date("effective_from"), response_hours=_int("response_hours"),
-                accept_hours=_int("accept_hours"), resolve_unit=request.form.get("resolve_unit", ""),
-                resolve_amount=_int("resolve_amount"), category_code=request.form.get("category", ""),
-                note=request.form.get("note", ""))
-            db.session.commit()
+    form, status = PolicyForm(), 200
+    if form.validate_on_submit():
+        done = submit(lambda: services.add_policy(
+            current_user, utcnow(), sla_class=form.sla_class.data or "",
+            effective_from=_date(form.effective_from), response_hours=_int(form.response_hours),
+            accept_hours=_int(form.accept_hours), resolve_unit=form.resolve_unit.data or "",
+            resolve_amount=_int(form.resolve_amount), category_code=form.category.data or "",
+            note=form.note.data or ""), category="message")
+        if done.ok:
             flash(_("已保存。新的时限自生效日起用于新开始的计时，已定的期限不变。"))
             return redirect(url_for("sla_admin.policies"))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message))
-            status = exc.status
+        status = done.status
     return render_template("sla/policies.html", policies=services.list_policies(),
                            classes=SLA_CLASSES, units=RESOLVE_UNITS,
-                           categories=active_categories(), form=request.form), status
+                           categories=active_categories(), form=form), status

@@ -3,7 +3,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form, LongSelect
+from community.forms import Form, LongSelect, text_form
 from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
 from community.labels import CHANNEL, KIND
 
@@ -28,6 +28,7 @@ class FilingForm(Form):
     channel = SelectField(_l("受理渠道"), choices=[(c, CHANNEL[c]) for c in STAFF_CHANNELS],
                           validate_choice=False)
     submit_token = HiddenField()
+    show_grids = StringField()  # without JavaScript: "show this community's grids" posts back
     submit = SubmitField(_l("提交诉求"))
 
 
@@ -47,3 +48,7 @@ class AddInfoForm(Form):
 class CancelForm(Form):
     reason = StringField(_l("撤回原因（可不填）"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("撤回诉求"))
+
+
+# Cancel or reopen through a texted link: the service checks the reason.
+LinkStepForm = text_form("LinkStepForm", "reason")

@@ -1,15 +1,17 @@
 """The page a single-use resident link opens (/r/<token>): the request's progress,
 and the one step the link may take (cancel; or rate / reopen after 办结)."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.errors import DomainError
-from community.extensions import db, limiter
+from community.extensions import limiter
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import links, services
 from .access import resident_step_allowed
+from .forms import LinkStepForm
 from .states import WAITING
 
 bp = Blueprint("links", __name__)
@@ -34,7 +36,7 @@ def _page(token, link, status=200):
         "tickets/link.html", ticket=ticket, link=link, link_token=token, photo_url=photo_url, now=now,
         can_cancel=ticket.state in WAITING and resident_step_allowed(ticket, _visitor(), "cancel", link),
         can_reopen=services.in_reopen_window(ticket, now)
-        and resident_step_allowed(ticket, _visitor(), "reopen", link))
+        and resident_step_allowed(ticket, _visitor(), "reopen", link), step_form=LinkStepForm(formdata=None))
     return response, status
 
 
@@ -88,14 +90,10 @@ def _step(token, call, message):
     link, refusal = _usable(token)
     if refusal:
         return refusal
-    actor = _visitor()
-    try:
-        call(link, actor)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _page(token, link, exc.status)
+    actor, form = _visitor(), LinkStepForm()
+    done = submit(lambda: call(link, actor, form.reason.data or ""))
+    if not done.ok:
+        return _page(token, link, done.status)
     flash(message)
     return redirect(url_for("tickets.track", code=link.ticket.tracking_code))
 
@@ -103,8 +101,8 @@ def _step(token, call, message):
 @bp.post("/r/<token>/cancel")
 @limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
 def cancel(token):
-    return _step(token, lambda link, actor: services.cancel(
-        link.ticket, actor, utcnow(), request.form.get("reason", ""), link=link), _("诉求已撤回。"))
+    return _step(token, lambda link, actor, reason: services.cancel(
+        link.ticket, actor, utcnow(), reason, link=link), _("诉求已撤回。"))
 
 
 @bp.post("/r/<token>/reopen")
@@ -112,6 +110,6 @@ def cancel(token):
 def reopen(token):
     from community.workqueue import actions
 
-    return _step(token, lambda link, actor: actions.reopen(
-        link.ticket, actor, utcnow(), request.form.get("reason", ""), link=link),
+    return _step(token, lambda link, actor, reason: actions.reopen(
+        link.ticket, actor, utcnow(), reason, link=link),
         _("已申请重办，我们会尽快处理。"))

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from community.areas.models import UnitKind
 from community.areas.services import list_units
-from community.errors import DomainError, NotAllowed, NotFound, ValidationFailed
+from community.errors import NotAllowed, NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import community_choices, show_error
+from community.forms import community_choices
+from community.submit import submit
 from community.timeutil import utcnow
 
 from . import services
@@ -139,7 +140,7 @@ def home():
         return render_template("tickets/welcome.html", track_form=TrackForm())
     form = _filing_form()
     status = None
-    if request.method == "POST" and request.form.get("show_grids"):
+    if request.method == "POST" and form.show_grids.data:
         # Without JavaScript: "show this community's grids" posts the form back; nothing is
         # filed, the grids of the chosen community are offered and the grid list is open.
         form.grid.data = ""
@@ -150,34 +151,23 @@ def home():
         if earlier is not None:
             return _already_filed(earlier)
         try:
-            ticket = services.submit_ticket(_filing_with_photos(form), current_user, utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            _undo()
-            show_error(form, exc, default_field="text")
-            status = 403 if isinstance(exc, NotAllowed) else 400
-        except IntegrityError:
-            _undo()  # the same form submitted twice at once: the first one won
+            done = submit(lambda: services.submit_ticket(_filing_with_photos(form), current_user, utcnow()),
+                          form=form, field="text", undo=services.discard_photo_files)
+        except IntegrityError:  # the same form submitted twice at once: the first one won
             earlier = services.find_by_submit_token(form.submit_token.data)
             if earlier is None:
                 raise
             return _already_filed(earlier)
-        except Exception:
-            _undo()
-            raise
-        else:
+        if done.ok:
+            ticket = done.value
             flash(_("诉求已提交。请记下查询码：%(code)s", code=ticket.tracking_code))
             return redirect(url_for("tickets.track", code=ticket.tracking_code))
+        status = 403 if isinstance(done.refusal, NotAllowed) else 400
     status = status or (400 if form.errors else 200)
     # A browser never sends chosen files again: say so where the photos were chosen.
     lost = _photos_posted() if request.method == "POST" and form.errors else 0
     return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
                            photos_lost=lost), status
-
-
-def _undo():
-    services.discard_photo_files()
-    db.session.rollback()
 
 
 def _already_filed(ticket):
@@ -207,16 +197,12 @@ def cancel(code):
     form = CancelForm()
     status = 400
     if form.validate_on_submit():
-        try:
-            services.cancel(ticket, _actor_for(ticket), utcnow(), form.reason.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc, default_field="reason")
-            status = exc.status
-        else:
+        done = submit(lambda: services.cancel(ticket, _actor_for(ticket), utcnow(), form.reason.data),
+                      form=form, field="reason")
+        if done.ok:
             flash(_("诉求已撤回。"))
             return redirect(url_for("tickets.track", code=ticket.tracking_code))
+        status = done.status
     return _track_page(ticket, AddInfoForm(), cancel_form=form), status
 
 
@@ -231,13 +217,9 @@ def add_info(code):
     ticket = services.get_by_tracking_code(code)
     form = AddInfoForm()
     if form.validate_on_submit():
-        try:
-            services.add_info(ticket, _actor_for(ticket), utcnow(), form.text.data, read_photos())
-            db.session.commit()
-        except DomainError as exc:
-            _undo()
-            show_error(form, exc, default_field="text")
-        else:
+        if submit(lambda: services.add_info(ticket, _actor_for(ticket), utcnow(), form.text.data,
+                                            read_photos()),
+                  form=form, field="text", undo=services.discard_photo_files).ok:
             flash(_("补充信息已提交。"))
             return redirect(url_for("tickets.track", code=ticket.tracking_code))
     return _track_page(ticket, form), 400

@@ -14,6 +14,7 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.clocks import start_resolve_clock
+from community.text import clean_text
 from community.tickets import links
 from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
 from community.tickets.models import Ticket
@@ -23,17 +24,7 @@ from community.tickets.states import WAITING, WORKING, Kind, Result, State
 
 from .permissions import require_handler
 
-NOTE_MAX = 2000
 FINAL_TIERS_FOR_DEPARTMENT_DUTY = ("street", "county")
-
-
-def clean_note(note: str | None, required: bool = False, field: str = "note") -> str:
-    note = (note or "").strip()
-    if required and not note:
-        raise ValidationFailed(_("请填写说明。"), field=field)
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(_("说明不能超过 %(n)d 字。", n=NOTE_MAX), field=field)
-    return note
 
 
 def raise_level(ticket: Ticket) -> None:
@@ -64,7 +55,7 @@ def accept(ticket: Ticket, actor: User, now: datetime):
 def respond(ticket: Ticket, actor: User, now: datetime, text: str):
     """A public reply to the resident; once accepted, work is then in progress."""
     require_handler(actor, ticket)
-    text = clean_note(text, required=True, field="text")
+    text = clean_text(text, required=True, field="text")
     if ticket.state in (State.ACCEPTED, State.REOPENED):
         event = transition(ticket, State.IN_PROGRESS, actor, now, action="respond", note=text)
     elif ticket.state in WAITING | WORKING:
@@ -80,7 +71,7 @@ def ask_info(ticket: Ticket, actor: User, now: datetime, question: str):
     if ticket.state not in WAITING | WORKING:
         raise InvalidTransition()
     event = record_event(ticket, "ask_info", actor, now,
-                         note=clean_note(question, required=True, field="text"))
+                         note=clean_text(question, required=True, field="text"))
     _responded(ticket, now)
     return event
 
@@ -94,7 +85,7 @@ def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str =
         raise ValidationFailed(_("请选择办理结果。"), field="result")
     if not (note or "").strip():
         raise ValidationFailed(_("请填写给居民的答复：做了什么、结果如何。"), field="note")
-    note = clean_note(note, required=True)
+    note = clean_text(note, required=True)
     limit = current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]
     if len(photos) > limit:
         raise ValidationFailed(_("最多上传 %(n)d 张照片。", n=limit), field="photos")
@@ -141,7 +132,7 @@ def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str, link=
     staff = actor is not None and actor.is_authenticated and actor.is_staff
     if not staff or link is not None:  # staff holding a resident's link are refused by the rule
         check_resident_step(ticket, actor, "reopen", link)
-    reason = clean_note(reason, required=True, field="reason")
+    reason = clean_text(reason, required=True, field="reason")
     if ticket.state not in (State.RESOLVED, State.CLOSED):
         raise InvalidTransition(_("只有已办结的诉求可以重办。"))
     if not staff:

@@ -11,6 +11,7 @@ from community.bulkdb import any_of
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.sla.clocks import assist_deadline
+from community.text import clean_text
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
@@ -18,7 +19,6 @@ from community.tickets.services import record_event
 from community.stats.updates import mark_days
 from community.tickets.states import OPEN, State
 
-from .actions import clean_note
 from .models import AssistState, AssistTask
 from .permissions import require_handler
 
@@ -32,7 +32,7 @@ def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int]
         raise NotAllowed(_("吹哨报到由街道或区县发起，请先上报。"))
     if ticket.state not in OPEN:
         raise InvalidTransition()
-    reason = clean_note(reason, required=True, field="reason")
+    reason = clean_text(reason, required=True, field="reason")
     departments = [db.session.get(Unit, i) for i in set(department_ids or [])]
     if not departments or any(d is None or d.kind != UnitKind.DEPARTMENT
                               or d.county_id != ticket.county_id for d in departments):
@@ -88,7 +88,7 @@ def finish_assist(actor: User, task_id: int, now: datetime, report: str) -> Assi
     task = _own_task(actor, task_id)
     if task.state not in (AssistState.OPEN, AssistState.ACCEPTED):
         raise InvalidTransition()
-    task.report = clean_note(report, required=True, field="report")
+    task.report = clean_text(report, required=True, field="report")
     task.state = AssistState.DONE
     task.accepted_at = task.accepted_at or now
     task.done_at = now
@@ -130,7 +130,7 @@ def score_assist(actor: User, task_id: int, now: datetime, score, note: str = ""
     if score not in SCORES:
         raise ValidationFailed(_("请选择 1 到 5 分。"), field="score")
     task.score = score
-    task.score_note = clean_note(note, field="note")
+    task.score_note = clean_text(note, field="note")
     task.scored_at = now
     task.scored_by = actor
     record_event(task.ticket, "assist_scored", actor, now, public=False,

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
+from community.text import clean_text
 from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
@@ -16,7 +17,6 @@ from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.tickets.states import WORKING
 
-from .actions import clean_note
 from .models import ExtensionRequest, ExtensionState
 from .permissions import require_handler, require_supervisor
 
@@ -38,7 +38,7 @@ def request_extension(ticket: Ticket, actor: User, now: datetime, days: int, rea
     if not isinstance(days, int) or not 1 <= days <= limit:
         raise ValidationFailed(_("延期天数应为 1 到 %(n)d 个工作日。", n=limit), field="days")
     request = ExtensionRequest(ticket=ticket, requested_by=actor, requested_at=now, days=days,
-                               reason=clean_note(reason, required=True, field="reason"))
+                               reason=clean_text(reason, required=True, field="reason"))
     db.session.add(request)
     record_event(ticket, "extension_requested", actor, now, public=False,
                  note=Note("extension_requested", d=days, r=request.reason))
@@ -51,7 +51,7 @@ def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, 
     request = pending_extension(ticket)
     if request is None:
         raise InvalidTransition(_("没有待审批的延期申请。"))
-    note = clean_note(note, required=not approve)
+    note = clean_text(note, required=not approve)
     request.decided_by = actor
     request.decided_at = now
     request.decision_note = note

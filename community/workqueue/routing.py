@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from community.text import clean_text
 from community.tickets.notes import Note
 from community.areas.models import TIERS, Unit, UnitKind
 from community.areas.services import is_within, unit_at_tier
@@ -20,7 +21,7 @@ from community.tickets.models import Ticket
 from community.tickets.services import normalize_tracking_code, record_event, transition
 from community.tickets.states import OPEN, WAITING, WORKING, State
 
-from .actions import clean_note, raise_level
+from .actions import raise_level
 from .permissions import require_handler, supervisor_of
 
 
@@ -62,7 +63,7 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     """
     if actor is not None:
         require_handler(actor, ticket)
-    reason = clean_note(reason, required=True, field="reason")
+    reason = clean_text(reason, required=True, field="reason")
     if ticket.state not in WAITING | WORKING:
         raise InvalidTransition()
     allowed = escalation_tiers(ticket)
@@ -82,7 +83,7 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
 def return_ticket(ticket: Ticket, actor: User, now: datetime, reason: str):
     """退单: not this unit's business; back to the dispatcher above, soon after arrival."""
     require_handler(actor, ticket)
-    reason = clean_note(reason, required=True, field="reason")
+    reason = clean_text(reason, required=True, field="reason")
     if ticket.state not in WAITING:
         raise InvalidTransition(_("已签收的诉求不能退单，可以上报。"))
     window = timedelta(hours=current_app.config["COMMUNITY_RETURN_WINDOW_HOURS"])
@@ -124,7 +125,7 @@ def reroute(ticket: Ticket, actor: User, now: datetime, unit_id: int, note: str 
     if unit.kind == UnitKind.GRID:
         _relocate(ticket, unit)
     event = transition(ticket, State.SUBMITTED, actor, now, action="reroute",
-                       note=clean_note(note) or unit.name)
+                       note=clean_text(note) or unit.name)
     _move_to(ticket, unit, now, "reroute")
     event.unit_id = unit.id
     return event

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from community.extensions import db
 from community.tickets.models import Ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 from .test_requests import FILING
 

@@ -61,7 +61,7 @@ def test_a_policy_change_reaches_a_process_that_cached_the_old_table(app, client
 
 
 def test_a_policy_rolled_back_is_never_cached(app, people, areas):
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     sla.add_policy(people.admin, T0, sla_class="general", effective_from=date(2026, 11, 24),
                    response_hours=24, accept_hours=5, resolve_unit="working_days", resolve_amount=7)

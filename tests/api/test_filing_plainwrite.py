@@ -10,7 +10,7 @@ from community.tickets import services
 from community.tickets.models import Ticket, TicketEvent
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue.models import Notification
-from tests.ticketing import T0
+from tests.factories import T0
 
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。", "address": "1号楼"}
 SKIP = {"id", "tracking_code", "submit_token", "ticket_id"}

@@ -16,7 +16,7 @@ from community.extensions import db
 from community.open311.models import Open311Request
 from community.tickets.models import Ticket, TicketPhoto
 from community.workqueue import actions
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
 V2 = "/open311/v2"

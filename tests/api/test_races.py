@@ -10,10 +10,8 @@ from community.auth.models import Role, User
 from community.extensions import db
 from community.ratings.models import Appeal, Rating, RectificationCase
 from tests import factories
-from tests.factories import count, csrf_from, login
-from tests.integrity import resolved_daiban, texted_link
-from tests.ratinghelp import resolved_ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import (
+    T0, count, csrf_from, file_ticket, login, resolved_daiban, resolved_ticket, texted_link)
 
 from .conftest import bearer
 

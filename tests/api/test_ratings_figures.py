@@ -8,8 +8,7 @@ from community.extensions import db
 from community.ratings.models import Rating, RectificationCase
 from community.stats.rollup import rebuild_all
 from community.timeutil import utcnow
-from tests.factories import count
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, count, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
 # Requests are built at T0; tokens, pages and windows read the clock stopped

@@ -5,7 +5,7 @@ import pytest
 
 from community.extensions import db
 from community.tickets.models import Ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。"}

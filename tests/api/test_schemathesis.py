@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 
 from community.timeutil import utcnow
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 # SCHEMATHESIS_MODE=long (or SCHEMATHESIS_EXAMPLES=N) runs many more examples.
 LONG = os.environ.get("SCHEMATHESIS_MODE") == "long"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.workqueue.models import AssistTask, ContactReveal
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 NOW = T0 + timedelta(minutes=30)
 

@@ -7,7 +7,7 @@ from community.extensions import db
 from community.timeutil import utcnow
 from community.workqueue import actions
 from tests import factories
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 from .conftest import DESKTOP, PHONE
 

@@ -7,7 +7,7 @@ from community.timeutil import utcnow
 from community.workqueue import routing
 from community.workqueue.models import Notification
 from tests import factories
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 
 def test_a_grid_workers_day_on_a_phone(visitor, people, areas):

@@ -7,7 +7,7 @@ from community.extensions import db
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
 from tests import factories
-from tests.integrity import ELDER_PHONE, texted_link
+from tests.factories import ELDER_PHONE, texted_link
 
 from .conftest import DESKTOP, PHONE
 

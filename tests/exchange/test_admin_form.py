@@ -12,7 +12,7 @@ from community.exchange.models import Delivery, WebhookSubscription
 from community.extensions import db
 from community.workqueue import actions
 from tests.factories import count, csrf_from, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 from .helpers import run_deliveries
 from .reference import Receiver

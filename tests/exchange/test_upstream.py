@@ -16,8 +16,7 @@ from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions
 from community.workqueue.extensions import request_extension
 from community.workqueue.routing import return_ticket
-from tests.factories import login
-from tests.ticketing import T0
+from tests.factories import T0, login
 
 from .helpers import run_deliveries
 from .reference import Receiver, send_order

@@ -12,8 +12,7 @@ from community.exchange.models import Delivery, WebhookSubscription
 from community.extensions import db
 from community.open311.keys import create_client
 from community.workqueue import actions
-from tests.factories import login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket, login
 
 from .helpers import run_deliveries
 from .reference import Receiver

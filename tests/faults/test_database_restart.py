@@ -14,8 +14,7 @@ from sqlalchemy import event, text
 
 from community.extensions import db
 from community.timeutil import utcnow
-from tests.factories import login
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket, login
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not (os.environ.get("DATABASE_URL") or "").startswith("postgres"),

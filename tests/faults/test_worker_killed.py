@@ -23,7 +23,7 @@ from community.tickets.models import Ticket, TicketEvent
 from community.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.faults import blocking
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,7 @@ from community.timeutil import utcnow
 from tests.faults import counting
 from tests.faults.test_redis_outage import PrivateRedis
 from tests.faults.test_worker_killed import ROOT, worker_env
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 ROWS = 30
 

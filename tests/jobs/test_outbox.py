@@ -15,7 +15,7 @@ from community.tickets.services import Filing, submit_ticket
 from community.timeutil import utcnow
 from community.workqueue import actions
 from community.workqueue.models import Notification
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 from workers import jobs
 
 

@@ -14,7 +14,7 @@ from community.outbox.models import OutboxRow
 from community.outbox.services import (DRAIN_JOB_PATH, DRAIN_PENDING_KEY, JOB_PATH, OFFERED_KEY,
                                        ORPHAN_AFTER, _handlers, drain_offered)
 from community.timeutil import utcnow
-from tests.ticketing import T0
+from tests.factories import T0
 from workers import jobs
 
 KIND = "test.counted"

@@ -14,8 +14,7 @@ from community.sla.sweep import sweep, sweep_locked
 from community.tickets.models import TicketEvent
 from community.workqueue import actions, assist, routing
 from community.workqueue.models import AssistTask, Notification
-from tests.ratinghelp import H, resolved_ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import H, T0, file_ticket, resolved_ticket
 from workers import jobs
 
 UTC = timezone.utc

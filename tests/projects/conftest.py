@@ -6,7 +6,7 @@ import pytest
 
 from community.extensions import db
 from community.residency.services import verify
-from tests.ticketing import T0
+from tests.factories import T0
 
 
 def verify_residents(people):

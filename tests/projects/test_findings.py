@@ -14,10 +14,10 @@ from community.extensions import db
 from community.projects import budget, deliberation, judging, rectify, services
 from community.projects.models import Project, ProjectCase, ProjectRules, SpendingLine
 from community.workqueue.models import Notification
-from tests.factories import count, csrf_from, hashed_password, login
-from tests.ticketing import T0
+from tests.factories import (
+    DAY, T0, approved, count, csrf_from, deliberating, delivered, hashed_password, login, proposal,
+    street_rules)
 
-from .helpers import DAY, approved, deliberating, delivered, proposal, street_rules
 
 FROZEN_AT = T0 + 6 * DAY
 pytestmark = pytest.mark.usefixtures("frozen")

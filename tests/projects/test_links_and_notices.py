@@ -10,10 +10,8 @@ from community.outbox.services import run_row
 from community.projects import deliberation, lists, services
 from community.projects.models import NeedLink, Project
 from community.workqueue.models import Notification
-from tests.factories import count, csrf_from, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import DAY, T0, approved, count, csrf_from, file_ticket, login, proposal
 
-from .helpers import DAY, approved, proposal
 
 FROZEN_AT = T0 + 5 * DAY
 pytestmark = pytest.mark.usefixtures("frozen")

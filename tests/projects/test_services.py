@@ -10,10 +10,9 @@ from community.extensions import db
 from community.projects import access, budget, deliberation, judging, lists, rules, services
 from community.projects.models import Project, SpendingLine, Vote
 from community.projects.states import ALLOWED_TRANSITIONS, ProjectState
-from tests.factories import count
-from tests.ticketing import T0, file_ticket
+from tests.factories import (
+    DAY, T0, approved, count, deliberating, file_ticket, passing, proposal, street_rules)
 
-from .helpers import DAY, approved, deliberating, passing, proposal, street_rules
 
 
 def test_no_state_skips_deliberation_or_approval():

@@ -8,10 +8,8 @@ from PIL import Image
 from community.extensions import db
 from community.projects import budget, deliberation, services
 from community.projects.models import Meeting, Project, Resource, Vote
-from tests.factories import count, csrf_from, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import DAY, T0, approved, count, csrf_from, deliberating, file_ticket, login, proposal
 
-from .helpers import DAY, approved, deliberating, proposal
 
 # Projects are built from T0 over four days (approved on day 3, started on day 4);
 # the pages are asked on day 5 with the clock stopped (conftest `frozen`), the day

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from community.auth.models import User
 from community.extensions import db
 from community.tickets.models import Ticket, TicketEvent
-from tests.factories import csrf_from, login
-from tests.ticketing import file_ticket
+from tests.factories import csrf_from, file_ticket, login
 
 SCRIPT = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 SQL = "'; DROP TABLE tickets; -- \" OR 1=1"

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from community.extensions import db
 from community.tickets.models import TicketPhoto
 from community.workqueue.models import ContactReveal
-from tests.factories import csrf_from, login
-from tests.ticketing import file_ticket
+from tests.factories import csrf_from, file_ticket, login
 
 PHONE = "13800000001"
 

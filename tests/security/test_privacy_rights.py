@@ -23,9 +23,7 @@ from community.tickets.services import Filing, add_info, submit_ticket
 from community.timeutil import utcnow
 from community.workqueue import actions
 from community.workqueue.models import Notification
-from tests.factories import PASSWORD, count, csrf_from, login
-from tests.ratinghelp import H
-from tests.ticketing import T0
+from tests.factories import H, PASSWORD, T0, count, csrf_from, login
 
 PHONE = "13800000001"
 

@@ -14,8 +14,7 @@ from community.open311.keys import create_client
 from community.open311.models import Open311Client
 from community.tickets.services import CODE_ALPHABET, CODE_LENGTH, new_tracking_code
 from community.timeutil import utcnow
-from tests.factories import PASSWORD, csrf_from, login
-from tests.ticketing import file_ticket
+from tests.factories import PASSWORD, csrf_from, file_ticket, login
 
 
 @pytest.mark.parametrize("path", ["/login", "/api/v1/categories", "/no-such-page",

@@ -29,7 +29,7 @@ from community.tickets.models import Ticket
 from community.workqueue import actions, assist, extensions, routing
 from community.workqueue.models import AssistTask
 from tests import factories
-from tests.ticketing import T0
+from tests.factories import T0
 
 PROFILES = {
     "quick": settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 10)), stateful_step_count=20,

@@ -27,7 +27,7 @@ from community.tickets.services import Filing, submit_ticket
 from community.timeutil import utcnow
 from community.workqueue import actions, assist
 from tests import factories
-from tests.ticketing import T0
+from tests.factories import T0
 
 # Role name -> login (None: anonymous). The matrix's columns, in order.
 ROLES = {

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from community.extensions import db
 from community.surveys import services
-from tests.ticketing import T0
+from tests.factories import T0
 
 QUESTIONS = "满意度：您对社区服务总体满意吗？\n单选：您最常用哪项服务？ | 养老 | 托育 | 家政\n文字：您的建议"
 GOOD = {"q1": "satisfied", "q2": "养老", "q3": "多办活动"}

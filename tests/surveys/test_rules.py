@@ -14,7 +14,7 @@ from community.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.factories import hashed_password
 from tests.surveys.helpers import GOOD, QUESTIONS, START, answer_as, make_survey
-from tests.ticketing import T0
+from tests.factories import T0
 
 
 def resident(phone, home):

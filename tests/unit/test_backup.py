@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 from community.backup import (BackupError, app_schema, create_backup, file_digests, restore_backup,
                               table_counts)
 from community.extensions import db
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket
 
 STAMP = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
 

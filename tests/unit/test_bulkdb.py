@@ -10,7 +10,7 @@ from community.areas.models import Unit
 from community.bulkdb import any_of, update_versioned
 from community.extensions import db
 from community.tickets.models import Ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 SHANGHAI = timezone(timedelta(hours=8))
 COLUMNS = ("state", "arrived_at", "next_due_at", "sla_flags")

@@ -16,8 +16,7 @@ from community.sla.sweep import sweep
 from community.tickets.models import TicketEvent
 from community.workqueue import actions, assist, routing
 from community.workqueue.models import Notification
-from tests.ratinghelp import resolved_ticket
-from tests.ticketing import file_ticket
+from tests.factories import file_ticket, resolved_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 NOTICES = Path(__file__).resolve().parents[1] / "data" / "notices"
@@ -184,7 +183,7 @@ def test_a_projects_rectification_deadline_follows_the_loaded_year(people, areas
     from community.projects import judging
     from community.projects.models import ProjectCase
     from tests.projects.conftest import verify_residents
-    from tests.projects.helpers import delivered
+    from tests.factories import delivered
 
     verify_residents(people)
     start = local(2026, 12, 1, 10)

@@ -7,7 +7,7 @@ from community.auth.models import User
 from community.extensions import db
 from community.tickets.models import Ticket
 from community.workqueue import actions
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 
 def test_two_connections_accepting_at_once(app, people, areas, ctx):

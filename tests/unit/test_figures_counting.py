@@ -13,7 +13,7 @@ from community.stats.rollup import local_day, rebuild_day
 from community.tickets.models import Category
 from community.workqueue import actions, assist, extensions, routing
 
-from ..ticketing import T0, file_ticket
+from ..factories import T0, file_ticket
 
 H = timedelta(hours=1)
 LATER = T0 + timedelta(days=60)  # every clock of these requests has ended by then

@@ -7,8 +7,7 @@ from community.errors import NotAllowed, ValidationFailed
 from community.extensions import db
 from community.tickets.models import Category, Ticket
 from community.tickets.services import Filing, submit_ticket
-from tests.factories import count
-from tests.ticketing import T0
+from tests.factories import T0, count
 
 
 def category(code) -> Category:

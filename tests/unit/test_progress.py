@@ -48,7 +48,7 @@ def test_a_terminal_gets_a_bar():
 
 
 def test_the_rollup_command_reports_its_days(app, people, areas, frozen):
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     file_ticket(people, areas)
     result = app.test_cli_runner().invoke(args=["stats", "rollup"])

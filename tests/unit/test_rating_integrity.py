@@ -20,10 +20,9 @@ from community.tickets.models import ResidentLink, Ticket, TicketEvent
 from community.tickets.photos import clean_photo
 from community.tickets.services import cancel
 from community.workqueue import actions, routing
-from tests.factories import count
-from tests.integrity import H, daiban, make_supervisor, resolved_daiban, texted_link, texts_to
-from tests.ratinghelp import resolved_ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import (
+    H, T0, count, daiban, file_ticket, make_supervisor, resolved_daiban, resolved_ticket,
+    texted_link, texts_to)
 
 LATER = T0 + 5 * H
 

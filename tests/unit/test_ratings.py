@@ -9,8 +9,7 @@ from community.ratings import appeals, cases, services
 from community.ratings.models import CaseState, Resolution
 from community.workqueue import actions
 
-from ..ratinghelp import H, resolved_ticket
-from ..ticketing import T0, file_ticket
+from ..factories import H, T0, file_ticket, resolved_ticket
 
 LATER = T0 + 3 * H
 
@@ -166,9 +165,14 @@ def test_ratings_move_with_a_request_routed_to_another_grid(ctx, people, areas):
     ticket = resolved_ticket(people, areas)
     rating = services.rate(ticket, people.resident, LATER, "yes", "satisfied")
     db.session.commit()
-    # The long way here is reopen, escalate, return, reroute; the move itself is this step.
-    routing._relocate(ticket, areas.S1C1G2)
+    # The street orders 重办, the grid passes it up, the community returns it (not its
+    # business as placed), the street sends it to the right grid.
+    actions.reopen(ticket, people.street, LATER + H, "请重新上门")
+    routing.escalate(ticket, people.grid, LATER + 2 * H, "需要社区协调")
+    routing.return_ticket(ticket, people.community, LATER + 3 * H, "不在本社区网格")
+    routing.reroute(ticket, people.street, LATER + 4 * H, areas.S1C1G2.id)
     db.session.commit()
+    assert ticket.grid_id == areas.S1C1G2.id
     assert [r.id for r in appeals.ratings_for(people.grid2)] == [rating.id]
     assert appeals.ratings_for(people.grid) == []  # who may open the request now is who lists it
 

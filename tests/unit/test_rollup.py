@@ -22,7 +22,7 @@ from community.tickets.services import cancel
 from community.workqueue import actions, routing
 
 from .. import factories
-from ..ticketing import T0, file_ticket
+from ..factories import T0, file_ticket
 
 H = timedelta(hours=1)
 LEVELS = ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]

@@ -10,7 +10,7 @@ from community.extensions import db
 from community.sla import calendar, services
 from community.sla.services import terms_for
 from community.workqueue import actions, routing
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 

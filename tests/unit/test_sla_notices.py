@@ -9,7 +9,7 @@ from community.auth.models import User
 from community.extensions import db
 from community.sla.sweep import sweep
 from community.workqueue.models import Notification
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 H = timedelta(hours=1)
 

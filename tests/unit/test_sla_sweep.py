@@ -11,7 +11,7 @@ from community.tickets.models import Ticket, TicketEvent
 from community.tickets.services import add_info
 from community.workqueue import actions
 from community.workqueue.models import Notification
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 H = timedelta(hours=1)
 

@@ -10,7 +10,7 @@ from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions
 from community.workqueue.models import Notification
 from community.workqueue.notifications import DELIVER_KIND
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 H = timedelta(hours=1)
 END = T0 + timedelta(days=9)

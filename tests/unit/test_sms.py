@@ -14,8 +14,7 @@ from community.sms import limits, services, templates
 from community.sms.templates import TEMPLATES, BadParams
 from community.workqueue.models import Notification
 from community.workqueue.notifications import deliver_pending
-from tests.integrity import ELDER_PHONE, daiban
-from tests.ticketing import T0
+from tests.factories import ELDER_PHONE, T0, daiban
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDING_CALLS = {"send_code_text": 1, "queue_notice": None, "notice_row": None}  # name: positional index of code

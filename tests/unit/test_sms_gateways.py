@@ -10,9 +10,8 @@ from community.sms.gateways import CONFIG, REFUSE, RETRY, Outgoing, SendError
 from community.sms.tencent import TencentSender
 from community.workqueue.models import Notification
 from community.workqueue.notifications import RETRY_KIND, StillWaiting, _retry, deliver_pending
-from tests.integrity import ELDER_PHONE, daiban
+from tests.factories import ELDER_PHONE, T0, daiban
 from tests.sms_gateway import FakeGateway
-from tests.ticketing import T0
 
 IDS = {"VERIFY_CODE": "SMS_100001", "SIGNUP_TAKEN": "SMS_100002", "TICKET_STEP": "SMS_100003",
        "LINK_CANCEL": "SMS_100004", "LINK_RATE": "SMS_100005"}

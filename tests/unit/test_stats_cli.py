@@ -6,8 +6,7 @@ from sqlalchemy import delete, select
 from community.extensions import db
 from community.stats.models import StatDaily
 
-from ..ratinghelp import resolved_ticket
-from ..ticketing import T0
+from ..factories import T0, resolved_ticket
 
 
 def test_rollup_command_all_days_and_one_day(app, people, areas, frozen):

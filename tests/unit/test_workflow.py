@@ -10,8 +10,7 @@ from community.tickets.services import transition
 from community.tickets.states import ALLOWED_TRANSITIONS, State
 from community.workqueue import actions, assist, contact, extensions, routing
 from community.workqueue.models import AssistState, ContactReveal, Notification
-from tests.factories import count
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, count, file_ticket
 
 H = timedelta(hours=1)
 

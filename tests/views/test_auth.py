@@ -8,8 +8,7 @@ import pytest
 
 from community.auth.models import OneTimeCode, User
 from community.extensions import db
-from tests.factories import PASSWORD, count, csrf_from, login
-from tests.ticketing import T0
+from tests.factories import PASSWORD, T0, count, csrf_from, login
 
 NEW_PHONE = "13900001111"
 

@@ -14,8 +14,7 @@ from community.sla.models import CalendarOverride, CalendarYear
 from community.sla.sweep import sweep
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions
-from tests.factories import csrf_from, login
-from tests.ticketing import file_ticket
+from tests.factories import csrf_from, file_ticket, login
 
 SH = ZoneInfo("Asia/Shanghai")
 NOTICES = Path(__file__).resolve().parents[1] / "data" / "notices"

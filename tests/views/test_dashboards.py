@@ -9,9 +9,7 @@ from community.extensions import db
 from community.ratings import services
 from community.stats.rollup import rebuild_all
 
-from ..factories import login
-from ..ratinghelp import H, resolved_ticket
-from ..ticketing import T0
+from ..factories import H, T0, login, resolved_ticket
 
 
 def _rated_history(people, areas, app, bad=False):

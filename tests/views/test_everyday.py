@@ -126,7 +126,7 @@ def test_staff_header_has_a_bell_with_the_unread_count_linking_to_staff_pages(cl
     from community.extensions import db
     from community.timeutil import utcnow
     from community.workqueue.models import Notification
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     ticket = file_ticket(people, areas)
     for text in ("【时限预警】签收即将到期", "【时限预警】办结即将到期"):
@@ -146,7 +146,7 @@ def test_staff_header_has_a_bell_with_the_unread_count_linking_to_staff_pages(cl
 def test_residents_notifications_still_link_to_the_tracking_page(client, people, areas, ctx, frozen):
     from community.extensions import db
     from community.workqueue import actions
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     actions.accept(ticket, people.grid, T0)
@@ -160,7 +160,7 @@ def test_residents_notifications_still_link_to_the_tracking_page(client, people,
 
 def test_the_queue_splits_what_i_act_on_from_what_i_oversee(client, people, areas, ctx, frozen):
     from community.workqueue import routing
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     mine = file_ticket(people, areas)
     escalated = file_ticket(people, areas)
@@ -192,7 +192,7 @@ def _options(body, name):
 
 def test_escalation_offers_only_the_tiers_above(client, people, areas, ctx, frozen):
     from community.workqueue import routing
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     login(client, "grid")
@@ -208,7 +208,7 @@ def test_escalation_offers_only_the_tiers_above(client, people, areas, ctx, froz
 def test_escalating_to_a_tier_not_above_is_refused_with_nothing_written(client, people, areas, ctx, frozen):
     from community.errors import ValidationFailed
     from community.workqueue import routing
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")
@@ -221,7 +221,7 @@ def test_escalating_to_a_tier_not_above_is_refused_with_nothing_written(client, 
 
 def test_reroute_list_is_grouped_by_community(client, people, areas, ctx, frozen):
     from community.workqueue import routing
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")
@@ -240,7 +240,7 @@ def test_reroute_list_is_grouped_by_community(client, people, areas, ctx, frozen
 
 def test_system_notes_are_shown_in_the_readers_language(client, people, areas, ctx, frozen):
     from community.workqueue import extensions, routing
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     routing.escalate(ticket, people.grid, T0, "需要协调", to_tier="street")
@@ -257,7 +257,7 @@ def test_system_notes_are_shown_in_the_readers_language(client, people, areas, c
 def test_a_note_written_before_the_keys_is_shown_as_written(client, people, areas, ctx, frozen):
     from community.tickets.models import TicketEvent
     from community.tickets.notes import event_note
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     ticket = file_ticket(people, areas)
     old = TicketEvent(ticket=ticket, at=ticket.submitted_at, action="escalate", note="上报至社区：旧的记录",
@@ -312,8 +312,8 @@ def test_sla_classes_show_as_labels_on_admin_sla(client, people, frozen):
 
 def test_the_case_page_offers_no_close_while_the_reopen_runs(client, people, areas, ctx, frozen):
     from community.ratings import cases, services
-    from tests.ratinghelp import H, resolved_ticket
-    from tests.ticketing import T0
+    from tests.factories import H, resolved_ticket
+    from tests.factories import T0
 
     later = T0 + 3 * H
     ticket = resolved_ticket(people, areas)
@@ -334,7 +334,7 @@ def test_the_case_page_offers_no_close_while_the_reopen_runs(client, people, are
 def test_the_resident_is_told_about_a_return_without_the_internal_reason(client, people, areas, ctx, frozen):
     from community.workqueue import routing
     from community.workqueue.models import Notification
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     routing.return_ticket(ticket, people.grid, T0, "不归网格管，内部原因")
@@ -352,8 +352,8 @@ def test_the_home_page_promises_a_text_only_where_one_is_sent(client):
 # --- /my: filter, 待评价, search ------------------------------------------------------------
 
 def test_my_requests_filter_by_state_search_and_mark_what_awaits_a_rating(client, people, areas, ctx, frozen):
-    from tests.ratinghelp import resolved_ticket
-    from tests.ticketing import file_ticket
+    from tests.factories import resolved_ticket
+    from tests.factories import file_ticket
 
     resolved = resolved_ticket(people, areas)
     open_one = file_ticket(people, areas)
@@ -380,7 +380,7 @@ def test_my_requests_filter_by_state_search_and_mark_what_awaits_a_rating(client
 
 
 def test_a_revealed_phone_is_a_tel_link_and_a_masked_one_is_not(client, people, areas, ctx, frozen):
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     ticket = file_ticket(people, areas)
     login(client, "grid")
@@ -394,7 +394,7 @@ def test_a_revealed_phone_is_a_tel_link_and_a_masked_one_is_not(client, people, 
 # --- staff search -----------------------------------------------------------------------
 
 def test_staff_search_by_code_phone_last4_address_and_words_within_scope(client, people, areas, ctx, frozen):
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     mine = file_ticket(people, areas)
     mine.text, mine.address, mine.contact_phone = "三楼水管爆裂，楼下被淹了。", "幸福小区5号楼", "13912345678"
@@ -426,7 +426,7 @@ def test_search_is_for_staff_only(client, people, areas):
 
 def test_the_search_index_follows_edits_and_anonymising(app, people, areas, ctx, frozen):
     from community.workqueue.search import search_tickets
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     ticket = file_ticket(people, areas)
     ticket.text = "电梯停运三天了"
@@ -510,7 +510,7 @@ def _resolved_with_photo(people, areas, text_public):
 
     from community.tickets.photos import clean_photo
     from community.workqueue import actions
-    from tests.ticketing import T0, file_ticket
+    from tests.factories import T0, file_ticket
 
     ticket = file_ticket(people, areas)
     ticket.text_public = text_public

@@ -7,9 +7,7 @@ from openpyxl import load_workbook
 
 from community.extensions import db
 
-from ..factories import login
-from ..ratinghelp import H
-from ..ticketing import T0
+from ..factories import H, T0, login
 from .test_dashboards import _rated_history
 
 FROZEN_AT = T0 + 4 * H

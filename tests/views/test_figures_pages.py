@@ -13,9 +13,7 @@ from community.stats.formulas import FORMULA_VERSION
 from community.stats.rollup import rebuild_all
 from community.workqueue import actions, assist, routing
 
-from ..factories import csrf_from, login
-from ..ratinghelp import H, resolved_ticket
-from ..ticketing import T0
+from ..factories import H, T0, csrf_from, login, resolved_ticket
 
 FROZEN_AT = T0 + 6 * H
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -99,7 +97,7 @@ def test_a_colleague_in_the_same_unit_sees_only_their_own_row(app, client, peopl
 
 
 def test_the_summoning_unit_scores_the_help_once_and_the_department_cannot(app, client, people, areas):
-    from ..ticketing import file_ticket
+    from ..factories import file_ticket
 
     ticket = file_ticket(people, areas)
     routing.escalate(ticket, people.grid, T0, "需要街道", to_tier="street")

@@ -8,8 +8,7 @@ from community.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions, gridfix
-from tests.factories import csrf_from, login
-from tests.ticketing import T0
+from tests.factories import T0, csrf_from, login
 
 pytestmark = pytest.mark.usefixtures("frozen")
 

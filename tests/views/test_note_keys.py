@@ -11,7 +11,7 @@ from community.extensions import db
 from community.tickets.notes import Note
 from community.workqueue import actions, assist, routing
 from tests.factories import login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, file_ticket
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # key → (parameters, the Chinese text written before the key existed)

@@ -12,8 +12,7 @@ from community.extensions import db
 from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
-from tests.factories import count, csrf_from, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, count, csrf_from, file_ticket, login
 
 # The bombs below are refused on purpose; Pillow warns about them on the way.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

@@ -9,8 +9,7 @@ from community.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions
 from community.workqueue.views import ACTIONS
-from tests.factories import count, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, count, file_ticket, login
 
 
 def csrf(client, url):

@@ -12,10 +12,9 @@ from community.ratings.models import Appeal, Rating, RatingReason, Rectification
 from community.ratings import services
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions, routing
-from tests.factories import count, csrf_from, login
-from tests.integrity import ELDER_PHONE, H, daiban, resolved_daiban, texted_link, texts_to
-from tests.ratinghelp import resolved_ticket
-from tests.ticketing import T0, file_ticket
+from tests.factories import (
+    ELDER_PHONE, H, T0, count, csrf_from, daiban, file_ticket, login, resolved_daiban,
+    resolved_ticket, texted_link, texts_to)
 
 FROZEN_AT = T0 + 5 * H
 

@@ -8,8 +8,7 @@ from community.extensions import db
 from community.outbox.models import OutboxRow
 from community.sla.models import CalendarOverride, SlaPolicy
 from community.timeutil import utcnow
-from tests.factories import count, csrf_from, login
-from tests.ticketing import T0
+from tests.factories import T0, count, csrf_from, login
 
 PAGES = ["/admin/sla", "/admin/calendar", "/admin/jobs"]
 
@@ -81,7 +80,7 @@ def test_the_jobs_page_lists_failed_outbox_rows(client, people, frozen):
 
 
 def test_the_resident_sees_each_clock_as_time_left_or_overdue(client, people, areas):
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     fresh = file_ticket(people, areas, now=utcnow())
     old = file_ticket(people, areas, now=utcnow() - timedelta(days=3))  # every clock has run out

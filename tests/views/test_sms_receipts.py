@@ -4,8 +4,7 @@ from sqlalchemy import select
 from community.extensions import db
 from community.workqueue.models import Notification
 from tests import factories
-from tests.integrity import ELDER_PHONE, daiban
-from tests.ticketing import T0
+from tests.factories import ELDER_PHONE, T0, daiban
 
 TOKEN = "k3y-only-the-gateway-knows-0123456789abcdef"
 

@@ -11,8 +11,7 @@ from community.extensions import db
 from community.tickets.models import Ticket, TicketEvent, TicketPhoto
 from community.tickets.services import record_event, transition
 from community.tickets.states import State
-from tests.factories import count, login
-from tests.ticketing import T0, file_ticket
+from tests.factories import T0, count, file_ticket, login
 
 NOW = T0 + timedelta(minutes=30)
 

@@ -148,7 +148,7 @@ def test_switches_on_a_page_rendered_after_a_post_lead_back_to_a_page_that_exist
 
 
 def test_elder_mode_says_where_a_request_stands_in_plain_words(client, people, areas, frozen):
-    from tests.ticketing import file_ticket
+    from tests.factories import file_ticket
 
     ticket = file_ticket(people, areas)
     assert "正在安排人来办" not in client.get(f"/t/{ticket.tracking_code}").get_data(as_text=True)

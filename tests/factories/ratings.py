@@ -1,12 +1,8 @@
 """Resolved requests for rating tests, through the real workflow."""
-from datetime import timedelta
-
 from community.extensions import db
 from community.workqueue import actions
 
-from .ticketing import T0, file_ticket
-
-H = timedelta(hours=1)
+from .tickets import H, T0, file_ticket
 
 
 def resolved_ticket(people, areas, *, at=T0, result="solved", **kwargs):

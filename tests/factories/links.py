@@ -1,18 +1,16 @@
-"""Helpers for issue 20's tests: 代办 requests, the links texted for them, 考核办."""
+"""代办 requests (filed by a grid worker for a resident with no account) and the
+single-use links texted for them."""
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from community.auth.models import Role, User
 from community.extensions import db
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions
 from community.workqueue.models import Notification
-from tests import factories
-from tests.ticketing import T0
 
-H = timedelta(hours=1)
+from .tickets import H, T0
+
 ELDER_PHONE = "13900001111"  # an elderly resident with no account
 
 
@@ -44,11 +42,3 @@ def texted_link(ticket) -> str:
     texts = [t for t in texts_to(ticket.contact_phone) if "/r/" in t and ticket.tracking_code in t]
     assert texts, "no link was texted"
     return re.search(r"/r/([A-Za-z0-9_.\-]+)", texts[-1]).group(1)
-
-
-def make_supervisor(areas, name="kaoheban"):
-    user = User(username=name, role=Role.SUPERVISOR, unit=areas.C, name="考核办",
-                password_hash=factories.hashed_password(), created_at=T0)
-    db.session.add(user)
-    db.session.commit()
-    return user

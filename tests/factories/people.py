@@ -1,55 +1,15 @@
-"""Test data built through the real services."""
+"""Areas and people: the county C test tree and a user per role, made through the real services."""
 from types import SimpleNamespace
-
-from sqlalchemy import insert, select, text
 
 from community.areas.services import load_areas, unit_by_code
 from community.auth.models import Role, User
 from community.auth.services import hash_password
 from community.extensions import db
-from community.tickets.models import Category
 from community.timeutil import utcnow
 
+from .database import _reference
+
 PASSWORD = "test-pass-123"
-_reference = {}
-
-
-def _reference_tables():
-    """What the migrations seed and every test starts from: the categories, the SLA
-    policies (0005) and the calendar years chinese-calendar knows (0015)."""
-    from community.sla.models import CalendarDay, CalendarYear, SlaPolicy
-
-    return [Category.__table__, SlaPolicy.__table__, CalendarYear.__table__, CalendarDay.__table__]
-
-
-def snapshot_reference_data():
-    """Keep the migrated reference rows so every test can start from them again."""
-    for table in _reference_tables():
-        _reference[table.name] = [dict(row._mapping) for row in db.session.execute(select(table))]
-    db.session.remove()
-
-
-def reset_database():
-    tables = [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
-    with db.engine.begin() as conn:
-        # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table gives each a new
-        # file (about a second per test); deleting the few rows a test wrote is instant.
-        for table in reversed(tables):
-            conn.execute(table.delete())
-        if conn.dialect.name == "postgresql":  # ids start again at 1, as on a new database
-            conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
-                              "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
-                              "AND n.nspname = current_schema()"))
-        for table in _reference_tables():
-            rows = _reference.get(table.name)
-            if not rows:
-                continue
-            conn.execute(insert(table), rows)
-            key = next(iter(table.primary_key.columns))
-            if conn.dialect.name == "postgresql" and key.autoincrement is not False:
-                # rows came back with their ids: the next id follows them
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
-                                  f"(SELECT max({key.name}) FROM {table.name}))"))
 
 
 def make_areas():
@@ -107,25 +67,12 @@ def hashed_password():
     return _reference["hash"]
 
 
-def login(client, login_name, password=PASSWORD):
-    """Sign in through the real form (so CSRF and throttling are exercised)."""
-    page = client.get("/login")
-    token = csrf_from(page)
-    response = client.post("/login", data={"login": login_name, "password": password,
-                                           "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
+def make_supervisor(areas, name="kaoheban"):
+    """考核办: the county's assessment office."""
+    from .tickets import T0
 
-
-def csrf_from(response) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def count(model) -> int:
-    from sqlalchemy import func
-
-    return db.session.scalar(select(func.count()).select_from(model))
+    user = User(username=name, role=Role.SUPERVISOR, unit=areas.C, name="考核办",
+                password_hash=hashed_password(), created_at=T0)
+    db.session.add(user)
+    db.session.commit()
+    return user

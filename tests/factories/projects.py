@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from community.extensions import db
 from community.projects import budget, deliberation, rules, services
-from tests.ticketing import T0
+
+from .tickets import T0
 
 DAY = timedelta(days=1)
 

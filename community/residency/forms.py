@@ -1,0 +1,6 @@
+"""The residency pages' forms: plain text, checked by residency.services."""
+from community.forms import text_form
+
+ResidencyRequestForm = text_form("ResidencyRequestForm", "community", "note")
+VerifyForm = text_form("VerifyForm", "user", "note")
+RefuseForm = text_form("RefuseForm", "note")
