@@ -5,7 +5,7 @@ An order becomes a request filed anonymously on the hotline channel, routed like
 other; the order row keeps the upstream, its order id (one request per pair), its
 category code and its deadline. The deadline is also the request's `external_due_at`,
 a clock beside ours: the earlier of the two orders queues and warnings
-(community.sla.clocks.next_due)."""
+(community.clock.deadlines.next_due)."""
 import secrets
 from datetime import datetime
 

@@ -18,7 +18,7 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotFound
 from community.extensions import db
 from community.timeutil import to_local
-from community.sla.calendar import working_deadline
+from community.clock.calendar import working_deadline
 
 from . import access
 from .models import Project, ProjectCase

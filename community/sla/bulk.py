@@ -33,7 +33,7 @@ from community.workqueue import escalation as rules
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from .clocks import next_check, next_due, on_timeline, pending_marks, start_accept_clock
+from community.clock.deadlines import next_check, next_due, on_timeline, pending_marks, start_accept_clock
 from .marks import escalation_note, notice_for, staff_notices
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNam
         found = [_in_utc(row) for row in found]  # a session zone other than UTC (PGTZ, say)
     for row in found:
         ticket = SimpleNamespace(**dict(zip(READ, row)))
-        # What clocks.sla_class and clocks._terms read.
+        # What clock.deadlines.sla_class and ._terms read.
         ticket.category = SimpleNamespace(id=ticket.category_id, sla_class=row[-1])
         ticket.read_version = ticket.version
         rows.append(ticket)

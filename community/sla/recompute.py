@@ -25,8 +25,8 @@ from community.timeutil import local_zone, to_local
 from community.workqueue.models import AssistState, AssistTask
 
 from . import side
-from .calendar import WorkCalendar, working_deadline
-from .clocks import (RESOLVE_BREACHED, RESOLVE_WARNED, _warn_at, assist_deadline, case_deadlines,
+from community.clock.calendar import WorkCalendar, working_deadline
+from community.clock.deadlines import (RESOLVE_BREACHED, RESOLVE_WARNED, _warn_at, assist_deadline, case_deadlines,
                      warn_ratio)
 
 

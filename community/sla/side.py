@@ -29,7 +29,7 @@ from community.tickets.services import record_event
 from community.workqueue.models import AssistState, AssistTask
 from community.workqueue.notifications import tell_staff
 
-from .clocks import _warn_at, warn_ratio
+from community.clock.deadlines import _warn_at, warn_ratio
 
 log = logging.getLogger(__name__)
 

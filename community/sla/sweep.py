@@ -34,7 +34,7 @@ from community.workqueue.models import Notification
 from community.workqueue.routing import escalate
 
 from . import bulk, side
-from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
+from community.clock.deadlines import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
                      RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, on_timeline,
                      pending_marks, warn_ratio)
 from .marks import escalation_reason, notice_for, staff_notices
@@ -251,7 +251,7 @@ def _one_by_one(ids, now, ratio, failed) -> Counter:
 
 
 def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> None:
-    notices = []  # every warning and breach recorded, in order (clocks.notice_for)
+    notices = []  # every warning and breach recorded, in order (marks.notice_for)
     for _step in range(MAX_STEPS):
         marks = pending_marks(ticket, batch.ratio)
         if not marks or marks[0][0] > now:

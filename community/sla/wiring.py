@@ -5,8 +5,9 @@ from sqlalchemy.orm import Session
 from community.tickets import hooks
 from community.tickets.models import Ticket
 
-from . import calendar
-from .clocks import next_check, next_due, start_accept_clock, start_response_clock
+from community.clock import calendar, deadlines
+from community.clock.deadlines import next_check, next_due, start_accept_clock, start_response_clock
+from .services import terms_for
 from .yearbook import current_calendar
 
 
@@ -36,5 +37,6 @@ def install():
 
     side.install()
     calendar.set_loader(_calendar_in_app)
+    deadlines.set_terms(terms_for)
     if not event.contains(Session, "before_flush", _refresh_next_due):
         event.listen(Session, "before_flush", _refresh_next_due)

@@ -19,8 +19,8 @@ from community.errors import NotAllowed
 from community.extensions import db
 from community.timeutil import local_zone
 
-from . import package_years
-from .calendar import WorkCalendar, missing_years
+from community.clock import package_years
+from community.clock.calendar import WorkCalendar, missing_years
 from .models import CalendarDay, CalendarOverride, CalendarYear
 from .notice import Schedule
 from .services import _cached, forget_cache

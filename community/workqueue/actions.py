@@ -12,7 +12,7 @@ from sqlalchemy import select
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.clocks import start_resolve_clock
+from community.clock.deadlines import start_resolve_clock
 from community.tickets import links
 from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
 from community.tickets.models import Ticket

@@ -10,7 +10,7 @@ from community.auth.models import Role, User
 from community.bulkdb import any_of
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.clocks import assist_deadline
+from community.clock.deadlines import assist_deadline
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
