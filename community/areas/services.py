@@ -135,6 +135,14 @@ def community_names() -> list[tuple[int, str, str]]:
         .where(Unit.kind == UnitKind.COMMUNITY, Unit.active.is_(True)).order_by(Unit.code)).all()
 
 
+
+def community_choices(with_blank=True):
+    """The communities as a select's choices, "street · community", for forms."""
+    choices = [("", _("请选择社区"))] if with_blank else []
+    choices += [(str(unit_id), f"{street or ''} · {name}") for unit_id, name, street in community_names()]
+    return choices
+
+
 def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Unit]]:
     """The community, its active grids (by code) and the units above it (street,
     county), in one statement: what routing a filing needs. The caller keeps the

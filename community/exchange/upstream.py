@@ -207,9 +207,7 @@ def _new_rows(session, flush_context, instances):
             announce(obj.ticket, "rated", obj.rated_at, extra)
 
 
-def install():
-    if not sa_event.contains(Session, "before_flush", _new_rows):
-        sa_event.listen(Session, "before_flush", _new_rows)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.
 
 
 def new_secret() -> str:

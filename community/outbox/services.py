@@ -390,8 +390,4 @@ def _forget(session):
     session.info.pop("outbox_new", None)
 
 
-def install():
-    for name, fn in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                     ("after_rollback", _forget)):
-        if not sa_event.contains(Session, name, fn):
-            sa_event.listen(Session, name, fn)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.

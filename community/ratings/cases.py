@@ -13,7 +13,7 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.clock.deadlines import case_deadlines
-from community.stats.updates import mark_days
+from community.tally.marks import mark_days
 from community.tickets.models import Ticket
 from community.tickets.states import State
 

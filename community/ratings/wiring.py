@@ -3,8 +3,8 @@ and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
 
 from community.extensions import db
-from community.stats.facts import resolution_in_time
-from community.stats.updates import clock_days, mark_days, mark_days_many
+from community.tally.facts import resolution_in_time
+from community.tally.marks import clock_days, mark_days, mark_days_many
 from community.tickets import hooks, links
 
 from .models import Rating, Resolution
@@ -74,9 +74,3 @@ def latest_resolution(ticket) -> Resolution | None:
                                  .order_by(Resolution.resolved_at.desc(), Resolution.id.desc())
                                  .limit(1))
 
-
-def install():
-    """Importing this module registers the hooks; kept explicit for create_app."""
-    from community.stats import updates
-
-    updates.install()

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from community.auth.models import mask_phone
 from community.errors import DomainError
 from community.extensions import db
-from community.forms import community_choices
+from community.areas.services import community_choices
 from community.timeutil import utcnow
 
 from . import services

@@ -24,7 +24,7 @@ from community.auth.models import Role, User
 from community.bulkdb import any_of, insert_rows, update_versioned
 from community.dbtypes import UTCDateTime
 from community.extensions import db
-from community.stats.facts import departure
+from community.tally.facts import departure
 from community.stats.models import Arrival
 from community.tickets import hooks
 from community.tickets.models import Category, Ticket, TicketEvent

@@ -139,9 +139,7 @@ def _forget_change(session, previous_transaction) -> None:
             session.info.pop(name, None)
 
 
-for _name, _fn in (("after_commit", _announce), ("after_soft_rollback", _forget_change)):
-    if not sa_event.contains(Session, _name, _fn):
-        sa_event.listen(Session, _name, _fn)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.
 
 
 def terms_for(sla_class: str, category_id: int | None, at: datetime) -> Terms:

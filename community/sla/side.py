@@ -104,11 +104,6 @@ def _refresh_check_at(session, flush_context, instances):
             obj.check_at = next_check(obj, ratio)
 
 
-def install():
-    if not event.contains(Session, "before_flush", _refresh_check_at):
-        event.listen(Session, "before_flush", _refresh_check_at)
-
-
 class _Side:
     """One kind of row the sweep watches."""
 

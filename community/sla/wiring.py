@@ -1,7 +1,4 @@
 """Keeps the stored clocks in step with the ticket, whatever changed it."""
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from community.tickets import hooks
 from community.tickets.models import Ticket
 
@@ -33,10 +30,6 @@ def _calendar_in_app():
 
 
 def install():
-    from . import side  # 差评 cases' and assist tasks' cursors
-
-    side.install()
+    """The database's calendar and the SLA policies for community.clock."""
     calendar.set_loader(_calendar_in_app)
     deadlines.set_terms(terms_for)
-    if not event.contains(Session, "before_flush", _refresh_next_due):
-        event.listen(Session, "before_flush", _refresh_next_due)

@@ -258,7 +258,6 @@ def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "",
     event = transition(ticket, State.CANCELLED, actor, now, action="cancel",
                        note=(reason or "").strip()[:500])
     ticket.closed_at = now
-    hooks.fire("ticket_finished", ticket=ticket, now=now)
     if link is not None:
         links.use(link, "cancel", now)
     return event
@@ -280,7 +279,6 @@ def add_info(ticket: Ticket, actor: User | None, now: datetime, text: str,
                                  n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
     event = record_event(ticket, "add_info", actor, now, note=text)
     attach_photos(ticket, event, photos, now)
-    hooks.fire("ticket_info_added", ticket=ticket, now=now)
     return event
 
 

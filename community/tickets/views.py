@@ -11,7 +11,8 @@ from community.areas.models import UnitKind
 from community.areas.services import list_units
 from community.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import community_choices, show_error
+from community.areas.services import community_choices
+from community.forms import show_error
 from community.timeutil import utcnow
 
 from . import services

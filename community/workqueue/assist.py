@@ -14,7 +14,7 @@ from community.clock.deadlines import assist_deadline
 from community.tickets import access, hooks
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
-from community.stats.updates import mark_days
+from community.tally.marks import mark_days
 from community.tickets.states import OPEN, State
 
 from .actions import clean_note

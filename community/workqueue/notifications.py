@@ -223,7 +223,3 @@ def install():
 
     register_handler(DELIVER_KIND, _deliver)
     register_handler(RETRY_KIND, _retry)
-    for name, fn in (("before_flush", _mark_if_new), ("after_commit", _forget_promise),
-                     ("after_rollback", _forget_promise)):
-        if not sa_event.contains(Session, name, fn):
-            sa_event.listen(Session, name, fn)

@@ -12,7 +12,7 @@ from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
-from community.stats.facts import departure
+from community.tally.facts import departure
 from community.stats.models import Arrival
 from community.clock.deadlines import start_accept_clock
 from community.tickets import hooks
