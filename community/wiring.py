@@ -2,13 +2,15 @@
 
 SESSION_LISTENERS are SQLAlchemy Session events, for every session in the
 process: keeping the stored cursors in step, the outbox's promises, the caches'
-invalidation. HOOK_MODULES register their handlers of the ticket events
-(community.tickets.hooks) as they are imported. Installing twice (the tests
-build many apps) changes nothing.
+invalidation. Receivers of the app's events (community.core.signals), each with
+its bulk twin where it has one. Then the outbox's handlers and the clocks' sources.
+Installing twice (the tests build many apps) changes nothing.
 """
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from community.core import signals
 
 
 def _session_listeners():
@@ -38,22 +40,34 @@ def _session_listeners():
     )
 
 
-def _hook_modules():
-    """Modules whose handlers of ticket events register on import (hooks.on)."""
+def _receivers():
+    """(event, receiver, its bulk twin or None), in the order they run."""
     from community.exchange import upstream, webhooks
     from community.ratings import wiring as ratings
     from community.sla import wiring as sla
     from community.workqueue import assist, notifications
 
-    return (sla, notifications, assist, ratings, upstream, webhooks)
+    return (
+        (signals.event_recorded, upstream._step_recorded, upstream._steps_recorded),
+        (signals.event_recorded, notifications._notify_resident, notifications._notify_residents),
+        (signals.event_recorded, webhooks._event_recorded, webhooks._events_recorded),
+        (signals.event_recorded, ratings._on_event, ratings._on_events),
+        (signals.event_recorded, assist._request_ended, assist._requests_ended),
+        (signals.event_recorded, assist._assist_overdue, assist._assist_overdue_many),
+        (signals.ticket_submitted, sla._clocks_on_submit, None),
+        (signals.ticket_relocated, ratings._ratings_follow, None),
+    )
 
 
 def install(app: Flask) -> None:
-    """Session listeners, ticket-event handlers, outbox handlers, the clocks' sources."""
+    """Session listeners, event receivers, outbox handlers, the clocks' sources."""
     for name, listener in _session_listeners():
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
-    _hook_modules()
+    for signal, receiver, many in _receivers():
+        signal.connect(receiver, weak=False)  # again: a no-op
+        if many is not None:
+            signal.connect_many(receiver, many)
 
     from community.exchange import delivery  # noqa: F401  (its outbox handler)
     from community.projects import notices, rectify

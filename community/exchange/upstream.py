@@ -22,7 +22,6 @@ from community.areas.models import UnitKind
 from community.areas.services import community_in_address, locate_grid, unit_by_code
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
-from community.tickets import hooks
 from community.tickets.models import Category, Ticket
 from community.tickets.services import Filing, record_event, submit_ticket
 from community.tickets.states import Channel, Kind
@@ -163,7 +162,6 @@ def _step_data(step: str, ticket, note: str) -> dict:
     return data
 
 
-@hooks.on("event_recorded")
 def _step_recorded(event, **kwargs):
     step = STEPS.get(event.action)
     if step is None:
@@ -173,7 +171,6 @@ def _step_recorded(event, **kwargs):
         _tell(order, step, _step_data(step, event.ticket, event.note), event.at)
 
 
-@hooks.on_many(_step_recorded)
 def _steps_recorded(events):
     """The bulk twin (the SLA sweep's fast path): its steps are none of STEPS today,
     but any that is still reaches the upstream."""

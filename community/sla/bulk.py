@@ -5,8 +5,8 @@ are replayed in Python on a plain copy with the same clock functions
 (pending_marks, start_accept_clock, next_due, next_check), and the outcome is
 written with a handful of statements: one executemany UPDATE keyed by id and
 version, one multi-row INSERT of events (ids returned in order), one of staff
-messages. Listeners of "event_recorded" get their bulk equivalents through
-hooks.fire_many. A ticket the fast path does not know how to move (a tier
+messages. Receivers of signals.event_recorded get their bulk twins
+(send_many). A ticket the fast path does not know how to move (a tier
 outside grid→county, a grid without its upper units) is handed back to the
 per-ticket path, which raises or copes exactly as before.
 """
@@ -21,12 +21,12 @@ from sqlalchemy import DateTime, func, select
 from community.tickets.notes import Note
 from community.areas.models import Unit
 from community.auth.models import Role, User
+from community.core import signals
 from community.bulkdb import any_of, insert_rows, update_versioned
 from community.dbtypes import UTCDateTime
 from community.extensions import db
 from community.tally.facts import departure
 from community.stats.models import Arrival
-from community.tickets import hooks
 from community.tickets.models import Category, Ticket, TicketEvent
 from community.tickets.states import OPEN, State
 from community.workqueue import escalation as rules
@@ -57,7 +57,7 @@ class Slow(Exception):
 
 def usable() -> bool:
     """Every listener of recorded events has a bulk equivalent."""
-    return hooks.can_fire_many("event_recorded")
+    return signals.event_recorded.can_send_many()
 
 
 def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNamespace]:
@@ -257,7 +257,7 @@ def write(result: Plan) -> None:
     if result.departures:
         insert_rows(Arrival.__table__, result.departures)
     ids = insert_rows(TicketEvent.__table__, result.events, returning_ids=True)
-    hooks.fire_many("event_recorded", [
+    signals.event_recorded.send_many([
         SimpleNamespace(id=event_id, ticket=ticket, **event)
         for event_id, ticket, event in zip(ids, result.event_tickets, result.events)])
     _tell_staff(result.staff_notes, result.texts)

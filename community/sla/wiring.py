@@ -1,5 +1,4 @@
 """Keeps the stored clocks in step with the ticket, whatever changed it."""
-from community.tickets import hooks
 from community.tickets.models import Ticket
 
 from community.clock import calendar, deadlines
@@ -8,7 +7,6 @@ from .services import terms_for
 from .yearbook import current_calendar
 
 
-@hooks.on("ticket_submitted")
 def _clocks_on_submit(ticket, now, **kwargs):
     start_response_clock(ticket, now)
     start_accept_clock(ticket, now)

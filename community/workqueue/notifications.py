@@ -17,7 +17,6 @@ from community.extensions import db
 from community.i18n import lazy_gettext as _l
 from community.labels import ACTION
 from community.sms import services as sms
-from community.tickets import hooks
 from community.tickets.notes import event_note
 
 from .models import Notification
@@ -37,7 +36,6 @@ NOTE_NOT_SENT = {"return"}
 MAX_SEND_ATTEMPTS = 8
 
 
-@hooks.on("event_recorded")
 def _notify_resident(event, **kwargs):
     ticket = event.ticket
     if not event.public or event.action not in RESIDENT_ACTIONS:
@@ -57,9 +55,8 @@ def _notify_resident(event, **kwargs):
         user_id=resident.id if resident else None, ticket=ticket, event=event))
 
 
-@hooks.on_many(_notify_resident)
 def _notify_residents(events):
-    """_notify_resident for many events (plain rows, see hooks.on_many), one INSERT."""
+    """_notify_resident for many events (plain rows, see core.signals), one INSERT."""
     wanted = [e for e in events if e.public and e.action in RESIDENT_ACTIONS
               and not (e.action == "submit" and e.ticket.filed_by_id is None)
               and not (e.actor_id is not None and e.actor_id == e.ticket.resident_id)]

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
+from community.core import signals
 from community.areas.services import is_within, unit_id_at
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -15,7 +16,6 @@ from community.labels import TIER
 from community.tally.facts import departure
 from community.stats.models import Arrival
 from community.clock.deadlines import start_accept_clock
-from community.tickets import hooks
 from community.tickets.models import Ticket
 from community.tickets.services import normalize_tracking_code, record_event, transition
 from community.tickets.states import OPEN, WAITING, WORKING, State
@@ -136,7 +136,7 @@ def _relocate(ticket: Ticket, grid: Unit) -> None:
     ticket.grid_id, ticket.grid = grid.id, grid
     ticket.community_id, ticket.street_id, ticket.county_id = (
         grid.community_id, grid.street_id, grid.county_id)
-    hooks.fire("ticket_relocated", ticket=ticket)  # its ratings are listed by place too
+    signals.ticket_relocated.send(ticket)  # its ratings are listed by place too
 
 
 def reroute_targets(ticket: Ticket) -> list[Unit]:
