@@ -12,9 +12,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.api.schemas import Text
 from community.areas import geo

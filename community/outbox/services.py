@@ -19,10 +19,8 @@ from redis.exceptions import RedisError
 from rq import Retry
 from rq.timeouts import BaseTimeoutException
 from rq.job import Job
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from community.extensions import db
 from community.timeutil import utcnow

@@ -26,7 +26,7 @@ from community.bulkdb import any_of, insert_rows, update_versioned
 from community.dbtypes import UTCDateTime
 from community.extensions import db
 from community.tally.facts import departure
-from community.stats.models import Arrival
+from community.tally.models import Arrival
 from community.tickets.models import Category, Ticket, TicketEvent
 from community.tickets.states import OPEN, State
 from community.workqueue import escalation as rules

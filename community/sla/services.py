@@ -7,9 +7,7 @@ from datetime import date, datetime, time
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.auth.models import Role, User
 from community.errors import NotAllowed, ValidationFailed

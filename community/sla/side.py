@@ -18,8 +18,8 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from community.tickets.notes import Note
 from community.auth.models import Role, User

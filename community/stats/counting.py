@@ -25,7 +25,9 @@ from community.tickets.models import Ticket, TicketEvent
 from community.workqueue.models import AssistState, AssistTask
 
 from community.tally.facts import acceptance_outcome, acceptance_settles_at, current_stay_end, response_outcome
-from .models import COUNTS, Arrival
+from community.tally.models import Arrival
+
+from .models import COUNTS
 
 LOCATION_KINDS = ("grid", "community", "street", "county")
 CATEGORY_KINDS = ("street", "county")  # worst categories are shown to these

@@ -14,9 +14,11 @@ from community.workqueue.models import AssistTask
 from community.timeutil import local_zone, utcnow
 
 from community.tally.marks import local_day  # noqa: F401  (used here and by stats' readers)
+from community.tally.models import Arrival
 
 from . import counting
-from .models import Arrival, StatCategoryDaily, StatDaily, StatWorkerDaily
+
+from .models import StatCategoryDaily, StatDaily, StatWorkerDaily
 
 TABLES = (StatDaily, StatCategoryDaily, StatWorkerDaily)
 

@@ -8,8 +8,7 @@ rows wait for the outbox relay; `flask stats rollup` rebuilds everything.
 """
 from datetime import date, datetime
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from community.bulkdb import any_of
 from community.extensions import db

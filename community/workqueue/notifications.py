@@ -8,9 +8,7 @@ import logging
 from datetime import datetime
 
 from flask_babel import force_locale
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.bulkdb import any_of, insert_rows
 from community.extensions import db

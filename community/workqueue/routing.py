@@ -14,7 +14,7 @@ from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
 from community.tally.facts import departure
-from community.stats.models import Arrival
+from community.tally.models import Arrival
 from community.clock.deadlines import start_accept_clock
 from community.tickets.models import Ticket
 from community.tickets.services import normalize_tracking_code, record_event, transition
