@@ -18,22 +18,28 @@ from types import SimpleNamespace
 
 from sqlalchemy import DateTime, func, select
 
-from community.tickets.notes import Note
 from community.areas.models import Unit
 from community.auth.models import Role, User
-from community.core import signals
 from community.bulkdb import any_of, insert_rows, update_versioned
+from community.clock.deadlines import (
+    next_check,
+    next_due,
+    on_timeline,
+    pending_marks,
+    start_accept_clock,
+)
+from community.core import signals
 from community.dbtypes import UTCDateTime
 from community.extensions import db
 from community.tally.facts import departure
 from community.tally.models import Arrival
 from community.tickets.models import Category, Ticket, TicketEvent
+from community.tickets.notes import Note
 from community.tickets.states import OPEN, State
 from community.workqueue import escalation as rules
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from community.clock.deadlines import next_check, next_due, on_timeline, pending_marks, start_accept_clock
 from .marks import escalation_note, notice_for, staff_notices
 
 log = logging.getLogger(__name__)

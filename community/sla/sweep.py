@@ -15,28 +15,38 @@ from datetime import datetime
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import MANYTOONE, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from community.tickets.notes import Note
 from community.areas.models import Unit
 from community.auth.models import Role, User
+from community.bulkdb import update_versioned
+from community.clock.deadlines import (
+    ACCEPT_BREACHED,
+    ACCEPT_WARNED,
+    RESOLVE_BREACHED,
+    RESOLVE_WARNED,
+    RESPONSE_BREACHED,
+    RESPONSE_WARNED,
+    next_check,
+    next_due,
+    on_timeline,
+    pending_marks,
+    warn_ratio,
+)
 from community.errors import DomainError
 from community.extensions import db
 from community.tickets.models import Ticket
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.workqueue.actions import close
-from community.bulkdb import update_versioned
 from community.workqueue.escalation import supervisor_id
 from community.workqueue.models import Notification
 from community.workqueue.routing import escalate
 
 from . import bulk, side
-from community.clock.deadlines import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
-                     RESPONSE_BREACHED, RESPONSE_WARNED, next_check, next_due, on_timeline,
-                     pending_marks, warn_ratio)
 from .marks import escalation_reason, notice_for, staff_notices
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,13 @@
 """Keeps the stored clocks in step with the ticket, whatever changed it."""
+from community.clock import calendar, deadlines
+from community.clock.deadlines import (
+    next_check,
+    next_due,
+    start_accept_clock,
+    start_response_clock,
+)
 from community.tickets.models import Ticket
 
-from community.clock import calendar, deadlines
-from community.clock.deadlines import next_check, next_due, start_accept_clock, start_response_clock
 from .services import terms_for
 from .yearbook import current_calendar
 

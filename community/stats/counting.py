@@ -20,12 +20,22 @@ from sqlalchemy import and_, or_, select
 from community.areas.models import Unit, UnitKind
 from community.bulkdb import any_of
 from community.extensions import db
-from community.ratings.models import BAD_LEVELS, Appeal, RectificationCase, Rating, Resolution
+from community.ratings.models import (
+    BAD_LEVELS,
+    Appeal,
+    Rating,
+    RectificationCase,
+    Resolution,
+)
+from community.tally.facts import (
+    acceptance_outcome,
+    acceptance_settles_at,
+    current_stay_end,
+    response_outcome,
+)
+from community.tally.models import Arrival
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue.models import AssistState, AssistTask
-
-from community.tally.facts import acceptance_outcome, acceptance_settles_at, current_stay_end, response_outcome
-from community.tally.models import Arrival
 
 from .models import COUNTS
 

@@ -14,7 +14,13 @@ from community.bulkdb import any_of
 from community.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import register_handler, run_row
-from community.tally.marks import KIND, _key_prefix, clock_days, mark_days, mark_days_many  # noqa: F401
+from community.tally.marks import (  # noqa: F401
+    KIND,
+    _key_prefix,
+    clock_days,
+    mark_days,
+    mark_days_many,
+)
 
 from .rollup import rebuild_day
 
