@@ -17,7 +17,7 @@ KINDS = ("grid", "community", "street", "county")
 BAD = "('dissatisfied', 'very_dissatisfied')"
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 UNACCEPTED_END = "t.state IN ('cancelled', 'merged') AND t.closed_at IS NOT NULL"
-# The request's own clocks (community.stats.facts), each on the local day it ended and
+# The request's own clocks (community.tally.facts), each on the local day it ended and
 # only once ended by `now`: (day moment, condition, counts).
 RESPONSE_END = ("CASE WHEN t.first_response_at IS NOT NULL AND t.first_response_at <= t.response_due_at "
                 "THEN t.first_response_at ELSE t.response_due_at END")
@@ -204,7 +204,7 @@ class Tally:
 
     def ticket(self, row, returned: bool) -> None:
         """Filed and 退单 on the day of filing; the response and acceptance clocks on the
-        day each ended, once ended by now (community.stats.facts). The generator keeps
+        day each ended, once ended by now (community.tally.facts). The generator keeps
         no earlier stays (ticket_arrivals): a request's current stay is its only one."""
         t, a = self._t, _AT
         g = t["grid_id"]

@@ -180,7 +180,7 @@ def _terms(categories, now):
     try:
         from community.sla.services import terms_for
     except ImportError:  # before SLA policies existed: the config's flat table
-        from community.sla.clocks import DEFAULT_SLA as old
+        from community.sla.services import DEFAULT_SLA as old
         policy = current_app.config.get("COMMUNITY_SLA") or old
         return {(k, c["id"]): (policy["response_hours"], policy["accept_hours"].get(k, 24),
                                *policy["resolve"].get(k, ["working_days", 7]))

@@ -323,7 +323,7 @@ class LifeMaker:
         state = s["state"]
         waiting = state in ("submitted", "escalated", "returned")
         working = state in ("accepted", "in_progress", "reopened")
-        clocks = []  # (start, due, warned bit, breached bit), as community.sla.clocks keeps them
+        clocks = []  # (start, due, warned bit, breached bit), as community.clock.deadlines keeps them
         if waiting or working:
             if s["responded"] is None:
                 clocks.append((sub, s["response_due"], 1, 2))

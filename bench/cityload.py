@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine
 
-from community.sla.calendar import is_working_day
+from community.clock.calendar import is_working_day
 
 from .bulkload import BulkLoader
 from .cityfigures import CATEGORY_COLUMNS, DAILY_COLUMNS, SPILL, SPILL_COLUMNS, Tally

@@ -38,6 +38,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     init_ops(app)
     init_static(app)
+
+    from .wiring import install
+
+    install(app)  # every listener, in one list
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -67,16 +71,9 @@ def _migrations_dir():
 
 def _register_blueprints(app):
     from .auth.views import bp as auth_bp
-    from .sla import wiring
     from .tickets.views import bp as tickets_bp
-    from .workqueue import notifications
     from .workqueue.views import bp as workqueue_bp
 
-    from .outbox import services as outbox
-
-    wiring.install()
-    notifications.install()
-    outbox.install()
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
     from .tickets.linkviews import bp as links_bp
@@ -123,11 +120,9 @@ def _register_blueprints(app):
     app.register_blueprint(privacy_bp)
 
     from .public.views import bp as public_bp
-    from .ratings import wiring as rating_wiring
     from .ratings.views import bp as ratings_bp
     from .stats.views import bp as stats_bp
 
-    rating_wiring.install()
     app.register_blueprint(ratings_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(public_bp)

@@ -5,8 +5,6 @@ from markupsafe import Markup, escape
 from wtforms import StringField
 from wtforms.widgets import Select
 
-from community.areas.services import community_names
-
 
 class Form(FlaskForm):
     """Every form of the app. WTForms' own messages ("This field is required.") come in the
@@ -45,12 +43,6 @@ class LongSelect(Select):
         selected = "selected " if choice.selected else ""  # html_params sorts: selected, value
         return Markup(f'<option {selected}value="{escape(choice.value)}">'
                       f'{escape(choice.label or choice.value)}</option>')
-
-
-def community_choices(with_blank=True):
-    choices = [("", _("请选择社区"))] if with_blank else []
-    choices += [(str(unit_id), f"{street or ''} · {name}") for unit_id, name, street in community_names()]
-    return choices
 
 
 def show_error(form, exc, default_field):

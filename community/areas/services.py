@@ -135,6 +135,14 @@ def community_names() -> list[tuple[int, str, str]]:
         .where(Unit.kind == UnitKind.COMMUNITY, Unit.active.is_(True)).order_by(Unit.code)).all()
 
 
+
+def community_choices(with_blank=True):
+    """The communities as a select's choices, "street · community", for forms."""
+    choices = [("", _("请选择社区"))] if with_blank else []
+    choices += [(str(unit_id), f"{street or ''} · {name}") for unit_id, name, street in community_names()]
+    return choices
+
+
 def community_area(community_id: int) -> tuple[Unit | None, list[Unit], list[Unit]]:
     """The community, its active grids (by code) and the units above it (street,
     county), in one statement: what routing a filing needs. The caller keeps the
@@ -220,11 +228,18 @@ def hint_in_address(hint: str, address: str) -> bool:
 
 def unit_at_tier(grid: Unit, tier: UnitKind) -> Unit:
     """The office that handles at `tier` for a request located in `grid`."""
+    return grid if tier == UnitKind.GRID else db.session.get(Unit, unit_id_at(grid, tier))
+
+
+def unit_id_at(grid, tier) -> int | None:
+    """unit_at_tier by id, on a Unit or a plain row with its columns (the sweep's
+    set-based path): None when there is no grid or it lacks that tier's unit."""
+    if grid is None:
+        return None
     if tier == UnitKind.GRID:
-        return grid
-    unit_id = {UnitKind.COMMUNITY: grid.community_id, UnitKind.STREET: grid.street_id,
-               UnitKind.COUNTY: grid.county_id}[tier]
-    return db.session.get(Unit, unit_id)
+        return grid.id
+    return {UnitKind.COMMUNITY: grid.community_id, UnitKind.STREET: grid.street_id,
+            UnitKind.COUNTY: grid.county_id}[UnitKind(tier)]
 
 
 def tier_above(tier: UnitKind) -> UnitKind | None:

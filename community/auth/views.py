@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from community.areas.services import get_unit
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import community_choices
+from community.areas.services import community_choices
 from community.submit import submit
 from community.timeutil import utcnow
 

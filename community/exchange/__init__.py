@@ -4,13 +4,13 @@ from flask import Flask
 
 
 def init_exchange(app: Flask) -> None:
-    from . import delivery, upstream, webhooks  # noqa: F401  (handlers and hooks register on import)
     from .cli import exchange_cli
     from .views import admin_bp, bp
 
     from community.web import ERROR_RENDERERS
 
-    upstream.install()
+    from . import upstream
+
     app.add_template_global(upstream.channel_label, "channel_label")
     ERROR_RENDERERS["/exchange/"] = _json_error  # machines read these answers
     app.register_blueprint(bp)

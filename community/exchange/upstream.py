@@ -5,16 +5,14 @@ An order becomes a request filed anonymously on the upstream channel, routed lik
 other; the order row keeps the upstream, its order id (one request per pair), its
 category code and its deadline. The deadline is also the request's `external_due_at`,
 a clock beside ours: the earlier of the two orders queues and warnings
-(community.sla.clocks.next_due)."""
+(community.clock.deadlines.next_due)."""
 import secrets
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.api.schemas import Text
 from community.areas import geo
@@ -22,7 +20,6 @@ from community.areas.models import UnitKind
 from community.areas.services import community_in_address, locate_grid, unit_by_code
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
-from community.tickets import hooks
 from community.tickets.models import Category, Ticket
 from community.tickets.services import Filing, record_event, submit_ticket
 from community.tickets.states import Channel, Kind
@@ -163,7 +160,6 @@ def _step_data(step: str, ticket, note: str) -> dict:
     return data
 
 
-@hooks.on("event_recorded")
 def _step_recorded(event, **kwargs):
     step = STEPS.get(event.action)
     if step is None:
@@ -173,7 +169,6 @@ def _step_recorded(event, **kwargs):
         _tell(order, step, _step_data(step, event.ticket, event.note), event.at)
 
 
-@hooks.on_many(_step_recorded)
 def _steps_recorded(events):
     """The bulk twin (the SLA sweep's fast path): its steps are none of STEPS today,
     but any that is still reaches the upstream."""
@@ -207,9 +202,7 @@ def _new_rows(session, flush_context, instances):
             announce(obj.ticket, "rated", obj.rated_at, extra)
 
 
-def install():
-    if not sa_event.contains(Session, "before_flush", _new_rows):
-        sa_event.listen(Session, "before_flush", _new_rows)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.
 
 
 def new_secret() -> str:

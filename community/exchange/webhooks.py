@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from community.errors import NotFound, ValidationFailed
 from community.extensions import db
-from community.tickets import hooks
 from community.tickets.states import Channel
 
 from .delivery import queue_delivery
@@ -156,14 +155,12 @@ def announce(ticket, event: str, now: datetime, extra: dict | None = None,
     return sent
 
 
-@hooks.on("event_recorded")
 def _event_recorded(event, **kwargs):
     name = EVENTS.get(event.action)
     if name is not None and event.public:
         announce(event.ticket, name, event.at)
 
 
-@hooks.on_many(_event_recorded)
 def _events_recorded(events):
     """The bulk twin (the SLA sweep's steps): told one by one, when anyone listens."""
     wanted = [e for e in events if EVENTS.get(e.action) and e.public]

@@ -19,10 +19,8 @@ from redis.exceptions import RedisError
 from rq import Retry
 from rq.timeouts import BaseTimeoutException
 from rq.job import Job
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from community.extensions import db
 from community.timeutil import utcnow
@@ -390,8 +388,4 @@ def _forget(session):
     session.info.pop("outbox_new", None)
 
 
-def install():
-    for name, fn in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                     ("after_rollback", _forget)):
-        if not sa_event.contains(Session, name, fn):
-            sa_event.listen(Session, name, fn)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.

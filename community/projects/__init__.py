@@ -2,13 +2,7 @@
 
 
 def init_projects(app):
-    from . import listviews, notices, public, ruleviews  # noqa: F401  (their routes live on the blueprint)
+    from . import listviews, public, ruleviews  # noqa: F401  (their routes live on the blueprint)
     from .views import bp
 
-    notices.install()
-    from community.sla import recompute
-
-    from . import rectify
-
-    recompute.register(rectify.recompute_due)  # its 整改 deadlines follow the holiday calendar
     app.register_blueprint(bp)

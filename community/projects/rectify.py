@@ -19,7 +19,7 @@ from community.errors import InvalidTransition, NotFound
 from community.extensions import db
 from community.text import clean_text
 from community.timeutil import to_local
-from community.sla.calendar import working_deadline
+from community.clock.calendar import working_deadline
 
 from . import access
 from .models import Project, ProjectCase

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from community.auth.models import User
 from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.stats.updates import mark_days
+from community.tally.marks import mark_days
 from community.tickets.models import Ticket
 
 from .models import Appeal, AppealState, CaseState, Rating, Resolution

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed
 from community.extensions import db
-from community.sla.clocks import case_deadlines
-from community.stats.updates import mark_days
+from community.clock.deadlines import case_deadlines
+from community.tally.marks import mark_days
 from community.text import clean_text
 from community.tickets.models import Ticket
 from community.tickets.states import State

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from community.auth.models import Role, User
 from community.errors import Conflict, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.stats.updates import mark_days
+from community.tally.marks import mark_days
 from community.tickets import links
 from community.tickets.access import can_view, check_resident_step
 from community.tickets.models import Ticket, TicketEvent

@@ -3,14 +3,13 @@ and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
 
 from community.extensions import db
-from community.stats.facts import resolution_in_time
-from community.stats.updates import clock_days, mark_days, mark_days_many
-from community.tickets import hooks, links
+from community.tally.facts import resolution_in_time
+from community.tally.marks import clock_days, mark_days, mark_days_many
+from community.tickets import links
 
 from .models import Rating, Resolution
 
 
-@hooks.on("event_recorded")
 def _on_event(event, **kwargs):
     ticket = event.ticket
     moments = [ticket.submitted_at, event.at, *clock_days(ticket, event.at)]
@@ -45,7 +44,6 @@ def _without_account(ticket) -> bool:
     return ticket.resident_id is None and ticket.resident is None
 
 
-@hooks.on_many(_on_event)
 def _on_events(events):
     """_on_event for many events (plain rows): only steps that touch no Resolution."""
     if any(event.action in ("resolve", "reopen", "submit") for event in events):
@@ -54,7 +52,6 @@ def _on_events(events):
                    for event in events)
 
 
-@hooks.on("ticket_relocated")
 def _ratings_follow(ticket, **kwargs):
     """A unit's list of ratings reads the ratings' own place columns; they stay the
     request's, as who may open the request does."""
@@ -74,9 +71,3 @@ def latest_resolution(ticket) -> Resolution | None:
                                  .order_by(Resolution.resolved_at.desc(), Resolution.id.desc())
                                  .limit(1))
 
-
-def install():
-    """Importing this module registers the hooks; kept explicit for create_app."""
-    from community.stats import updates
-
-    updates.install()

@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.auth.models import mask_phone
+from community.areas.services import community_choices
 from community.errors import NotFound
-from community.forms import as_int, community_choices
+from community.forms import as_int
 from community.submit import submit
 from community.timeutil import utcnow
 

@@ -5,8 +5,8 @@ are replayed in Python on a plain copy with the same clock functions
 (pending_marks, start_accept_clock, next_due, next_check), and the outcome is
 written with a handful of statements: one executemany UPDATE keyed by id and
 version, one multi-row INSERT of events (ids returned in order), one of staff
-messages. Listeners of "event_recorded" get their bulk equivalents through
-hooks.fire_many. A ticket the fast path does not know how to move (a tier
+messages. Receivers of signals.event_recorded get their bulk twins
+(send_many). A ticket the fast path does not know how to move (a tier
 outside grid→county, a grid without its upper units) is handed back to the
 per-ticket path, which raises or copes exactly as before.
 """
@@ -16,28 +16,31 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import DateTime, func, select
 
-from community.tickets.notes import Note
-from community.areas.models import TIERS, Unit, UnitKind
+from community.areas.models import Unit
 from community.auth.models import Role, User
 from community.bulkdb import any_of, insert_rows, update_versioned
+from community.clock.deadlines import (
+    next_check,
+    next_due,
+    on_timeline,
+    pending_marks,
+    start_accept_clock,
+)
+from community.core import signals
 from community.dbtypes import UTCDateTime
 from community.extensions import db
-from community.labels import TIER
-from community.stats.facts import departure
-from community.stats.models import Arrival
-from community.tickets import hooks
+from community.tally.facts import departure
+from community.tally.models import Arrival
 from community.tickets.models import Category, Ticket, TicketEvent
-from community.tickets.services import LEVEL_OF_TIER
+from community.tickets.notes import Note
 from community.tickets.states import OPEN, State
+from community.workqueue import escalation as rules
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery
 
-from .clocks import (clock_label, next_check, next_due, notice_for, on_timeline, pending_marks,
-                     staff_message, start_accept_clock)
+from .marks import escalation_note, notice_for, staff_notices
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,6 @@ WRITTEN = ("state", "tier", "level", "handling_unit_id", "assignee_id", "arrived
            "accepted_at", "closed_at", "accept_due_at", "resolve_due_at", "resolve_started_at",
            "resolve_working_days", "resolve_due_provisional", "sla_flags", "updated_at",
            "next_due_at", "sla_check_at", "resolve_breached_at")
-TIER_NAMES = tuple(t.value for t in TIERS)
 
 
 class Slow(Exception):
@@ -61,7 +63,7 @@ class Slow(Exception):
 
 def usable() -> bool:
     """Every listener of recorded events has a bulk equivalent."""
-    return hooks.can_fire_many("event_recorded")
+    return signals.event_recorded.can_send_many()
 
 
 def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNamespace]:
@@ -80,7 +82,7 @@ def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNam
         found = [_in_utc(row) for row in found]  # a session zone other than UTC (PGTZ, say)
     for row in found:
         ticket = SimpleNamespace(**dict(zip(READ, row)))
-        # What clocks.sla_class and clocks._terms read.
+        # What clock.deadlines.sla_class and ._terms read.
         ticket.category = SimpleNamespace(id=ticket.category_id, sla_class=row[-1])
         ticket.read_version = ticket.version
         rows.append(ticket)
@@ -113,7 +115,8 @@ class Units:
 
     def __init__(self):
         self.known: dict[int, SimpleNamespace] = {}
-        self.notes: dict[tuple, str] = {}  # escalation notes, translated once per sweep
+        self.notes: dict[tuple, tuple] = {}  # escalation notes, translated once per sweep
+        self.texts: dict[tuple, tuple] = {}  # staff messages, likewise (marks.staff_notices)
 
     def load(self, ids) -> None:
         missing = {i for i in ids if i is not None and i not in self.known}
@@ -138,7 +141,8 @@ class Plan:
         self.tickets: list[SimpleNamespace] = []
         self.events: list[dict] = []
         self.event_tickets: list[SimpleNamespace] = []
-        self.staff_notes: list[tuple] = []  # (ticket, unit_id, at, kind, clock)
+        self.staff_notes: list[tuple] = []  # (ticket id, code, unit_id, at, kind, clock)
+        self.texts: dict = {}  # the sweep's staff messages by language (Units.texts)
         self.departures: list[dict] = []  # stays left by an escalation (ticket_arrivals rows)
         self.counts = Counter()
         self.idle: list[int] = []  # due by the cursor, nothing to do: not read again this sweep
@@ -148,6 +152,7 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
     """Replay each ticket's due marks; returns the plan and the ids left to the slow path."""
     units.load(i for t in tickets for i in (t.handling_unit_id, t.grid_id))
     result, slow = Plan(), []
+    result.texts = units.texts
     for ticket in tickets:
         events, counts, notes, departures = [], Counter(), [], []
         try:
@@ -172,7 +177,9 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
 def _event(ticket, at, action, *, public, note="", from_state=None, to_state=None, unit_id=None):
     key = params = None
     if isinstance(note, Note):  # a system note, shown in the reader's language
-        key, params, note = note.key, note.params_json(), note.stored_text()
+        note = (note.key, note.params_json(), note.stored_text())
+    if isinstance(note, tuple):  # a Note already rendered (Units.notes)
+        key, params, note = note
     return {"ticket_id": ticket.id, "at": at, "actor_id": None, "action": action,
             "from_state": from_state, "to_state": to_state,
             "unit_id": ticket.handling_unit_id if unit_id is None else unit_id,
@@ -198,7 +205,8 @@ def _replay(ticket, now, ratio, units, max_steps, bits, events, counts, notes, d
         ticket.updated_at = at
         counts[f"{clock}_{kind}"] += 1
         supervisor = _supervisor(units, ticket.handling_unit_id) if kind == "breach" else None
-        notes.append((ticket, *notice_for(kind, clock, at, ticket.handling_unit_id, supervisor)))
+        notes.append((ticket.id, ticket.tracking_code,
+                      *notice_for(kind, clock, at, ticket.handling_unit_id, supervisor)))
         if kind == "breach" and clock in ("accept", "resolve"):
             _escalate(ticket, at, clock, units, events, counts, departures)
     else:
@@ -209,33 +217,36 @@ def _supervisor(units, unit_id):
     unit = units.get(unit_id)
     if unit is None:
         raise Slow()
-    return unit.id if unit.kind == UnitKind.COUNTY else unit.parent_id
+    return rules.supervisor_id(unit)
 
 
 def _escalate(ticket, at, clock, units, events, counts, departures) -> None:
-    """workqueue.routing.escalate by the system: one tier up, none above the county."""
-    if ticket.tier not in TIER_NAMES or ticket.state not in OPEN:
+    """workqueue.routing.escalate by the system, through the same rules: one tier up,
+    none above the county."""
+    if ticket.state not in OPEN:
         raise Slow()
-    current = TIER_NAMES.index(ticket.tier)
-    if current == len(TIER_NAMES) - 1:
+    try:
+        above = rules.escalation_tiers(ticket.tier)
+    except ValueError:  # a tier outside grid→county
+        raise Slow() from None
+    if not above:
         return  # at the county already: flagged, nowhere higher to go
-    target = TIER_NAMES[current + 1]
-    grid = units.get(ticket.grid_id)
-    unit = units.get(getattr(grid, f"{target}_id", None)) if grid is not None else None
+    target = above[0]
+    unit = units.get(rules.unit_id_at(units.get(ticket.grid_id), target))
     if unit is None:
         raise Slow()
-    key = (target, clock == "accept")
-    if key not in units.notes:  # translated once per sweep, not per escalation
-        reason = _("签收超时") if clock == "accept" else _("办结超时")
-        units.notes[key] = _("上报至%(tier)s：%(reason)s", tier=TIER[target], reason=reason)
+    key = (target, clock)
+    if key not in units.notes:  # rendered once per sweep, not per escalation
+        note = escalation_note(target, clock)
+        units.notes[key] = (note.key, note.params_json(), note.stored_text())
     events.append(_event(ticket, at, "auto_escalate", public=True, note=units.notes[key],
                          from_state=ticket.state, to_state=State.ESCALATED.value,
                          unit_id=unit.id))
-    tier = UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
+    tier = rules.tier_of(unit.kind)
     departures.append(departure(ticket, at, "auto_escalate"))
     ticket.state, ticket.updated_at = State.ESCALATED.value, at
     ticket.handling_unit_id, ticket.tier = unit.id, tier.value
-    ticket.level = max(ticket.level, LEVEL_OF_TIER[tier])
+    ticket.level = rules.level_after(ticket.level, tier)
     ticket.arrived_at, ticket.accepted_at, ticket.assignee_id = at, None, None
     start_accept_clock(ticket, at)
     counts["escalated"] += 1
@@ -252,37 +263,24 @@ def write(result: Plan) -> None:
     if result.departures:
         insert_rows(Arrival.__table__, result.departures)
     ids = insert_rows(TicketEvent.__table__, result.events, returning_ids=True)
-    hooks.fire_many("event_recorded", [
+    signals.event_recorded.send_many([
         SimpleNamespace(id=event_id, ticket=ticket, **event)
         for event_id, ticket, event in zip(ids, result.event_tickets, result.events)])
-    _tell_staff(result.staff_notes)
+    _tell_staff(result.staff_notes, result.texts)
 
 
-def _tell_staff(notes) -> None:
-    """In-app messages for the units' staff (no phone: not texted), as sweep._tell_staff."""
-    if not notes:
+def _tell_staff(notices, texts) -> None:
+    """In-app messages for the units' staff (marks.staff_notices, as the per-ticket path)."""
+    unit_ids = {n[2] for n in notices if n[2] is not None}
+    if not unit_ids:
         return
-    unit_ids = {n[1] for n in notes if n[1] is not None}
     staff = defaultdict(list)
-    if unit_ids:
-        users = User.__table__
-        for row in db.session.execute(select(users.c.id, users.c.unit_id, users.c.locale).where(
-                any_of(users.c.unit_id, unit_ids), users.c.active.is_(True),
-                users.c.role != Role.RESIDENT)).all():
-            staff[row.unit_id].append(row)
-    templates = {}
-    rows = []
-    for ticket, unit_id, at, kind, clock in notes:
-        for user in staff.get(unit_id, ()):
-            locale = user.locale or "zh"
-            key = (locale, kind, clock)
-            if key not in templates:
-                with force_locale(locale):
-                    templates[key] = (staff_message(kind), clock_label(clock))
-            text, clock_name = templates[key]
-            rows.append({"user_id": user.id, "phone": "", "ticket_id": ticket.id, "event_id": None,
-                         "text": text % {"code": ticket.tracking_code, "clock": clock_name},
-                         "created_at": at, "send_attempts": 0})
+    users = User.__table__
+    for row in db.session.execute(select(users.c.id, users.c.unit_id, users.c.locale).where(
+            any_of(users.c.unit_id, unit_ids), users.c.active.is_(True),
+            users.c.role != Role.RESIDENT)).all():
+        staff[row.unit_id].append(row)
+    rows = staff_notices(notices, lambda unit_id: staff.get(unit_id, ()), texts)
     if rows:
         insert_rows(Notification.__table__, rows)
         promise_delivery(db.session, rows[0]["created_at"])

@@ -15,6 +15,15 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from community.auth.models import User
+from community.clock.calendar import WorkCalendar, working_deadline
+from community.clock.deadlines import (
+    RESOLVE_BREACHED,
+    RESOLVE_WARNED,
+    _warn_at,
+    assist_deadline,
+    case_deadlines,
+    warn_ratio,
+)
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.models import Ticket
@@ -25,10 +34,6 @@ from community.timeutil import local_zone, to_local
 from community.workqueue.models import AssistState, AssistTask
 
 from . import side
-from .calendar import WorkCalendar, working_deadline
-from .clocks import (RESOLVE_BREACHED, RESOLVE_WARNED, _warn_at, assist_deadline, case_deadlines,
-                     warn_ratio)
-
 
 # Other packages' working-day deadlines (a project's 整改 case): each registers
 # fn(first, last, calendar, now, counts) and recomputes its own open rows in the span.

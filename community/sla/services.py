@@ -7,9 +7,7 @@ from datetime import date, datetime, time
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.auth.models import Role, User
 from community.errors import NotAllowed, ValidationFailed
@@ -139,9 +137,7 @@ def _forget_change(session, previous_transaction) -> None:
             session.info.pop(name, None)
 
 
-for _name, _fn in (("after_commit", _announce), ("after_soft_rollback", _forget_change)):
-    if not sa_event.contains(Session, _name, _fn):
-        sa_event.listen(Session, _name, _fn)
+# Listened for on every Session: community.wiring.SESSION_LISTENERS.
 
 
 def terms_for(sla_class: str, category_id: int | None, at: datetime) -> Terms:

@@ -18,18 +18,17 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from community.tickets.notes import Note
 from community.auth.models import Role, User
+from community.clock.deadlines import _warn_at, warn_ratio
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.workqueue.models import AssistState, AssistTask
 from community.workqueue.notifications import tell_staff
-
-from .clocks import _warn_at, warn_ratio
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +103,6 @@ def _refresh_check_at(session, flush_context, instances):
             obj.check_at = next_check(obj, ratio)
 
 
-def install():
-    if not event.contains(Session, "before_flush", _refresh_check_at):
-        event.listen(Session, "before_flush", _refresh_check_at)
-
-
 class _Side:
     """One kind of row the sweep watches."""
 
@@ -157,7 +151,9 @@ def sweep(now: datetime, batch_size: int = BATCH) -> Counter:
             counts["cases" if side is CASES else "assist_tasks"] += len(ids)
             if len(ids) < batch_size:
                 break
-    from community.projects.rectify import sweep as sweep_project_cases  # 民生小实事 整改 clocks
+    from community.projects.rectify import (
+        sweep as sweep_project_cases,  # 民生小实事 整改 clocks
+    )
     counts.update(sweep_project_cases(now))
     return counts
 

@@ -14,30 +14,40 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from redis.exceptions import RedisError
-from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import MANYTOONE, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
-from community.tickets.notes import Note
 from community.areas.models import Unit
 from community.auth.models import Role, User
+from community.bulkdb import update_versioned
+from community.clock.deadlines import (
+    ACCEPT_BREACHED,
+    ACCEPT_WARNED,
+    RESOLVE_BREACHED,
+    RESOLVE_WARNED,
+    RESPONSE_BREACHED,
+    RESPONSE_WARNED,
+    next_check,
+    next_due,
+    on_timeline,
+    pending_marks,
+    warn_ratio,
+)
 from community.errors import DomainError
 from community.extensions import db
 from community.tickets.models import Ticket
+from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.workqueue.actions import close
-from community.workqueue.notifications import tell_staff
-from community.workqueue.permissions import supervisor_of
+from community.workqueue.escalation import supervisor_id
+from community.workqueue.models import Notification
 from community.workqueue.routing import escalate
 
 from . import bulk, side
-from .clocks import (ACCEPT_BREACHED, ACCEPT_WARNED, RESOLVE_BREACHED, RESOLVE_WARNED,
-                     RESPONSE_BREACHED, RESPONSE_WARNED, clock_label, next_check, next_due,
-                     notice_for, on_timeline, pending_marks, staff_message, warn_ratio)
+from .marks import escalation_reason, notice_for, staff_notices
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +77,7 @@ class _Batch:
         if parents:
             self.units += db.session.scalars(select(Unit).where(Unit.id.in_(parents))).all()
         self._staff = None
+        self.texts = {}  # staff messages by (language, kind, clock): marks.staff_notices
         self.unit_ids = unit_ids | parents
         people = {i for t in tickets for i in (t.resident_id, t.filed_by_id) if i is not None}
         self.people = db.session.scalars(select(User).where(User.id.in_(people))).all() \
@@ -191,14 +202,14 @@ def _due_tickets(now, batch_size, failed) -> list[Ticket]:
 
 
 def _write_back(tickets) -> None:
-    """Write the batch's changed tickets with one executemany UPDATE instead of the
-    ORM's one statement per versioned row. The version check stays (WHERE version
-    = read version, then bumped), so a handler's form opened before the sweep
-    still fails its optimistic lock; a lost race fails the batch, which is then
-    retried ticket by ticket through the ORM."""
+    """Write the batch's changed tickets as the set-based path does (bulkdb.update_versioned:
+    one statement, keyed by id and read version, then bumped) instead of the ORM's one
+    statement per versioned row. So a handler's form opened before the sweep still
+    fails its optimistic lock; a lost race fails the batch, which is then retried
+    ticket by ticket through the ORM. Written: the columns any ticket of the batch changed."""
     table = Ticket.__table__
     mapper = sa_inspect(Ticket)
-    rows = []
+    changed_tickets, columns = [], {"next_due_at", "sla_check_at"}
     for ticket in tickets:
         state = sa_inspect(ticket)
         if not state.modified:
@@ -211,26 +222,24 @@ def _write_back(tickets) -> None:
                 setattr(ticket, local.key, None if target is None else getattr(target, remote.key))
         ticket.next_due_at = next_due(ticket)
         ticket.sla_check_at = next_check(ticket)
-        row = {f"b_{c.key}": getattr(ticket, c.key) for c in table.columns}
-        row["b_version"] = state.committed_state.get("version", ticket.version)
-        rows.append(row)
-        # Written below, not by the ORM's flush: the object now holds committed values.
+        columns.update(c.key for c in table.columns if c.key not in ("id", "version")
+                       and state.attrs[c.key].history.has_changes())
+        changed_tickets.append((ticket, state.committed_state.get("version", ticket.version),
+                                changed))
+    if not changed_tickets:
+        return
+    columns = tuple(sorted(columns))
+    rows = [{"id": t.id, "version": version, **{c: getattr(t, c) for c in columns}}
+            for t, version, _rels in changed_tickets]
+    # Written below, not by the ORM's flush (the statement's autoflush must find them
+    # clean): the objects now hold committed values.
+    for ticket, version, changed in changed_tickets:
         for c in table.columns:
-            set_committed_value(ticket, c.key, row[f"b_{c.key}"])
-        set_committed_value(ticket, "version", row["b_version"] + 1)
+            set_committed_value(ticket, c.key, getattr(ticket, c.key))
+        set_committed_value(ticket, "version", version + 1)
         for rel in changed:
             set_committed_value(ticket, rel.key, getattr(ticket, rel.key))
-    if not rows:
-        return
-    stmt = (update(table)
-            .where(table.c.id == bindparam("b_id"),
-                   table.c.version == bindparam("b_version", type_=Integer))
-            .values({c.key: bindparam(f"b_{c.key}", type_=c.type)
-                     for c in table.columns if c.key not in ("id", "version")}
-                    | {"version": bindparam("b_version", type_=Integer) + 1}))
-    result = db.session.execute(stmt, rows)
-    if db.engine.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
-        raise StaleDataError(f"SLA sweep: {len(rows) - result.rowcount} tickets changed meanwhile")
+    update_versioned(table, rows, columns)
 
 
 def _one_by_one(ids, now, ratio, failed) -> Counter:
@@ -252,7 +261,7 @@ def _one_by_one(ids, now, ratio, failed) -> Counter:
 
 
 def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> None:
-    notices = []  # every warning and breach recorded, in order (clocks.notice_for)
+    notices = []  # every warning and breach recorded, in order (marks.notice_for)
     for _step in range(MAX_STEPS):
         marks = pending_marks(ticket, batch.ratio)
         if not marks or marks[0][0] > now:
@@ -261,8 +270,9 @@ def _catch_up(ticket: Ticket, now: datetime, batch: _Batch, counts: Counter) -> 
         _apply(ticket, at, clock, kind, batch, counts, notices)
     else:
         log.warning("SLA sweep: ticket %s still has marks after %d steps", ticket.id, MAX_STEPS)
-    for unit_id, at, kind, clock in notices:
-        _tell_staff(batch.staff(unit_id), ticket, at, kind, clock)
+    db.session.add_all(Notification(**row) for row in staff_notices(
+        [(ticket.id, ticket.tracking_code, *notice) for notice in notices], batch.staff,
+        batch.texts))
 
 
 def _apply(ticket, at, clock, kind, batch, counts, notices) -> None:
@@ -275,21 +285,14 @@ def _apply(ticket, at, clock, kind, batch, counts, notices) -> None:
     action = "sla_warning" if kind == "warning" else "sla_breach"
     record_event(ticket, action, None, at, public=False, note=Note("clock", clock=clock))
     counts[f"{clock}_{kind}"] += 1
-    supervisor = supervisor_of(ticket.handling_unit) if kind == "breach" else None
-    notices.append(notice_for(kind, clock, at, ticket.handling_unit_id,
-                              supervisor.id if supervisor else None))
+    supervisor = supervisor_id(ticket.handling_unit) if kind == "breach" else None
+    notices.append(notice_for(kind, clock, at, ticket.handling_unit_id, supervisor))
     if kind == "breach" and clock in ("accept", "resolve"):
-        reason = _("签收超时") if clock == "accept" else _("办结超时")
         try:
-            escalate(ticket, None, at, reason, action="auto_escalate")
+            escalate(ticket, None, at, escalation_reason(clock), action="auto_escalate")
             counts["escalated"] += 1
         except DomainError:
             pass  # at the county (or a department) already: flagged, nowhere higher to go
-
-
-def _tell_staff(users, ticket, at, kind, clock) -> None:
-    tell_staff(users, ticket.id, at, lambda: staff_message(kind) % {
-        "code": ticket.tracking_code, "clock": clock_label(clock)})
 
 
 def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:

@@ -1,16 +1,17 @@
 """Keeps the stored clocks in step with the ticket, whatever changed it."""
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from community.tickets import hooks
+from community.clock import calendar, deadlines
+from community.clock.deadlines import (
+    next_check,
+    next_due,
+    start_accept_clock,
+    start_response_clock,
+)
 from community.tickets.models import Ticket
 
-from . import calendar
-from .clocks import next_check, next_due, start_accept_clock, start_response_clock
+from .services import terms_for
 from .yearbook import current_calendar
 
 
-@hooks.on("ticket_submitted")
 def _clocks_on_submit(ticket, now, **kwargs):
     start_response_clock(ticket, now)
     start_accept_clock(ticket, now)
@@ -32,9 +33,6 @@ def _calendar_in_app():
 
 
 def install():
-    from . import side  # 差评 cases' and assist tasks' cursors
-
-    side.install()
+    """The database's calendar and the SLA policies for community.clock."""
     calendar.set_loader(_calendar_in_app)
-    if not event.contains(Session, "before_flush", _refresh_next_due):
-        event.listen(Session, "before_flush", _refresh_next_due)
+    deadlines.set_terms(terms_for)

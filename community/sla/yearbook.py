@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from community.auth.models import Role, User
+from community.clock import package_years
+from community.clock.calendar import WorkCalendar, missing_years
 from community.errors import NotAllowed
 from community.extensions import db
 from community.timeutil import local_zone
 
-from . import package_years
-from .calendar import WorkCalendar, missing_years
 from .models import CalendarDay, CalendarOverride, CalendarYear
 from .notice import Schedule
 from .services import _cached, forget_cache

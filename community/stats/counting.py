@@ -3,7 +3,7 @@
 Each source is read through indexed columns for that day only (filings by
 submitted_at, clocks by the moment they ended, resolutions by resolved_at, assist
 tasks by their clocks and scores), never by scanning requests. The rules of what
-counts are in community.stats.facts; this module only attributes them:
+counts are in community.tally.facts; this module only attributes them:
 
 - to the request's place (grid, community, street, county) and, for streets and
   counties, its category;
@@ -20,12 +20,24 @@ from sqlalchemy import and_, or_, select
 from community.areas.models import Unit, UnitKind
 from community.bulkdb import any_of
 from community.extensions import db
-from community.ratings.models import BAD_LEVELS, Appeal, RectificationCase, Rating, Resolution
+from community.ratings.models import (
+    BAD_LEVELS,
+    Appeal,
+    Rating,
+    RectificationCase,
+    Resolution,
+)
+from community.tally.facts import (
+    acceptance_outcome,
+    acceptance_settles_at,
+    current_stay_end,
+    response_outcome,
+)
+from community.tally.models import Arrival
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue.models import AssistState, AssistTask
 
-from .facts import acceptance_outcome, acceptance_settles_at, current_stay_end, response_outcome
-from .models import COUNTS, Arrival
+from .models import COUNTS
 
 LOCATION_KINDS = ("grid", "community", "street", "county")
 CATEGORY_KINDS = ("street", "county")  # worst categories are shown to these

@@ -9,19 +9,16 @@ from sqlalchemy import delete, func, select, text
 
 from community.extensions import db
 from community.ratings.models import Resolution
+from community.tally.marks import local_day  # noqa: F401  (used here and by stats' readers)
+from community.tally.models import Arrival
 from community.tickets.models import Ticket
-from community.workqueue.models import AssistTask
 from community.timeutil import local_zone, utcnow
+from community.workqueue.models import AssistTask
 
 from . import counting
-from .models import Arrival, StatCategoryDaily, StatDaily, StatWorkerDaily
+from .models import StatCategoryDaily, StatDaily, StatWorkerDaily
 
 TABLES = (StatDaily, StatCategoryDaily, StatWorkerDaily)
-
-
-def local_day(moment: datetime, zone=None) -> date:
-    """The city's calendar day of `moment`; pass `zone` when calling it in a loop."""
-    return moment.astimezone(zone or local_zone()).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -6,63 +6,25 @@ Its job recomputes that day from the raw rows, so it can run late, twice or
 out of order and the rollup still equals a recomputation. If Redis is down the
 rows wait for the outbox relay; `flask stats rollup` rebuilds everything.
 """
-import secrets
 from datetime import date, datetime
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from community.bulkdb import any_of
 from community.extensions import db
 from community.outbox.models import OutboxRow
-from community.outbox.services import emit_fresh, register_handler, run_row
-from community.timeutil import local_zone
+from community.outbox.services import register_handler, run_row
+from community.tally.marks import (  # noqa: F401
+    KIND,
+    _key_prefix,
+    clock_days,
+    mark_days,
+    mark_days_many,
+)
 
-from .rollup import local_day, rebuild_day
+from .rollup import rebuild_day
 
-KIND = "stats.day"
 COVER_SLICE = 5000  # ids per UPDATE (SQLite allows 32,766 parameters in a statement)
-
-
-def clock_days(ticket, at: datetime) -> list:
-    """The deadlines of the response and acceptance clocks still unmet at `at` that have
-    come: a clock that ended unmet counts on its deadline's day, which a step taken later
-    (a late 签收, an escalation the sweep recorded late) must recompute too."""
-    unmet = ((ticket.response_due_at, ticket.first_response_at),
-             (ticket.accept_due_at, ticket.accepted_at))
-    return [due for due, met in unmet
-            if due is not None and due <= at and (met is None or met >= at)]
-
-
-def mark_days(moments, now: datetime) -> None:
-    """Ask for the local days of these moments (datetimes or None) to be recomputed."""
-    info = db.session.info
-    seen = info.setdefault("stats_days", set())
-    token = info.setdefault("stats_token", secrets.token_hex(8))
-    for moment in moments:
-        if moment is None:
-            continue
-        day = local_day(moment)
-        if day not in seen:
-            seen.add(day)
-            # The token keeps each transaction's request apart: a later change
-            # to the same day needs its own run, not the earlier (done) row.
-            emit_fresh(KIND, _key_prefix(day) + token, {"day": day.isoformat()}, now=now)
-
-
-def _key_prefix(day: date) -> str:
-    return f"stats:{day.isoformat()}:"
-
-
-def mark_days_many(pairs) -> None:
-    """mark_days for many changes at once: `pairs` of (moments, now), in order."""
-    seen = db.session.info.get("stats_days", set())
-    zone = local_zone()  # once, not once per moment (the sweep passes thousands)
-    for moments, now in pairs:
-        days = {local_day(m, zone) for m in moments if m is not None}
-        if not days <= seen:
-            mark_days(moments, now)
-            seen = db.session.info["stats_days"]
 
 
 def _recompute(payload: dict) -> None:
@@ -108,8 +70,3 @@ def _forget(session, *args):
     session.info.pop("stats_days", None)
     session.info.pop("stats_token", None)
 
-
-def install():
-    for name in ("after_commit", "after_soft_rollback"):
-        if not event.contains(Session, name, _forget):
-            event.listen(Session, name, _forget)

@@ -122,7 +122,7 @@ class Ticket(db.Model):
     # The nearest running clock of the three, kept by community.sla on every flush.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The SLA sweep's own cursor: the next warning, breach or closing to record
-    # (community.sla.clocks.next_check), and which marks are already recorded.
+    # (community.clock.deadlines.next_check), and which marks are already recorded.
     sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sla_flags: Mapped[int] = mapped_column(default=0)
     resolve_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收 or 重办

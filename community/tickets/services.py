@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, or_, select
 from community.areas.models import Unit, UnitKind
 from community.areas.services import choose_grid, community_area, unit_at_tier
 from community.auth.models import Role, User
+from community.core import signals
 from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 
-from . import hooks
 from .access import can_file_for
 from .models import Category, Ticket, TicketEvent, TicketPhoto
 from .notes import Note
@@ -91,7 +91,7 @@ def record_event(ticket: Ticket, action: str, actor: User | None, now: datetime,
     db.session.add(event)
     if touch:
         ticket.updated_at = now
-    hooks.fire("event_recorded", event=event)
+    signals.event_recorded.send(event)
     return event
 
 
@@ -131,7 +131,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
         note = Note("filed_on_behalf", channel=filing.channel)
     event = record_event(ticket, "submit", actor, now, note=note, to_state=State.SUBMITTED)
     attach_photos(ticket, event, filing.photos, now)
-    hooks.fire("ticket_submitted", ticket=ticket, now=now)
+    signals.ticket_submitted.send(ticket, now=now)
     # The caller gets a persistent ticket: ids set, relationships load. A plain
     # filing's two rows go in with two INSERTs; anything more, through the flush.
     if not write_new(db.session, [ticket, event]):
@@ -258,7 +258,6 @@ def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "",
     event = transition(ticket, State.CANCELLED, actor, now, action="cancel",
                        note=(reason or "").strip()[:500])
     ticket.closed_at = now
-    hooks.fire("ticket_finished", ticket=ticket, now=now)
     if link is not None:
         links.use(link, "cancel", now)
     return event
@@ -280,7 +279,6 @@ def add_info(ticket: Ticket, actor: User | None, now: datetime, text: str,
                                  n=current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]), field="photos")
     event = record_event(ticket, "add_info", actor, now, note=text)
     attach_photos(ticket, event, photos, now)
-    hooks.fire("ticket_info_added", ticket=ticket, now=now)
     return event
 
 

@@ -11,7 +11,7 @@ from community.areas.models import UnitKind
 from community.areas.services import list_units
 from community.errors import NotAllowed, NotFound, ValidationFailed
 from community.extensions import db, limiter
-from community.forms import community_choices
+from community.areas.services import community_choices
 from community.submit import submit
 from community.timeutil import utcnow
 

@@ -9,19 +9,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from community.areas.models import UnitKind
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.clocks import start_resolve_clock
+from community.clock.deadlines import start_resolve_clock
 from community.text import clean_text
 from community.tickets import links
 from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
-from community.tickets.services import LEVEL_OF_TIER, attach_photos, record_event, transition
+from community.tickets.services import attach_photos, record_event, transition
 from community.tickets.states import WAITING, WORKING, Kind, Result, State
 
+from .escalation import level_after
 from .permissions import require_handler
 
 FINAL_TIERS_FOR_DEPARTMENT_DUTY = ("street", "county")
@@ -30,7 +30,7 @@ FINAL_TIERS_FOR_DEPARTMENT_DUTY = ("street", "county")
 def raise_level(ticket: Ticket) -> None:
     """一二三级: the highest tier that handled the request. A unit that only re-routes a
     returned request (退单) does not count; one that takes it on (签收, 办结) does."""
-    ticket.level = max(ticket.level, LEVEL_OF_TIER[UnitKind(ticket.tier)])
+    ticket.level = level_after(ticket.level, ticket.tier)
 
 
 def _responded(ticket: Ticket, now: datetime) -> None:

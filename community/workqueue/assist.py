@@ -10,13 +10,13 @@ from community.auth.models import Role, User
 from community.bulkdb import any_of
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.clocks import assist_deadline
+from community.clock.deadlines import assist_deadline
 from community.text import clean_text
-from community.tickets import access, hooks
+from community.tickets import access
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import record_event
-from community.stats.updates import mark_days
+from community.tally.marks import mark_days
 from community.tickets.states import OPEN, State
 
 from .models import AssistState, AssistTask
@@ -154,19 +154,16 @@ def cancel_open_tasks(ticket_ids) -> None:
             .execution_options(synchronize_session="fetch"))
 
 
-@hooks.on("event_recorded")
 def _request_ended(event, **kwargs):
     if event.to_state in ENDED and event.ticket.id is not None:
         cancel_open_tasks([event.ticket.id])
 
 
-@hooks.on_many(_request_ended)
 def _requests_ended(events):
     """The same for the sweep's set-based closings (plain rows)."""
     cancel_open_tasks(e.ticket_id for e in events if e.to_state in ENDED)
 
 
-@hooks.on("event_recorded")
 def _assist_overdue(event, **kwargs):
     """A task left without 报到 until its deadline passed counts as a missed 报到 on that
     deadline's day: recomputed when the sweep records the task overdue (community.sla.side)."""
@@ -175,7 +172,6 @@ def _assist_overdue(event, **kwargs):
             _mark_missed_report(task, event.at)
 
 
-@hooks.on_many(_assist_overdue)
 def _assist_overdue_many(events):
     """The set-based sweep records request clocks only, never assist_overdue."""
 

@@ -12,7 +12,7 @@ from community.areas.models import Unit, UnitKind
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
-from community.sla.clocks import extend_resolve_clock
+from community.clock.deadlines import extend_resolve_clock
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.tickets.states import WORKING

@@ -8,16 +8,13 @@ import logging
 from datetime import datetime
 
 from flask_babel import force_locale
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from community.bulkdb import any_of, insert_rows
 from community.extensions import db
 from community.i18n import lazy_gettext as _l
 from community.labels import ACTION
 from community.sms import services as sms
-from community.tickets import hooks
 from community.tickets.notes import event_note
 
 from .models import Notification
@@ -37,7 +34,6 @@ NOTE_NOT_SENT = {"return"}
 MAX_SEND_ATTEMPTS = 8
 
 
-@hooks.on("event_recorded")
 def _notify_resident(event, **kwargs):
     ticket = event.ticket
     if not event.public or event.action not in RESIDENT_ACTIONS:
@@ -57,9 +53,8 @@ def _notify_resident(event, **kwargs):
         user_id=resident.id if resident else None, ticket=ticket, event=event))
 
 
-@hooks.on_many(_notify_resident)
 def _notify_residents(events):
-    """_notify_resident for many events (plain rows, see hooks.on_many), one INSERT."""
+    """_notify_resident for many events (plain rows, see core.signals), one INSERT."""
     wanted = [e for e in events if e.public and e.action in RESIDENT_ACTIONS
               and not (e.action == "submit" and e.ticket.filed_by_id is None)
               and not (e.actor_id is not None and e.actor_id == e.ticket.resident_id)]
@@ -223,7 +218,3 @@ def install():
 
     register_handler(DELIVER_KIND, _deliver)
     register_handler(RETRY_KIND, _retry)
-    for name, fn in (("before_flush", _mark_if_new), ("after_commit", _forget_promise),
-                     ("after_rollback", _forget_promise)):
-        if not sa_event.contains(Session, name, fn):
-            sa_event.listen(Session, name, fn)

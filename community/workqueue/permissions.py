@@ -1,10 +1,12 @@
 """Who may act on a request now: the handling unit's staff, and the tier above it."""
-from community.areas.models import Unit, UnitKind
+from community.areas.models import Unit
 from community.auth.models import Role, User
 from community.errors import NotAllowed, NotFound
 from community.extensions import db
 from community.tickets.access import NON_HANDLING_ROLES, can_view
 from community.tickets.models import Ticket
+
+from .escalation import supervises_itself
 
 
 def visible_ticket(user: User, ticket_id: int) -> Ticket:
@@ -27,9 +29,7 @@ def require_handler(user: User, ticket: Ticket) -> None:
 
 def supervisor_of(unit: Unit) -> Unit | None:
     """The unit that approves this unit's extensions and re-routes its returns."""
-    if unit.kind == UnitKind.COUNTY:
-        return unit  # the county supervises itself (its leadership decides)
-    return unit.parent
+    return unit if supervises_itself(unit) else unit.parent
 
 
 def is_supervisor(user: User, ticket: Ticket) -> bool:

@@ -7,26 +7,23 @@ from sqlalchemy import or_, select
 
 from community.text import clean_text
 from community.tickets.notes import Note
-from community.areas.models import TIERS, Unit, UnitKind
-from community.areas.services import is_within, unit_at_tier
+from community.areas.models import Unit, UnitKind
+from community.core import signals
+from community.areas.services import is_within, unit_id_at
 from community.auth.models import User
 from community.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
-from community.stats.facts import departure
-from community.stats.models import Arrival
-from community.sla.clocks import start_accept_clock
-from community.tickets import hooks
+from community.tally.facts import departure
+from community.tally.models import Arrival
+from community.clock.deadlines import start_accept_clock
 from community.tickets.models import Ticket
 from community.tickets.services import normalize_tracking_code, record_event, transition
 from community.tickets.states import OPEN, WAITING, WORKING, State
 
+from . import escalation as rules
 from .actions import raise_level
 from .permissions import require_handler, supervisor_of
-
-
-def _tier_of(unit: Unit) -> UnitKind:
-    return UnitKind.COUNTY if unit.kind == UnitKind.DEPARTMENT else UnitKind(unit.kind)
 
 
 def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bool = True) -> None:
@@ -36,7 +33,7 @@ def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bo
     `handles` False: the unit only dispatches (a 退单 goes back to re-route it), so the
     request's level does not rise to its tier unless it takes the request on itself."""
     db.session.add(Arrival(**departure(ticket, now, action)))
-    tier = _tier_of(unit)
+    tier = rules.tier_of(unit.kind)
     ticket.handling_unit_id = unit.id
     ticket.handling_unit = unit
     ticket.tier = tier
@@ -51,8 +48,7 @@ def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bo
 def escalation_tiers(ticket: Ticket) -> list[str]:
     """The tiers a request can be escalated to (上报): every tier above the one holding it.
     The form offers these and `escalate` accepts only these."""
-    current = TIERS.index(UnitKind(ticket.tier))
-    return [str(tier) for tier in TIERS[current + 1:]]
+    return rules.escalation_tiers(ticket.tier)
 
 
 def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
@@ -72,7 +68,7 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     if to_tier and to_tier not in allowed:
         raise ValidationFailed(_("只能上报到更高一级。"), field="to_tier")
     target = UnitKind(to_tier or allowed[0])
-    unit = unit_at_tier(ticket.grid, target)
+    unit = db.session.get(Unit, unit_id_at(ticket.grid, target))
     event = transition(ticket, State.ESCALATED, actor, now, action=action,
                        note=Note("escalated", tier=str(target), reason=reason))
     _move_to(ticket, unit, now, action)
@@ -141,7 +137,7 @@ def _relocate(ticket: Ticket, grid: Unit) -> None:
     ticket.grid_id, ticket.grid = grid.id, grid
     ticket.community_id, ticket.street_id, ticket.county_id = (
         grid.community_id, grid.street_id, grid.county_id)
-    hooks.fire("ticket_relocated", ticket=ticket)  # its ratings are listed by place too
+    signals.ticket_relocated.send(ticket)  # its ratings are listed by place too
 
 
 def reroute_targets(ticket: Ticket) -> list[Unit]:

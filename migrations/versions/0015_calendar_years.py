@@ -70,7 +70,7 @@ def upgrade():
 
 
 def _seed_years():
-    from community.sla import package_years
+    from community.clock import package_years
 
     years = sa.table('calendar_years', sa.column('year'), sa.column('source'), sa.column('title'),
                      sa.column('text'), sa.column('loaded_at', sa.DateTime()))
@@ -87,8 +87,8 @@ def _seed_years():
 
 def _calendar(conn):
     """The calendar the stored deadlines were computed with: the package and the overrides."""
-    from community.sla.calendar import WorkCalendar
-    from community.sla.package_years import package_calendar
+    from community.clock.calendar import WorkCalendar
+    from community.clock.package_years import package_calendar
 
     package = package_calendar()
     overrides = dict(conn.execute(sa.text('SELECT day, working FROM sla_calendar_overrides')).all())
@@ -107,7 +107,7 @@ def _aware(value):
 
 
 def _fill_open_clocks():
-    from community.sla.calendar import working_deadline
+    from community.clock.calendar import working_deadline
 
     conn = op.get_bind()
     calendar = _calendar(conn)

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from community.core import signals
 from community.extensions import db
 from community.outbox.models import OutboxRow
 from community.tickets import services
@@ -157,15 +158,11 @@ def test_a_none_on_a_column_with_a_default_is_left_to_the_flush(app, people, are
                                                                   monkeypatch):
     """The flush leaves such a None out of the INSERT so the default applies; the plain
     write would store NULL (or fail on NOT NULL), so it hands the filing back."""
-    real_fire = services.hooks.fire
+    def none_note(ticket, **kwargs):
+        ticket.result_note = None
 
-    def fire(name, **kwargs):
-        if name == "ticket_submitted":
-            kwargs["ticket"].result_note = None
-        return real_fire(name, **kwargs)
-
-    monkeypatch.setattr(services.hooks, "fire", fire)
-    ticket = _file(people, areas)
+    with signals.ticket_submitted.connected_to(none_note):
+        ticket = _file(people, areas)
     db.session.commit()
     assert spy.answers == [False]
     db.session.expire_all()

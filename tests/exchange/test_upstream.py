@@ -167,7 +167,7 @@ def test_a_bad_order_is_refused_and_nothing_filed(app, client, people, areas, up
 
 
 def test_the_earlier_deadline_wins_for_warnings(app, client, people, areas, upstream, frozen):
-    from community.sla.clocks import pending_marks, warn_ratio
+    from community.clock.deadlines import pending_marks, warn_ratio
 
     code = send_order(client, "hotline", SECRET, order("HL-0004"), NOW).get_json()["tracking_code"]
     ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))

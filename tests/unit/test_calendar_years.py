@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from community.extensions import db
 from community.ratings import services as ratings
 from community.sla import notice, yearbook
-from community.sla.clocks import RESOLVE_BREACHED
+from community.clock.deadlines import RESOLVE_BREACHED
 from community.sla.models import CalendarDay, CalendarYear
 from community.sla.sweep import sweep
 from community.tickets.models import TicketEvent

@@ -10,7 +10,8 @@ from community.extensions import db
 from community.ratings import appeals, cases, services
 from community.ratings.models import BAD_LEVELS, Rating, Resolution
 from community.areas.models import Unit
-from community.stats.models import COUNTS, Arrival, StatCategoryDaily, StatDaily, StatWorkerDaily
+from community.tally.models import Arrival
+from community.stats.models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
 from community.timeutil import utcnow
 from community.workqueue import assist
 from community.workqueue.models import AssistTask

@@ -7,7 +7,8 @@ import pytest
 
 from community.errors import ValidationFailed
 from community.extensions import db
-from community.sla import calendar, services
+from community.clock import calendar
+from community.sla import services
 from community.sla.services import terms_for
 from community.workqueue import actions, routing
 from tests.factories import T0, file_ticket

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.sla.sweep import sweep
-from community.tickets import hooks
+from community.core import signals
 from community.tickets.models import Ticket, TicketEvent
 from community.tickets.services import add_info
 from community.workqueue import actions
@@ -114,18 +114,18 @@ def test_a_sweep_that_crashes_before_commit_leaves_no_trace(people, areas):
     ticket = file_ticket(people, areas, now=T0)
     crash = {"on": True}
 
-    @hooks.on("event_recorded")
     def _crash(event, **kwargs):  # the worker dies in the middle of the batch
         if crash["on"] and event.action == "auto_escalate":
             raise RuntimeError("worker killed")
 
+    signals.event_recorded.connect(_crash)
     try:
         counts = sweep(T0 + 25 * H)
         assert counts["errors"] == 1
         db.session.refresh(ticket)
         assert ticket.tier == "grid" and events(ticket, "sla_breach") == []
     finally:
-        hooks._handlers["event_recorded"].remove(_crash)
+        signals.event_recorded.disconnect(_crash)
     sweep(T0 + 25 * H)  # the rerun
     sweep(T0 + 25 * H)
     assert len(events(ticket, "auto_escalate")) == 1

@@ -46,7 +46,8 @@ def _outcome(ticket):
         "state", "tier", "level", "handling_unit_id", "assignee_id", "arrived_at", "accepted_at",
         "closed_at", "accept_due_at", "resolve_due_at", "resolve_started_at", "response_due_at",
         "sla_flags", "updated_at", "next_due_at", "sla_check_at", "version"))
-    events = [(e.action, e.at, e.actor_id, e.unit_id, e.note, e.public, e.from_state, e.to_state)
+    events = [(e.action, e.at, e.actor_id, e.unit_id, e.note, e.note_key, e.note_params, e.public,
+               e.from_state, e.to_state)
               for e in db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                           .order_by(TicketEvent.at, TicketEvent.id))]
     query = select(Notification).where(Notification.ticket_id == ticket.id)

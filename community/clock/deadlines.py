@@ -1,7 +1,8 @@
 """Deadlines stored on the request, set at each step so queues and sweeps read columns.
 
 Durations come from the SLA policy in force when the clock starts
-(community.sla.services.terms_for; seeded with DOMAIN.md "Clocks"):
+(community.sla.services.terms_for, handed in by set_terms at start; seeded with
+DOMAIN.md "Clocks"):
 acceptance and first response in round-the-clock hours, resolution in
 working days (urgent requests in hours). Each clock also has warning and
 breach marks (sla_flags), cleared when the clock starts again, so the sweep
@@ -10,12 +11,10 @@ acts once per clock and deadline.
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from community.tickets.states import WAITING, WORKING, State
 
 from .calendar import working_deadline
-from .services import DEFAULT_SLA, terms_for  # noqa: F401  (DEFAULT_SLA: the seed values)
 
 # Bits of Ticket.sla_flags: which warnings and breaches the sweep has recorded.
 RESPONSE_WARNED, RESPONSE_BREACHED = 1, 2
@@ -36,10 +35,21 @@ def sla_class(ticket) -> str:
     return ticket.category.sla_class
 
 
+_terms_for = None  # community.sla.services.terms_for, handed in by community.wiring
+
+
+def set_terms(terms_for) -> None:
+    """Where durations come from: terms_for(sla_class, category_id, at) -> Terms."""
+    global _terms_for
+    _terms_for = terms_for
+
+
 def _terms(ticket, at: datetime):
+    if _terms_for is None:
+        raise RuntimeError("clock.deadlines: no SLA policy source (community.wiring.install)")
     # Before the first flush only the relationship is set, not the column.
     category_id = ticket.category.id if ticket.category is not None else ticket.category_id
-    return terms_for(sla_class(ticket), category_id, at)
+    return _terms_for(sla_class(ticket), category_id, at)
 
 
 def _clear(ticket, bits: int) -> None:
@@ -175,25 +185,6 @@ def on_timeline(ticket, at: datetime) -> datetime:
     lower tier (every event sets updated_at, so it is the latest event's time)."""
     last = ticket.updated_at
     return last if last is not None and last > at else at
-
-
-def notice_for(kind: str, clock: str, at: datetime, handling_unit_id, supervisor_id):
-    """Who hears of a mark the sweep records, as (unit id, at, kind, clock): a warning
-    goes to the unit handling the request, a breach to that unit's supervisor. Every
-    mark is told, in order, also when a late sweep records several at once (two clocks
-    of the same length end together; a catch-up after downtime replays a day)."""
-    return (handling_unit_id if kind == "warning" else supervisor_id), at, kind, clock
-
-
-def clock_label(clock: str) -> str:
-    return {"response": _("首次响应"), "accept": _("签收"), "resolve": _("办结")}[clock]
-
-
-def staff_message(kind: str) -> str:
-    """The staff's in-app message for a warning or a breach, in the current language;
-    fill in %(code)s and %(clock)s."""
-    return (_("【时限预警】诉求 %(code)s 的%(clock)s期限将到。") if kind == "warning" else
-            _("【超时】诉求 %(code)s 的%(clock)s已超过期限。"))
 
 
 def next_check(ticket, ratio: float | None = None) -> datetime | None:

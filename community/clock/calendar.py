@@ -36,7 +36,7 @@ class Deadline:
     provisional: bool  # counts a day of a year with no schedule loaded
 
 
-_loader = None  # community.sla.yearbook.current_calendar, installed by wiring
+_loader = None  # the database's calendar (community.sla.wiring), installed at start
 
 
 def set_loader(loader) -> None:

@@ -1,0 +1,1 @@
+"""Infrastructure shared by every domain, with no domain rules of its own."""

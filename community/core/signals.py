@@ -1,0 +1,72 @@
+"""Every event the app sends, declared once (blinker, as flask.signals does).
+
+Senders call `EVENT.send(subject, **values)`; receivers take the subject first.
+Who listens is listed in one place, community.wiring.install, which connects
+each receiver (strongly, in that order) and its bulk twin where it has one.
+
+Receivers run inside the sender's transaction, in the order they were connected.
+A bulk twin takes many subjects at once as plain rows (the event's columns, its
+id, and `ticket` with the ticket's columns), so a set-based writer (the SLA
+sweep's fast path) still tells every receiver: `send_many` is allowed only when
+every receiver has one (`can_send_many`).
+"""
+from blinker import Namespace, Signal
+
+
+class _OrderedSet(dict):
+    """The set blinker keeps receivers in, ordered as they were connected (blinker's
+    Signal.set_class is for this): receivers then run in wiring.install's order."""
+
+    def __init__(self, items=()):
+        super().__init__((item, None) for item in items)
+
+    def add(self, item):
+        self[item] = None
+
+    def discard(self, item):
+        self.pop(item, None)
+
+    def copy(self):
+        return _OrderedSet(self)
+
+    def __or__(self, other):
+        return _OrderedSet([*self, *other])
+
+
+class Event(Signal):
+    set_class = _OrderedSet
+
+    def __init__(self, name: str, doc: str):
+        super().__init__(doc)
+        self.name = name
+        self._bulk = {}
+
+    def connect_many(self, receiver, many) -> None:
+        """`many(items)` is the bulk twin of the connected `receiver`."""
+        self._bulk[receiver] = many
+
+    def can_send_many(self) -> bool:
+        return all(receiver in self._bulk for receiver in self.receivers_for(None))
+
+    def send_many(self, items) -> None:
+        for receiver in self.receivers_for(None):
+            self._bulk[receiver](items)
+
+
+class _Events(Namespace):
+    def signal(self, name: str, doc: str | None = None) -> Event:  # type: ignore[override]
+        if name not in self:
+            self[name] = Event(name, doc or "")
+        return self[name]
+
+
+_events = _Events()
+
+event_recorded = _events.signal(
+    "event_recorded", "A step on a request's timeline was written (TicketEvent): send(event).")
+ticket_submitted = _events.signal(
+    "ticket_submitted", "A request was filed, before its first flush: send(ticket, now=…).")
+ticket_relocated = _events.signal(
+    "ticket_relocated", "A request now lies in another grid (re-routed): send(ticket).")
+
+ALL = (event_recorded, ticket_submitted, ticket_relocated)

@@ -1,0 +1,81 @@
+"""Every listener, installed in one place (create_app calls install).
+
+SESSION_LISTENERS are SQLAlchemy Session events, for every session in the
+process: keeping the stored cursors in step, the outbox's promises, the caches'
+invalidation. Receivers of the app's events (community.core.signals), each with
+its bulk twin where it has one. Then the outbox's handlers and the clocks' sources.
+Installing twice (the tests build many apps) changes nothing.
+"""
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from community.core import signals
+
+
+def _session_listeners():
+    from community.exchange import upstream
+    from community.outbox import services as outbox
+    from community.sla import services as sla_policies
+    from community.sla import side
+    from community.sla import wiring as sla
+    from community.stats import updates as stats
+    from community.workqueue import notifications
+
+    # In the order they ran before they were listed here (each kind runs in this order).
+    return (
+        ("after_commit", sla_policies._announce),  # changed SLA policies: every process reloads
+        ("after_soft_rollback", sla_policies._forget_change),
+        ("before_flush", side._refresh_check_at),  # 差评 cases' and assist tasks' cursors
+        ("before_flush", sla._refresh_next_due),  # Ticket.next_due_at, .sla_check_at
+        ("before_flush", notifications._mark_if_new),  # new messages: promise their delivery
+        ("after_commit", notifications._forget_promise),
+        ("after_rollback", notifications._forget_promise),
+        ("after_flush", outbox._after_flush),  # the outbox's new rows, offered after commit
+        ("after_commit", outbox._after_commit),
+        ("after_rollback", outbox._forget),
+        ("before_flush", upstream._new_rows),  # an upstream's order: its deadline on the request
+        ("after_commit", stats._forget),  # the transaction's marked days
+        ("after_soft_rollback", stats._forget),
+    )
+
+
+def _receivers():
+    """(event, receiver, its bulk twin or None), in the order they run."""
+    from community.exchange import upstream, webhooks
+    from community.ratings import wiring as ratings
+    from community.sla import wiring as sla
+    from community.workqueue import assist, notifications
+
+    return (
+        (signals.event_recorded, upstream._step_recorded, upstream._steps_recorded),
+        (signals.event_recorded, notifications._notify_resident, notifications._notify_residents),
+        (signals.event_recorded, webhooks._event_recorded, webhooks._events_recorded),
+        (signals.event_recorded, ratings._on_event, ratings._on_events),
+        (signals.event_recorded, assist._request_ended, assist._requests_ended),
+        (signals.event_recorded, assist._assist_overdue, assist._assist_overdue_many),
+        (signals.ticket_submitted, sla._clocks_on_submit, None),
+        (signals.ticket_relocated, ratings._ratings_follow, None),
+    )
+
+
+def install(app: Flask) -> None:
+    """Session listeners, event receivers, outbox handlers, the clocks' sources."""
+    for name, listener in _session_listeners():
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+    for signal, receiver, many in _receivers():
+        signal.connect(receiver, weak=False)  # again: a no-op
+        if many is not None:
+            signal.connect_many(receiver, many)
+
+    from community.exchange import delivery  # noqa: F401  (its outbox handler)
+    from community.projects import notices, rectify
+    from community.sla import recompute
+    from community.sla import wiring as sla
+    from community.workqueue import notifications
+
+    sla.install()  # community.clock's calendar and policies
+    notifications.install()  # delivery and retry of messages (outbox handlers)
+    notices.install()  # 民生小实事 notices (outbox handler)
+    recompute.register(rectify.recompute_due)  # its 整改 deadlines follow the holiday calendar
