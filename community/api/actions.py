@@ -13,6 +13,7 @@ from community.auth.models import User
 from community.errors import Conflict, NotAllowed, NotFound
 from community.extensions import db
 from community.tickets import services as ticket_services
+from community.tickets.access import acting_resident
 from community.timeutil import utcnow
 from community.workqueue import actions, assist, contact, extensions, routing
 from community.workqueue.models import AssistState, AssistTask
@@ -33,8 +34,8 @@ def _user_id(username: str) -> int:
 
 
 def _own(ticket, user):
-    """Steps only the resident who filed may take."""
-    if ticket.resident_id is None or ticket.resident_id != user.id:
+    """Steps only the resident who filed may take through the API (it has no code holders)."""
+    if acting_resident(ticket, user) is None:
         raise NotAllowed(_("只有提交诉求的居民本人可以这样做。"))
 
 

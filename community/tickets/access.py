@@ -1,12 +1,16 @@
 """Who may see a request: its resident, and staff whose unit contains it. What the
 holder of a tracking code may do, and who may take the resident's own steps."""
+from datetime import datetime, timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
-from community.errors import NotAllowed
+from community.errors import DomainError, InvalidTransition, NotAllowed
 
 from .models import Ticket
+from .states import OPEN, WAITING, State
 
 # For each staff role, the ticket column that must equal the user's unit.
 SCOPE_COLUMN = {
@@ -131,3 +135,44 @@ def resident_step_allowed(ticket, user: User | None, step: str, link=None) -> bo
     except NotAllowed:
         return False
     return True
+
+
+def acting_resident(ticket, user: User | None) -> User | None:
+    """The signed-in resident who filed `ticket`, or None (anyone else, signed in or not)."""
+    if user is not None and user.is_authenticated and ticket.resident_id is not None \
+            and user.id == ticket.resident_id:
+        return user
+    return None
+
+
+def not_resolved(ticket) -> DomainError | None:
+    """重办 follows a 办结, whoever asks for it (the resident, or the street or county)."""
+    if ticket.state not in (State.RESOLVED, State.CLOSED):
+        return InvalidTransition(_("只有已办结的诉求可以重办。"))
+    return None
+
+
+def resident_refusal(ticket, user: User | None, step: str, now: datetime, link=None) -> DomainError | None:
+    """Why `user` (with `link`, if they came with one) may not take the resident's own
+    `step` on `ticket` now, or None: who (check_resident_step), then when. The services
+    (cancel, the resident's 重办, adding information) raise it; the tracking page, the
+    link page and the API's `actions` show a step only when it is None."""
+    try:
+        check_resident_step(ticket, user, step, link)
+    except NotAllowed as refusal:
+        return refusal
+    if step == "cancel" and ticket.state not in WAITING:
+        return InvalidTransition(_("诉求已被受理，不能撤回。如需帮助请补充说明。"))
+    if step == "add_info" and ticket.state not in OPEN:
+        return InvalidTransition(_("诉求已办结或已关闭，不能再补充。"))
+    if step == "reopen":
+        days = current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]
+        if refusal := not_resolved(ticket):
+            return refusal
+        if ticket.resolved_at is None or now > ticket.resolved_at + timedelta(days=days):
+            return NotAllowed(_("已超过办结后 %(d)d 天的重办期限。", d=days))
+    return None
+
+
+def resident_may(ticket, user: User | None, step: str, now: datetime, link=None) -> bool:
+    return resident_refusal(ticket, user, step, now, link) is None

@@ -9,8 +9,7 @@ from community.extensions import db, limiter
 from community.timeutil import utcnow
 
 from . import links, services
-from .access import resident_step_allowed
-from .states import WAITING
+from .access import resident_may
 
 bp = Blueprint("links", __name__)
 
@@ -32,9 +31,8 @@ def _page(token, link, status=200):
 
     response = render_template(
         "tickets/link.html", ticket=ticket, link=link, link_token=token, photo_url=photo_url, now=now,
-        can_cancel=ticket.state in WAITING and resident_step_allowed(ticket, _visitor(), "cancel", link),
-        can_reopen=services.in_reopen_window(ticket, now)
-        and resident_step_allowed(ticket, _visitor(), "reopen", link))
+        can_cancel=resident_may(ticket, _visitor(), "cancel", now, link),
+        can_reopen=resident_may(ticket, _visitor(), "reopen", now, link))
     return response, status
 
 

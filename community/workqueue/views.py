@@ -11,6 +11,7 @@ from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
 from community.sms.services import reach as sms_reach
+from community.tickets.access import acting_resident
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
 from community.timeutil import utcnow
@@ -199,8 +200,7 @@ def assist_step(task_id, step):
 def resident_reopen(code):
     """The resident disputes the result within the reopen window (重办)."""
     ticket = get_by_tracking_code(code)
-    actor = current_user if current_user.is_authenticated and current_user.id == ticket.resident_id \
-        else None
+    actor = acting_resident(ticket, current_user)
     try:
         actions.reopen(ticket, actor, utcnow(), _text("reason"))
         db.session.commit()
