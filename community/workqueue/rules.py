@@ -22,7 +22,7 @@ from community.errors import DomainError, InvalidTransition, NotAllowed
 from community.extensions import db
 from community.tickets.access import NON_HANDLING_ROLES, not_resolved
 from community.tickets.models import Ticket
-from community.tickets.states import OPEN, WAITING, WORKING, Kind, State
+from community.tickets.states import ALLOWED_TRANSITIONS, OPEN, WAITING, WORKING, Kind, State
 
 from .models import ExtensionRequest, ExtensionState
 from .permissions import is_handler, is_supervisor, supervisor_of
@@ -51,6 +51,11 @@ def escalation_tiers(ticket: Ticket) -> list[str]:
     return [str(tier) for tier in TIERS[current + 1:]]
 
 
+def _moves(ticket: Ticket, to_state: State) -> Refusal:
+    """The one transition table (tickets.states) allows the step's move from here."""
+    return None if to_state in ALLOWED_TRANSITIONS[State(ticket.state)] else InvalidTransition()
+
+
 def handle(user: User | None, ticket: Ticket) -> Refusal:
     """Every handling step: staff of the unit holding the request (not the 考核办)."""
     return None if user is not None and is_handler(user, ticket) else NotAllowed()
@@ -60,21 +65,27 @@ def accept(user: User, ticket: Ticket, now: datetime) -> Refusal:
     """签收 of a request waiting at the unit."""
     if refusal := handle(user, ticket):
         return refusal
-    return None if ticket.state in WAITING else InvalidTransition(_("该诉求已被签收或已结束，无需再签收。"))
+    if ticket.state not in WAITING:
+        return InvalidTransition(_("该诉求已被签收或已结束，无需再签收。"))
+    return _moves(ticket, State.ACCEPTED)
 
 
-def _while(states):
-    """A step the handler may take in these states, whatever else holds."""
+def _while(states, to_state: State | None = None):
+    """A step the handler may take in these states (moving the request to `to_state`)."""
     def check(user: User, ticket: Ticket, now: datetime) -> Refusal:
-        return handle(user, ticket) or (None if ticket.state in states else InvalidTransition())
+        if refusal := handle(user, ticket):
+            return refusal
+        if ticket.state not in states:
+            return InvalidTransition()
+        return _moves(ticket, to_state) if to_state else None
     return check
 
 
 respond = _while(WAITING | WORKING)
 ask_info = _while(WAITING | WORKING)
 reassign = _while(WAITING | WORKING)  # 转派 to a colleague of the same unit
-reroute = _while({State.RETURNED})    # the dispatcher's, after a 退单
-merge = _while(OPEN)
+reroute = _while({State.RETURNED}, State.SUBMITTED)  # the dispatcher's, after a 退单
+merge = _while(OPEN, State.MERGED)
 
 
 def resolve(user: User, ticket: Ticket, now: datetime) -> Refusal:
@@ -86,7 +97,7 @@ def resolve(user: User, ticket: Ticket, now: datetime) -> Refusal:
         return InvalidTransition(_("请先签收再办结（咨询类可当场答复办结）。"))
     if ticket.category.department_duty and ticket.tier not in FINAL_TIERS_FOR_DEPARTMENT_DUTY:
         return NotAllowed(_("该类别属于部门职责，不能由社区或网格办结，请上报街道或部门。"))
-    return None
+    return _moves(ticket, State.RESOLVED)
 
 
 def escalate(user: User | None, ticket: Ticket, now: datetime) -> Refusal:
@@ -98,7 +109,7 @@ def escalate(user: User | None, ticket: Ticket, now: datetime) -> Refusal:
         return InvalidTransition()
     if not escalation_tiers(ticket):
         return InvalidTransition(_("已在区县一级，不能再上报；可以吹哨召集部门。"))
-    return None
+    return _moves(ticket, State.ESCALATED)
 
 
 def return_ticket(user: User, ticket: Ticket, now: datetime) -> Refusal:
@@ -113,7 +124,7 @@ def return_ticket(user: User, ticket: Ticket, now: datetime) -> Refusal:
     dispatcher = supervisor_of(ticket.handling_unit)
     if dispatcher is None or dispatcher.id == ticket.handling_unit_id:
         return InvalidTransition(_("区县一级不能退单。"))
-    return None
+    return _moves(ticket, State.RETURNED)  # a dispatcher re-routes a 退单, never returns it
 
 
 def extension(user: User, ticket: Ticket, now: datetime) -> Refusal:
@@ -156,7 +167,7 @@ def reopen(user: User, ticket: Ticket, now: datetime) -> Refusal:
     if user.role != Role.ADMIN and (user.unit_id not in (ticket.street_id, ticket.county_id)
                                     or user.role in NON_HANDLING_ROLES or not user.is_staff):
         return NotAllowed(_("重办由街道或区县决定。"))
-    return None
+    return _moves(ticket, State.REOPENED)
 
 
 def fix_grid(user: User, ticket: Ticket, now: datetime | None = None) -> Refusal:
