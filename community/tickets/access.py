@@ -7,20 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
+from community.auth.scope import scope_column
 from community.errors import DomainError, InvalidTransition, NotAllowed
 
 from .models import Ticket
 from .states import OPEN, WAITING, State
-
-# For each staff role, the ticket column that must equal the user's unit.
-SCOPE_COLUMN = {
-    Role.GRID: "grid_id",
-    Role.COMMUNITY: "community_id",
-    Role.STREET: "street_id",
-    Role.COUNTY: "county_id",
-    Role.DEPARTMENT: "handling_unit_id",
-    Role.SUPERVISOR: "county_id",  # 考核办 reads the whole county and handles nothing
-}
 
 # Staff who read and judge but never work on a request (no 签收, 办结, 代办, 重办 order).
 NON_HANDLING_ROLES = frozenset({Role.SUPERVISOR})
@@ -33,7 +24,7 @@ def can_view(user: User | None, ticket: Ticket) -> bool:
         return True
     if user.role == Role.RESIDENT:
         return ticket.resident_id == user.id
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if column and getattr(ticket, column) == user.unit_id:
         return True
     return _extra_access(user, ticket)
@@ -45,7 +36,7 @@ def scope_filter(user: User):
         return true()
     if user.role == Role.RESIDENT:
         return Ticket.resident_id == user.id
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if column is None:
         return false()
     clause = getattr(Ticket, column) == user.unit_id
@@ -89,7 +80,7 @@ def can_file_for(user: User, grid) -> bool:
     """Staff file on a resident's behalf (代办) only inside their own unit."""
     if user.role == Role.ADMIN:
         return True
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if user.role == Role.DEPARTMENT or user.role in NON_HANDLING_ROLES or column is None:
         return False
     unit_of_grid = {"grid_id": grid.id, "community_id": grid.community_id,
