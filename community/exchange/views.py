@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.extensions import csrf, db
-from community.sla.views import admin_required
+from community.auth.decorators import admin_required
 from community.timeutil import utcnow
 
 from . import delivery, signing, upstream

@@ -11,12 +11,12 @@ from community.extensions import db
 from community.forms import show_error
 from community.tickets.models import Category
 from community.timeutil import utcnow
-from community.workqueue.views import staff_required
+from community.auth.decorators import office_required, staff_required
 
 from . import access, lists
 from .forms import ResourceForm
 from .models import Project
-from .views import _category_choices, bp, office_required
+from .views import _category_choices, bp
 
 
 def _communities(user) -> list[Unit]:

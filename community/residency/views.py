@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from community.auth.decorators import resident_required
 from community.auth.models import mask_phone
 from community.errors import DomainError
 from community.extensions import db
@@ -36,10 +37,8 @@ def profile(status=200):
 
 
 @bp.post("/profile/residency")
-@login_required
+@resident_required
 def ask():
-    if not current_user.is_resident:
-        abort(404)
     try:
         services.request_residency(current_user, utcnow(), request.form.get("community", type=int),
                                    request.form.get("note", ""))

@@ -10,7 +10,7 @@ from community.errors import NotFound
 from community.extensions import db
 from community.labels import category_label
 from community.timeutil import to_local, utcnow
-from community.workqueue.views import staff_required
+from community.auth.decorators import staff_required
 
 from . import access, export, queries
 from .reasons import reason_counts

@@ -1,12 +1,11 @@
 """Staff pages: the queue (/work), a request (/work/tickets/<id>) and its actions."""
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from community.auth.decorators import staff_required
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
@@ -31,16 +30,6 @@ def _unread():
             return notifications.unread_count(current_user.id)
         return 0
     return {"unread_notifications": unread_notifications}
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.is_staff:
-            abort(404)
-        return view(*args, **kwargs)
-    return wrapper
 
 
 @bp.get("/work")
