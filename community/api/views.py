@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community.extensions import db, limiter
 from community.tickets import services as ticket_services
-from community.tickets.access import resident_step_allowed
+from community.tickets.access import resident_may
 from community.tickets.services import Filing
 from community.timeutil import utcnow
 from community.workqueue.available import available_actions
@@ -33,14 +33,11 @@ def ticket_detail(ticket, user, now):
 
 def _resident_actions(ticket, user, now):
     """The same rule as the tracking page's buttons and the services (tickets.access)."""
-    allowed = set()
-    if ticket.state in ticket_services.WAITING and resident_step_allowed(ticket, user, "cancel"):
-        allowed.add("cancel")
-    if ticket.state in ticket_services.WAITING | {"accepted", "in_progress", "reopened"}:
-        allowed.add("info")
-    if ticket_services.in_reopen_window(ticket, now) and resident_step_allowed(ticket, user, "reopen"):
-        allowed.add("reopen")
-    return allowed
+    return {name for name, step in RESIDENT_ACTIONS.items() if resident_may(ticket, user, step, now)}
+
+
+# The resident's steps by their API names (tickets.access names them by the service).
+RESIDENT_ACTIONS = {"cancel": "cancel", "info": "add_info", "reopen": "reopen"}
 
 
 @bp.route("/requests", methods=["POST"])

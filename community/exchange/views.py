@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from community.errors import DomainError
 from community.extensions import csrf, db
-from community.sla.views import admin_required
+from community.auth.decorators import admin_required
 from community.timeutil import utcnow
 
 from . import admin, signing, upstream, webhooks

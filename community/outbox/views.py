@@ -6,7 +6,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 
 from community.extensions import db
-from community.sla.views import admin_required
+from community.auth.decorators import admin_required
 
 from . import services
 

@@ -3,16 +3,17 @@ resident's number, and when; admin only), and a resident's own data (/account/da
 download it as JSON, delete the account)."""
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from community.auth.decorators import resident_required, role_required
 from community.auth.models import Role
 from community.auth.sessions import sign_out_here
 from community.errors import ValidationFailed
@@ -44,10 +45,8 @@ def public_address_filter(text):
 
 
 @bp.get("/admin/contact-reveals")
-@login_required
+@role_required(Role.ADMIN)  # 404: staff learn nothing about the audit, not even that it exists
 def contact_reveals():
-    if current_user.role != Role.ADMIN:
-        abort(404)  # staff learn nothing about the audit, not even that it exists
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
     page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count(ContactReveal.id)))
@@ -68,9 +67,8 @@ class DeleteAccountForm(Form):
 
 
 def _resident():
-    """Residents only: staff accounts are the admin's to close, and have no page here."""
-    if not current_user.is_resident:
-        abort(404)
+    """Residents only (resident_required): staff accounts are the admin's to close, and
+    have no page here."""
     return current_user._get_current_object()
 
 
@@ -81,13 +79,13 @@ def _my_data_page(user, form):
 
 
 @bp.get("/account/data")
-@login_required
+@resident_required
 def my_data():
     return _my_data_page(_resident(), DeleteAccountForm())
 
 
 @bp.get("/account/data.json")
-@login_required
+@resident_required
 def my_data_json():
     user = _resident()
     body = json.dumps(export_personal_data(user, utcnow()), ensure_ascii=False, indent=2)
@@ -97,7 +95,7 @@ def my_data_json():
 
 
 @bp.post("/account/delete")
-@login_required
+@resident_required
 def delete_my_account():
     user = _resident()
     form = DeleteAccountForm()

@@ -19,6 +19,7 @@ Staff of any other community, street or county get 404, as for requests.
 from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
+from community.auth.scope import scope_column
 from community.errors import NotAllowed, NotFound
 from community.extensions import db
 from community.residency.services import verified_community_id
@@ -29,7 +30,6 @@ from .states import ProjectState
 TIER = {Role.COMMUNITY: 1, Role.STREET: 2, Role.COUNTY: 3}
 APPROVER_ROLE = {1: Role.COMMUNITY, 2: Role.STREET, 3: Role.COUNTY}
 OVERSIGHT_ROLE = {1: Role.STREET, 2: Role.STREET, 3: Role.COUNTY}
-_SCOPE = {Role.COMMUNITY: "community_id", Role.STREET: "street_id", Role.COUNTY: "county_id"}
 
 
 def _signed_in(user) -> bool:
@@ -52,7 +52,7 @@ def tier_of(user: User | None, project: Project) -> int:
     """1, 2 or 3 for the community office, street or county above the project; 0 else."""
     if not _signed_in(user) or user.role not in TIER:
         return 0
-    column = _SCOPE[Role(user.role)]
+    column = scope_column(user, Project)
     return TIER[Role(user.role)] if getattr(project, column) == user.unit_id else 0
 
 
@@ -125,7 +125,7 @@ def scope_filter(user: User):
         ids = {i for i in (user.home_community_id, verified_community_id(user)) if i}
         return Project.community_id.in_(ids) if ids else false()
     lead = Project.lead_unit_id == user.unit_id
-    column = _SCOPE.get(Role(user.role))
+    column = scope_column(user, Project, roles=TIER)  # the offices a project's tiers name
     if user.role == Role.COMMUNITY:
         return getattr(Project, column) == user.unit_id
     return or_(getattr(Project, column) == user.unit_id, lead) if column else lead
@@ -145,11 +145,11 @@ def managed_community_ids(user: User) -> list[int] | None:
         return [user.unit_id]
     if user.role == Role.GRID:
         return [user.unit.community_id] if user.unit and user.unit.community_id else []
-    column = {Role.STREET: Unit.street_id, Role.COUNTY: Unit.county_id}.get(Role(user.role))
+    column = scope_column(user, Unit, roles=(Role.STREET, Role.COUNTY))
     if column is None:
         return []
     return list(db.session.scalars(select(Unit.id).where(
-        Unit.kind == UnitKind.COMMUNITY, column == user.unit_id, Unit.active.is_(True))))
+        Unit.kind == UnitKind.COMMUNITY, getattr(Unit, column) == user.unit_id, Unit.active.is_(True))))
 
 
 def can_see_lists(user) -> bool:

@@ -12,12 +12,12 @@ from community.forms import as_int
 from community.submit import submit
 from community.tickets.models import Category
 from community.timeutil import utcnow
-from community.workqueue.views import staff_required
+from community.auth.decorators import office_required, staff_required
 
 from . import access, lists
 from .forms import LinkNeedForm, ResourceForm
 from .models import Project
-from .views import _category_choices, bp, office_required
+from .views import _category_choices, bp
 
 
 def _communities(user) -> list[Unit]:

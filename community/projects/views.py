@@ -1,6 +1,5 @@
 """Project pages for residents and staff: the library, one project and its actions."""
 from datetime import date
-from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
@@ -269,13 +268,3 @@ def minutes(project_id, meeting_id):
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
-
-
-def office_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role != "community":
-            abort(404)
-        return view(*args, **kwargs)
-    return wrapper

@@ -1,6 +1,7 @@
 """Who may work on or decide about ratings, 整改 cases and appeals."""
 from community.auth.models import Role, User
-from community.tickets.access import SCOPE_COLUMN, scope_filter
+from community.auth.scope import scope_column
+from community.tickets.access import scope_filter
 from community.tickets.models import Ticket
 
 
@@ -8,8 +9,8 @@ def in_scope(query, model, user: User):
     """`query` over `model` (a row with ticket_id) limited to what `user` may see. Where
     the row carries the user's scope column (grid_id … county_id), by that column, from
     its own index; otherwise, a department's say, through the request's scope."""
-    column = SCOPE_COLUMN.get(user.role) if user.role != Role.DEPARTMENT else None
-    if column is not None and hasattr(model, column):
+    column = scope_column(user, model) if user.role != Role.DEPARTMENT else None
+    if column is not None:
         return query.where(getattr(model, column) == user.unit_id)
     return query.join(Ticket, Ticket.id == model.ticket_id).where(scope_filter(user))
 

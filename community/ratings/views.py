@@ -12,7 +12,7 @@ from community.tickets import links
 from community.tickets.access import can_view
 from community.tickets.services import get_by_tracking_code
 from community.timeutil import utcnow
-from community.workqueue.views import staff_required
+from community.auth.decorators import staff_required
 
 from . import appeals, cases, services
 from .forms import AppealForm, CaseStepForm, DecisionForm, RatingForm

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from community.auth.decorators import resident_required
 from community.auth.models import mask_phone
 from community.areas.services import community_choices
 from community.errors import NotFound
@@ -38,7 +39,7 @@ def profile(status=200):
 
 
 @bp.post("/profile/residency")
-@login_required
+@resident_required
 def ask():
     if not current_user.is_resident:
         abort(404)

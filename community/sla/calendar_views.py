@@ -17,7 +17,9 @@ from community.submit import submit
 from community.timeutil import local_zone, utcnow
 
 from . import notice, services, yearbook
-from .views import admin_required, bp
+from community.auth.decorators import admin_required
+
+from .views import bp
 
 TEXT_MAX = 200_000  # a notice is a few kilobytes; a file of dates not much more
 

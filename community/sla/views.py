@@ -1,12 +1,11 @@
 """Admin pages: SLA policies (/admin/sla); the calendar's pages are in calendar_views."""
 from datetime import date
-from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from community.auth.models import Role
+from community.auth.decorators import admin_required
 from community.errors import ValidationFailed
 from community.submit import submit
 from community.tickets.services import active_categories
@@ -17,17 +16,6 @@ from .forms import PolicyForm
 from .models import RESOLVE_UNITS, SLA_CLASSES
 
 bp = Blueprint("sla_admin", __name__, url_prefix="/admin")
-
-
-def admin_required(view):
-    """Signed in as the admin; anyone else signed in gets 403."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role != Role.ADMIN:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
 
 
 def _int(field):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
+from community.auth.scope import UNIT_COLUMN, scope_column
 from community.errors import NotFound
 from community.extensions import db
 from community.ratings.models import CaseState, RectificationCase
@@ -19,9 +20,7 @@ from .models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
 
 CHILD_KIND = {UnitKind.COUNTY: UnitKind.STREET, UnitKind.STREET: UnitKind.COMMUNITY,
               UnitKind.COMMUNITY: UnitKind.GRID}
-TICKET_COLUMN = {UnitKind.GRID: Ticket.grid_id, UnitKind.COMMUNITY: Ticket.community_id,
-                 UnitKind.STREET: Ticket.street_id, UnitKind.COUNTY: Ticket.county_id,
-                 UnitKind.DEPARTMENT: Ticket.handling_unit_id}
+TICKET_COLUMN = {kind: getattr(Ticket, name) for kind, name in UNIT_COLUMN.items()}
 PERIODS = (7, 28, 90, 365)
 
 
@@ -32,9 +31,8 @@ def visible_unit(user: User, unit_id: int) -> Unit:
         raise NotFound()
     if user.role == Role.ADMIN or user.unit_id == unit.id:
         return unit
-    inside = {Role.COUNTY: unit.county_id, Role.SUPERVISOR: unit.county_id, Role.STREET: unit.street_id,
-              Role.COMMUNITY: unit.community_id}.get(Role(user.role))
-    if inside is not None and inside == user.unit_id:
+    column = scope_column(user, Unit)  # a grid's or a department's staff: only their own unit
+    if column is not None and getattr(unit, column) == user.unit_id:
         return unit
     raise NotFound()
 

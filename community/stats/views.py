@@ -11,7 +11,7 @@ from community.extensions import db
 from community.labels import category_label
 from community.replica import reads_from_replica
 from community.timeutil import to_local, utcnow
-from community.workqueue.views import staff_required
+from community.auth.decorators import staff_required
 
 from . import access, export, queries
 from .reasons import reason_counts

@@ -1,22 +1,17 @@
 """Who may see a request: its resident, and staff whose unit contains it. What the
 holder of a tracking code may do, and who may take the resident's own steps."""
+from datetime import datetime, timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
-from community.errors import NotAllowed
+from community.auth.scope import scope_column
+from community.errors import DomainError, InvalidTransition, NotAllowed
 
 from .models import Ticket
-
-# For each staff role, the ticket column that must equal the user's unit.
-SCOPE_COLUMN = {
-    Role.GRID: "grid_id",
-    Role.COMMUNITY: "community_id",
-    Role.STREET: "street_id",
-    Role.COUNTY: "county_id",
-    Role.DEPARTMENT: "handling_unit_id",
-    Role.SUPERVISOR: "county_id",  # 考核办 reads the whole county and handles nothing
-}
+from .states import OPEN, WAITING, State
 
 # Staff who read and judge but never work on a request (no 签收, 办结, 代办, 重办 order).
 NON_HANDLING_ROLES = frozenset({Role.SUPERVISOR})
@@ -29,7 +24,7 @@ def can_view(user: User | None, ticket: Ticket) -> bool:
         return True
     if user.role == Role.RESIDENT:
         return ticket.resident_id == user.id
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if column and getattr(ticket, column) == user.unit_id:
         return True
     return _extra_access(user, ticket)
@@ -41,7 +36,7 @@ def scope_filter(user: User):
         return true()
     if user.role == Role.RESIDENT:
         return Ticket.resident_id == user.id
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if column is None:
         return false()
     clause = getattr(Ticket, column) == user.unit_id
@@ -85,7 +80,7 @@ def can_file_for(user: User, grid) -> bool:
     """Staff file on a resident's behalf (代办) only inside their own unit."""
     if user.role == Role.ADMIN:
         return True
-    column = SCOPE_COLUMN.get(Role(user.role))
+    column = scope_column(user, Ticket)
     if user.role == Role.DEPARTMENT or user.role in NON_HANDLING_ROLES or column is None:
         return False
     unit_of_grid = {"grid_id": grid.id, "community_id": grid.community_id,
@@ -131,3 +126,44 @@ def resident_step_allowed(ticket, user: User | None, step: str, link=None) -> bo
     except NotAllowed:
         return False
     return True
+
+
+def acting_resident(ticket, user: User | None) -> User | None:
+    """The signed-in resident who filed `ticket`, or None (anyone else, signed in or not)."""
+    if user is not None and user.is_authenticated and ticket.resident_id is not None \
+            and user.id == ticket.resident_id:
+        return user
+    return None
+
+
+def not_resolved(ticket) -> DomainError | None:
+    """重办 follows a 办结, whoever asks for it (the resident, or the street or county)."""
+    if ticket.state not in (State.RESOLVED, State.CLOSED):
+        return InvalidTransition(_("只有已办结的诉求可以重办。"))
+    return None
+
+
+def resident_refusal(ticket, user: User | None, step: str, now: datetime, link=None) -> DomainError | None:
+    """Why `user` (with `link`, if they came with one) may not take the resident's own
+    `step` on `ticket` now, or None: who (check_resident_step), then when. The services
+    (cancel, the resident's 重办, adding information) raise it; the tracking page, the
+    link page and the API's `actions` show a step only when it is None."""
+    try:
+        check_resident_step(ticket, user, step, link)
+    except NotAllowed as refusal:
+        return refusal
+    if step == "cancel" and ticket.state not in WAITING:
+        return InvalidTransition(_("诉求已被受理，不能撤回。如需帮助请补充说明。"))
+    if step == "add_info" and ticket.state not in OPEN:
+        return InvalidTransition(_("诉求已办结或已关闭，不能再补充。"))
+    if step == "reopen":
+        days = current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]
+        if refusal := not_resolved(ticket):
+            return refusal
+        if ticket.resolved_at is None or now > ticket.resolved_at + timedelta(days=days):
+            return NotAllowed(_("已超过办结后 %(d)d 天的重办期限。", d=days))
+    return None
+
+
+def resident_may(ticket, user: User | None, step: str, now: datetime, link=None) -> bool:
+    return resident_refusal(ticket, user, step, now, link) is None

@@ -10,9 +10,8 @@ from community.submit import submit
 from community.timeutil import utcnow
 
 from . import links, services
-from .access import resident_step_allowed
+from .access import resident_may
 from .forms import LinkStepForm
-from .states import WAITING
 
 bp = Blueprint("links", __name__)
 
@@ -34,9 +33,8 @@ def _page(token, link, status=200):
 
     response = render_template(
         "tickets/link.html", ticket=ticket, link=link, link_token=token, photo_url=photo_url, now=now,
-        can_cancel=ticket.state in WAITING and resident_step_allowed(ticket, _visitor(), "cancel", link),
-        can_reopen=services.in_reopen_window(ticket, now)
-        and resident_step_allowed(ticket, _visitor(), "reopen", link), step_form=LinkStepForm(formdata=None))
+        can_cancel=resident_may(ticket, _visitor(), "cancel", now, link),
+        can_reopen=resident_may(ticket, _visitor(), "reopen", now, link), step_form=LinkStepForm(formdata=None))
     return response, status
 
 

@@ -3,7 +3,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,12 +16,12 @@ from community.core import signals
 from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 
-from .access import can_file_for
+from .access import can_file_for, resident_refusal
 from .models import Category, Ticket, TicketEvent, TicketPhoto
 from .notes import Note
 from .photos import CleanPhoto, new_stored_name, photo_path, write_photo
 from .plainwrite import write_new
-from .states import ALLOWED_TRANSITIONS, WAITING, Channel, Kind, State, Urgency
+from .states import ALLOWED_TRANSITIONS, Channel, Kind, State, Urgency
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -250,11 +250,9 @@ def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "",
     """The resident withdraws a request that no unit has accepted yet: signed in to the
     account it was filed from, or with the link texted for it (tickets.access)."""
     from . import links
-    from .access import check_resident_step
 
-    check_resident_step(ticket, actor, "cancel", link)
-    if ticket.state not in WAITING:
-        raise InvalidTransition(_("诉求已被受理，不能撤回。如需帮助请补充说明。"))
+    if refusal := resident_refusal(ticket, actor, "cancel", now, link):
+        raise refusal
     event = transition(ticket, State.CANCELLED, actor, now, action="cancel",
                        note=(reason or "").strip()[:500])
     ticket.closed_at = now
@@ -265,9 +263,10 @@ def cancel(ticket: Ticket, actor: User | None, now: datetime, reason: str = "",
 
 def add_info(ticket: Ticket, actor: User | None, now: datetime, text: str,
              photos: list[CleanPhoto]) -> TicketEvent:
-    """The resident adds details or photos while the request is open."""
-    if ticket.state not in WAITING | {State.ACCEPTED, State.IN_PROGRESS, State.REOPENED}:
-        raise InvalidTransition(_("诉求已办结或已关闭，不能再补充。"))
+    """The resident (or whoever holds the tracking code) adds details or photos while
+    the request is open."""
+    if refusal := resident_refusal(ticket, actor, "add_info", now):
+        raise refusal
     text = (text or "").strip()
     if not text and not photos:
         raise ValidationFailed(_("请填写补充内容或上传照片。"), field="text")
@@ -280,12 +279,6 @@ def add_info(ticket: Ticket, actor: User | None, now: datetime, text: str,
     event = record_event(ticket, "add_info", actor, now, note=text)
     attach_photos(ticket, event, photos, now)
     return event
-
-
-def in_reopen_window(ticket: Ticket, now: datetime) -> bool:
-    if ticket.state not in (State.RESOLVED, State.CLOSED) or ticket.resolved_at is None:
-        return False
-    return now <= ticket.resolved_at + timedelta(days=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"])
 
 
 def surviving_ticket(ticket: Ticket) -> Ticket | None:

@@ -16,12 +16,11 @@ from community.submit import submit
 from community.timeutil import utcnow
 
 from . import services
-from .access import can_view, resident_step_allowed
+from .access import acting_resident, can_view, resident_may
 from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
 from .models import TicketPhoto
 from .photos import clean_photo, photo_path
 from .services import Filing
-from .states import OPEN, WAITING
 
 bp = Blueprint("tickets", __name__)
 
@@ -236,25 +235,23 @@ def _track_page(ticket, info_form, cancel_form=None):
 
     cancel_form = cancel_form or CancelForm()
     user = current_user if current_user.is_authenticated else None
-    # The code alone reads and adds information; cancel and reopen follow the one rule.
-    can_cancel = ticket.state in WAITING and resident_step_allowed(ticket, user, "cancel")
-    can_add_info = ticket.state in OPEN
+    now = utcnow()
+    # The code alone reads and adds information; cancel and reopen need more (the one rule).
+    can_cancel = resident_may(ticket, user, "cancel", now)
+    can_add_info = resident_may(ticket, user, "add_info", now)
     refused = [message for form, shown in ((cancel_form, can_cancel), (info_form, can_add_info))
                if not shown for messages in form.errors.values() for message in messages]
     return render_template("tickets/track.html", ticket=ticket, info_form=info_form,
                            cancel_form=cancel_form, photo_url=photo_url, refused=refused,
                            can_cancel=can_cancel, can_add_info=can_add_info,
-                           can_reopen=services.in_reopen_window(ticket, utcnow())
-                           and resident_step_allowed(ticket, user, "reopen"),
+                           can_reopen=resident_may(ticket, user, "reopen", now),
                            needs_link=ticket.resident_id is None and not (user and user.is_staff),
-                           survivor=services.surviving_ticket(ticket), now=utcnow())
+                           survivor=services.surviving_ticket(ticket), now=now)
 
 
 def _actor_for(ticket):
     """The signed-in resident who filed it; otherwise the holder of the code acts anonymously."""
-    if current_user.is_authenticated and current_user.id == ticket.resident_id:
-        return current_user
-    return None
+    return acting_resident(ticket, current_user)
 
 
 @bp.get("/t/<code>/photos/<int:photo_id>")

@@ -3,28 +3,27 @@
 Each takes the acting user and `now`, checks who may act and in which state,
 and goes through tickets.services.transition() / record_event().
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import InvalidTransition, ValidationFailed
 from community.extensions import db
 from community.clock.deadlines import start_resolve_clock
 from community.text import clean_text
 from community.tickets import links
-from community.tickets.access import NON_HANDLING_ROLES, check_resident_step
+from community.tickets.access import check_resident_step, resident_refusal
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import attach_photos, record_event, transition
-from community.tickets.states import WAITING, WORKING, Kind, Result, State
+from community.tickets.states import Result, State
 
+from . import rules
 from .escalation import level_after
 from .permissions import require_handler
-
-FINAL_TIERS_FOR_DEPARTMENT_DUTY = ("street", "county")
 
 
 def raise_level(ticket: Ticket) -> None:
@@ -41,8 +40,7 @@ def _responded(ticket: Ticket, now: datetime) -> None:
 def accept(ticket: Ticket, actor: User, now: datetime):
     """签收: the unit takes the request on; the resolution clock starts."""
     require_handler(actor, ticket)
-    if ticket.state not in WAITING:
-        raise InvalidTransition(_("该诉求已被签收或已结束，无需再签收。"))
+    rules.require(rules.accept(actor, ticket, now))
     event = transition(ticket, State.ACCEPTED, actor, now, action="accept")
     ticket.accepted_at = now
     ticket.assignee = actor
@@ -56,20 +54,18 @@ def respond(ticket: Ticket, actor: User, now: datetime, text: str):
     """A public reply to the resident; once accepted, work is then in progress."""
     require_handler(actor, ticket)
     text = clean_text(text, required=True, field="text")
+    rules.require(rules.respond(actor, ticket, now))
     if ticket.state in (State.ACCEPTED, State.REOPENED):
         event = transition(ticket, State.IN_PROGRESS, actor, now, action="respond", note=text)
-    elif ticket.state in WAITING | WORKING:
-        event = record_event(ticket, "respond", actor, now, note=text)
     else:
-        raise InvalidTransition()
+        event = record_event(ticket, "respond", actor, now, note=text)
     _responded(ticket, now)
     return event
 
 
 def ask_info(ticket: Ticket, actor: User, now: datetime, question: str):
     require_handler(actor, ticket)
-    if ticket.state not in WAITING | WORKING:
-        raise InvalidTransition()
+    rules.require(rules.ask_info(actor, ticket, now))
     event = record_event(ticket, "ask_info", actor, now,
                          note=clean_text(question, required=True, field="text"))
     _responded(ticket, now)
@@ -89,12 +85,7 @@ def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str =
     limit = current_app.config["COMMUNITY_PHOTO_MAX_COUNT"]
     if len(photos) > limit:
         raise ValidationFailed(_("最多上传 %(n)d 张照片。", n=limit), field="photos")
-    on_the_spot = ticket.state in WAITING and ticket.kind == Kind.CONSULT
-    if ticket.state not in WORKING and not on_the_spot:
-        raise InvalidTransition(_("请先签收再办结（咨询类可当场答复办结）。"))
-    if ticket.category.department_duty and ticket.tier not in FINAL_TIERS_FOR_DEPARTMENT_DUTY:
-        # 003 l.50: a department's duty is not pushed down onto the community.
-        raise NotAllowed(_("该类别属于部门职责，不能由社区或网格办结，请上报街道或部门。"))
+    rules.require(rules.resolve(actor, ticket, now))
     event = transition(ticket, State.RESOLVED, actor, now, action="resolve", note=note)
     attach_photos(ticket, event, list(photos), now)
     ticket.result = result
@@ -111,8 +102,7 @@ def resolve(ticket: Ticket, actor: User, now: datetime, result: str, note: str =
 def reassign(ticket: Ticket, actor: User, now: datetime, assignee_id: int):
     """Hand the request to a colleague in the same unit."""
     require_handler(actor, ticket)
-    if ticket.state not in WAITING | WORKING:
-        raise InvalidTransition()
+    rules.require(rules.reassign(actor, ticket, now))
     assignee = db.session.get(User, assignee_id) if assignee_id else None
     if assignee is None or not assignee.active or assignee.unit_id != ticket.handling_unit_id:
         raise ValidationFailed(_("只能转派给本单位的工作人员。"), field="assignee")
@@ -133,16 +123,8 @@ def reopen(ticket: Ticket, actor: User | None, now: datetime, reason: str, link=
     if not staff or link is not None:  # staff holding a resident's link are refused by the rule
         check_resident_step(ticket, actor, "reopen", link)
     reason = clean_text(reason, required=True, field="reason")
-    if ticket.state not in (State.RESOLVED, State.CLOSED):
-        raise InvalidTransition(_("只有已办结的诉求可以重办。"))
-    if not staff:
-        window = timedelta(days=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"])
-        if ticket.resolved_at is None or now > ticket.resolved_at + window:
-            raise NotAllowed(_("已超过办结后 %(d)d 天的重办期限。",
-                               d=current_app.config["COMMUNITY_REOPEN_WINDOW_DAYS"]))
-    elif (actor.unit_id not in (ticket.street_id, ticket.county_id) or actor.role in NON_HANDLING_ROLES) \
-            and actor.role != "admin":
-        raise NotAllowed(_("重办由街道或区县决定。"))
+    rules.require(rules.reopen(actor, ticket, now) if staff
+                  else resident_refusal(ticket, actor, "reopen", now, link))
     event = transition(ticket, State.REOPENED, actor, now, action="reopen", note=reason)
     ticket.reopen_count += 1
     ticket.result = None

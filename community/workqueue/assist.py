@@ -17,21 +17,17 @@ from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.tally.marks import mark_days
-from community.tickets.states import OPEN, State
+from community.tickets.states import State
 
+from . import rules
 from .models import AssistState, AssistTask
 from .permissions import require_handler
-
-SUMMONING_TIERS = ("street", "county")
 
 
 def summon(ticket: Ticket, actor: User, now: datetime, department_ids: list[int], reason: str):
     """Give each named department an assist task with its own deadline."""
     require_handler(actor, ticket)
-    if ticket.tier not in SUMMONING_TIERS:
-        raise NotAllowed(_("吹哨报到由街道或区县发起，请先上报。"))
-    if ticket.state not in OPEN:
-        raise InvalidTransition()
+    rules.require(rules.summon(actor, ticket, now))
     reason = clean_text(reason, required=True, field="reason")
     departments = [db.session.get(Unit, i) for i in set(department_ids or [])]
     if not departments or any(d is None or d.kind != UnitKind.DEPARTMENT

@@ -10,30 +10,21 @@ from community.text import clean_text
 from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import ValidationFailed
 from community.extensions import db
 from community.clock.deadlines import extend_resolve_clock
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
-from community.tickets.states import WORKING
 
+from . import rules
 from .models import ExtensionRequest, ExtensionState
 from .permissions import require_handler, require_supervisor
-
-
-def pending_extension(ticket: Ticket) -> ExtensionRequest | None:
-    return db.session.scalar(select(ExtensionRequest).where(
-        ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.state == ExtensionState.PENDING))
+from .rules import pending_extension
 
 
 def request_extension(ticket: Ticket, actor: User, now: datetime, days: int, reason: str):
     require_handler(actor, ticket)
-    if ticket.state not in WORKING or ticket.resolve_due_at is None:
-        raise InvalidTransition(_("签收后才能申请延期。"))
-    if ticket.extension_count >= current_app.config["COMMUNITY_MAX_EXTENSIONS"]:
-        raise NotAllowed(_("该诉求已延期过，不能再次延期。"))
-    if pending_extension(ticket) is not None:
-        raise InvalidTransition(_("已有延期申请在等待审批。"))
+    rules.require(rules.extension(actor, ticket, now))
     limit = current_app.config["COMMUNITY_MAX_EXTENSION_DAYS"]
     if not isinstance(days, int) or not 1 <= days <= limit:
         raise ValidationFailed(_("延期天数应为 1 到 %(n)d 个工作日。", n=limit), field="days")
@@ -48,9 +39,8 @@ def request_extension(ticket: Ticket, actor: User, now: datetime, days: int, rea
 def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, note: str = ""):
     """The tier above decides; an approval moves the deadline and tells the resident why."""
     require_supervisor(actor, ticket)
+    rules.require(rules.decide_extension(actor, ticket, now))
     request = pending_extension(ticket)
-    if request is None:
-        raise InvalidTransition(_("没有待审批的延期申请。"))
     note = clean_text(note, required=not approve)
     request.decided_by = actor
     request.decided_at = now

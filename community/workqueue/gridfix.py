@@ -2,7 +2,7 @@
 the ground settle it — the grid worker holding it or the community office confirms
 the grid, or moves it to the right grid of the same community.
 
-One rule (`grid_fix_refusal`) for the services below and for the buttons the page shows.
+One rule (workqueue.rules.fix_grid) for the services below and for the buttons the page shows.
 """
 from datetime import datetime
 
@@ -11,37 +11,14 @@ from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import InvalidTransition, ValidationFailed
 from community.extensions import db
-from community.tickets.access import NON_HANDLING_ROLES
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
-from community.tickets.states import OPEN, State
+from community.tickets.states import State
 
+from . import rules
 from .routing import _move_to, _relocate
-
-
-def grid_fix_refusal(user: User, ticket: Ticket) -> str | None:
-    """Why `user` may not confirm or correct the request's grid now, or None."""
-    if not ticket.grid_unsure:
-        return _("这件诉求的网格已经确定。")
-    if ticket.state not in OPEN:
-        return _("诉求已结束，网格不再调整。")
-    if not (user.is_staff and user.role not in NON_HANDLING_ROLES
-            and user.unit_id in (ticket.grid_id, ticket.community_id)):
-        return _("网格由所在网格的网格员或社区核实。")
-    return None
-
-
-def may_fix_grid(user: User, ticket: Ticket) -> bool:
-    return grid_fix_refusal(user, ticket) is None
-
-
-def _require(user: User, ticket: Ticket) -> None:
-    refusal = grid_fix_refusal(user, ticket)
-    if refusal is not None:
-        raise (InvalidTransition if user.unit_id in (ticket.grid_id, ticket.community_id)
-               else NotAllowed)(refusal)
 
 
 def grids_to_choose(ticket: Ticket) -> list[Unit]:
@@ -52,7 +29,7 @@ def grids_to_choose(ticket: Ticket) -> list[Unit]:
 
 def confirm_grid(ticket: Ticket, actor: User, now: datetime):
     """The request does lie in the grid holding it."""
-    _require(actor, ticket)
+    rules.require(rules.fix_grid(actor, ticket, now))
     ticket.grid_unsure = False
     return record_event(ticket, "grid_confirmed", actor, now, public=False, touch=False,
                         note=_("已核实所在网格：%(grid)s", grid=ticket.grid.name))
@@ -62,7 +39,7 @@ def correct_grid(ticket: Ticket, actor: User, now: datetime, grid_id: int | None
     """The request lies in another grid of its community: it moves there, and if the
     stand-in grid was to handle it, the right grid's worker handles it instead (before
     anyone 签收; after, the grid worker 退单 it as for any misrouted request)."""
-    _require(actor, ticket)
+    rules.require(rules.fix_grid(actor, ticket, now))
     grid = db.session.get(Unit, grid_id) if grid_id else None
     if grid is None or grid.kind != UnitKind.GRID or not grid.active or grid.parent_id != ticket.community_id:
         raise ValidationFailed(_("请选择本社区的一个网格。"), field="grid")

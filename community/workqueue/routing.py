@@ -1,7 +1,6 @@
 """Moving a request between units: 上报 (escalate), 退单 (return), re-route, merge."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -11,7 +10,7 @@ from community.areas.models import Unit, UnitKind
 from community.core import signals
 from community.areas.services import is_within, unit_id_at
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.errors import NotAllowed, ValidationFailed
 from community.extensions import db
 from community.labels import TIER
 from community.tally.facts import departure
@@ -19,21 +18,21 @@ from community.tally.models import Arrival
 from community.clock.deadlines import start_accept_clock
 from community.tickets.models import Ticket
 from community.tickets.services import normalize_tracking_code, record_event, transition
-from community.tickets.states import OPEN, WAITING, WORKING, State
+from community.tickets.states import OPEN, State
 
-from . import escalation as rules
+from . import escalation, rules
 from .actions import raise_level
 from .permissions import require_handler, supervisor_of
 
 
 def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bool = True) -> None:
     """Arrival at a new unit: it must 签收 again, its acceptance clock starts. The stay
-    it leaves is kept with its own acceptance clock (stats.facts.departure).
+    it leaves is kept with its own acceptance clock (tally.facts.departure).
 
     `handles` False: the unit only dispatches (a 退单 goes back to re-route it), so the
     request's level does not rise to its tier unless it takes the request on itself."""
     db.session.add(Arrival(**departure(ticket, now, action)))
-    tier = rules.tier_of(unit.kind)
+    tier = escalation.tier_of(unit.kind)
     ticket.handling_unit_id = unit.id
     ticket.handling_unit = unit
     ticket.tier = tier
@@ -45,10 +44,7 @@ def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bo
     start_accept_clock(ticket, now)
 
 
-def escalation_tiers(ticket: Ticket) -> list[str]:
-    """The tiers a request can be escalated to (上报): every tier above the one holding it.
-    The form offers these and `escalate` accepts only these."""
-    return rules.escalation_tiers(ticket.tier)
+escalation_tiers = rules.escalation_tiers
 
 
 def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
@@ -60,11 +56,8 @@ def escalate(ticket: Ticket, actor: User | None, now: datetime, reason: str,
     if actor is not None:
         require_handler(actor, ticket)
     reason = clean_text(reason, required=True, field="reason")
-    if ticket.state not in WAITING | WORKING:
-        raise InvalidTransition()
+    rules.require(rules.escalate(actor, ticket, now))
     allowed = escalation_tiers(ticket)
-    if not allowed:
-        raise InvalidTransition(_("已在区县一级，不能再上报；可以吹哨召集部门。"))
     if to_tier and to_tier not in allowed:
         raise ValidationFailed(_("只能上报到更高一级。"), field="to_tier")
     target = UnitKind(to_tier or allowed[0])
@@ -80,15 +73,8 @@ def return_ticket(ticket: Ticket, actor: User, now: datetime, reason: str):
     """退单: not this unit's business; back to the dispatcher above, soon after arrival."""
     require_handler(actor, ticket)
     reason = clean_text(reason, required=True, field="reason")
-    if ticket.state not in WAITING:
-        raise InvalidTransition(_("已签收的诉求不能退单，可以上报。"))
-    window = timedelta(hours=current_app.config["COMMUNITY_RETURN_WINDOW_HOURS"])
-    if now > ticket.arrived_at + window:
-        raise NotAllowed(_("已超过 %(h)d 小时的退单期限，请签收后办理或上报。",
-                           h=current_app.config["COMMUNITY_RETURN_WINDOW_HOURS"]))
+    rules.require(rules.return_ticket(actor, ticket, now))
     dispatcher = supervisor_of(ticket.handling_unit)
-    if dispatcher is None or dispatcher.id == ticket.handling_unit_id:
-        raise InvalidTransition(_("区县一级不能退单。"))
     event = transition(ticket, State.RETURNED, actor, now, action="return", note=reason)
     _move_to(ticket, dispatcher, now, "return", handles=False)
     event.unit_id = dispatcher.id
@@ -111,8 +97,7 @@ def send_to_dispatcher(ticket: Ticket, now: datetime, note: str, action: str):
 def reroute(ticket: Ticket, actor: User, now: datetime, unit_id: int, note: str = ""):
     """The dispatcher sends a returned request to the right unit below it."""
     require_handler(actor, ticket)
-    if ticket.state != State.RETURNED:
-        raise InvalidTransition()
+    rules.require(rules.reroute(actor, ticket, now))
     unit = db.session.get(Unit, unit_id) if unit_id else None
     dispatcher = ticket.handling_unit
     if (unit is None or not unit.active or unit.id == dispatcher.id
@@ -162,8 +147,7 @@ def reroute_groups(ticket: Ticket) -> list[tuple[str, list[Unit]]]:
 def merge(ticket: Ticket, actor: User, now: datetime, into_code: str):
     """A duplicate joins an open request; its resident follows the survivor."""
     require_handler(actor, ticket)
-    if ticket.state not in OPEN:
-        raise InvalidTransition()
+    rules.require(rules.merge(actor, ticket, now))
     target = db.session.scalar(select(Ticket).where(
         Ticket.tracking_code == normalize_tracking_code(into_code)))
     if target is None or target.id == ticket.id or target.state not in OPEN:

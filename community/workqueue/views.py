@@ -1,22 +1,21 @@
 """Staff pages: the queue (/work), a request (/work/tickets/<id>) and its actions."""
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from community.auth.decorators import staff_required
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
 from community.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
+from community.tickets.access import acting_resident
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
 from community.timeutil import utcnow
 
-from . import actions, assist, contact, extensions, gridfix, notifications, routing
+from . import actions, assist, contact, extensions, gridfix, notifications, routing, steps
 from .available import available_actions
 from .queue import QueueFilter, overdue_count, queue_for, state_counts, view_counts
 from .permissions import visible_ticket
@@ -31,16 +30,6 @@ def _unread():
             return notifications.unread_count(current_user.id)
         return 0
     return {"unread_notifications": unread_notifications}
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.is_staff:
-            abort(404)
-        return view(*args, **kwargs)
-    return wrapper
 
 
 @bp.get("/work")
@@ -92,32 +81,20 @@ def _text(name):
     return request.form.get(name, "")
 
 
-# Each action: (service call, success message). The service checks every rule.
-ACTIONS = {
-    "accept": (lambda t, u, now: actions.accept(t, u, now), _l("已签收。")),
-    "respond": (lambda t, u, now: actions.respond(t, u, now, _text("text")), _l("答复已发送。")),
-    "ask_info": (lambda t, u, now: actions.ask_info(t, u, now, _text("text")), _l("已请居民补充信息。")),
-    "resolve": (lambda t, u, now: actions.resolve(t, u, now, _text("result"), _text("note"), read_photos()),
-                _l("已办结。")),
-    "escalate": (lambda t, u, now: routing.escalate(t, u, now, _text("reason"), _text("to_tier") or None),
-                 _l("已上报。")),
-    "return": (lambda t, u, now: routing.return_ticket(t, u, now, _text("reason")), _l("已退单。")),
-    "reroute": (lambda t, u, now: routing.reroute(t, u, now, request.form.get("unit", type=int),
-                                                  _text("note")), _l("已重新派单。")),
-    "reassign": (lambda t, u, now: actions.reassign(t, u, now, request.form.get("assignee", type=int)),
-                 _l("已转派。")),
-    "merge": (lambda t, u, now: routing.merge(t, u, now, _text("into")), _l("已合并。")),
-    "extension": (lambda t, u, now: extensions.request_extension(
-        t, u, now, request.form.get("days", type=int), _text("reason")), _l("延期申请已提交。")),
-    "decide_extension": (lambda t, u, now: extensions.decide_extension(
-        t, u, now, request.form.get("approve") == "1", _text("note")), _l("已审批。")),
-    "summon": (lambda t, u, now: assist.summon(
-        t, u, now, request.form.getlist("departments", type=int), _text("reason")), _l("已吹哨召集部门。")),
-    "reopen": (lambda t, u, now: actions.reopen(t, u, now, _text("reason")), _l("已重办。")),
-    "confirm_grid": (lambda t, u, now: gridfix.confirm_grid(t, u, now), _l("已核实网格。")),
-    "correct_grid": (lambda t, u, now: gridfix.correct_grid(t, u, now, request.form.get("grid", type=int)),
-                     _l("已更正网格。")),
+# The staff page's steps (workqueue.steps, shared with the API), each read from the form so.
+ACTIONS = steps.WEB_STEPS
+_READ = {
+    steps.TEXT: _text,
+    steps.OPTIONAL: lambda name: _text(name) or None,
+    steps.NUMBER: lambda name: request.form.get(name, type=int),
+    steps.NUMBERS: lambda name: request.form.getlist(name, type=int),
+    steps.YES: lambda name: request.form.get(name) == "1",
+    steps.PHOTOS: read_photos,
 }
+
+
+def _posted(step) -> dict:
+    return {name: _READ[kind](name) for name, kind in step.form.items()}
 
 
 @bp.post("/work/tickets/<int:ticket_id>/<action>")
@@ -128,9 +105,9 @@ def act(ticket_id, action):
         return _reveal(ticket)
     if action not in ACTIONS:
         raise NotFound()
-    call, message = ACTIONS[action]
+    step = ACTIONS[action]
     try:
-        call(ticket, current_user, utcnow())
+        step.run(ticket, current_user, utcnow(), _posted(step))  # the service checks every rule
         db.session.commit()
     except StaleDataError:
         discard_photo_files()
@@ -143,7 +120,7 @@ def act(ticket_id, action):
     except Exception:
         discard_photo_files()
         raise
-    flash(str(message))
+    flash(str(step.done))
     if not visible_or_none(ticket_id):
         return redirect(url_for("workqueue.queue"))
     return redirect(url_for("workqueue.ticket_page", ticket_id=ticket_id))
@@ -201,8 +178,7 @@ def assist_step(task_id, step):
 def resident_reopen(code):
     """The resident disputes the result within the reopen window (重办)."""
     ticket = get_by_tracking_code(code)
-    actor = current_user if current_user.is_authenticated and current_user.id == ticket.resident_id \
-        else None
+    actor = acting_resident(ticket, current_user)
     try:
         actions.reopen(ticket, actor, utcnow(), _text("reason"))
         db.session.commit()

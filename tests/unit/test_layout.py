@@ -22,8 +22,6 @@ PACKAGES = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
 KNOWN = {
     # The staff page shows the 回访 form (ratings.services.callback_offered).
     ("workqueue", "ratings"): "community.workqueue.views",
-    # The admin_required decorator lives in sla.views (decorators move to auth/).
-    ("outbox", "sla"): "community.outbox.views",
     # The anonymiser reads open311's rows while open311 masks through privacy.
     ("privacy", "open311"): "community.privacy.anonymise",
 }
