@@ -1,0 +1,66 @@
+"""What the maps draw (static/js/maps.js): areas as GeoJSON features, shaded by a
+figure in a few classes, points, and the tile layer when one is configured.
+
+The shading is decided here, not in the browser, so the legend and the table
+beside each map (its text alternative) say exactly what the map shows.
+"""
+import json
+
+from flask import current_app
+from sqlalchemy import select
+
+from community.extensions import db
+
+from .models import Unit, UnitKind
+
+SHADES = 5  # classes of a shaded map, lightest 0 … darkest 4
+
+
+def feature(unit: Unit, **properties) -> dict | None:
+    """A unit's boundary as a GeoJSON Feature, or None when it has none."""
+    if not unit.boundary:
+        return None
+    return {"type": "Feature", "geometry": json.loads(unit.boundary),
+            "properties": {"id": unit.id, "code": unit.code, "name": unit.name, **properties}}
+
+
+def shade(values: dict) -> dict:
+    """Unit id -> class 0..SHADES-1 by rank among the values given (None: unshaded), so
+    the darkest class is the top fifth whatever the figure's scale."""
+    known = sorted(v for v in values.values() if v is not None)
+    out = {}
+    for unit_id, value in values.items():
+        if value is None or not known:
+            out[unit_id] = None
+        elif known[0] == known[-1]:
+            out[unit_id] = 0 if value == 0 else SHADES // 2
+        else:
+            below = sum(1 for v in known if v < value)
+            out[unit_id] = min(SHADES - 1, below * SHADES // len(known))
+    return out
+
+
+def tiles() -> dict | None:
+    """The configured tile layer (COMMUNITY_MAP_TILE_URL), else None: boundaries on a
+    blank background, and nothing leaves for a third party's server."""
+    url = current_app.config.get("COMMUNITY_MAP_TILE_URL") or ""
+    if not url:
+        return None
+    return {"url": url, "attribution": current_app.config.get("COMMUNITY_MAP_TILE_ATTRIBUTION") or ""}
+
+
+def map_data(areas=(), points=(), point=None, **extra) -> str:
+    """The JSON a page embeds for maps.js (in a <script type="application/json">)."""
+    data = {"areas": {"type": "FeatureCollection", "features": [f for f in areas if f]},
+            "points": list(points), "point": point, "tiles": tiles(), **extra}
+    # "</" inside a <script> element would end it early.
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def grids_of(unit: Unit) -> list[Unit]:
+    """The active grids with a boundary within a street or county (or the community)."""
+    column = {UnitKind.COUNTY: Unit.county_id, UnitKind.STREET: Unit.street_id,
+              UnitKind.COMMUNITY: Unit.community_id}[UnitKind(unit.kind)]
+    return list(db.session.scalars(select(Unit).where(
+        column == unit.id, Unit.kind == UnitKind.GRID, Unit.active.is_(True),
+        Unit.boundary.is_not(None)).order_by(Unit.code)))
