@@ -64,3 +64,40 @@ def grids_of(unit: Unit) -> list[Unit]:
     return list(db.session.scalars(select(Unit).where(
         column == unit.id, Unit.kind == UnitKind.GRID, Unit.active.is_(True),
         Unit.boundary.is_not(None)).order_by(Unit.code)))
+
+
+def filing_areas(community_id) -> list[dict]:
+    """What the filing page's map starts with: the chosen community's grids and the
+    other communities of its street; with none chosen, the streets. A city's worth of
+    outlines is never sent to one resident's phone."""
+    community = db.session.get(Unit, int(community_id)) if str(community_id or "").isdigit() else None
+    if community is None or community.kind != UnitKind.COMMUNITY:
+        streets = db.session.scalars(select(Unit).where(
+            Unit.kind == UnitKind.STREET, Unit.active.is_(True), Unit.boundary.is_not(None))
+            .order_by(Unit.code))
+        return [feature(s, outline=True) for s in streets]
+    neighbours = db.session.scalars(select(Unit).where(
+        Unit.kind == UnitKind.COMMUNITY, Unit.parent_id == community.parent_id, Unit.id != community.id,
+        Unit.active.is_(True), Unit.boundary.is_not(None)).order_by(Unit.code))
+    return [feature(c, outline=True) for c in neighbours] + [feature(g) for g in grids_of(community)]
+
+
+def located(grid: Unit) -> dict:
+    """The answer of /areas/locate: the grid a point lies in, with its boundary."""
+    community = grid.parent
+    return {"grid": {"id": grid.id, "name": grid.name, "community_id": grid.community_id,
+                     "community_name": community.name if community else ""},
+            "boundary": feature(grid, highlight=True)}
+
+
+def ticket_map(ticket) -> str | None:
+    """The staff ticket page's map: the request's point and its grid's boundary (None
+    when there is neither)."""
+    grid = ticket.grid
+    area = feature(grid, highlight=True) if grid is not None else None
+    point = None
+    if ticket.latitude is not None and ticket.longitude is not None:
+        point = {"lat": ticket.latitude, "long": ticket.longitude, "label": grid.name if grid else ""}
+    if area is None and point is None:
+        return None
+    return map_data([area], point=point, zoom=17)

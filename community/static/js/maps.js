@@ -29,7 +29,7 @@
     var source = document.getElementById(el.getAttribute("data-map"));
     if (!source) { return null; }
     var data = JSON.parse(source.textContent);
-    var map = L.map(el, {attributionControl: !!data.tiles, scrollWheelZoom: false});
+    var map = L.map(el, {attributionControl: !!data.tiles, scrollWheelZoom: false, zoomSnap: 0.25});
     if (data.tiles) {
       L.tileLayer(data.tiles.url, {attribution: data.tiles.attribution, maxZoom: 19}).addTo(map);
     } else {
@@ -56,7 +56,7 @@
         // A class, not a style attribute: the page's CSP allows no inline styles.
         labelled["<span class=\"swatch c" + overlays[name].colourIndex + "\"></span>" + name] = overlays[name];
       });
-      L.control.layers(null, labelled, {collapsed: false}).addTo(map);
+      L.control.layers(null, labelled, {collapsed: true}).addTo(map);
     }
     if (data.point) {
       bounds.extend([data.point.lat, data.point.long]);
