@@ -105,20 +105,22 @@
           if (!answer.ok) { say(answer.body.error ? answer.body.error.message : t.outside); return; }
           var g = answer.body.grid;
           found = L.geoJSON(answer.body.boundary, {style: function () { return {color: "#c2410c", weight: 3, fillOpacity: 0.1}; }}).addTo(state.map);
-          say(t.foundPrefix + g.community_name + " · " + g.name);
-          if (community && community.value !== String(g.community_id)) {
-            community.value = String(g.community_id);
-            community.dispatchEvent(new Event("change", {bubbles: true}));
-          }
-          if (grid) {
-            var setGrid = function () {
+          var setGrid = function () {
+            if (grid) {
               if (!grid.querySelector("option[value='" + g.id + "']")) {
                 var o = document.createElement("option"); o.value = String(g.id); o.textContent = g.name; grid.appendChild(o);
               }
               grid.value = String(g.id);
-            };
+            }
+            say(t.foundPrefix + g.community_name + " · " + g.name);
+          };
+          if (community && community.value !== String(g.community_id)) {
+            // The community's grid list is reloaded (site.js): choose the grid once it is in.
+            if (grid) { grid.addEventListener("grids-loaded", setGrid, {once: true}); }
+            community.value = String(g.community_id);
+            community.dispatchEvent(new Event("change", {bubbles: true}));
+          } else {
             setGrid();
-            setTimeout(setGrid, 400); // after the community's grid list has been reloaded
           }
         })
         .catch(function () { say(t.failed); });
