@@ -50,11 +50,11 @@ def tiles() -> dict | None:
 
 
 def map_data(areas=(), points=(), point=None, **extra) -> str:
-    """The JSON a page embeds for maps.js (in a <script type="application/json">)."""
+    """The JSON a page embeds for maps.js (the map element's data-map-json attribute,
+    escaped by Jinja like any attribute)."""
     data = {"areas": {"type": "FeatureCollection", "features": [f for f in areas if f]},
             "points": list(points), "point": point, "tiles": tiles(), **extra}
-    # "</" inside a <script> element would end it early.
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def grids_of(unit: Unit) -> list[Unit]:

@@ -3,6 +3,7 @@ ticket page, the street/county dashboards and /public; each map's data and the
 table beside it, who sees what, and the form without JavaScript."""
 import json
 import re
+from html import unescape
 
 import pytest
 
@@ -37,9 +38,9 @@ def mapped(areas):
 
 
 def embedded(html, element_id):
-    match = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, re.S)
+    match = re.search(rf'data-map="{element_id}" data-map-json="([^"]*)"', html)
     assert match, f"no map data {element_id}"
-    return json.loads(match.group(1))
+    return json.loads(unescape(match.group(1)))
 
 
 def test_filing_page_offers_the_map_and_the_selects(client, people, mapped):

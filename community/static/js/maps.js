@@ -1,5 +1,6 @@
 /* Maps (Leaflet, vendored) over the grids' GeoJSON. Each <div class="map" data-map="ID">
-   reads its data from <script type="application/json" id="ID"> (community/areas/maps.py):
+   reads its data from its data-map-json attribute (community/areas/maps.py; no inline
+   script, as the CSP wants):
    areas (features with a shade class), points, one point, and a tile layer only when the
    server has one configured; otherwise the boundaries are drawn on a blank background.
    Every map has a table or text beside it that says the same: the map adds, never hides. */
@@ -26,9 +27,9 @@
   }
 
   function draw(el) {
-    var source = document.getElementById(el.getAttribute("data-map"));
+    var source = el.getAttribute("data-map-json");
     if (!source) { return null; }
-    var data = JSON.parse(source.textContent);
+    var data = JSON.parse(source);
     var map = L.map(el, {attributionControl: !!data.tiles, scrollWheelZoom: false, zoomSnap: 0.25});
     if (data.tiles) {
       L.tileLayer(data.tiles.url, {attribution: data.tiles.attribution, maxZoom: 19}).addTo(map);
