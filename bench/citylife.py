@@ -39,7 +39,7 @@ TICKET_COLUMNS = [
     "closed_at", "response_due_at", "accept_due_at", "resolve_due_at", "next_due_at", "result",
     "result_note", "merged_into_id", "extension_count", "reopen_count", "updated_at", "version"]
 # Written when the database has them (the SLA sweep's cursor, migration 0005).
-TICKET_SLA_COLUMNS = ["sla_check_at", "sla_flags", "resolve_started_at"]
+TICKET_SLA_COLUMNS = ["sla_check_at", "sla_flags", "resolve_started_at", "latitude", "longitude"]
 EVENT_COLUMNS = ["id", "ticket_id", "at", "actor_id", "action", "from_state", "to_state",
                  "unit_id", "note", "public"]
 EXTENSION_COLUMNS = ["ticket_id", "requested_by_id", "requested_at", "days", "reason", "state",
@@ -362,5 +362,6 @@ class LifeMaker:
                stamp(s["accept_due"]), stamp(s["resolve_due"]), stamp(next_due), s["result"],
                "" if s["result"] in (None, "solved") else "已尽力协调，部分诉求超出职责范围",
                s["merged_into"], s["ext"], s["reopen"], stamp(s["updated"]), len(events),
-               stamp(min(marks)) if marks else None, flags, stamp(s["resolve_started"]))
+               stamp(min(marks)) if marks else None, flags, stamp(s["resolve_started"]),
+               *self.city.point(place[0], tid))
         return row, events

@@ -1,8 +1,15 @@
 """The synthetic city's areas and people: 14 counties (Kunming's), about 140
 streets, 1,800 communities, 10,000 grids, 5 departments per county, staff for
-every unit and a resident population."""
+every unit and a resident population.
+
+Every area has a boundary cut from one jittered lattice over Kunming, the same
+way as the demo county's (community.areas.tiling): the grids tile the city with
+no gap or overlap, so a point places a request exactly as in production."""
+import json
+import math
 from dataclasses import dataclass, field
 
+from community.areas.tiling import Lattice, partition
 from community.auth.services import hash_password
 
 PASSWORD = "bench-password"  # every generated account; bench data only
@@ -22,6 +29,8 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 STREETS, COMMUNITIES, GRIDS = 140, 1800, 10000
 STAFF_PER_UNIT = {"county": 2, "street": 2, "community": 2, "grid": 1, "department": 2}
 CENTRE = (25.04, 102.71)  # Kunming
+CELLS_PER_GRID = 2.2       # lattice cells per grid: grids of one to a few cells
+CELL_M = 250
 
 
 @dataclass
@@ -35,10 +44,19 @@ class City:
     users: list = field(default_factory=list)        # user row tuples, see USER_COLUMNS
     residents: tuple = (0, 0)                        # first id, count
     samples: dict = field(default_factory=dict)      # role -> a username to sign in with
+    lattice: Lattice | None = None
+    cells: dict = field(default_factory=dict)        # grid id -> (row, col) of one of its cells
+
+    def point(self, grid: int, n: int) -> tuple[float, float]:
+        """A point (lat, long) inside the grid, picked by the number n (no random draw,
+        so the requests' other columns stay as they were before points were added)."""
+        r, c = self.cells[grid]
+        return self.lattice.inner_point(r, c, (n * 0.6180339887) % 1, (n * 0.7548776662) % 1)
 
 
 UNIT_COLUMNS = ["id", "code", "name", "kind", "parent_id", "county_id", "street_id",
-                "community_id", "address_hints", "centre_lat", "centre_long", "active"]
+                "community_id", "address_hints", "centre_lat", "centre_long", "active",
+                "boundary", "bbox_south", "bbox_west", "bbox_north", "bbox_east"]
 USER_COLUMNS = ["id", "username", "phone", "name", "password_hash", "role", "unit_id",
                 "home_community_id", "active", "created_at"]
 
@@ -60,7 +78,7 @@ def build_areas(first_id: int, rng, size=(len(COUNTIES), STREETS, COMMUNITIES, G
         uid = next_id
         next_id += 1
         city.units.append((uid, code, name, kind, parent, county, street, community, hints,
-                           centre[0], centre[1], True))
+                           centre[0], centre[1], True, None, None, None, None, None))
         city.names[uid] = name
         if parent:
             city.parent[uid] = parent
@@ -84,16 +102,55 @@ def build_areas(first_id: int, rng, size=(len(COUNTIES), STREETS, COMMUNITIES, G
                 c_code = f"{s_code}C{c:02d}"
                 name = f"{COMMUNITY_WORDS[c_index % len(COMMUNITY_WORDS)]}社区{c_index // 30 + 1}"
                 community = add(c_code, name, "community", street, county, street, None)
-                lat = CENTRE[0] + (rng.random() - 0.5) * 0.8
-                lon = CENTRE[1] + (rng.random() - 0.5) * 0.8
                 for g in range(1, grids[c_index] + 1):
                     grid = add(f"{c_code}G{g}", f"{name}第{g}网格", "grid", community, county,
-                               street, community, hints=f"{g}号楼,{g}栋",
-                               centre=(round(lat + g * 0.002, 6), round(lon, 6)))
+                               street, community, hints=f"{g}号楼,{g}栋")
                     city.grids.append((grid, community, street, county))
                 c_index += 1
             s_index += 1
+    _draw(city, rng)
     return city
+
+
+def _draw(city: City, rng) -> None:
+    """Boundaries for every area: the city's lattice cut in proportion to grid counts,
+    county by county down to the grids (each grid one to a few cells)."""
+    kids: dict = {}
+    for unit in city.units:
+        if unit[3] != "department" and unit[4]:
+            kids.setdefault(unit[4], []).append(unit[0])
+    grids_under: dict = {}
+
+    def count(uid):
+        if uid not in grids_under:
+            grids_under[uid] = sum(count(k) for k in kids[uid]) if uid in kids else 1
+        return grids_under[uid]
+
+    counties = [u[0] for u in city.units if u[3] == "county"]
+    total = sum(count(c) for c in counties)
+    side = math.ceil(math.sqrt(total * CELLS_PER_GRID))
+    lattice = city.lattice = Lattice.around(*CENTRE, side, side, CELL_M, seed=int(rng.random() * 1e6))
+    blocks = {}
+
+    def cut(uids, block):
+        weights = [count(u) * (0.8 + 0.4 * rng.random()) for u in uids]
+        for uid, part in zip(uids, partition(block, weights, [count(u) for u in uids])):
+            blocks[uid] = part
+            if uid in kids:
+                cut(kids[uid], part)
+
+    cut(counties, (0, 0, side, side))
+    for i, unit in enumerate(city.units):
+        block = blocks.get(unit[0])
+        if block is None:
+            continue  # a department
+        ring = lattice.outline(*block)
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        boundary = json.dumps({"type": "MultiPolygon", "coordinates": [[[list(p) for p in ring]]]},
+                              separators=(",", ":"))
+        city.units[i] = unit[:12] + (boundary, min(ys), min(xs), max(ys), max(xs))
+        if unit[3] == "grid":
+            city.cells[unit[0]] = block[:2]
 
 
 def build_people(city: City, first_id: int, residents: int, created_at, rng) -> None:

@@ -126,6 +126,12 @@ class Config:
     COMMUNITY_OPEN311_KEY_SERVICE = ""   # how a client gets an api_key, shown in discovery
     # A point with no grid polygon around it goes to the nearest grid centre this close.
     COMMUNITY_GRID_CENTRE_MAX_METRES = 1000
+    # Maps: a tile layer under the boundaries only when a URL is set (a city's own tile
+    # server, or 天地图 with its key: https://t0.tianditu.gov.cn/vec_w/wmts?...&tk=KEY);
+    # by default none, the boundaries on a blank background and no request leaves the site.
+    COMMUNITY_MAP_TILE_URL = ""
+    COMMUNITY_MAP_TILE_ATTRIBUTION = ""
+    COMMUNITY_MAP_MAX_POINTS = 2000  # a dashboard's point layer: the period's latest requests
     # 好差评 and figures (DOMAIN.md "好差评", "Figures"); formulas in community/stats/formulas.py.
     COMMUNITY_RATING_WINDOW_DAYS = 7
     # The site's address for links in text messages (the rating link); default: the

@@ -1,8 +1,13 @@
 """Demo data: one county, 3 streets, 12 communities, 48 grids, people for every
 role and a few hundred requests, so a newcomer sees a living system.
 
+The areas carry generated boundaries (community.demo_city) over a patch of
+Kunming; requests carry a point inside their grid, texts from
+community.demo_texts, and a fate that fits their age (community.demo_flow).
+
 Demo only: every account's password is `demo-password`.
 """
+import io
 import random
 from datetime import timedelta
 
@@ -30,23 +35,6 @@ COMMUNITIES = [
 GRID_NAMES = ["第一网格", "第二网格", "第三网格", "第四网格"]
 DEPARTMENTS = [("DEPT-MZ", "区民政局"), ("DEPT-CG", "区城管局"), ("DEPT-JY", "区教育局"),
                ("DEPT-ZJ", "区住建局"), ("DEPT-WJ", "区卫健局")]
-SAMPLE_TEXTS = {
-    "ELD": "家里老人独居，行动不便，想申请助餐和上门探访服务。",
-    "ENV": "小区门口垃圾桶满了好几天没人清运，气味很大。",
-    "UTL": "楼道里的路灯坏了一个星期，晚上老人上下楼很危险。",
-    "PRP": "物业长期不修电梯，多次反映没有结果。",
-    "MED": "楼上邻居装修噪音太大，晚上十点以后还在施工。",
-    "FAC": "社区健身器材有一处螺丝松动，孩子玩的时候容易受伤。",
-    "GOV": "想咨询一下居住证办理需要带哪些材料。",
-    "AID": "家里有人生病失去收入，想了解低保申请条件。",
-    "CHD": "希望社区能开设托育点，双职工家庭接送孩子困难。",
-    "SAF": "小区消防通道被车辆堵住，存在安全隐患。",
-    "EMP": "想报名社区组织的技能培训，请问什么时候开班？",
-    "LIF": "希望附近能增加一个便民理发点。",
-    "PRO": "建议在小区空地增设几张休息长椅，方便老人歇脚。",
-}
-
-
 @click.command("seed-demo")
 @click.option("--tickets", "ticket_count", default=300, show_default=True)
 @with_appcontext
@@ -91,6 +79,7 @@ def seed_areas():
                              "parent_code": community_code,
                              "address_hints": f"{g}号楼,{g}栋,{g}幢"})
     load_areas(rows)
+    seed_geometry()
     departments = {code: unit_by_code(code) for code, _ in DEPARTMENTS}
     for category in db.session.scalars(select(Category)):
         category.department = {"ENV": departments["DEPT-CG"], "EDU": departments["DEPT-JY"],
@@ -124,22 +113,97 @@ def seed_people(now):
     db.session.flush()
 
 
+def seed_geometry():
+    from community import demo_city
+
+    county = unit_by_code("530199")
+    tree = {street: {community: list_units(UnitKind.GRID, community.id)
+                     for community in list_units(UnitKind.COMMUNITY, street.id)}
+            for street in list_units(UnitKind.STREET, county.id)}
+    demo_city.apply(county, tree)
+    db.session.flush()
+
+
+# Who files: the resident on the web, or staff on a resident's behalf (代办).
+CHANNELS = [("web", 70), ("hotline", 12), ("grid_worker", 12), ("walk_in", 6)]
+
+
 def seed_tickets(now, count):
-    """Requests spread over the last 60 days, each driven through the real
-    workflow (community.demo_flow) to a state of its own."""
+    """Requests over the last 60 days (more in the last two, as a live queue has),
+    each at a point inside its grid, driven through the real workflow
+    (community.demo_flow) to a fate that fits its age."""
+    from community.demo_texts import TEMPLATES, DemoTexts
+
     rng = random.Random(20261124)
     flow = DemoFlow(rng, now)
+    texts = DemoTexts(rng)
     residents = list(db.session.scalars(select(User).where(User.role == Role.RESIDENT).order_by(User.id)))
-    codes = list(SAMPLE_TEXTS)
+    grids = {}
+    for grid in list_units(UnitKind.GRID):
+        grids.setdefault(grid.community_id, []).append(grid)
+    codes = [c.code for c in db.session.scalars(select(Category).where(Category.active.is_(True))
+                                                   .order_by(Category.sort_order, Category.code))
+             if c.code in TEMPLATES]
+    pictures = _pictures(rng)
     for number in range(count):
         resident = residents[number % len(residents)]
+        grid = rng.choice(grids[resident.home_community_id])
         code = rng.choice(codes)
-        at = now - timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 600))
+        days = rng.uniform(0, 2) if rng.random() < 0.15 else rng.uniform(2, 60)
+        at = now - timedelta(days=days, minutes=rng.randint(0, 600))
+        lat, long = _point_in(grid, rng)
+        channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+        actor = resident if channel == "web" else _filer(channel, grid)
         filing = Filing(kind=rng.choice(["help", "consult", "complaint", "suggestion", "report"]),
-                        category_code=code, text=SAMPLE_TEXTS[code],
-                        community_id=resident.home_community_id,
-                        address=f"{rng.randint(1, 4)}号楼{rng.randint(1, 6)}单元",
-                        text_public=rng.random() < 0.5,
-                        urgency="urgent" if code == "SAF" else "normal")
-        flow.advance(submit_ticket(filing, resident, at), at)
+                        category_code=code, text=texts.text(code, grid.id),
+                        community_id=grid.community_id, grid_id=grid.id,
+                        address=f"{rng.randint(1, 24)}号楼{rng.randint(1, 6)}单元",
+                        text_public=rng.random() < 0.5, latitude=lat, longitude=long,
+                        urgency="urgent" if code == "SAF" else "normal", channel=channel,
+                        contact_name=resident.name if channel != "web" else "",
+                        contact_phone=resident.phone if channel != "web" else "",
+                        photos=[rng.choice(pictures)] if rng.random() < 0.18 else [])
+        flow.advance(submit_ticket(filing, actor, at), at)
     db.session.flush()
+
+
+def _filer(channel, grid):
+    """Hotline calls are taken at the county's centre, 代办 by the grid's worker, walk-ins
+    at the community's office."""
+    unit_id = {"hotline": grid.county_id, "grid_worker": grid.id, "walk_in": grid.community_id}[channel]
+    return db.session.scalar(select(User).where(User.unit_id == unit_id).order_by(User.id).limit(1))
+
+
+def _point_in(grid, rng) -> tuple[float, float]:
+    """A point inside the grid's boundary, drawn from its bounding box."""
+    from community.areas.geo import contains, polygons_of
+
+    polygons = polygons_of(grid.boundary)
+    while True:
+        lat = round(rng.uniform(grid.bbox_south, grid.bbox_north), 6)
+        long = round(rng.uniform(grid.bbox_west, grid.bbox_east), 6)
+        if contains(polygons, lat, long):
+            return lat, long
+
+
+def _pictures(rng) -> list:
+    """A few photo-like pictures (a wall, a path, a sky), cleaned as uploads are."""
+    from PIL import Image, ImageDraw
+
+    from community.tickets.photos import clean_photo
+
+    cleaned = []
+    for number in range(6):
+        image = Image.new("RGB", (640, 480), (rng.randint(150, 210),) * 3)
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((0, 0, 640, rng.randint(120, 220)), fill=(120, 160, rng.randint(200, 240)))
+        draw.polygon([(0, 480), (260, 250), (380, 250), (640, 480)], fill=(90, 90, 95))
+        for _ in range(8):
+            x, y = rng.randint(0, 600), rng.randint(200, 440)
+            draw.ellipse((x, y, x + rng.randint(10, 40), y + rng.randint(10, 30)),
+                         fill=(rng.randint(40, 120), rng.randint(80, 140), rng.randint(30, 90)))
+        raw = io.BytesIO()
+        image.save(raw, "JPEG", quality=80)
+        raw.seek(0)
+        cleaned.append(clean_photo(raw, f"demo{number}.jpg"))
+    return cleaned

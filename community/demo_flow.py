@@ -1,7 +1,10 @@
 """Drives demo requests through the real workflow so the demo shows every state.
 
 Each request gets a fate by chance (seeded, so the demo is the same every
-time) and its steps are timed after its submission, never after `now`.
+time) that fits its age: a request of the last two days may still be waiting
+or under way, an older one is mostly finished, and only a few older ones are
+left a little overdue (an open request of fifty days would be a broken queue,
+not a demo). Steps are timed after its submission, never after `now`.
 """
 from datetime import timedelta
 
@@ -12,11 +15,15 @@ from community.extensions import db
 from community.tickets.services import add_info, cancel
 from community.workqueue import actions, assist, extensions, routing
 
-# (share of requests, fate) — the shares add up to 1.
-FATES = [
-    (0.05, "cancelled"), (0.06, "waiting"), (0.04, "info_added"), (0.12, "in_progress"),
-    (0.08, "escalated_community"), (0.05, "escalated_street"), (0.03, "extended"),
-    (0.02, "merged"), (0.03, "reopened"), (0.52, "resolved"),
+# (share of requests, fate) — the shares of each table add up to 1.
+RECENT = [  # filed in the last two days: the live queue
+    (0.04, "cancelled"), (0.20, "waiting"), (0.08, "info_added"), (0.22, "in_progress"),
+    (0.10, "escalated_community"), (0.08, "escalated_street"), (0.06, "extended"),
+    (0.22, "resolved"),
+]
+SETTLED = [  # older: finished, but for a few slow ones
+    (0.05, "cancelled"), (0.02, "merged"), (0.04, "reopened"), (0.04, "overdue"),
+    (0.85, "resolved"),
 ]
 RESULTS = [("solved", ""), ("solved", ""), ("solved", ""), ("partly", "已协调物业，剩余部分需业委会表决。"),
            ("not_solvable", "不属于本辖区管理范围，已告知居民向相关单位反映。")]
@@ -41,8 +48,10 @@ class DemoFlow:
         return min(start + timedelta(hours=hours), self.now - timedelta(minutes=5))
 
     def advance(self, ticket, submitted_at):
+        age = self.now - submitted_at
+        fates = RECENT if age < timedelta(days=2) else SETTLED
         roll, fate = self.rng.random(), "resolved"
-        for share, name in FATES:
+        for share, name in fates:
             if roll < share:
                 fate = name
                 break
@@ -98,12 +107,24 @@ class DemoFlow:
             return self._resolved(t, at)
         routing.merge(t, self.handler(t.handling_unit_id), self.at(at, 3), target.tracking_code)
 
+    def _overdue(self, t, at):
+        """Accepted and under way past its deadline: only a request of 3–9 days, so
+        it is a few days late, not weeks."""
+        if not timedelta(days=3) <= self.now - at <= timedelta(days=9):
+            return self._resolved(t, at)
+        self._in_progress(t, at)
+
+    def _hours_to_resolve(self):
+        # Most within two days, some within four, a few late (up to six days).
+        return self.rng.choice([self.rng.randint(3, 48)] * 7 + [self.rng.randint(48, 96)] * 2
+                               + [self.rng.randint(96, 144)])
+
     def _resolved(self, t, at):
         if t.category.department_duty and t.tier in ("grid", "community"):
             self._escalate(t, at, "部门职责，上报街道", to_tier="street", hours=1)
         self._accept(t, at)
         result, note = self.rng.choice(RESULTS)
-        actions.resolve(t, self.handler(t.handling_unit_id), self.at(at, self.rng.randint(6, 120)),
+        actions.resolve(t, self.handler(t.handling_unit_id), self.at(at, self._hours_to_resolve()),
                         result, note or "已处理完毕，感谢您的反映。")
         self.ratings.rate(t)
         if self.now - t.resolved_at > timedelta(days=7):
@@ -111,5 +132,10 @@ class DemoFlow:
 
     def _reopened(self, t, at):
         self._resolved(t, at)
-        if t.state == "resolved":
-            actions.reopen(t, t.resident, self.at(t.resolved_at, 20), "问题没有彻底解决，又出现了。")
+        if t.state == "resolved" and t.resident is not None:
+            reopened = self.at(t.resolved_at, 20)
+            actions.reopen(t, t.resident, reopened, "问题没有彻底解决，又出现了。")
+            again = reopened + timedelta(hours=self.rng.randint(12, 48))
+            if again < self.now - timedelta(hours=1):  # handled again, unless just reopened
+                actions.resolve(t, self.handler(t.handling_unit_id), again, "solved",
+                                "再次上门处理，已彻底解决。")

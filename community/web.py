@@ -51,6 +51,19 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+def content_security_policy(app) -> str:
+    """The policy, with the map tile server's origin allowed for images when one is set."""
+    from urllib.parse import urlsplit
+
+    tiles = urlsplit(app.config.get("COMMUNITY_MAP_TILE_URL") or "")
+    if not (tiles.scheme in ("http", "https") and tiles.netloc):
+        return CONTENT_SECURITY_POLICY
+    # Tile URLs carry {s} subdomain and other placeholders: allow the host's subdomains.
+    host = tiles.netloc.replace("{s}.", "*.").split("{")[0]
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:",
+                                           f"img-src 'self' data: {tiles.scheme}://{host}")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -218,7 +231,7 @@ def init_web(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint != "static" and (request.path.startswith("/t/") or "_user_id" in session):

@@ -120,7 +120,10 @@ def _require_grid(unit: Unit) -> None:
 
 
 def set_boundary(unit: Unit, geometry) -> None:
-    _require_grid(unit)
+    """A grid's boundary places points; a community's, street's or county's is drawn on
+    maps only (grid_at reads grids alone)."""
+    if unit.kind == UnitKind.DEPARTMENT:
+        raise ValidationFailed(f"{unit.code} is a department; departments have no boundary")
     polygons = polygons_of(geometry)
     points = [p for polygon in polygons for ring in polygon for p in ring]
     coordinates = [[[list(p) for p in ring] for ring in polygon] for polygon in polygons]

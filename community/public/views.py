@@ -11,6 +11,7 @@ from community.extensions import db
 from community.ratings.models import Resolution
 from community.replica import reads_from_replica
 from community.stats import queries
+from community.stats.maps import PUBLIC_FIGURES, public_map
 from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
 from community.stats.views import plain_labels
 from community.tickets.models import Ticket, TicketPhoto
@@ -28,18 +29,21 @@ def index():
     days = days if days in queries.PERIODS else 28
     today = to_local(utcnow()).date()
     start = today - timedelta(days=days - 1)
-    sections = []
+    sections, area_map = [], None
     for kind in (UnitKind.COUNTY, UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY):
         units = list(db.session.scalars(select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
                                         .order_by(Unit.code)))
         sums = queries.sum_by_kind(kind, start, today)
         ranked, unranked = queries.league(units, sums, params)
         sections.append((kind, ranked, unranked))
+        if kind == UnitKind.COMMUNITY:
+            area_map = public_map(ranked, unranked, params, request.args.get("map"))
     recent = recent_resolved(RECENT)
     return render_template("public/index.html", sections=sections, recent=recent, days=days,
                            start=start, today=today, periods=queries.PERIODS, params=params,
                            version=FORMULA_VERSION, formulas=formula_text(params),
-                           labels=plain_labels(), figures=figures, result_photos=published_result_photos)
+                           labels=plain_labels(), figures=figures, result_photos=published_result_photos,
+                           area_map=area_map, map_figures=PUBLIC_FIGURES)
 
 
 def recent_resolved(limit: int) -> list[Ticket]:

@@ -13,7 +13,7 @@ from community.replica import reads_from_replica
 from community.timeutil import to_local, utcnow
 from community.auth.decorators import staff_required
 
-from . import access, export, queries
+from . import access, export, maps, queries
 from .reasons import reason_counts
 from .formulas import FORMULA_VERSION, RATE_LABELS, Params, figures
 
@@ -66,6 +66,8 @@ def dashboard(unit_id):
     reason_units = [unit] + kids + depts
     reasons = reason_counts(reason_units, start, today)
     charts = _charts(ranked + unranked, trend, cats)
+    figure = maps.chosen_figure(request.args.get("map"))
+    area_map = maps.dashboard_map(unit, figure, start, today, now, params)
     return render_template(
         "stats/dashboard.html", unit=unit, days=days, start=start, today=today, own=own,
         counts=sums[unit.id], ranked=ranked, unranked=unranked, trend=trend, cats=cats[:8],
@@ -74,7 +76,7 @@ def dashboard(unit_id):
         params=params, version=FORMULA_VERSION, periods=queries.PERIODS, now=now,
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
         parent=_visible_parent(unit), labels=plain_labels(), reason_units=reason_units,
-        reasons=reasons)
+        reasons=reasons, area_map=area_map, map_figures=maps.FIGURES)
 
 
 def plain_labels() -> dict:

@@ -27,6 +27,9 @@ class FilingForm(Form):
     contact_phone = StringField(_l("居民联系电话"), validators=[Optional(), Length(max=20)])
     channel = SelectField(_l("受理渠道"), choices=[(c, CHANNEL[c]) for c in STAFF_CHANNELS],
                           validate_choice=False)
+    # The point placed on the map or by "use my location" (maps.js); empty without JavaScript.
+    lat = HiddenField()
+    long = HiddenField()
     submit_token = HiddenField()
     show_grids = StringField()  # without JavaScript: "show this community's grids" posts back
     submit = SubmitField(_l("提交诉求"))

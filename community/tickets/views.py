@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from community.areas import geo
+from community.areas import maps as area_maps
 from community.areas.models import UnitKind
 from community.areas.services import list_units
 from community.errors import NotAllowed, NotFound, ValidationFailed
@@ -76,6 +78,17 @@ def grids_of(community_id):
     return {"grids": [{"id": value, "name": name} for value, name in _grid_choices(community_id)]}
 
 
+@bp.get("/areas/locate")
+@login_required
+def locate():
+    """The grid a point lies in, for the filing page's map (the form works without it)."""
+    try:
+        grid = geo.locate_point(request.args.get("lat"), request.args.get("long"))
+    except ValidationFailed as exc:
+        return {"error": {"code": "outside", "message": exc.message}}, 400
+    return area_maps.located(grid)
+
+
 def _grid_choices(community_id):
     if not community_id or not str(community_id).isdigit():
         return []
@@ -108,9 +121,19 @@ def _filing_from(form, photos) -> Filing:
         return int(value) if value and str(value).isdigit() else None
 
     staff = current_user.is_staff
+    community_id, grid_id = as_id(form.community.data), as_id(form.grid.data)
+    lat = long = None
+    if (form.lat.data or "").strip() or (form.long.data or "").strip():
+        # A point decides the grid (and so the community): it is where the problem is.
+        try:
+            grid = geo.locate_point(form.lat.data, form.long.data)
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.message, field="address") from None
+        lat, long = geo.check_point(form.lat.data, form.long.data)
+        community_id, grid_id = grid.community_id, grid.id
     return Filing(
         kind=form.kind.data, category_code=form.category.data, text=form.text.data,
-        community_id=as_id(form.community.data), grid_id=as_id(form.grid.data),
+        community_id=community_id, grid_id=grid_id, latitude=lat, longitude=long,
         address=form.address.data or "", text_public=form.text_public.data,
         urgency="urgent" if form.urgent.data else "normal",
         contact_name=form.contact_name.data if staff else current_user.name,
@@ -144,7 +167,7 @@ def home():
         # filed, the grids of the chosen community are offered and the grid list is open.
         form.grid.data = ""
         return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
-                               grids_shown=True), 200
+                               grids_shown=True, map_data=_map_data(form)), 200
     if form.validate_on_submit():
         earlier = services.find_by_submit_token(form.submit_token.data)
         if earlier is not None:
@@ -166,7 +189,11 @@ def home():
     # A browser never sends chosen files again: say so where the photos were chosen.
     lost = _photos_posted() if request.method == "POST" and form.errors else 0
     return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
-                           photos_lost=lost), status
+                           photos_lost=lost, map_data=_map_data(form)), status
+
+
+def _map_data(form) -> str:
+    return area_maps.map_data(area_maps.filing_areas(form.community.data), zoom=17)
 
 
 def _already_filed(ticket):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from community.auth.decorators import staff_required
+from community.areas.maps import ticket_map
 from community.errors import Conflict, DomainError, NotFound
 from community.extensions import db
 from community.ratings.services import callback_offered
@@ -73,7 +74,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
         callback_offered=callback_offered(ticket, current_user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
-        reach=sms_reach(ticket, now),
+        reach=sms_reach(ticket, now), map_data=ticket_map(ticket),
     ), status
 
 

@@ -189,6 +189,7 @@ EXPECTED = {
     "POST /reset": {"*": 400},             # an empty form: the phone is missing
     "GET /work/search": STAFF_ONLY,        # the results are scoped (tests/views/test_everyday.py)
     "GET /areas/<int:community_id>/grids": {"*": "ok", **LOGIN},  # public area names, for the filing form
+    "GET /areas/locate": {"*": 400, **LOGIN},  # no point given; with one: tests/views/test_maps.py
     "GET /public/photos/<int:photo_id>": {"*": 404},  # the world's photo is a resident's, never published
     "POST /prefs/elder": {"*": "redirect"},
     "GET /account/api-tokens": {"*": "ok", **LOGIN},

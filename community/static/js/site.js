@@ -96,6 +96,7 @@
             option.value = g.id; option.textContent = g.name;
             grid.appendChild(option);
           });
+          grid.dispatchEvent(new Event("grids-loaded"));  // the map (maps.js) picks its grid now
         });
     });
   });

@@ -1,0 +1,159 @@
+"""The street and county dashboards' map: their grids shaded by a chosen figure, and
+the period's requests as points by category; the table beside it lists the same.
+
+满意率 follows the ranking's sample rule: a grid with fewer valid ratings than
+COMMUNITY_RANKING_MIN_RATINGS is not shaded (drawn dashed, 样本不足), whatever its rate.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from community.areas import maps
+from community.areas.models import Unit, UnitKind
+from community.extensions import db
+from community.labels import category_label
+from community.tickets.models import Ticket
+from community.tickets.states import OPEN
+from community.timeutil import local_zone
+
+from . import queries
+from .formulas import Params, figures
+
+FIGURES = {"requests": _l("诉求量"), "overdue": _l("当前超期"), "satisfaction": _l("满意率")}
+SCOPE = {UnitKind.STREET: Ticket.street_id, UnitKind.COUNTY: Ticket.county_id}
+
+
+def chosen_figure(value: str | None) -> str:
+    return value if value in FIGURES else "requests"
+
+
+def dashboard_map(unit: Unit, figure: str, start: date, end: date, now: datetime,
+                  params: Params) -> dict | None:
+    """Rows for the table, the legend and the map's JSON; None outside streets and
+    counties or when no grid has a boundary."""
+    kind = UnitKind(unit.kind)
+    if kind not in SCOPE:
+        return None
+    grids = maps.grids_of(unit)
+    if not grids:
+        return None
+    communities = {c.id: c.name for c in db.session.scalars(
+        select(Unit).where(Unit.id.in_({g.community_id for g in grids})))}
+    values, rows = _values(unit, figure, grids, start, end, now, params), []
+    shades = maps.shade({g.id: v["value"] for g, v in zip(grids, values) if not v["few"]})
+    features = []
+    for grid, v in zip(grids, values):
+        level = shades.get(grid.id)
+        label = v["text"] + (f"（{_('样本不足')}）" if v["few"] else "")
+        features.append(maps.feature(grid, shade=level, few=v["few"], label=label))
+        rows.append({"grid": grid, "community": communities.get(grid.community_id, ""),
+                     "value": v["value"], "text": v["text"], "n": v["n"], "few": v["few"],
+                     "shade": level})
+    rows.sort(key=lambda r: (r["few"], -(r["value"] if r["value"] is not None else -1),
+                             r["grid"].code))
+    points, legend = _points(unit, start, end)
+    return {"rows": rows, "figure": figure, "legend": legend,
+            "json": maps.map_data(features, points=points),
+            "points": len(points), "shades": _shade_ranges(rows)}
+
+
+def _values(unit, figure, grids, start, end, now, params) -> list[dict]:
+    ids = [g.id for g in grids]
+    if figure == "overdue":
+        counted = dict(db.session.execute(
+            select(Ticket.grid_id, func.count(Ticket.id))
+            .where(SCOPE[UnitKind(unit.kind)] == unit.id, Ticket.state.in_([s.value for s in OPEN]),
+                   Ticket.next_due_at < now).group_by(Ticket.grid_id)).all())
+        return [{"value": counted.get(i, 0), "text": str(counted.get(i, 0)), "n": None, "few": False}
+                for i in ids]
+    sums = queries.sum_by_unit(ids, start, end)
+    if figure == "requests":
+        return [{"value": sums[i]["filed"], "text": str(sums[i]["filed"]), "n": None, "few": False}
+                for i in ids]
+    out = []
+    for i in ids:
+        f = figures(sums[i], params)
+        rate, n = f["satisfaction_rate"], f["satisfaction_rate_n"]
+        out.append({"value": rate, "n": n, "few": n < params.min_sample,
+                    "text": "—" if rate is None else f"{rate * 100:.1f}%"})
+    return out
+
+
+def _shade_ranges(rows) -> list[tuple[int, str]]:
+    """The legend: each shade class with the range of values it holds."""
+    out = []
+    for level in range(maps.SHADES):
+        held = [r for r in rows if r["shade"] == level]
+        if held:
+            low, high = min(held, key=lambda r: r["value"]), max(held, key=lambda r: r["value"])
+            out.append((level, low["text"] if low is high or low["text"] == high["text"]
+                        else f"{low['text']} – {high['text']}"))
+    return out
+
+
+def _points(unit, start, end):
+    """The period's requests that carry a point, latest first, up to
+    COMMUNITY_MAP_MAX_POINTS; the legend counts them by category."""
+    zone = local_zone()
+    since = datetime.combine(start, time(), zone).astimezone(timezone.utc)
+    until = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(timezone.utc)
+    limit = int(current_app.config.get("COMMUNITY_MAP_MAX_POINTS", 2000))
+    found = db.session.execute(
+        select(Ticket.latitude, Ticket.longitude, Ticket.category_id)
+        .where(SCOPE[UnitKind(unit.kind)] == unit.id, Ticket.submitted_at >= since,
+               Ticket.submitted_at < until, Ticket.latitude.is_not(None))
+        .order_by(Ticket.submitted_at.desc()).limit(limit)).all()
+    from community.tickets.models import Category
+
+    categories = {c.id: c for c in db.session.scalars(
+        select(Category).where(Category.id.in_({row.category_id for row in found})))}
+    order = sorted(categories, key=lambda i: (categories[i].sort_order, categories[i].code))
+    index = {cid: n for n, cid in enumerate(order)}
+    labels = {cid: category_label(categories[cid]) for cid in order}
+    counts = {cid: 0 for cid in order}
+    points = []
+    for row in found:
+        counts[row.category_id] += 1
+        points.append({"lat": row.latitude, "long": row.longitude, "c": index[row.category_id],
+                       "label": labels[row.category_id]})
+    legend = [(index[cid], labels[cid], counts[cid]) for cid in order]
+    return points, legend
+
+
+PUBLIC_FIGURES = {"satisfaction_rate": _l("满意率"), "solve_rate": _l("解决率"),
+                  "valid_ratings": _l("有效评价数")}
+
+
+def public_map(ranked: list[dict], unranked: list[dict], params: Params,
+               figure: str | None = None) -> dict | None:
+    """/public: communities shaded by a published figure of the league's rows; a rate
+    under the sample rule (fewer than the minimum in its sample) is left unshaded.
+    Areas only: no request's point is ever public."""
+    figure = figure if figure in PUBLIC_FIGURES else "satisfaction_rate"
+    rows = [r for r in ranked + unranked if r["unit"].boundary]
+    if not rows:
+        return None
+    features, table, values = [], [], {}
+    for r in rows:
+        unit, f = r["unit"], r["f"]
+        if figure == "valid_ratings":
+            value, n, few = f["valid_ratings"], None, False
+            text = str(value)
+        else:
+            value, n = f[figure], f[f"{figure}_n"]
+            few = value is None or n < params.min_sample
+            text = "—" if value is None else f"{value * 100:.1f}%"
+        if not few:
+            values[unit.id] = value
+        table.append({"unit": unit, "text": text, "n": n, "few": few, "value": value})
+    shades = maps.shade(values)
+    for row in table:
+        row["shade"] = shades.get(row["unit"].id)
+        features.append(maps.feature(row["unit"], shade=row["shade"], few=row["few"],
+                                     label=row["text"] + (f"（{_('样本不足')}）" if row["few"] else "")))
+    table.sort(key=lambda t: (t["few"], -(t["value"] or 0), t["unit"].code))
+    return {"rows": table, "json": maps.map_data(features), "shades": _shade_ranges(table),
+            "figure": figure}
