@@ -44,26 +44,36 @@ def scope_filter(user: User, model=Hotspot):
 
 
 def can_view(user, row) -> bool:
+    """A hotspot or task in the user's scope; the owner of a task sees it and its
+    hotspot wherever they work (a grid worker named owner has no hotspot list)."""
+    if not _staff(user):
+        return False
+    task = row if isinstance(row, ProactiveTask) else row.task
+    if task is not None and task.owner_id == user.id:
+        return True
     if not may_list(user):
         return False
     return user.role == Role.ADMIN or getattr(row, SCOPE[Role(user.role)]) == user.unit_id
 
 
-def visible_hotspot(user, hotspot_id: int) -> Hotspot:
-    """The hotspot, or NotFound: outsiders learn nothing, not even that it exists."""
+def _visible(user, model, row_id):
+    """The row, NotFound out of scope (outsiders learn nothing, not even that it
+    exists), NotAllowed for those who have no hotspot pages at all."""
+    if not _staff(user):
+        raise NotAllowed()
+    row = db.session.get(model, row_id)
+    if row is not None and can_view(user, row):
+        return row
     require_list(user)
-    hotspot = db.session.get(Hotspot, hotspot_id)
-    if hotspot is None or not can_view(user, hotspot):
-        raise NotFound()
-    return hotspot
+    raise NotFound()
+
+
+def visible_hotspot(user, hotspot_id: int) -> Hotspot:
+    return _visible(user, Hotspot, hotspot_id)
 
 
 def visible_task(user, task_id: int) -> ProactiveTask:
-    require_list(user)
-    task = db.session.get(ProactiveTask, task_id)
-    if task is None or not can_view(user, task):
-        raise NotFound()
-    return task
+    return _visible(user, ProactiveTask, task_id)
 
 
 def can_open_task(user, hotspot: Hotspot) -> bool:
