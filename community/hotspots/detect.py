@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from community.areas.models import Unit
 from community.areas.services import hint_in_address
@@ -94,11 +94,16 @@ def find_hotspots(now: datetime, settings: Settings | None = None) -> dict:
     """Bring the hotspots in line with the window ending `now`; the caller commits."""
     settings = settings or Settings.from_config()
     groups, read = find_groups(now, settings)
-    running = list(db.session.scalars(select(Hotspot).where(Hotspot.state.in_(RUNNING))))
+    # What a group may join: the running hotspots, and those that lapsed within the
+    # window (a place that comes back reopens its hotspot instead of starting another).
+    start = now - timedelta(days=settings.days)
+    candidate = or_(Hotspot.state.in_(RUNNING), and_(Hotspot.state == HotspotState.LAPSED, Hotspot.seen_at >= start))
+    running = sorted(db.session.scalars(select(Hotspot).where(candidate)),
+                     key=lambda h: (h.state == HotspotState.LAPSED, h.id))  # a running one first
     linked = defaultdict(set)
     for hotspot_id, ticket_id in db.session.execute(
             select(HotspotTicket.hotspot_id, HotspotTicket.ticket_id)
-            .join(Hotspot, Hotspot.id == HotspotTicket.hotspot_id).where(Hotspot.state.in_(RUNNING))):
+            .join(Hotspot, Hotspot.id == HotspotTicket.hotspot_id).where(candidate)):
         linked[hotspot_id].add(ticket_id)
     grids = _grids({r.grid_id for g in groups for r in g.rows})
     seen, new = set(), 0
@@ -110,9 +115,10 @@ def find_hotspots(now: datetime, settings: Settings | None = None) -> dict:
             db.session.add(hotspot)
             running.append(hotspot)
             new += 1
-        _update(hotspot, group, grids, now, settings.min_requests)
+        known = linked[hotspot.id] if hotspot.id is not None else set()
+        _update(hotspot, group, known, grids, now, settings.min_requests)
         db.session.flush()
-        linked[hotspot.id] |= group.ids
+        linked[hotspot.id] = known
         seen.add(hotspot.id)
     lapsed = 0
     for hotspot in running:
@@ -136,7 +142,8 @@ def _match(group: Group, running: list[Hotspot], linked, seen) -> Hotspot | None
     return None
 
 
-def _update(hotspot: Hotspot, group: Group, grids: dict, now: datetime, n: int) -> None:
+def _update(hotspot: Hotspot, group: Group, already: set, grids: dict, now: datetime, n: int) -> None:
+    """Place, centre and requests from the group; `already`: its linked request ids (grows)."""
     main = group.main_place()
     hotspot.grid_id, hotspot.community_id = main.grid_id, main.community_id
     hotspot.street_id, hotspot.county_id = main.street_id, main.county_id
@@ -148,8 +155,6 @@ def _update(hotspot: Hotspot, group: Group, grids: dict, now: datetime, n: int) 
         centre = (grid.centre_lat, grid.centre_long)
     hotspot.centre_lat, hotspot.centre_long = centre if centre else (None, None)
     hotspot.place_name = _place_name(group, grid, n) if hotspot.kind == HotspotKind.PLACE else ""
-    already = set() if hotspot.id is None else set(db.session.scalars(
-        select(HotspotTicket.ticket_id).where(HotspotTicket.hotspot_id == hotspot.id)))
     for row in group.rows:
         if row.id not in already:
             db.session.add(HotspotTicket(hotspot=hotspot, ticket_id=row.id, added_at=now))

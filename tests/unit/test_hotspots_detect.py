@@ -142,4 +142,26 @@ def test_an_open_hotspot_lapses_when_it_stops_recurring(ctx, people, areas):
         file_ticket(people, areas, category="ELD", now=T0 + i * DAY)
     _run()
     result = _run(T0 + 31 * DAY)  # the first request left the window
-    assert result["lapsed"] == 1 and _hotspots()[0].state == HotspotState.LAPSED
+    [hotspot] = _hotspots()
+    assert result["lapsed"] == 1 and hotspot.state == HotspotState.LAPSED
+    file_ticket(people, areas, category="ELD", now=T0 + 30 * DAY)  # three again: it comes back
+    result = _run(T0 + 31 * DAY)
+    assert result["new"] == 0 and [(h.id, h.state, h.ticket_count) for h in _hotspots()] == [
+        (hotspot.id, HotspotState.OPEN, 4)]
+
+
+def test_requests_a_done_task_answered_start_no_new_hotspot(ctx, people, areas):
+    from community.hotspots.tasks import finish_task, open_task
+
+    for i in range(3):
+        file_ticket(people, areas, category="ELD", now=T0 + i * DAY)
+    _run()
+    [hotspot] = _hotspots()
+    task = open_task(hotspot, people.community, NOW, owner_id=people.grid.id, due_on=(NOW + 5 * DAY).date())
+    finish_task(task, people.grid, NOW + DAY, "已处理")
+    db.session.commit()
+    assert _run(NOW + 2 * DAY)["groups"] == 0 and len(_hotspots()) == 1
+    for i in range(3):
+        file_ticket(people, areas, category="ELD", now=NOW + (3 + i) * DAY)
+    _run(NOW + 6 * DAY)
+    assert [h.state for h in _hotspots()] == [HotspotState.DONE, HotspotState.OPEN]
