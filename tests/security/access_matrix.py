@@ -40,6 +40,8 @@ PARAMS = {
     "link_id": lambda w: 1,         # no 对接 yet: 404 for all
     "residency_id": lambda w: 1,    # the resident's verified residency in S1C1
     "community_id": lambda w: w.areas.S1C1.id,
+    "hotspot_id": lambda w: 1,      # none found in the world: 404 in scope, 403 without hotspot pages
+    "topic_id": lambda w: 1,        # no 每月一题 yet: 404 for staff
 }
 # Where a parameter means something else for one endpoint.
 ENDPOINT_PARAMS = {
@@ -57,6 +59,7 @@ ENDPOINT_PARAMS = {
     "ratings.callback_rating": {"ticket_id": lambda w: w.t3.id},
     "open311.media": {"token": lambda w: "forged", "ext": lambda w: "jpg"},
     "exchange.receive_order": {"name": lambda w: "hotline"},
+    "hotspots.finish_task": {"task_id": lambda w: 1},  # a proactive task (none yet), not the assist task
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -117,6 +120,10 @@ API_T = {"*": 404, "anonymous": 401, "resident": "ok", "handler": "ok", "supervi
 API_ACT = {"*": 404, "anonymous": 401, "resident": 403, "handler": "ok", "supervisor": 403,
            "admin": 403}
 EVERYONE = {"*": "ok"}
+_HOTSPOT_LIST = {"*": 403, "anonymous": "login", "community_other": "ok", "street_other": "ok",
+                 "county_other": "ok", "supervisor": "ok", "admin": "ok"}
+_HOTSPOT_ONE = {**_HOTSPOT_LIST, "community_other": 404, "street_other": 404, "county_other": 404,
+                "supervisor": 404, "admin": 404}
 
 EXPECTED = {
     # -- resident pages -----------------------------------------------------------------
@@ -340,4 +347,20 @@ EXPECTED.update({
     "POST /residency/<int:residency_id>/refuse": {"*": 404, "anonymous": "login", "grid_other": 409,
                                                   "handler": 409},
     "GET /public/communities/<code>/projects": EVERYONE,
+    # -- hotspots and 每月一题 (docs/hotspots.md): community, street, county (and 考核办)
+    # list hotspots; grids, departments and residents have no hotspot pages (403).
+    "GET /hotspots": _HOTSPOT_LIST,
+    "GET /hotspots.geojson": _HOTSPOT_LIST,
+    "GET /hotspots/figures": _HOTSPOT_LIST,
+    "GET /hotspots/<int:hotspot_id>": _HOTSPOT_ONE,
+    "POST /hotspots/<int:hotspot_id>/task": _HOTSPOT_ONE,
+    "POST /hotspots/tasks/<int:task_id>/done": _HOTSPOT_ONE,
+    "GET /topics": {"*": "ok", "anonymous": "login", "resident": 403, "resident_other": 403},
+    "GET /topics/new": {"*": 403, "anonymous": "login", "county_other": "ok"},
+    "POST /topics/new": {"*": 403, "anonymous": "login", "county_other": 422},  # empty form: its own errors
+    "GET /topics/<int:topic_id>": {"*": 404, "anonymous": "login", "resident": 403, "resident_other": 403},
+    "POST /topics/<int:topic_id>/<step>": {"*": 404, "anonymous": "login", "resident": 403,
+                                           "resident_other": 403},
+    "GET /public/topics": EVERYONE,
+    "GET /public/topics/<int:topic_id>": {"*": 404},
 })
