@@ -2,6 +2,6 @@
 
 
 def init_hotspots(app):
-    from . import views  # noqa: F401  (routes)
+    from .views import bp
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(bp)

@@ -119,22 +119,15 @@ def distance_groups(rows: list[Row], n: int, metres: float) -> list[Group]:
         near = {p.id: index.near(p.latitude, p.longitude) for p in points}
         core = sorted(pid for pid, found in near.items() if len(found) >= n)
         parent = {pid: pid for pid in core}
-
-        def root(pid):
-            while parent[pid] != pid:
-                parent[pid] = parent[parent[pid]]
-                pid = parent[pid]
-            return pid
-
         for pid in core:
             for other in near[pid]:
                 if other.id in parent:
-                    a, b = root(pid), root(other.id)
+                    a, b = _root(parent, pid), _root(parent, other.id)
                     if a != b:
                         parent[max(a, b)] = min(a, b)
         clusters, placed = defaultdict(dict), set()
         for pid in core:  # in id order: a point near two clusters joins the first
-            cluster = clusters[root(pid)]
+            cluster = clusters[_root(parent, pid)]
             for other in near[pid]:
                 if other.id not in placed or other.id in parent:
                     cluster[other.id] = other
@@ -144,6 +137,14 @@ def distance_groups(rows: list[Row], n: int, metres: float) -> list[Group]:
             if max(grids.values()) < n:
                 groups.append(Group("distance", category, list(members.values())))
     return groups
+
+
+def _root(parent: dict, pid: int) -> int:
+    """Union-find: the cluster's representative (path halving)."""
+    while parent[pid] != pid:
+        parent[pid] = parent[parent[pid]]
+        pid = parent[pid]
+    return pid
 
 
 def repeat_groups(rows: list[Row], cases: list[ClosedCase], metres: float, repeat_min: int) -> list[Group]:

@@ -10,8 +10,8 @@ Revision ID: 0027_hotspots_proactive
 Revises: 0024
 Create Date: 2026-12-07 05:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from community.dbtypes import UTCDateTime
 
