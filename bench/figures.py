@@ -236,6 +236,14 @@ def dashboard(urls: dict, log) -> dict | None:
     return result
 
 
+def hotspots(urls: dict, log) -> dict | None:
+    try:
+        from bench import bench_hotspots
+    except ImportError:
+        return None
+    return bench_hotspots.measure(urls, log)
+
+
 def _get(d, *path):
     for key in path:
         if not isinstance(d, dict) or key not in d:
@@ -304,6 +312,13 @@ def table(r: dict) -> str:
     ps, pb = _get(r, "dashboard", "small", "p95_ms"), _get(r, "dashboard", "big", "p95_ms")
     row("street dashboard p95, ms", ps, pb, _ratio(pb, ps), "big ≤ 2× small",
         None if pb is None else _ratio(pb, ps) <= 2)
+    hs, hb = _get(r, "hotspots", "small", "seconds"), _get(r, "hotspots", "big", "seconds")
+    rs, rb = _get(r, "hotspots", "small", "read"), _get(r, "hotspots", "big", "read")
+    row("hotspot job (30-day window), s", hs, hb, _ratio(hb, hs), "", None)
+    row("hotspot job: requests read (the window)", rs, rb, _ratio(rb, rs), "", None)
+    used = [_get(r, "hotspots", key, "uses_index") for key in ("small", "big")]
+    row("hotspot window on ix_tickets_submitted_at", *used, None, "index range, no seq scan",
+        None if used[1] is None else bool(used[1]) and not _get(r, "hotspots", "big", "seq_scan_tickets"))
     ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
     row("web worker RSS, MB", ws, wb, None, "< 250 MB", wb is not None and wb < 250)
     ks, kb = _get(r, "small", "worker_rss_mb"), _get(r, "big", "worker_rss_mb")

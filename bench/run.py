@@ -92,6 +92,7 @@ def main(argv=None):
         measure_city(urls[key], summary, seconds, samples, results, key)
     results["sweep"] = figures.sweep(urls, REDIS, log)
     results["dashboard"] = figures.dashboard(urls, log)
+    results["hotspots"] = figures.hotspots(urls, log)
     if not args.skip_peer:
         results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
                                    escalate=200 if args.quick else 500, log=log)

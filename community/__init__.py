@@ -127,6 +127,10 @@ def _register_blueprints(app):
     app.register_blueprint(stats_bp)
     app.register_blueprint(public_bp)
 
+    from .hotspots import init_hotspots
+
+    init_hotspots(app)
+
     from .messaging import dev_messages_enabled
 
     if dev_messages_enabled(app.config):
@@ -162,3 +166,7 @@ def _register_cli(app):
     from .backup import backup_cli
 
     app.cli.add_command(backup_cli)
+
+    from .hotspots.cli import hotspots_cli
+
+    app.cli.add_command(hotspots_cli)

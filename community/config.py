@@ -146,6 +146,17 @@ class Config:
     COMMUNITY_SURVEY_MIN_RESPONSES = 30        # a survey's default: counted answers before a community is covered
     COMMUNITY_SURVEY_LINK_RATE = "5 per hour"  # survey links texted, per address
     COMMUNITY_EXPORT_MAX_ROWS = 50000
+    # Hotspots (docs/hotspots.md): N or more requests of one category in M days, in one
+    # grid or within the distance of each other; a rectified 差评's category again where
+    # it was, this many times. Proactive tasks count repeats this long after they are done.
+    COMMUNITY_HOTSPOT_MIN_REQUESTS = 3
+    COMMUNITY_HOTSPOT_DAYS = 30
+    COMMUNITY_HOTSPOT_METRES = 200
+    COMMUNITY_HOTSPOT_REPEAT_MIN = 1
+    COMMUNITY_HOTSPOT_AFTER_DAYS = 30
+    # 每月一题: proposals from this many months back, this many of each kind.
+    COMMUNITY_TOPIC_MONTHS = 3
+    COMMUNITY_TOPIC_PROPOSALS = 5
     # 民生小实事 (community.projects): the rules of a community whose street set none.
     COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents voting 支持 before approval
     COMMUNITY_PROJECT_OPPOSE_BLOCK_SHARE = 0.5  # 反对 at this share of the votes cast blocks

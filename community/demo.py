@@ -56,6 +56,9 @@ def seed_demo_command(ticket_count):
         from community.ratings.demo import build_rollups
 
         build_rollups(now)
+        from community.hotspots.detect import find_hotspots
+
+        find_hotspots(now)  # the daily job's first run: /hotspots shows the demo's recurring requests
         db.session.commit()
         click.echo(f"demo data loaded: {db.session.scalar(select(func.count(Ticket.id)))} requests")
     click.echo("demo accounts: admin, county1, dept1, street1, community1, grid1, "

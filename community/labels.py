@@ -70,6 +70,7 @@ ACTION = {
     "assist_done": _l("部门办理完成"),
     "contact_revealed": _l("查看联系电话"),
     "callback_rating": _l("回访评价"),
+    "proactive_done": _l("主动治理完成"),
     "sla_warning": _l("时限预警"),
     "sla_breach": _l("超过时限"),
     "case_overdue": _l("差评整改超时"),

@@ -11,7 +11,9 @@ Each entry enqueues a job on the "default" queue, which the workers
 - the SLA sweep, every COMMUNITY_SLA_SWEEP_SECONDS (60): warnings, breaches,
   escalations, closings (community.sla.sweep; catch-up safe, one at a time);
 - the calendar check, hourly; yesterday's rollups rebuilt, daily at 00:20;
-- retention, daily at 03:30 (community.privacy.retention).
+- retention, daily at 03:30 (community.privacy.retention);
+- hotspots, daily at 01:10 (community.hotspots.detect: recurring requests of the last
+  COMMUNITY_HOTSPOT_DAYS).
 
 Cron times are the scheduler machine's local time.
 
@@ -34,8 +36,8 @@ from rq import cron
 from rq.cron import CronScheduler
 
 from community.config import Config, _parse
-from workers.jobs import (calendar_check_job, relay_outbox_job, retention_job, rollup_yesterday_job,
-                          sla_sweep_job)
+from workers.jobs import (calendar_check_job, hotspots_job, relay_outbox_job, retention_job,
+                          rollup_yesterday_job, sla_sweep_job)
 
 LEASE_KEY = "community:cron:lease"
 # A dead scheduler's jobs wait at most this long for a standby (COMMUNITY_CRON_LEASE_SECONDS).
@@ -64,6 +66,10 @@ cron.register(rollup_yesterday_job, queue_name="default", cron="20 0 * * *", job
 # ago is anonymised (community/privacy/retention.py).
 cron.register(retention_job, queue_name="default", cron="30 3 * * *", job_timeout=6 * 3600,
               name="privacy-retention")
+
+# Daily at 01:10: recurring requests of the window become hotspots (community/hotspots/detect.py).
+cron.register(hotspots_job, queue_name="default", cron="10 1 * * *", job_timeout=3600,
+              name="hotspots")
 
 
 class LeasedCronScheduler(CronScheduler):

@@ -106,3 +106,15 @@ def retention_job() -> dict:
     with job_context():
         run = run_retention(utcnow())
         return {"anonymised": run.anonymised, "batches": run.batches, "seconds": round(run.seconds, 1)}
+
+
+def hotspots_job(now_iso: str | None = None) -> dict:
+    """Daily (workers/cron.py): find the recurring requests of the last
+    COMMUNITY_HOTSPOT_DAYS (community.hotspots.detect); one run at a time."""
+    from datetime import datetime
+
+    from community.hotspots.detect import find_hotspots_locked
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    with job_context():
+        return find_hotspots_locked(now)

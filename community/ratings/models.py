@@ -172,6 +172,9 @@ class RectificationCase(db.Model):
         # The sweep's cursor; NULL once both clocks are settled, which is most rows.
         Index("ix_rectification_cases_check_at", "check_at",
               postgresql_where=text("check_at IS NOT NULL"), sqlite_where=text("check_at IS NOT NULL")),
+        # The hotspot job reads the cases closed in its window (0027).
+        Index("ix_rectification_cases_closed_at", "closed_at",
+              postgresql_where=text("closed_at IS NOT NULL"), sqlite_where=text("closed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,6 +60,11 @@ TEMPLATES: dict[str, Template] = {t.code: t for t in (
              "The handling unit appealed your rating of request ${code}; the level above rejected the "
              "appeal, so your rating stands.",
              limits=(("code", 16),)),
+    Template("PROACTIVE_DONE", ("code",),
+             "您反映过的问题（查询码${code}）所在片区已开展主动治理并完成整治，详情请凭查询码查看。",
+             "The problem you reported (tracking code ${code}) was taken up for the whole area and the "
+             "work is done. Look it up with the tracking code.",
+             limits=(("code", 16),)),
     Template("LINK_CANCEL", ("code", "token"),
              "您的诉求已登记，查询码${code}。受理前如需撤回，请打开（仅限一次，勿转发）：{site}/r/${token}",
              "Your request is registered, tracking code ${code}. To withdraw it before it is accepted, "

@@ -5,7 +5,7 @@ responses (one per phone per survey; staff channels name the staff member; the
 rated community's own staff are kept but not counted), and single-use links.
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0027
 Create Date: 2026-12-07 05:00:00.000000
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from community.dbtypes import UTCDateTime
 
 revision = '0028'
-down_revision = '0025'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from community.timeutil import utcnow
 from workers import jobs
 from workers.cron import LEASE_KEY, make_scheduler
 
-PERIODIC = {"outbox-relay", "sla-sweep", "calendar-check", "stats-rollup", "privacy-retention"}
+PERIODIC = {"outbox-relay", "sla-sweep", "calendar-check", "stats-rollup", "privacy-retention", "hotspots"}
 
 
 def _queued(connection):

@@ -44,6 +44,8 @@ PARAMS = {
     "user_id": lambda w: w.people.street.id,      # a staff account no role signs in with
     "category_id": lambda w: _category_id("ELD"),
     "subscription_id": lambda w: 1,               # none made yet: 404
+    "hotspot_id": lambda w: 1,      # none found in the world: 404 in scope, 403 without hotspot pages
+    "topic_id": lambda w: 1,        # no 每月一题 yet: 404 for staff
 }
 
 
@@ -75,6 +77,7 @@ ENDPOINT_PARAMS = {
     "survey_answer.link_page": {"token": lambda w: w.survey_token},
     "survey_answer.link_answer": {"token": lambda w: w.survey_token},
     "exchange_admin.change_subscription": {"step": lambda w: "pause"},
+    "hotspots.finish_task": {"task_id": lambda w: 1},  # a proactive task (none yet), not the assist task
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -138,6 +141,10 @@ API_T = {"*": 404, "anonymous": 401, "resident": "ok", "handler": "ok", "supervi
 API_ACT = {"*": 404, "anonymous": 401, "resident": 403, "handler": "ok", "supervisor": 403,
            "admin": 403}
 EVERYONE = {"*": "ok"}
+_HOTSPOT_LIST = {"*": 403, "anonymous": "login", "community_other": "ok", "street_other": "ok",
+                 "county_other": "ok", "supervisor": "ok", "admin": "ok"}
+_HOTSPOT_ONE = {**_HOTSPOT_LIST, "community_other": 404, "street_other": 404, "county_other": 404,
+                "supervisor": 404, "admin": 404}
 
 EXPECTED = {
     # -- resident pages -----------------------------------------------------------------
@@ -382,6 +389,22 @@ EXPECTED.update({
     "POST /residency/<int:residency_id>/refuse": {"*": 404, "anonymous": "login", "grid_other": 409,
                                                   "handler": 409},
     "GET /public/communities/<code>/projects": EVERYONE,
+    # -- hotspots and 每月一题 (docs/hotspots.md): community, street, county (and 考核办)
+    # list hotspots; grids, departments and residents have no hotspot pages (403).
+    "GET /hotspots": _HOTSPOT_LIST,
+    "GET /hotspots.geojson": _HOTSPOT_LIST,
+    "GET /hotspots/figures": _HOTSPOT_LIST,
+    "GET /hotspots/<int:hotspot_id>": _HOTSPOT_ONE,
+    "POST /hotspots/<int:hotspot_id>/task": _HOTSPOT_ONE,
+    "POST /hotspots/tasks/<int:task_id>/done": _HOTSPOT_ONE,
+    "GET /topics": {"*": "ok", "anonymous": "login", "resident": 403, "resident_other": 403},
+    "GET /topics/new": {"*": 403, "anonymous": "login", "county_other": "ok"},
+    "POST /topics/new": {"*": 403, "anonymous": "login", "county_other": 422},  # empty form: its own errors
+    "GET /topics/<int:topic_id>": {"*": 404, "anonymous": "login", "resident": 403, "resident_other": 403},
+    "POST /topics/<int:topic_id>/<step>": {"*": 404, "anonymous": "login", "resident": 403,
+                                           "resident_other": 403},
+    "GET /public/topics": EVERYONE,
+    "GET /public/topics/<int:topic_id>": {"*": 404},
 })
 
 # 满意度调查 (issue 29 §1): county C's survey, open now. County officers set surveys (only
