@@ -12,7 +12,7 @@ from community.hotspots.models import Hotspot
 from community.timeutil import utcnow
 from workers import jobs
 
-from ..ticketing import file_ticket
+from ..factories import file_ticket
 
 
 def _three(people, areas):

@@ -12,8 +12,8 @@ from community.hotspots.models import Hotspot, HotspotKind, HotspotState
 from community.ratings import cases, services
 from community.tickets.services import Filing, submit_ticket
 
-from ..ratinghelp import H, resolved_ticket
-from ..ticketing import T0, file_ticket
+from ..factories import H, resolved_ticket
+from ..factories import T0, file_ticket
 
 DAY = timedelta(days=1)
 NOW = T0 + 20 * DAY

@@ -16,7 +16,7 @@ from community.timeutil import to_local
 from community.workqueue.models import Notification
 
 from ..factories import count, csrf_from, login
-from ..ticketing import T0, file_ticket
+from ..factories import T0, file_ticket
 
 DAY = timedelta(days=1)
 FROZEN_AT = T0 + 3 * DAY

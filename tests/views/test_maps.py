@@ -14,8 +14,8 @@ from community.tickets.models import Ticket
 from community.web import content_security_policy
 from tests.api.conftest import square
 from tests.factories import count, login
-from tests.ratinghelp import H
-from tests.ticketing import T0, file_ticket
+from tests.factories import H
+from tests.factories import T0, file_ticket
 
 from .test_filing import form_data
 
