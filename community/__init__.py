@@ -125,6 +125,14 @@ def _register_blueprints(app):
     app.register_blueprint(stats_bp)
     app.register_blueprint(public_bp)
 
+    from .buildings import wiring as building_wiring
+    from .buildings.views import bp as buildings_bp
+    from .providers.views import bp as providers_bp
+
+    building_wiring.install()
+    app.register_blueprint(buildings_bp)
+    app.register_blueprint(providers_bp)
+
     from .messaging import dev_messages_enabled
 
     if dev_messages_enabled(app.config):

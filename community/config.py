@@ -138,6 +138,11 @@ class Config:
     COMMUNITY_COMPOSITE_WEIGHTS = {"response": 0.30, "solve": 0.35, "satisfaction": 0.35}
     COMMUNITY_RANKING_MIN_RATINGS = 30         # valid ratings before a unit is ranked
     COMMUNITY_EXPORT_MAX_ROWS = 50000
+    # Service providers' credit (community/providers/credit.py): the window their figures
+    # and credit score cover, and the score's weights (a published, versioned formula).
+    COMMUNITY_PROVIDER_WINDOW_DAYS = 365
+    COMMUNITY_PROVIDER_CREDIT_WEIGHTS = {"base": 100, "upheld_bad": 5, "late_rectification": 3,
+                                         "commendation": 2}
     # 民生小实事 (community.projects): the rules of a community whose street set none.
     COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents voting 支持 before approval
     COMMUNITY_PROJECT_OPPOSE_BLOCK_SHARE = 0.5  # 反对 at this share of the votes cast blocks

@@ -20,6 +20,19 @@ from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
 from .models import TicketPhoto
 from .photos import clean_photo, photo_path
 from .services import Filing
+
+
+def file_with_provider(filing, provider_value, actor, now):
+    """The filing, naming the provider picked from the community's list (if any)."""
+    from community.providers.services import check_choice, name_at_filing
+
+    provider_id = int(provider_value) if provider_value and str(provider_value).isdigit() else None
+    if provider_value and provider_id is None:
+        raise ValidationFailed(_("请从本社区的服务商名单中选择。"), field="provider")
+    provider = check_choice(provider_id, filing.community_id)
+    ticket = services.submit_ticket(filing, actor, now)
+    name_at_filing(ticket, provider, actor, now)
+    return ticket
 from .states import OPEN, WAITING
 
 bp = Blueprint("tickets", __name__)
@@ -51,7 +64,16 @@ def _filing_form():
         form.grid.data = str(grid_id) if grid_id else form.grid.data
     # After the home community is filled in, so its grids are offered at once.
     form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
+    form.provider.choices = [("", _("不涉及"))] + _provider_choices(form.community.data)
     return form
+
+
+def _provider_choices(community_id):
+    from community.providers.services import of_community
+
+    if not community_id or not str(community_id).isdigit():
+        return []
+    return [(str(p.id), p.name) for p in of_community(int(community_id))]
 
 
 def _home_area(user) -> tuple[int | None, int | None]:
@@ -150,7 +172,8 @@ def home():
         if earlier is not None:
             return _already_filed(earlier)
         try:
-            ticket = services.submit_ticket(_filing_with_photos(form), current_user, utcnow())
+            ticket = file_with_provider(_filing_with_photos(form), form.provider.data, current_user,
+                                        utcnow())
             db.session.commit()
         except DomainError as exc:
             _undo()
