@@ -131,6 +131,7 @@ def name_provider(ticket: Ticket, actor: User, now: datetime, provider_id: int |
         if link is not None:
             db.session.delete(link)
             record_event(ticket, "provider_cleared", actor, now, public=False, touch=False)
+            db.session.flush()
         return None
     provider = check_choice(provider_id, ticket.community_id)
     if route and not provider.accounts_enabled:

@@ -12,7 +12,7 @@ H = timedelta(hours=1)
 
 
 def provider(people, areas, name="安居物业", field="property", accounts=False, community=None):
-    row = providers.register(people.community, T0, (community or areas.S1C1).id, name, field,
+    row = providers.register(people.street, T0, (community or areas.S1C1).id, name, field,
                              "GB-123", "0871-0000")
     row.accounts_enabled = accounts
     db.session.commit()
