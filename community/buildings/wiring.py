@@ -8,8 +8,8 @@ from community.bulkdb import insert_rows
 from community.extensions import db
 from community.i18n import lazy_gettext as _l
 from community.labels import ACTION
-from community.tickets.models import Ticket
 from community.tickets import hooks
+from community.tickets.models import Ticket
 from community.workqueue.models import Notification
 from community.workqueue.notifications import RESIDENT_ACTIONS
 

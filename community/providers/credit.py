@@ -14,8 +14,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from community.extensions import db
-from community.ratings.models import (BAD_LEVELS, Appeal, AppealState, Level, Rating,
-                                      RectificationCase, Resolution)
+from community.ratings.models import (
+    BAD_LEVELS,
+    Appeal,
+    AppealState,
+    Level,
+    Rating,
+    RectificationCase,
+    Resolution,
+)
 from community.stats.formulas import Params, satisfied_weight, valid_ratings, wilson
 from community.tickets.models import Ticket
 

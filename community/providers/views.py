@@ -70,7 +70,7 @@ def index(status=200):
 @login_required
 def register():
     _staff()
-    back = lambda status: index(status=status)  # noqa: E731
+    back = lambda status: index(status=status)
     failed = _done(lambda now: services.register(
         current_user, now, request.form.get("community", type=int), request.form.get("name", ""),
         request.form.get("field", ""), request.form.get("licence_no", ""),
@@ -99,7 +99,7 @@ def detail(provider_id, status=200):
 
 def _managed_post(provider_id, call, message):
     provider = _overseen(provider_id)
-    back = lambda status: detail(provider_id, status=status)  # noqa: E731
+    back = lambda status: detail(provider_id, status=status)
     failed = _done(lambda now: call(provider, now), message, back)
     return failed or redirect(url_for("providers.detail", provider_id=provider_id))
 
@@ -189,7 +189,7 @@ def account_ticket(ticket_id, status=200):
 def account_answer(ticket_id, step):
     _provider_account()
     ticket = services.visible_to_provider(current_user, ticket_id)
-    back = lambda status: account_ticket(ticket_id, status=status)  # noqa: E731
+    back = lambda status: account_ticket(ticket_id, status=status)
     failed = _done(lambda now: services.provider_answer(ticket, current_user, now, step,
                                                         request.form.get("text", "")),
                    _("已提交，承办单位会核实。"), back)

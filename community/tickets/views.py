@@ -1,8 +1,17 @@
 """Resident pages: file a request (/), follow it (/t/<code>), my requests."""
 import secrets
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +29,9 @@ from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
 from .models import TicketPhoto
 from .photos import clean_photo, photo_path
 from .services import Filing
+from .states import OPEN, WAITING
+
+bp = Blueprint("tickets", __name__)
 
 
 def file_with_provider(filing, provider_value, actor, now):
@@ -33,9 +45,6 @@ def file_with_provider(filing, provider_value, actor, now):
     ticket = services.submit_ticket(filing, actor, now)
     name_at_filing(ticket, provider, actor, now)
     return ticket
-from .states import OPEN, WAITING
-
-bp = Blueprint("tickets", __name__)
 
 
 def _photos_posted(field_name="photos") -> int:

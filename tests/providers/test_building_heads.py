@@ -28,9 +28,10 @@ def head(app, people, areas):
 
 
 def neighbour_filing(areas, **kwargs):
-    given = dict(kind="help", category_code="ELD", text="独居老人家里水管漏了。",
-                 community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id, address="幸福小区1号楼302",
-                 contact_name="王奶奶", contact_phone="13900001111", channel="grid_worker", on_behalf=True)
+    given = {"kind": "help", "category_code": "ELD", "text": "独居老人家里水管漏了。",
+             "community_id": areas.S1C1.id, "grid_id": areas.S1C1G1.id, "address": "幸福小区1号楼302",
+             "contact_name": "王奶奶", "contact_phone": "13900001111", "channel": "grid_worker",
+             "on_behalf": True}
     given.update(kwargs)
     return Filing(**given)
 

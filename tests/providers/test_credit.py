@@ -9,8 +9,13 @@ from community.extensions import db
 from community.providers import credit
 from community.providers import services as providers
 from community.ratings.appeals import decide_appeal, file_appeal
-from community.ratings.models import (BAD_LEVELS, Appeal, Rating, RectificationCase,
-                                      Resolution)
+from community.ratings.models import (
+    BAD_LEVELS,
+    Appeal,
+    Rating,
+    RectificationCase,
+    Resolution,
+)
 from community.ratings.services import rate
 from community.stats.formulas import Params
 from community.tickets.models import Ticket

@@ -7,7 +7,7 @@ from community.errors import InvalidTransition, NotAllowed, NotFound, Validation
 from community.extensions import db
 from community.providers import rules
 from community.providers import services as providers
-from community.providers.models import Commendation, Provider, TicketProvider
+from community.providers.models import Commendation, Provider
 from community.tickets.models import TicketEvent
 from community.workqueue.models import Notification
 from tests.factories import count
