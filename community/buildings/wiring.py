@@ -19,7 +19,9 @@ NOTICE = _l("您负责楼栋的诉求 %(code)s：%(step)s")
 
 
 def _wanted(public, action):
-    return public and action in RESIDENT_ACTIONS
+    # Not the filing itself: a filing's fast path writes its two rows with no other
+    # statement (tickets.plainwrite); new requests show on the head's /buildings list.
+    return public and action in RESIDENT_ACTIONS and action != "submit"
 
 
 def _texts(user_ids, code, action, at):

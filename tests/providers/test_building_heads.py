@@ -127,7 +127,7 @@ def test_head_is_told_of_each_public_step_in_their_buildings(app, people, areas,
     db.session.commit()
     notes = Notification.query.filter_by(user_id=head.id).all()
     assert {n.ticket_id for n in notes} == {ticket.id}
-    assert len(notes) == 2 and all(n.phone == "" for n in notes)  # submit and accept; never texted
+    assert len(notes) == 1 and all(n.phone == "" for n in notes)  # the 签收; never texted
     assert all(ticket.tracking_code in n.text for n in notes)
 
 
