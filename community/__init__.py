@@ -131,6 +131,12 @@ def _register_blueprints(app):
 
     init_hotspots(app)
 
+    from .buildings.views import bp as buildings_bp
+    from .providers.views import bp as providers_bp
+
+    app.register_blueprint(buildings_bp)
+    app.register_blueprint(providers_bp)
+
     from .messaging import dev_messages_enabled
 
     if dev_messages_enabled(app.config):

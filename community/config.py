@@ -157,6 +157,11 @@ class Config:
     # 每月一题: proposals from this many months back, this many of each kind.
     COMMUNITY_TOPIC_MONTHS = 3
     COMMUNITY_TOPIC_PROPOSALS = 5
+    # Service providers' credit (community/providers/credit.py): the window their figures
+    # and credit score cover, and the score's weights (a published, versioned formula).
+    COMMUNITY_PROVIDER_WINDOW_DAYS = 365
+    COMMUNITY_PROVIDER_CREDIT_WEIGHTS = {"base": 100, "upheld_bad": 5, "late_rectification": 3,
+                                         "commendation": 2}
     # 民生小实事 (community.projects): the rules of a community whose street set none.
     COMMUNITY_PROJECT_SUPPORT_MIN = 10       # residents voting 支持 before approval
     COMMUNITY_PROJECT_OPPOSE_BLOCK_SHARE = 0.5  # 反对 at this share of the votes cast blocks

@@ -53,6 +53,9 @@ def seed_demo_command(ticket_count):
         from community.surveys.demo import seed_surveys
 
         seed_surveys(now)
+        from community.providers.demo import seed_providers
+
+        seed_providers(now, hash_password(DEMO_PASSWORD))
         from community.ratings.demo import build_rollups
 
         build_rollups(now)
@@ -62,7 +65,7 @@ def seed_demo_command(ticket_count):
         db.session.commit()
         click.echo(f"demo data loaded: {db.session.scalar(select(func.count(Ticket.id)))} requests")
     click.echo("demo accounts: admin, county1, dept1, street1, community1, grid1, "
-               "resident 13800000001")
+               "provider1 (a 物业 company), resident 13800000001")
     click.echo(f"password for all demo accounts (demo data only): {DEMO_PASSWORD}")
 
 

@@ -43,6 +43,7 @@ ROLE = {
     "resident": _l("居民"), "grid": _l("网格员"), "community": _l("社区工作者"),
     "street": _l("街道干部"), "county": _l("区县干部"), "department": _l("部门工作人员"),
     "supervisor": _l("考核办"), "admin": _l("系统管理员"),
+    "provider": _l("服务商"),
 }
 ACTION = {
     "submit": _l("提交诉求"),
@@ -82,6 +83,11 @@ ACTION = {
     "breach_withdrawn": _l("撤销超时记录"),
     "grid_confirmed": _l("核实网格"),
     "grid_corrected": _l("更正网格"),
+    "provider_named": _l("关联服务商"),
+    "provider_routed": _l("转交服务商答复"),
+    "provider_cleared": _l("取消关联服务商"),
+    "provider_reply": _l("服务商答复"),
+    "provider_done": _l("服务商报告处理完毕"),
 }
 CALENDAR_SOURCE = {"chinese-calendar": _l("chinese-calendar 软件包"), "import": _l("导入（通知或文件）"),
                    "manual": _l("手工维护")}

@@ -42,6 +42,7 @@ def _session_listeners():
 
 def _receivers():
     """(event, receiver, its bulk twin or None), in the order they run."""
+    from community.buildings import wiring as buildings
     from community.exchange import upstream, webhooks
     from community.ratings import wiring as ratings
     from community.sla import wiring as sla
@@ -50,6 +51,7 @@ def _receivers():
     return (
         (signals.event_recorded, upstream._step_recorded, upstream._steps_recorded),
         (signals.event_recorded, notifications._notify_resident, notifications._notify_residents),
+        (signals.event_recorded, buildings._tell_heads, buildings._tell_heads_many),
         (signals.event_recorded, webhooks._event_recorded, webhooks._events_recorded),
         (signals.event_recorded, ratings._on_event, ratings._on_events),
         (signals.event_recorded, assist._request_ended, assist._requests_ended),
@@ -78,4 +80,7 @@ def install(app: Flask) -> None:
     sla.install()  # community.clock's calendar and policies
     notifications.install()  # delivery and retry of messages (outbox handlers)
     notices.install()  # 民生小实事 notices (outbox handler)
+    from community.buildings import wiring as buildings
+
+    buildings.install()  # 楼门长 may file 代办 for their buildings (tickets.access's filers)
     recompute.register(rectify.recompute_due)  # its 整改 deadlines follow the holiday calendar

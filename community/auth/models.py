@@ -20,6 +20,9 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     SUPERVISOR = "supervisor"  # 考核办: the county's assessment office; decides appeals, handles nothing
     ADMIN = "admin"
+    # A service provider's account (物业, 养老 …): answers the requests routed to its
+    # provider, under the community's supervision; neither staff nor resident.
+    PROVIDER = "provider"
 
 
 # Which kind of unit each staff role is bound to.

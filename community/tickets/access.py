@@ -88,6 +88,20 @@ def can_file_for(user: User, grid) -> bool:
     return unit_of_grid == user.unit_id
 
 
+# Residents who file for neighbours (楼门长, community.buildings) register their rule here.
+_RESIDENT_FILERS = []
+
+
+def register_resident_filer(check):
+    if check not in _RESIDENT_FILERS:
+        _RESIDENT_FILERS.append(check)
+
+
+def can_resident_file_for(user: User, grid, address: str) -> bool:
+    """A resident files 代办 only where a registered rule says so (a 楼门长's buildings)."""
+    return user.is_resident and any(check(user, grid, address) for check in _RESIDENT_FILERS)
+
+
 # The resident's own steps: they change the request or its figures in the resident's name.
 RESIDENT_STEPS = ("cancel", "reopen", "rate")
 # What the tracking code alone allows (DOMAIN.md "好差评"): reading and adding information.

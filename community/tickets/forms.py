@@ -19,6 +19,8 @@ class FilingForm(Form):
     community = SelectField(_l("所在社区"), validate_choice=False, widget=LongSelect())
     grid = SelectField(_l("网格（不清楚可不选）"), validate_choice=False)
     address = StringField(_l("详细地址（小区、楼栋）"), validators=[Optional(), Length(max=200)])
+    # The service provider (物业, 养老 …) the request is about, from the community's list.
+    provider = SelectField(_l("涉及的服务商（可不选）"), validate_choice=False)
     urgent = BooleanField(_l("紧急（影响安全或基本生活）"))
     photos = MultipleFileField(PHOTOS_LABEL)
     text_public = BooleanField(_l("同意在公开的办理结果中展示我的诉求内容（不含姓名电话）"))

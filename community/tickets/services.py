@@ -16,7 +16,7 @@ from community.core import signals
 from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.extensions import db
 
-from .access import can_file_for, resident_refusal
+from .access import can_file_for, can_resident_file_for, resident_refusal
 from .models import Category, Ticket, TicketEvent, TicketPhoto
 from .notes import Note
 from .photos import CleanPhoto, new_stored_name, photo_path, write_photo
@@ -47,6 +47,9 @@ class Filing:
     latitude: float | None = None  # the point given, kept with the request (WGS 84)
     longitude: float | None = None
     area: tuple | None = None  # community_area(community_id), when the caller has it already
+    # A resident filing for a neighbour (楼门长's 代办, community.buildings): the rules of
+    # staff 代办 apply, and who may is asked of tickets.access.can_resident_file_for.
+    on_behalf: bool = False
 
 
 def new_tracking_code() -> str:
@@ -121,7 +124,7 @@ def submit_ticket(filing: Filing, actor: User | None, now: datetime) -> Ticket:
         latitude=filing.latitude, longitude=filing.longitude,
         resident=resident, contact_name=(filing.contact_name or "").strip()[:64],
         contact_phone=clean_phone(filing.contact_phone) or (resident.phone if resident else "") or "",
-        filed_by=actor if actor is not None and actor.is_staff else None,
+        filed_by=actor if actor is not None and (actor.is_staff or filing.on_behalf) else None,
         channel=filing.channel, submit_token=filing.submit_token,
         submitted_at=now, arrived_at=now, updated_at=now, **_loaded_units(grid, [community, *above]),
     )
@@ -189,9 +192,14 @@ def check_filing(filing: Filing):
 
 
 def _resident_for(filing: Filing, actor: User | None, grid: Unit) -> User | None:
-    if actor is None or actor.is_resident:
+    if actor is None or (actor.is_resident and not filing.on_behalf):
         return actor
-    if not can_file_for(actor, grid):
+    if actor.is_resident:
+        if not can_resident_file_for(actor, grid, filing.address):
+            raise NotAllowed(_("楼门长只能为自己负责楼栋的居民代办。"))
+    elif not actor.is_staff:
+        raise NotAllowed()
+    elif not can_file_for(actor, grid):
         raise NotAllowed(_("只能为本单位辖区内的居民代办。"))
     if filing.channel == Channel.WEB:
         raise ValidationFailed(_("代办请选择受理渠道。"), field="channel")

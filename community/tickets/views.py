@@ -1,8 +1,17 @@
 """Resident pages: file a request (/), follow it (/t/<code>), my requests."""
 import secrets
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +34,19 @@ from .photos import clean_photo, photo_path
 from .services import Filing
 
 bp = Blueprint("tickets", __name__)
+
+
+def file_with_provider(filing, provider_value, actor, now):
+    """The filing, naming the provider picked from the community's list (if any)."""
+    from community.providers.services import check_choice, name_at_filing
+
+    provider_id = int(provider_value) if provider_value and str(provider_value).isdigit() else None
+    if provider_value and provider_id is None:
+        raise ValidationFailed(_("请从本社区的服务商名单中选择。"), field="provider")
+    provider = check_choice(provider_id, filing.community_id)
+    ticket = services.submit_ticket(filing, actor, now)
+    name_at_filing(ticket, provider, actor, now)
+    return ticket
 
 
 def _photos_posted(field_name="photos") -> int:
@@ -53,7 +75,16 @@ def _filing_form():
         form.grid.data = str(grid_id) if grid_id else form.grid.data
     # After the home community is filled in, so its grids are offered at once.
     form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
+    form.provider.choices = [("", _("不涉及"))] + _provider_choices(form.community.data)
     return form
+
+
+def _provider_choices(community_id):
+    from community.providers.services import of_community
+
+    if not community_id or not str(community_id).isdigit():
+        return []
+    return [(str(p.id), p.name) for p in of_community(int(community_id))]
 
 
 def _home_area(user) -> tuple[int | None, int | None]:
@@ -173,7 +204,8 @@ def home():
         if earlier is not None:
             return _already_filed(earlier)
         try:
-            done = submit(lambda: services.submit_ticket(_filing_with_photos(form), current_user, utcnow()),
+            done = submit(lambda: file_with_provider(_filing_with_photos(form), form.provider.data,
+                                                     current_user, utcnow()),
                           form=form, field="text", undo=services.discard_photo_files)
         except IntegrityError:  # the same form submitted twice at once: the first one won
             earlier = services.find_by_submit_token(form.submit_token.data)

@@ -46,6 +46,8 @@ PARAMS = {
     "subscription_id": lambda w: 1,               # none made yet: 404
     "hotspot_id": lambda w: 1,      # none found in the world: 404 in scope, 403 without hotspot pages
     "topic_id": lambda w: 1,        # no 每月一题 yet: 404 for staff
+    "provider_id": lambda w: w.provider.id,
+    "head_id": lambda w: w.head.id,
 }
 
 
@@ -78,6 +80,10 @@ ENDPOINT_PARAMS = {
     "survey_answer.link_answer": {"token": lambda w: w.survey_token},
     "exchange_admin.change_subscription": {"step": lambda w: "pause"},
     "hotspots.finish_task": {"task_id": lambda w: 1},  # a proactive task (none yet), not the assist task
+    "providers.public_list": {"code": lambda w: "S1C1"},
+    "providers.account_ticket": {"ticket_id": lambda w: w.t5.id},
+    "providers.account_answer": {"ticket_id": lambda w: w.t5.id, "step": lambda w: "reply"},
+    "buildings.ticket": {"ticket_id": lambda w: w.t5.id},
 }
 
 # Writes send these (a form, or JSON for the API): valid input, so the answer is about who asks.
@@ -111,6 +117,17 @@ BODIES = {
     "POST /s/<int:survey_id>/<code>": {"q1": "satisfied"},
     "POST /s/<token>": {"q1": "satisfied"},
     "POST /s/<int:survey_id>/<code>/link": {"phone": "13900001234"},
+    "POST /providers": lambda w: {"community": w.areas.S1C1.id, "name": "新物业", "field": "property"},
+    "POST /providers/<int:provider_id>/options": {"accounts_enabled": "1", "active": "1"},
+    "POST /providers/<int:provider_id>/commend": {"note": "暴雨夜抢修"},
+    "POST /providers/<int:provider_id>/accounts": {"username": "matrix-account", "password": "a-long-password"},
+    "POST /work/tickets/<int:ticket_id>/provider": lambda w: {"provider": w.provider.id},
+    "POST /provider/tickets/<int:ticket_id>/<step>": {"text": "明天上午来修。"},
+    "POST /buildings/file": lambda w: {"submit_token": "matrix", "kind": "help", "category": "ELD",
+                                       "text": "王奶奶家水管漏水。", "grid": w.areas.S1C1G1.id,
+                                       "address": "1号楼302", "contact_phone": "13900008888"},
+    "POST /building-heads": lambda w: {"phone": "13800000002", "grid": w.areas.S1C1G1.id,
+                                       "buildings": "9号楼"},
 }
 # (route, role) that may show the resident's full phone number: the handler's reveal, and the
 # resident's own download of everything held about them.
@@ -438,3 +455,56 @@ EXPECTED.update({
     "POST /s/<token>": {"*": "ok", **{role: 403 for role in STAFF}},
     "GET /public/surveys": EVERYONE,
 })
+
+
+# Issue 29. Providers of S1C1 (P): read by those who oversee the community (its office,
+# its grids, its street, its county and 考核办, the admin), managed by its office, street
+# and the admin; everyone else learns nothing (404). The provider account answers only
+# T5, routed to P. The building head (a resident) sees T5 (in 1号楼) and files 代办 there.
+_ONLY = {"*": 404, "anonymous": "login"}
+_P_READ = {**_ONLY, "handler": "ok", "grid_other": "ok", "supervisor": "ok", "admin": "ok"}
+# Overseers who do not manage (grid workers, 考核办) are refused (403).
+_P_MANAGE = {**_ONLY, "handler": 403, "grid_other": 403, "supervisor": 403, "admin": "redirect"}
+EXPECTED.update({
+    "GET /providers": {"*": "ok", "anonymous": "login", "resident": 404, "resident_other": 404,
+                       "building_head": 404, "provider": 404},
+    # P's community S1C1: none of these offices but the admin registers there.
+    "POST /providers": {"*": 403, "anonymous": "login", "resident": 404, "resident_other": 404,
+                        "building_head": 404, "provider": 404, "admin": "redirect"},
+    "GET /providers/<int:provider_id>": _P_READ,
+    "POST /providers/<int:provider_id>/options": _P_MANAGE,
+    "POST /providers/<int:provider_id>/commend": _P_MANAGE,
+    "POST /providers/<int:provider_id>/accounts": _P_MANAGE,
+    # Naming a provider on T: its handler and the admin; 考核办 sees T but handles nothing.
+    "POST /work/tickets/<int:ticket_id>/provider": {**_ONLY, "handler": "redirect",
+                                                   "supervisor": 403, "admin": "redirect"},
+    "GET /public/communities/<code>/providers": EVERYONE,
+    "GET /provider": {**_ONLY, "provider": "ok"},
+    "GET /provider/tickets/<int:ticket_id>": {**_ONLY, "provider": "ok"},
+    "POST /provider/tickets/<int:ticket_id>/<step>": {**_ONLY, "provider": "redirect"},
+    "GET /buildings": {**_ONLY, "building_head": "ok"},
+    "GET /buildings/tickets/<int:ticket_id>": {**_ONLY, "building_head": "ok"},
+    "GET /buildings/file": {**_ONLY, "building_head": "ok"},
+    "POST /buildings/file": {**_ONLY, "building_head": "redirect"},
+    # The community office appoints in its own grids: community_other (S1C2) may open the
+    # page but not appoint in S1C1G1 (403) nor end the head there (404); the admin may.
+    "GET /building-heads": {**_ONLY, "community_other": "ok", "admin": "ok"},
+    "POST /building-heads": {**_ONLY, "community_other": 403, "admin": "redirect"},
+    "POST /building-heads/<int:head_id>/end": {**_ONLY, "admin": "redirect"},
+})
+
+# A building head is a resident for everything else: the same answers as resident_other
+# (same community, filed nothing) wherever those are named.
+for _answers in EXPECTED.values():
+    if "resident_other" in _answers and "building_head" not in _answers:
+        _answers["building_head"] = _answers["resident_other"]
+# A provider account is neither staff nor resident: staff pages do not exist for it (404),
+# the staff API refuses it (403), like a resident's; its own pages are above.
+for _key, _answer in {
+        "GET /work": 404, "GET /work/search": 404, "GET /ratings": 404, "GET /ratings/appeals": 404,
+        "GET /ratings/cases": 404, "GET /stats": 404, "GET /api/v1/assist": 403,
+        "GET /api/v1/queue": 403, "GET /api/v1/figures": 403,
+        "POST /api/v1/assist/<int:task_id>/finish": 403,
+        "POST /api/v1/assist/<int:task_id>/report-in": 403,
+        "POST /api/v1/requests/<code>/reveal-contact": 403}.items():
+    EXPECTED[_key] = {**EXPECTED[_key], "provider": _answer}

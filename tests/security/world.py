@@ -42,6 +42,8 @@ ROLES = {
     "department": "dept",              # department D1, summoned on T2
     "supervisor": "supervisor",        # 考核办 of county C (issue 20): reads, judges, never handles
     "admin": "admin",
+    "building_head": "13800000005",    # 楼门长 of 1号楼 in grid S1C1G1 (issue 29): T5 is there
+    "provider": "provider",            # an account of provider P of S1C1; T5 is routed to P
 }
 
 
@@ -89,12 +91,14 @@ def build_world() -> SimpleNamespace:
                               contact_phone="13900009999"), people.grid, T0)
     link_token = links.issue(t4, T0)
     survey, survey_token = make_survey(people, areas)
+    t5, provider, head = _providers_and_heads(areas, people)
     db.session.commit()
     return SimpleNamespace(areas=areas, people=people, t1=t1, t2=t2, t3=t3, t4=t4, link_token=link_token,
                            task=task,
                            photo=t1.photos[0], token=token_row, open311=record, rating=rating,
                            appeal=appeal, case=rating_case(rating), project=project,
-                           survey=survey, survey_token=survey_token)
+                           survey=survey, survey_token=survey_token,
+                           t5=t5, provider=provider, head=head)
 
 
 def rating_case(rating):
@@ -116,3 +120,29 @@ def make_survey(people, areas):
                                    starts_on=date(2026, 11, 20), ends_on=date(2026, 11, 30))
     token = survey_links.issue(survey, areas.S1C1, "13900007777", T0, surveys.period_end(survey))
     return survey, token
+
+
+def _providers_and_heads(areas, people):
+    """Issue 29: provider P of S1C1 with its accounts on and one account; a building head
+    (a resident) of 1号楼 in S1C1G1; T5, filed by the resident at 1号楼, naming P and
+    routed to it by the handler."""
+    from community.buildings.services import appoint
+    from community.providers import services as providers
+    from community.providers.models import ProviderAccount
+
+    provider = providers.register(people.community, T0, areas.S1C1.id, "安居物业", "property", "GB-1")
+    provider.accounts_enabled = True
+    account = User(username="provider", role=Role.PROVIDER, name="物业小李",
+                   password_hash=factories.hashed_password(), created_at=utcnow())
+    head_user = User(phone="13800000005", role=Role.RESIDENT, name="楼门长",
+                     password_hash=factories.hashed_password(), created_at=utcnow(),
+                     home_community=areas.S1C1)
+    db.session.add_all([account, head_user])
+    db.session.flush()
+    db.session.add(ProviderAccount(user_id=account.id, provider_id=provider.id, created_at=T0))
+    [head] = appoint(people.community, T0, "13800000005", areas.S1C1G1.id, "1号楼")
+    t5 = submit_ticket(Filing(kind="complaint", category_code="ELD", text="电梯坏了。",
+                              community_id=areas.S1C1.id, grid_id=areas.S1C1G1.id, address="1号楼",
+                              contact_phone="13800000001"), people.resident, T0)
+    providers.name_provider(t5, people.grid, T0, provider.id, route=True)
+    return t5, provider, head

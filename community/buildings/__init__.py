@@ -1,0 +1,1 @@
+"""楼门（栋）长: residents made part-time grid workers for some buildings of a grid."""
