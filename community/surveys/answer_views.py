@@ -73,8 +73,8 @@ def send_link(survey_id, code):
     """Text a single-use link to the phone given: the same answer whether or not the phone
     has an account or has answered, so the page tells nobody who took part."""
     survey, community = _target(survey_id, code)
-    if current_user.is_authenticated and current_user.is_staff:
-        abort(403)  # staff record answers; they never ask for a resident's link
+    if current_user.is_authenticated and not current_user.is_resident:
+        abort(403)  # staff record answers, provider accounts never answer; neither asks for a link
     try:
         services.send_link(survey, community, request.form.get("phone", ""), utcnow())
         db.session.commit()
@@ -109,8 +109,8 @@ def link_answer(token):
     link, refusal = _usable(token)
     if refusal:
         return refusal
-    if current_user.is_authenticated and current_user.is_staff:
-        abort(403)  # staff never answer with a resident's link
+    if current_user.is_authenticated and not current_user.is_resident:
+        abort(403)  # staff and provider accounts never answer with a resident's link
     survey, community = link.survey, link.community
     try:
         services.answer_with_link(link, utcnow(), request.form)

@@ -6,7 +6,7 @@ from community.providers import services as providers
 from community.providers.models import TicketProvider
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions
-from tests.ticketing import T0
+from tests.factories import T0
 
 H = timedelta(hours=1)
 

@@ -14,7 +14,7 @@ from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions, contact
 from community.workqueue.models import Notification
 from tests.factories import count
-from tests.ticketing import T0
+from tests.factories import T0
 
 from .helpers import H, resolve, ticket_about
 

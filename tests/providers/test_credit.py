@@ -20,7 +20,7 @@ from community.ratings.services import rate
 from community.stats.formulas import Params
 from community.tickets.models import Ticket
 from community.workqueue import actions
-from tests.ticketing import T0
+from tests.factories import T0
 
 from .helpers import H, provider, resolve, ticket_about
 

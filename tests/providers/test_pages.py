@@ -10,7 +10,7 @@ from community.ratings.models import Rating
 from community.ratings.services import rate
 from community.tickets.models import Ticket
 from tests.factories import count, csrf_from, login
-from tests.ticketing import T0
+from tests.factories import T0
 
 from .helpers import H, link, provider, resolve, ticket_about
 

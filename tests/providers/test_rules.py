@@ -11,7 +11,7 @@ from community.providers.models import Commendation, Provider
 from community.tickets.models import TicketEvent
 from community.workqueue.models import Notification
 from tests.factories import count
-from tests.ticketing import T0
+from tests.factories import T0
 
 from .helpers import H, link, provider, resolve, ticket_about
 

@@ -414,12 +414,14 @@ EXPECTED.update({
     "GET /hotspots/<int:hotspot_id>": _HOTSPOT_ONE,
     "POST /hotspots/<int:hotspot_id>/task": _HOTSPOT_ONE,
     "POST /hotspots/tasks/<int:task_id>/done": _HOTSPOT_ONE,
-    "GET /topics": {"*": "ok", "anonymous": "login", "resident": 403, "resident_other": 403},
+    "GET /topics": {"*": "ok", "anonymous": "login", "resident": 403, "resident_other": 403,
+                    "provider": 403},
     "GET /topics/new": {"*": 403, "anonymous": "login", "county_other": "ok"},
     "POST /topics/new": {"*": 403, "anonymous": "login", "county_other": 422},  # empty form: its own errors
-    "GET /topics/<int:topic_id>": {"*": 404, "anonymous": "login", "resident": 403, "resident_other": 403},
+    "GET /topics/<int:topic_id>": {"*": 404, "anonymous": "login", "resident": 403, "resident_other": 403,
+                                   "provider": 403},
     "POST /topics/<int:topic_id>/<step>": {"*": 404, "anonymous": "login", "resident": 403,
-                                           "resident_other": 403},
+                                           "resident_other": 403, "provider": 403},
     "GET /public/topics": EVERYONE,
     "GET /public/topics/<int:topic_id>": {"*": 404},
 })
@@ -430,14 +432,14 @@ EXPECTED.update({
 # print its poster and record answers (an empty form: 422). The phone page and the texted
 # link are for residents and anyone holding the link; staff never answer there (403).
 _S_READ = {"*": "ok", "anonymous": "login", "resident": 404, "resident_other": 404,
-           "county_other": 404, "department": 404}
+           "county_other": 404, "department": 404, "provider": 404}  # a provider account: no survey pages
 _S_S1C1 = {"*": 404, "anonymous": "login", "grid_other": "ok", "handler": "ok", "supervisor": "ok"}
 EXPECTED.update({
-    "GET /surveys": {**STAFF_ONLY, "department": 404},
+    "GET /surveys": {**STAFF_ONLY, "department": 404, "provider": 404},
     "GET /surveys/new": {"*": 403, "anonymous": "login", "resident": 404, "resident_other": 404,
-                         "county_other": "ok"},
+                         "provider": 404, "county_other": "ok"},
     "POST /surveys/new": {"*": 403, "anonymous": "login", "resident": 404, "resident_other": 404,
-                          "county_other": 422},
+                          "provider": 404, "county_other": 422},
     "GET /surveys/<int:survey_id>": _S_READ,
     "GET /surveys/<int:survey_id>/edit": {**_S_READ, "*": 403},
     "POST /surveys/<int:survey_id>/edit": {**_S_READ, "*": 403},
@@ -452,7 +454,7 @@ EXPECTED.update({
     "POST /s/<int:survey_id>/<code>/link": {"*": 403, "anonymous": "redirect", "resident": "redirect",
                                             "resident_other": "redirect"},
     "GET /s/<token>": EVERYONE,
-    "POST /s/<token>": {"*": "ok", **{role: 403 for role in STAFF}},
+    "POST /s/<token>": {"*": "ok", **{role: 403 for role in STAFF}, "provider": 403},  # a business never answers
     "GET /public/surveys": EVERYONE,
 })
 
