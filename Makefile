@@ -43,7 +43,7 @@ constraints: $(VENV)/.installed
 wheel: $(VENV)/.installed
 	$(BIN)/pip wheel --no-deps -w dist .
 
-# Backups (community/backup.py, docs/deployment.md "Backups"): the database (pg_dump custom
+# Backups (community/core/backup.py, docs/deployment.md "Backups"): the database (pg_dump custom
 # format, or the SQLite file) and the uploads folder into BACKUP_DIR/<UTC time>/; a restore
 # goes into an EMPTY database and uploads folder only, and checks itself against the backup.
 BACKUP_DIR ?= backups

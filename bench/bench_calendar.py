@@ -3,7 +3,7 @@ recomputes every open deadline counting that year, and how many rows it writes.
 
     python -m bench.bench_calendar --database-url postgresql://postgres@127.0.0.1:5432/bench_calendar --open 20000
 
-Builds a small city (bench.citygen) in that empty database, puts `--open` of its requests
+Builds a small city (bench.city.citygen) in that empty database, puts `--open` of its requests
 in work since 2026-12-28 10:00 on a 7-working-day clock that runs into 2027 (not loaded:
 provisional, 2027-01-07 00:00), then imports the example 2027 notice the way the admin's
 "confirm" does (`yearbook.load_schedule`) and times it. Run it on a new database each time.
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from bench.citygen import make_app, populate
+from bench.city.citygen import make_app, populate
 
 NOTICE = Path(__file__).resolve().parent.parent / "tests" / "data" / "notices" / "2027-example.txt"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,11 +29,11 @@ def main(argv=None):
     parser.add_argument("--open", type=int, default=20_000, help="requests in work across the new year")
     args = parser.parse_args(argv)
 
-    from community.extensions import db
+    from community.core.extensions import db
     from community.sla import notice, yearbook
     from community.sla.models import CalendarYear
     from community.tickets.models import Ticket, TicketEvent
-    from community.timeutil import as_utc
+    from community.core.timeutil import as_utc
 
     accepted = as_utc(datetime(2026, 12, 28, 10, tzinfo=SHANGHAI))
     guessed = as_utc(datetime(2027, 1, 7, tzinfo=SHANGHAI))  # 1 January counted as a working day

@@ -9,7 +9,7 @@ requests the street officer's dashboard through the Flask test client, signed
 in, alternating between the two sizes so that a busy machine slows both alike.
 `--no-build` measures what an earlier run built.
 
-mode citygen: the whole city history through bench.citygen (requests, events,
+mode citygen: the whole city history through bench.city.citygen (requests, events,
 ratings, cases), rollups built by `community.stats.rollup.rebuild_all`.
 mode rollups: only the areas and the rollup rows a city of that size would have
 (rows per unit and day drawn from the request volume), bulk-loaded: much faster
@@ -50,7 +50,7 @@ def build(database_url: str, schema: str, requests: int, mode: str, log=print) -
     _reset(database_url, schema)
     database_url = schema_url(database_url, schema)
     if mode == "citygen":
-        from bench.citygen import populate
+        from bench.city.citygen import populate
 
         return populate(database_url, requests)
     return _populate_rollups(database_url, requests, log)
@@ -60,10 +60,10 @@ def _populate_rollups(database_url: str, requests: int, log) -> dict:
     """Areas, staff and synthetic rollup rows for `requests` over two years."""
     from flask_migrate import upgrade
 
-    from bench.bulkload import BulkLoader, naive_utc
-    from bench.citygen import make_app
-    from bench.cityrows import UNIT_COLUMNS, USER_COLUMNS, build_areas, build_people
-    from community.extensions import db
+    from bench.city.bulkload import BulkLoader, naive_utc
+    from bench.city.citygen import make_app
+    from bench.city.cityrows import UNIT_COLUMNS, USER_COLUMNS, build_areas, build_people
+    from community.core.extensions import db
     from community.stats.models import COUNTS
 
     app = make_app(database_url)
@@ -129,9 +129,9 @@ def _maybe_row(write, rng, lam, head) -> int:
 
 def _client(database_url: str):
     """A test client signed in as the first street officer, and the dashboard's URL."""
-    from bench.citygen import make_app
+    from bench.city.citygen import make_app
     from community.auth.models import User
-    from community.extensions import db
+    from community.core.extensions import db
     from community.stats.models import StatDaily
 
     app = make_app(database_url)

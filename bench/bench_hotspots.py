@@ -19,11 +19,11 @@ RUNS = 3
 
 
 def run(database_url: str, now: datetime | None = None) -> dict:
-    from bench.citygen import make_app
-    from community.extensions import db
+    from bench.city.citygen import make_app
+    from community.core.extensions import db
     from community.hotspots.detect import Settings, find_hotspots, window_query
     from community.tickets.models import Ticket
-    from community.timeutil import as_utc
+    from community.core.timeutil import as_utc
 
     app = make_app(database_url)
     with app.app_context():
@@ -68,7 +68,7 @@ def main(argv=None):
     parser.add_argument("--database-url", action="append", required=True)
     parser.add_argument("--now", help="ISO 8601 (default: each city's newest request)")
     args = parser.parse_args(argv)
-    from community.timeutil import as_utc
+    from community.core.timeutil import as_utc
 
     now = as_utc(datetime.fromisoformat(args.now)) if args.now else None
     results = [run(url, now) for url in args.database_url]

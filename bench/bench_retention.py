@@ -6,7 +6,7 @@ row lock is held), and a second run that finds nothing to do.
 Build the city first with its requests old enough that a good share closed more than
 three years ago, e.g. two years of requests ending two years ago:
 
-    python -m bench.citygen --database-url URL --requests 5000000 --now 2024-12-07T00:00:00
+    python -m bench.city.citygen --database-url URL --requests 5000000 --now 2024-12-07T00:00:00
 
 The run anonymises that database's old requests for good (rebuild it to measure again).
 """
@@ -16,7 +16,7 @@ import time
 
 from sqlalchemy import func, select, text
 
-from bench.citygen import make_app
+from bench.city.citygen import make_app
 
 
 def main(argv=None):
@@ -26,10 +26,10 @@ def main(argv=None):
     parser.add_argument("--now", help="ISO 8601 (default: the clock)")
     args = parser.parse_args(argv)
 
-    from community.extensions import db
+    from community.core.extensions import db
     from community.privacy.retention import run_retention
     from community.tickets.models import Ticket
-    from community.timeutil import as_utc, utcnow
+    from community.core.timeutil import as_utc, utcnow
 
     from datetime import datetime
 

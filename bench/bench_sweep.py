@@ -3,7 +3,7 @@
     python -m bench.bench_sweep --build [--small 50000] [--big 5000000]   # build, then measure
     python -m bench.bench_sweep                                           # measure built ones
 
-Builds two PostgreSQL databases with bench.citygen (bench_sweep_small and
+Builds two PostgreSQL databases with bench.city.citygen (bench_sweep_small and
 bench_sweep_big, 1,000 requests due in each, bulk loaded with COPY), then
 times one sweep of the 1,000 due requests in each, three times after a
 warm-up, restoring the swept rows between runs. Prints seconds per sweep at
@@ -28,7 +28,7 @@ TABLES_GROWN = ("notifications", "ticket_events", "outbox")
 
 
 def _app(database_url: str, redis_url: str):
-    from bench.citygen import make_app
+    from bench.city.citygen import make_app
 
     os.environ["REDIS_URL"] = redis_url
     app = make_app(database_url)
@@ -38,7 +38,7 @@ def _app(database_url: str, redis_url: str):
 
 def run(database_url: str, redis_url: str, repeats: int = 3) -> dict:
     """Time the sweep of what is due at NOW in an already built database (restored after)."""
-    from community.extensions import db
+    from community.core.extensions import db
     from community.sla.sweep import sweep
 
     app = _app(database_url, redis_url)
@@ -94,7 +94,7 @@ def _vacuum(url: str) -> None:
     """What autovacuum does between two sweeps of a live server: each restore leaves a
     dead copy of every swept row, and a server with autovacuum off (as some test
     machines run) would otherwise time each sweep against the last ones' leftovers."""
-    from bench.cities import vacuum
+    from bench.city.cities import vacuum
 
     vacuum(url, ("tickets",) + TABLES_GROWN)
 
@@ -153,10 +153,10 @@ FROM t CROSS JOIN LATERAL (SELECT
 
 
 def build(small: int, big: int, reuse_base: bool = False) -> None:
-    """Both databases from one city: bench.citygen fills a base of `small` requests
+    """Both databases from one city: bench.city.citygen fills a base of `small` requests
     (COPY), each database is a copy of it; the big one is padded with closed
     requests to `big` rows; then the same 1,000 due requests go into each."""
-    from bench.citygen import populate
+    from bench.city.citygen import populate
 
     started = time.monotonic()
     if not reuse_base:

@@ -8,8 +8,8 @@ import psycopg
 import redis
 import requests
 
-from . import bare_app
-from .cityrows import PASSWORD
+from bench.apps import bare_app
+from bench.city.cityrows import PASSWORD
 from .httpbench import ROOT, Server, latency, login, rss_mb, throughput
 
 CATEGORIES = ("UTL", "ENV", "PRP", "LIF", "MED", "ELD")
@@ -17,11 +17,11 @@ CATEGORIES = ("UTL", "ENV", "PRP", "LIF", "MED", "ELD")
 
 def filing_clients(url: str, clients: int):
     """An API token per client, each for a resident filing in their home community."""
-    from bench.citygen import make_app
+    from bench.city.citygen import make_app
     from community.api.tokens import create_token
     from community.auth.models import User
-    from community.extensions import db
-    from community.timeutil import utcnow
+    from community.core.extensions import db
+    from community.core.timeutil import utcnow
 
     app = make_app(url)
     tokens, bodies = [], []
@@ -123,15 +123,15 @@ def staff_search(base: str, url: str, samples: int) -> dict:
 def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int,
                     inapp_env: dict | None = None, tokens=None) -> tuple[dict, dict | None]:
     """The bare INSERT, and with `inapp_env` the same INSERT inside the platform's app
-    (bench/inapp_app.py, the callers' tokens) on the same table."""
+    (bench/apps/inapp_app.py, the callers' tokens) on the same table."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(bare_app.CREATE)
     try:
-        bare = _posting("bench.bare_app:app", {"DATABASE_URL": url}, [None], bodies, clients,
+        bare = _posting("bench.apps.bare_app:app", {"DATABASE_URL": url}, [None], bodies, clients,
                         seconds, workers)
         inapp = None
         if inapp_env is not None:
-            inapp = _posting("bench.inapp_app:app", inapp_env, tokens, bodies, clients, seconds,
+            inapp = _posting("bench.apps.inapp_app:app", inapp_env, tokens, bodies, clients, seconds,
                              workers)
         return bare, inapp
     finally:
@@ -141,9 +141,9 @@ def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int
 
 def floor_throughput(url: str, redis_url: str, tokens, bodies, clients: int, seconds: float,
                      workers: int) -> dict:
-    """bench/floor_app.py: a filing's own round trips without the platform's layers. Its
+    """bench/apps/floor_app.py: a filing's own round trips without the platform's layers. Its
     rows go with the city's restore."""
-    return _posting("bench.floor_app:app", {"DATABASE_URL": url, "REDIS_URL": redis_url}, tokens,
+    return _posting("bench.apps.floor_app:app", {"DATABASE_URL": url, "REDIS_URL": redis_url}, tokens,
                     bodies, clients, seconds, workers)
 
 

@@ -91,8 +91,8 @@ def measure_here(path: str) -> dict:
     from flask import Flask
     from flask_babel import Babel
 
-    from community.config import Config
-    from community.errors import ValidationFailed
+    from community.core.config import Config
+    from community.core.errors import ValidationFailed
     from community.tickets.photos import clean_photo
 
     app = Flask(__name__)

@@ -6,7 +6,7 @@ Env: BENCH_SIZES (two sizes, small then big; default "50000 5000000"),
 BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_SECONDS / BENCH_SAMPLES (load
 window and latency samples), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/7; the bench flushes that db). Databases: bench_<size>
-on the local PostgreSQL (bench/cities.py, kept between runs), bench_helpdesk
+on the local PostgreSQL (bench/city/cities.py, kept between runs), bench_helpdesk
 for the peer. Writes the table to stdout and bench/.cache/last.json.
 """
 import argparse
@@ -18,7 +18,9 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import cities, figures, peer
+from bench import figures
+from bench.city import cities
+from bench.apps import peer
 from .httpbench import Server
 
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")

@@ -1,7 +1,7 @@
 """The community service platform: 接诉即办 and 好差评."""
 from flask import Flask
 
-from .config import load_config
+from community.core.config import load_config
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -13,12 +13,12 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     load_config(app, overrides)
 
-    from .logs import configure_from_config, init_request_logging
+    from community.core.logs import configure_from_config, init_request_logging
 
     configure_from_config(app.config)
     trust_proxies(app)
 
-    from . import extensions as ext
+    from community.core import extensions as ext
 
     ext.init_db(app)
     ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()))
@@ -26,15 +26,15 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     ext.init_redis(app)
     ext.limiter.init_app(app)
 
-    from .i18n import init_i18n
+    from community.web.i18n import init_i18n
     from .web import init_web
 
     init_i18n(app)
     init_web(app)
     init_request_logging(app)  # after init_web: its request id comes before any other check
 
-    from .ops import init_ops
-    from .static_files import init_static
+    from community.web.ops import init_ops
+    from community.web.static_files import init_static
 
     init_ops(app)
     init_static(app)
@@ -137,10 +137,10 @@ def _register_blueprints(app):
     app.register_blueprint(buildings_bp)
     app.register_blueprint(providers_bp)
 
-    from .messaging import dev_messages_enabled
+    from community.core.messaging import dev_messages_enabled
 
     if dev_messages_enabled(app.config):
-        from .devpages import bp as dev_bp
+        from community.web.devpages import bp as dev_bp
 
         app.register_blueprint(dev_bp)
 
@@ -148,7 +148,7 @@ def _register_blueprints(app):
 def _register_cli(app):
     from .areas.cli import areas_cli
     from .auth.cli import users_cli
-    from .demo import seed_demo_command
+    from community.demo.seed import seed_demo_command
 
     app.cli.add_command(areas_cli)
     app.cli.add_command(users_cli)
@@ -169,7 +169,7 @@ def _register_cli(app):
 
     app.cli.add_command(privacy_cli)
 
-    from .backup import backup_cli
+    from community.core.backup import backup_cli
 
     app.cli.add_command(backup_cli)
 

@@ -19,7 +19,7 @@ graceful_timeout = 30
 keepalive = 5  # behind nginx's keepalive pool
 max_requests = 5000  # a worker is replaced now and then: a slow leak never grows far
 max_requests_jitter = 500
-# The app writes one access line per request with its request id (community.logs);
+# The app writes one access line per request with its request id (community.core.logs);
 # gunicorn's own would repeat it without the id.
 accesslog = None
 errorlog = "-"

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from community import create_app
-from community.extensions import db
+from community.core.extensions import db
 
 from . import clock, factories
 from .factories import T0

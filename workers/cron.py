@@ -35,7 +35,7 @@ from redis.exceptions import LockError, RedisError
 from rq import cron
 from rq.cron import CronScheduler
 
-from community.config import Config, _parse
+from community.core.config import Config, _parse
 from workers.jobs import (calendar_check_job, hotspots_job, relay_outbox_job, retention_job,
                           rollup_yesterday_job, sla_sweep_job)
 

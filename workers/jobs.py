@@ -2,8 +2,8 @@
 context, commit once, and never hold ORM objects between runs."""
 from contextlib import contextmanager
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 _app = None
 

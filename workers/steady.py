@@ -81,7 +81,7 @@ class SteadyWorker(SimpleWorker):
             return super().heartbeat(timeout, pipeline)
 
     def execute_job(self, job, queue):
-        from community.logs import current_request_id
+        from community.core.logs import current_request_id
 
         marker = current_request_id.set(f"job:{job.id}")  # on every log line the job writes
         try:

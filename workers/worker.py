@@ -7,7 +7,7 @@ and each job opens and closes its own app context (workers/jobs.py).
 Periodic work (the outbox relay, the SLA sweep, the calendar check, rollups,
 retention) is enqueued by the scheduler, `python -m workers.cron` (RQ's `rq cron`),
 and run here like any other job. Logging is set up by create_app()
-(community/logs.py); each job's lines carry its job id.
+(community/core/logs.py); each job's lines carry its job id.
 
 Redis going away does not end the process (workers/steady.py): it waits, tries
 again after 1, 2, 4 … 30 s, logs a line when the outage starts and then once a

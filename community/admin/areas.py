@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from community.areas import geo
 from community.areas.models import PARENT_KIND, Unit, UnitKind
 from community.areas.services import load_areas, unit_by_code
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 
 from . import audit
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 
 from .models import AdminAudit
 

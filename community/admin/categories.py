@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from community.areas.models import TIERS, UnitKind
 from community.areas.services import unit_by_code
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 from community.sla.models import SLA_CLASSES
 from community.tickets.models import Category
 

@@ -12,8 +12,8 @@ from community.areas.services import unit_by_code
 from community.auth.models import ROLE_UNIT_KIND, STAFF_ROLES, Role, User
 from community.auth.services import create_staff, hash_password
 from community.auth.sessions import end_every_session
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 
 from . import audit
 
@@ -57,7 +57,7 @@ def _unit_for(role: str, unit_code: str) -> Unit | None:
 
 
 def _kind_label(kind) -> str:
-    from community.labels import TIER
+    from community.web.labels import TIER
 
     return str(TIER.get(kind, kind))
 

@@ -6,11 +6,11 @@ from flask_login import current_user
 
 from community.areas.models import PARENT_KIND, TIERS, UnitKind
 from community.auth.models import STAFF_ROLES, Role
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.sla.models import SLA_CLASSES
 from community.sla.views import admin_required
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import areas, audit, categories, users
 

@@ -12,7 +12,7 @@ SESSION_SCHEME = {"type": "apiKey", "in": "cookie", "name": "session",
 
 
 def init_api(app: Flask) -> None:
-    from community.extensions import csrf
+    from community.core.extensions import csrf
 
     from . import actions, figures, reference, views  # noqa: F401  (routes register on import)
     from . import contract

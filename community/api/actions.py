@@ -7,9 +7,9 @@ then calls the same service the web calls, which checks role, unit and state.
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from community.errors import Conflict, NotAllowed, NotFound
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.errors import Conflict, NotAllowed, NotFound
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 from community.workqueue import assist, contact
 from community.workqueue.models import AssistState, AssistTask
 from community.workqueue.steps import API_STEPS

@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
-from community.errors import DomainError, NotAllowed
-from community.extensions import csrf, db
-from community.timeutil import utcnow
+from community.core.errors import DomainError, NotAllowed
+from community.core.extensions import csrf, db
+from community.core.timeutil import utcnow
 
 from . import tokens
 

@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
-from community.errors import ValidationFailed
-from community.extensions import db, limiter
-from community.replica import reads_from_replica
+from community.core.errors import ValidationFailed
+from community.core.extensions import db, limiter
+from community.core.replica import reads_from_replica
 from community.web import error_response
 
 from . import auth

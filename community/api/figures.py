@@ -10,13 +10,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 from community.ratings import services as ratings
 from community.ratings.models import Level, Reason, Solved
 from community.stats import queries as stats
 from community.stats.formulas import FORMULA_VERSION, Params, figures
-from community.timeutil import to_local, utcnow
+from community.core.timeutil import to_local, utcnow
 
 from . import auth, queries
 from .blueprint import bp

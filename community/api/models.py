@@ -5,8 +5,8 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.auth.models import User
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 
 
 class ApiToken(db.Model):

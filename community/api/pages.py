@@ -7,10 +7,10 @@ from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 
-from community.extensions import db
-from community.forms import Form
-from community.submit import submit
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.web.forms import Form
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import tokens
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 from community.areas import geo
 from community.areas.models import Unit, UnitKind
 from community.areas.services import community_area_by_code, unit_by_code
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.access import can_view, scope_filter
 from community.tickets.models import Category, Ticket
 from community.tickets.services import normalize_tracking_code

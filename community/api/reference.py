@@ -12,10 +12,10 @@ from community.areas import geo
 from community.areas.models import Unit
 from community.areas.services import unit_by_code
 from community.auth.models import Role
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.services import active_categories
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import auth, schemas, tokens
 from .blueprint import bp, public

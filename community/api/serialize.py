@@ -7,8 +7,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from flask_babel import lazy_gettext as _l
 
 from community.auth.models import mask_phone
-from community.errors import DomainError
-from community.labels import ACTION, STATE
+from community.core.errors import DomainError
+from community.web.labels import ACTION, STATE
 from community.tickets.models import Ticket, TicketEvent
 
 

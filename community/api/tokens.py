@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from community.auth.models import Role, User
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 
 from .models import ApiToken
 

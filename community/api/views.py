@@ -2,11 +2,11 @@
 from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
 
-from community.extensions import db, limiter
+from community.core.extensions import db, limiter
 from community.tickets import services as ticket_services
 from community.tickets.access import resident_may
 from community.tickets.services import Filing
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.available import available_actions
 from community.workqueue.queue import QueueFilter, overdue_count, queue_page, state_counts
 

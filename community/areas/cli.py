@@ -4,8 +4,8 @@ import click
 import yaml
 from flask.cli import AppGroup
 
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 
 from .geo import load_geojson
 from .services import load_areas, read_area_rows

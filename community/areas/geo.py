@@ -14,8 +14,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 
 from .models import Unit, UnitKind
 

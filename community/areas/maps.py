@@ -9,7 +9,7 @@ import json
 from flask import current_app
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 
 from .models import Unit, UnitKind
 

@@ -4,8 +4,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.dbtypes import enum_check
-from community.extensions import db
+from community.core.dbtypes import enum_check
+from community.core.extensions import db
 
 
 class UnitKind(StrEnum):

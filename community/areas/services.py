@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 
 from .models import PARENT_KIND, TIERS, Unit, UnitKind
 

@@ -1,6 +1,6 @@
 """Generated area boundaries: a jittered lattice cut into blocks.
 
-The demo county (community.demo) and the benchmark city (bench.cityrows) both
+The demo county (community.demo.seed) and the benchmark city (bench.city.cityrows) both
 need boundaries that look like a city's and that tile their area exactly. A
 lattice of cells whose corners are moved a little, and whose edges bend once at
 a moved midpoint, gives that: neighbouring cells share every vertex, so the

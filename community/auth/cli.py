@@ -4,8 +4,8 @@ import click
 from flask.cli import AppGroup
 
 from community.areas.services import unit_by_code
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 from .services import create_staff
 

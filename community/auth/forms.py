@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from community.forms import Form, LongSelect
+from community.web.forms import Form, LongSelect
 
 
 class LoginForm(Form):

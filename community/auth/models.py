@@ -7,8 +7,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit, UnitKind
-from community.dbtypes import UTCDateTime, enum_check
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime, enum_check
+from community.core.extensions import db
 
 
 class Role(StrEnum):

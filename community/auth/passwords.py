@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 
 MIN_SCORE = 2  # zxcvbn's 0–4; below 2 falls to an online guessing attack in days
 # Common in Chinese password leaks, absent from zxcvbn's lists (ranked: most common first).

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from community.areas.models import Unit, UnitKind
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 from community.sms import limits
 from community.sms.gateways import SendError
 from community.sms.services import send_code_text

@@ -23,8 +23,8 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
 
-from community.errors import DomainError
-from community.extensions import get_redis
+from community.core.errors import DomainError
+from community.core.extensions import get_redis
 
 log = logging.getLogger(__name__)
 KEY = "community:login:fail:{kind}:{id}"

@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.areas.services import get_unit
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db, limiter
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db, limiter
 from community.areas.services import community_choices
-from community.submit import submit
-from community.timeutil import utcnow
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import throttle
 from .models import mask_phone

@@ -11,8 +11,8 @@ from sqlalchemy import and_, or_, select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Ticket
 
 from .models import BuildingHead

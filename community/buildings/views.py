@@ -9,12 +9,12 @@ from flask_login import current_user, login_required
 from community.areas.models import Unit, UnitKind
 from community.areas.services import list_units
 from community.auth.models import Role
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.tickets import services as tickets
 from community.tickets.services import Filing
 from community.tickets.states import Channel
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.contact import masked_contact
 
 from . import services

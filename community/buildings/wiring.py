@@ -4,10 +4,10 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.bulkdb import insert_rows
-from community.extensions import db
-from community.i18n import lazy_gettext as _l
-from community.labels import ACTION
+from community.core.bulkdb import insert_rows
+from community.core.extensions import db
+from community.web.i18n import lazy_gettext as _l
+from community.web.labels import ACTION
 from community.tickets.models import Ticket
 from community.workqueue.models import Notification
 from community.workqueue.notifications import RESIDENT_ACTIONS

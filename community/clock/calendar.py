@@ -10,7 +10,7 @@ loaded).
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from community.timeutil import local_zone
+from community.core.timeutil import local_zone
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from sqlalchemy import or_, select
 from community.admin import audit
 from community.areas.services import unit_by_code
 from community.auth.models import User
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 from community.open311.models import Open311Client
-from community.timeutil import as_utc, local_zone
+from community.core.timeutil import as_utc, local_zone
 
 from . import webhooks
 from .models import Delivery, WebhookSubscription

@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from community.auth.models import User
 from community.areas.services import unit_by_code
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.open311.models import Open311Client
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import webhooks
 from .models import WebhookSubscription

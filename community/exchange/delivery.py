@@ -16,9 +16,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, register_handler
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import signing
 from .models import Delivery, WebhookSubscription

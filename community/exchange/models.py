@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 from community.tickets.models import Ticket
 
 

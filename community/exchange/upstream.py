@@ -18,12 +18,12 @@ from community.api.schemas import Text
 from community.areas import geo
 from community.areas.models import UnitKind
 from community.areas.services import community_in_address, locate_grid, unit_by_code
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Category, Ticket
 from community.tickets.services import Filing, record_event, submit_ticket
 from community.tickets.states import Channel, Kind
-from community.timeutil import as_utc
+from community.core.timeutil import as_utc
 
 from community.workqueue.routing import send_to_dispatcher
 
@@ -212,7 +212,7 @@ def new_secret() -> str:
 def channel_label(ticket: Ticket) -> str:
     """The channel as staff read it: an upstream's order names that upstream
     (its configured label, else its name)."""
-    from community.labels import CHANNEL
+    from community.web.labels import CHANNEL
 
     label = str(CHANNEL.get(ticket.channel, ticket.channel))
     order = order_for(ticket)

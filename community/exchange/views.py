@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from community.errors import DomainError
-from community.extensions import csrf, db
+from community.core.errors import DomainError
+from community.core.extensions import csrf, db
 from community.auth.decorators import admin_required
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import admin, signing, upstream, webhooks
 from .models import WebhookSubscription

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.states import Channel
 
 from .delivery import queue_delivery

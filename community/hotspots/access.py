@@ -10,8 +10,8 @@ from sqlalchemy import true
 from community.areas.models import Unit
 from community.areas.services import is_within
 from community.auth.models import Role, User
-from community.errors import NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound
+from community.core.extensions import db
 
 from .models import Hotspot, MonthlyTopic, ProactiveTask
 

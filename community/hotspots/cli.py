@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from community.extensions import db
+from community.core.extensions import db
 from community.sla.cli import _parse_now
 
 hotspots_cli = AppGroup("hotspots", help="Recurring requests (hotspots) and proactive work.")

@@ -18,8 +18,8 @@ from sqlalchemy import and_, or_, select
 
 from community.areas.models import Unit
 from community.areas.services import hint_in_address
-from community.bulkdb import any_of
-from community.extensions import db
+from community.core.bulkdb import any_of
+from community.core.extensions import db
 from community.ratings.models import RectificationCase
 from community.tickets.models import Ticket
 from community.tickets.states import State

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.sms import services as sms
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.tickets.states import State
-from community.timeutil import local_zone, to_local
+from community.core.timeutil import local_zone, to_local
 
 from . import access
 from .models import Hotspot, HotspotState, HotspotTicket, ProactiveTask, TaskState

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.projects.models import Project
 from community.tickets.models import Category, Ticket
 from community.tickets.states import State
-from community.timeutil import local_zone, to_local
+from community.core.timeutil import local_zone, to_local
 
 from . import access
 from .models import Hotspot, MonthlyTopic, TopicProject, TopicState, TopicUnit, TopicUpdate

@@ -10,10 +10,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from community.errors import DomainError, NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import DomainError, NotAllowed, NotFound
+from community.core.extensions import db
 from community.tickets.services import active_categories
-from community.timeutil import to_local, utcnow
+from community.core.timeutil import to_local, utcnow
 
 from . import access, tasks, topics
 from .labels import KIND_LABELS, STATE_LABELS, TASK_STATE_LABELS

@@ -21,7 +21,7 @@ def _render_error(status, code, message):
 
 
 def _install_limits(bp):
-    from community.extensions import limiter
+    from community.core.extensions import limiter
 
     limiter.shared_limit(lambda: current_app.config["COMMUNITY_OPEN311_READ_RATE"],
                          scope="open311-read", methods=["GET"],
@@ -31,7 +31,7 @@ def _install_limits(bp):
 
 
 def init_open311(app: Flask) -> None:
-    from community.extensions import csrf
+    from community.core.extensions import csrf
     from community.web import ERROR_RENDERERS
 
     from .cli import open311_cli

@@ -2,8 +2,8 @@
 import click
 from flask.cli import AppGroup
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 from . import keys
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
 
 from .models import Open311Client
 

@@ -5,7 +5,7 @@ from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from community.api.schemas import Text
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 from community.tickets.states import Kind, Urgency
 
 # An international or a domestic number: digits, spaces and dashes, an optional +.

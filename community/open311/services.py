@@ -7,7 +7,7 @@ holder add information or cancel, so it goes only to the client that filed
 (in the POST answer's service_notice). Public answers follow the privacy
 rules of the public pages: the description, address, point and media only
 where the resident allowed the text to be shown; never a name or a phone, and
-even then through the one masking function (community.privacy.masking): phone,
+even then through the one masking function (community.core.masking): phone,
 ID-card, plate and flat numbers masked, the address down to its 小区/building,
 the point rounded to about a hundred metres.
 """
@@ -25,15 +25,15 @@ from sqlalchemy.orm import selectinload
 from community.areas import geo
 from community.areas.models import UnitKind
 from community.areas.services import community_in_address, unit_by_code
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db
-from community.labels import KIND, RESULT, STATE, TIER, URGENCY
-from community.privacy.masking import coarse_address, coarse_point, mask_personal
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db
+from community.web.labels import KIND, RESULT, STATE, TIER, URGENCY
+from community.core.masking import coarse_address, coarse_point, mask_personal
 from community.tickets.models import Category, Ticket
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
 from community.tickets.states import OPEN
-from community.timeutil import as_utc, to_local
+from community.core.timeutil import as_utc, to_local
 
 from . import schemas
 from .models import Open311Client, Open311Request

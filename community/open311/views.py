@@ -2,12 +2,12 @@
 from flask import Blueprint, current_app, request, send_file
 from flask_babel import gettext as _
 
-from community.errors import DomainError, NotAllowed, ValidationFailed
-from community.extensions import db
-from community.replica import reads_from_replica
+from community.core.errors import DomainError, NotAllowed, ValidationFailed
+from community.core.extensions import db
+from community.core.replica import reads_from_replica
 from community.tickets.photos import clean_photo, photo_path
 from community.tickets.services import discard_photo_files
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import keys, schemas, services
 from .render import errors, respond

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 
 
 class OutboxRow(db.Model):

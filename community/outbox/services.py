@@ -22,8 +22,8 @@ from rq.job import Job
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 from .models import OutboxRow
 
@@ -126,7 +126,7 @@ def _insert_row():
 
 
 def _queue():
-    from community.jobs import queue
+    from community.core.jobs import queue
 
     return queue()
 

@@ -5,7 +5,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from community.extensions import db
+from community.core.extensions import db
 from community.auth.decorators import admin_required
 
 from . import services

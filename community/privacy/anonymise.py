@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.models import Open311Request
 from community.ratings.models import Rating, RectificationCase
 from community.tickets.models import Ticket, TicketEvent, TicketPhoto

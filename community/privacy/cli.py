@@ -18,7 +18,7 @@ def retention_command(dry_run, now_text, years, batch):
     in batches each committed on its own; a second run changes nothing."""
     from .retention import run_retention
 
-    from community.progress import progress
+    from community.core.progress import progress
 
     bar = None
 

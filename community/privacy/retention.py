@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 
 from .anonymise import anonymise_tickets, remove_photo_files

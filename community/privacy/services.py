@@ -10,12 +10,12 @@ from community.api.models import ApiToken
 from community.auth.models import OneTimeCode, User
 from community.auth.services import check_password
 from community.auth.sessions import end_every_session
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.ratings.models import Rating
 from community.surveys import privacy as survey_privacy
 from community.tickets.models import Ticket
-from community.timeutil import to_local
+from community.core.timeutil import to_local
 from community.workqueue.models import ContactReveal, Notification
 
 from .anonymise import anonymise_tickets

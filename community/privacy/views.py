@@ -16,18 +16,18 @@ from wtforms.validators import DataRequired, Length
 from community.auth.decorators import resident_required, role_required
 from community.auth.models import Role
 from community.auth.sessions import sign_out_here
-from community.errors import ValidationFailed
-from community.extensions import db
-from community.forms import Form
-from community.submit import submit
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
+from community.web.forms import Form
+from community.web.submit import submit
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.models import ContactReveal
 
 from . import models  # noqa: F401  (the audit table, for the metadata)
 from .anonymise import remove_photo_files
-from .masking import coarse_address, mask_personal
+from community.core.masking import coarse_address, mask_personal
 from .services import delete_account, export_personal_data
 
 bp = Blueprint("privacy", __name__)

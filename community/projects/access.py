@@ -20,8 +20,8 @@ from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
 from community.auth.scope import scope_column
-from community.errors import NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound
+from community.core.extensions import db
 from community.residency.services import verified_community_id
 
 from .models import Project

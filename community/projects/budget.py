@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from community.extensions import db
-from community.text import clean_text
-from community.timeutil import to_local
+from community.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from community.core.extensions import db
+from community.core.text import clean_text
+from community.core.timeutil import to_local
 
 from . import access
 from .models import BudgetApproval, FundingLine, Project, SpendingLine

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
-from community.text import clean_text
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
+from community.core.text import clean_text
 from community.tickets.photos import clean_photo, upload_dir
 
 from . import access

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from community.areas.services import unit_by_code
 from community.auth.models import Role, User
-from community.extensions import db
+from community.core.extensions import db
 
 from community.residency.services import verify
 

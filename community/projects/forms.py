@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form, text_form
+from community.web.forms import Form, text_form
 from .labels import DECISION, RESOURCE
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.stats.formulas import FORMULA_VERSION, Params, satisfied_weight, valid_ratings, wilson
-from community.text import clean_text
+from community.core.text import clean_text
 
 from . import access
 from .labels import SATISFACTION
@@ -89,7 +89,7 @@ def close(project: Project, actor: User, now: datetime, insufficient: bool = Fal
     rules = for_project(project)
     ends = judging_ends(project)
     if now < ends:
-        from community.timeutil import to_local
+        from community.core.timeutil import to_local
 
         raise ValidationFailed(_("群众评判至少进行 %(d)d 天，%(when)s 之后才能结束。", d=rules.judging_days,
                                  when=to_local(ends).strftime("%Y-%m-%d %H:%M")), field="note")

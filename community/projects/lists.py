@@ -10,12 +10,12 @@ from sqlalchemy import case, func, select
 
 from community.areas.models import Unit
 from community.auth.models import User
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
-from community.text import clean_text
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
+from community.core.text import clean_text
 from community.tickets.models import Category, Ticket
 
-from community.privacy.masking import mask_personal
+from community.core.masking import mask_personal
 
 from .models import NeedLink, Project, Resource
 from .states import ACTIVE, ResourceKind

@@ -6,12 +6,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from community.areas.models import Unit
-from community.errors import NotFound
-from community.extensions import db
-from community.forms import as_int
-from community.submit import submit
+from community.core.errors import NotFound
+from community.core.extensions import db
+from community.web.forms import as_int
+from community.web.submit import submit
 from community.tickets.models import Category
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.auth.decorators import office_required, staff_required
 
 from . import access, lists

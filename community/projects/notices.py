@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.bulkdb import insert_rows
-from community.extensions import db
+from community.core.bulkdb import insert_rows
+from community.core.extensions import db
 from community.outbox import emit, register_handler
-from community.privacy.masking import mask_personal
+from community.core.masking import mask_personal
 from community.residency.services import verified_residents
 from community.workqueue.models import Notification
 from community.workqueue.notifications import promise_delivery, tell_staff

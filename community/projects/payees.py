@@ -9,8 +9,8 @@ import re
 
 from flask_babel import gettext as _
 
-from community.errors import ValidationFailed
-from community.privacy.masking import mask_personal
+from community.core.errors import ValidationFailed
+from community.core.masking import mask_personal
 
 from .states import PayeeKind
 

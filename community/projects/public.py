@@ -12,9 +12,9 @@ from flask import render_template
 from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
-from community.errors import NotFound
-from community.extensions import db
-from community.timeutil import to_local, utcnow
+from community.core.errors import NotFound
+from community.core.extensions import db
+from community.core.timeutil import to_local, utcnow
 
 from . import budget, deliberation, judging, rectify, rules
 from .models import Project

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.errors import InvalidTransition, NotFound
-from community.extensions import db
-from community.text import clean_text
-from community.timeutil import to_local
+from community.core.errors import InvalidTransition, NotFound
+from community.core.extensions import db
+from community.core.text import clean_text
+from community.core.timeutil import to_local
 from community.clock.calendar import working_deadline
 
 from . import access

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
 
 from . import access
 from .models import Project, ProjectRules

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from community.areas.models import Unit, UnitKind
 
-from community.extensions import db
-from community.submit import submit
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import access, rules
 from .forms import RulesForm

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.residency.services import verified_community_id
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets.models import Category, Ticket
 from community.tickets.services import record_event as record_ticket_event
 from community.tickets.states import Kind

@@ -9,15 +9,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from community.errors import NotFound, ValidationFailed
-from community.extensions import db, limiter
-from community.forms import as_int
-from community.submit import submit
+from community.core.errors import NotFound, ValidationFailed
+from community.core.extensions import db, limiter
+from community.web.forms import as_int
+from community.web.submit import submit
 from community.tickets.access import can_view as can_view_ticket
 from community.tickets.models import Category, Ticket
 from community.tickets.services import active_categories
 from community.residency.services import verified_community_id
-from community.timeutil import to_local, utcnow
+from community.core.timeutil import to_local, utcnow
 
 from . import access, budget, deliberation, judging, rectify, rules, services
 from .forms import MeetingForm, ProjectActionForm, ProposalForm

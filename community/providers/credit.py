@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import (
     BAD_LEVELS,
     Appeal,

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role
 from community.auth.services import create_staff
-from community.extensions import db
+from community.core.extensions import db
 
 from .models import Provider, ProviderAccount
 

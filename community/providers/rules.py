@@ -38,7 +38,7 @@ def communities_overseen(user: User) -> list[int] | None:
     """Ids of the communities `user` oversees; None: all (the admin)."""
     from sqlalchemy import select
 
-    from community.extensions import db
+    from community.core.extensions import db
 
     if user.role == Role.ADMIN:
         return None
@@ -73,7 +73,7 @@ def answers_for(user: User | None, link: TicketProvider | None) -> bool:
 
 def provider_id_of(user: User) -> int | None:
     """The provider a provider account answers for."""
-    from community.extensions import db
+    from community.core.extensions import db
 
     if user.role != Role.PROVIDER:
         return None

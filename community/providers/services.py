@@ -8,8 +8,8 @@ from sqlalchemy import select
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.auth.services import create_staff
-from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.tickets.states import OPEN

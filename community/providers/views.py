@@ -10,9 +10,9 @@ from sqlalchemy import select
 from community.areas.models import Unit, UnitKind
 from community.areas.services import unit_by_code
 from community.auth.models import Role
-from community.errors import DomainError, NotFound
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.errors import DomainError, NotFound
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 from community.workqueue.contact import masked_contact
 from community.workqueue.permissions import visible_ticket
 

@@ -7,16 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit, UnitKind
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Resolution
-from community.replica import reads_from_replica
+from community.core.replica import reads_from_replica
 from community.stats import queries
 from community.stats.maps import PUBLIC_FIGURES, public_map
 from community.stats.formulas import FORMULA_VERSION, Params, figures, formula_text
 from community.stats.views import plain_labels
 from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.states import State
-from community.timeutil import to_local, utcnow
+from community.core.timeutil import to_local, utcnow
 
 bp = reads_from_replica(Blueprint("public", __name__))
 RECENT = 20

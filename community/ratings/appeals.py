@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.auth.models import User
-from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tally.marks import mark_days
 from community.tickets.models import Ticket
 

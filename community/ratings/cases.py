@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.auth.models import User
-from community.errors import InvalidTransition, NotAllowed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed
+from community.core.extensions import db
 from community.clock.deadlines import case_deadlines
 from community.tally.marks import mark_days
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets.models import Ticket
 from community.tickets.states import State
 
@@ -109,7 +109,7 @@ def cases_for(user: User, open_only: bool = True, limit: int = 100) -> list[Rect
 
 
 def visible_case(user: User, case_id: int) -> RectificationCase:
-    from community.errors import NotFound
+    from community.core.errors import NotFound
     from community.tickets.access import can_view
 
     case = db.session.get(RectificationCase, case_id)

@@ -2,7 +2,7 @@
 appeal, then the rollups built, so the dashboards are alive after `make run`."""
 from datetime import timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 
 from . import appeals, cases, services
 from .models import BAD_LEVELS

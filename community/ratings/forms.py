@@ -2,7 +2,7 @@
 case services check them and name the field at fault, so the messages stay theirs."""
 from wtforms import SelectMultipleField, StringField
 
-from community.forms import Form, text_form
+from community.web.forms import Form, text_form
 
 
 class RatingForm(Form):

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.errors import Conflict, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tally.marks import mark_days
 from community.tickets import links
 from community.tickets.access import can_view, check_resident_step

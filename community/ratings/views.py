@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from community.errors import Conflict, DomainError, NotFound, ValidationFailed
-from community.extensions import db, limiter
-from community.submit import submit
+from community.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from community.core.extensions import db, limiter
+from community.web.submit import submit
 from community.tickets import links
 from community.tickets.access import can_view
 from community.tickets.services import get_by_tracking_code
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.auth.decorators import staff_required
 
 from . import appeals, cases, services

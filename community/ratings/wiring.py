@@ -2,7 +2,7 @@
 and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tally.facts import resolution_in_time
 from community.tally.marks import clock_days, mark_days, mark_days_many
 from community.tickets import links

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit
 from community.auth.models import User
-from community.dbtypes import UTCDateTime, enum_check
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime, enum_check
+from community.core.extensions import db
 
 
 class ResidencyState(StrEnum):

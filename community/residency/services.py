@@ -11,9 +11,9 @@ from sqlalchemy import and_, exists, or_, select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
-from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
-from community.text import clean_text
+from community.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
+from community.core.text import clean_text
 
 from .models import Residency, ResidencyState
 

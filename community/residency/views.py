@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from community.auth.decorators import resident_required
 from community.auth.models import mask_phone
 from community.areas.services import community_choices
-from community.errors import NotFound
-from community.forms import as_int
-from community.submit import submit
-from community.timeutil import utcnow
+from community.core.errors import NotFound
+from community.web.forms import as_int
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import services
 from .forms import RefuseForm, ResidencyRequestForm, VerifyForm

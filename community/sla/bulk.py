@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, func, select
 
 from community.areas.models import Unit
 from community.auth.models import Role, User
-from community.bulkdb import any_of, insert_rows, update_versioned
+from community.core.bulkdb import any_of, insert_rows, update_versioned
 from community.clock.deadlines import (
     next_check,
     next_due,
@@ -29,8 +29,8 @@ from community.clock.deadlines import (
     start_accept_clock,
 )
 from community.core import signals
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 from community.tally.facts import departure
 from community.tally.models import Arrival
 from community.tickets.models import Category, Ticket, TicketEvent

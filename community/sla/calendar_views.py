@@ -11,10 +11,10 @@ from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaF
 from wtforms.validators import Length, NumberRange, Optional
 
 from community.auth.models import Role
-from community.errors import DomainError, ValidationFailed
-from community.forms import Form, show_error
-from community.submit import submit
-from community.timeutil import local_zone, utcnow
+from community.core.errors import DomainError, ValidationFailed
+from community.web.forms import Form, show_error
+from community.web.submit import submit
+from community.core.timeutil import local_zone, utcnow
 
 from . import notice, services, yearbook
 from community.auth.decorators import admin_required

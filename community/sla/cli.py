@@ -4,7 +4,7 @@ from datetime import date, datetime
 import click
 from flask.cli import AppGroup
 
-from community.timeutil import as_utc, utcnow
+from community.core.timeutil import as_utc, utcnow
 
 sla_cli = AppGroup("sla", help="SLA clocks: sweep, policies, working-day overrides.")
 
@@ -54,7 +54,7 @@ def override_command(day, working, note, remove):
     from sqlalchemy import select
 
     from community.auth.models import Role, User
-    from community.extensions import db
+    from community.core.extensions import db
 
     from .services import remove_override, set_override
 
@@ -84,7 +84,7 @@ def _acting_admin():
     from sqlalchemy import select
 
     from community.auth.models import Role, User
-    from community.extensions import db
+    from community.core.extensions import db
 
     return db.session.scalar(select(User).where(User.role == Role.ADMIN, User.active.is_(True))
                              .order_by(User.id))
@@ -98,8 +98,8 @@ def calendar_import_command(source, year, dry_run):
     """Load a year's holidays and adjusted working days from FILE (or - for stdin): the
     State Council's notice as text, or a YAML/CSV of dates. Open deadlines that count
     the year's days are recomputed."""
-    from community.errors import DomainError
-    from community.extensions import db
+    from community.core.errors import DomainError
+    from community.core.extensions import db
 
     from . import notice, yearbook
 
@@ -154,7 +154,7 @@ def calendar_status_command():
 @calendar_cli.command("check")
 def calendar_check_command():
     """Run the daily check now: load years the package knows, warn admins of missing years."""
-    from community.extensions import db
+    from community.core.extensions import db
 
     from . import yearbook
 

@@ -6,8 +6,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.auth.models import User
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 from community.tickets.models import Category
 
 SLA_CLASSES = ("urgent", "utilities", "general", "complex")

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import yaml
 from flask_babel import gettext as _
 
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 
 
 @dataclass

@@ -24,13 +24,13 @@ from community.clock.deadlines import (
     case_deadlines,
     warn_ratio,
 )
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import record_event
 from community.tickets.states import WORKING
-from community.timeutil import local_zone, to_local
+from community.core.timeutil import local_zone, to_local
 from community.workqueue.models import AssistState, AssistTask
 
 from . import side

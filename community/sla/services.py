@@ -10,10 +10,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Category
-from community.timeutil import local_zone
+from community.core.timeutil import local_zone
 
 from .models import RESOLVE_UNITS, SLA_CLASSES, CalendarOverride, SlaPolicy
 

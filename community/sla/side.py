@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from community.auth.models import Role, User
 from community.clock.deadlines import _warn_at, warn_ratio
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.notes import Note
 from community.tickets.services import record_event

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from community.areas.models import Unit
 from community.auth.models import Role, User
-from community.bulkdb import update_versioned
+from community.core.bulkdb import update_versioned
 from community.clock.deadlines import (
     ACCEPT_BREACHED,
     ACCEPT_WARNED,
@@ -36,8 +36,8 @@ from community.clock.deadlines import (
     pending_marks,
     warn_ratio,
 )
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import record_event
@@ -316,7 +316,7 @@ def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:
                     redis.delete(LOCK_KEY)
             except RedisError:
                 pass
-    try:  # its age is a metric (community/ops.py): a sweep that stopped coming shows
+    try:  # its age is a metric (community/web/ops.py): a sweep that stopped coming shows
         (redis or current_app.extensions["redis"]).set(LAST_SWEEP_KEY, str(time.time()))
     except RedisError:
         pass

@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.auth.decorators import admin_required
-from community.errors import ValidationFailed
-from community.submit import submit
+from community.core.errors import ValidationFailed
+from community.web.submit import submit
 from community.tickets.services import active_categories
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import services
 from .forms import PolicyForm

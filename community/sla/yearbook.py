@@ -17,9 +17,9 @@ from sqlalchemy import delete, select
 from community.auth.models import Role, User
 from community.clock import package_years
 from community.clock.calendar import WorkCalendar, missing_years
-from community.errors import NotAllowed
-from community.extensions import db
-from community.timeutil import local_zone
+from community.core.errors import NotAllowed
+from community.core.extensions import db
+from community.core.timeutil import local_zone
 
 from .models import CalendarDay, CalendarOverride, CalendarYear
 from .notice import Schedule

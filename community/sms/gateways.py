@@ -11,7 +11,9 @@ meanings, which decide what happens next:
   until an admin fixes it; retried like RETRY so nothing is lost, and logged as an error.
 """
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from community.core.messaging import Sent  # noqa: F401  (the senders' answer, for the adapters)
 
 log = logging.getLogger("community.messaging")
 
@@ -33,13 +35,6 @@ class Outgoing:
     params: dict
     text: str
     ref: str = ""          # our id for it, sent as the gateway's out id / session context
-
-
-@dataclass
-class Sent:
-    gateway_ref: str = ""                 # the gateway's id, which its receipt names
-    delivered: bool = False               # no receipt will come: count it delivered now
-    extra: dict = field(default_factory=dict)
 
 
 def setting(config, name: str) -> str:

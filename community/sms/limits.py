@@ -17,7 +17,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 
 from .models import SmsOptOut
 

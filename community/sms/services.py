@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from community.extensions import db
-from community.messaging import get_sender
+from community.core.extensions import db
+from community.core.messaging import get_sender
 
 from . import limits, templates
 from .gateways import CONFIG, REFUSE, RETRY, Outgoing, SendError

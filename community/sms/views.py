@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from community.extensions import csrf, db, limiter
-from community.timeutil import utcnow
+from community.core.extensions import csrf, db, limiter
+from community.core.timeutil import utcnow
 
 from . import services
 

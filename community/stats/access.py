@@ -2,7 +2,7 @@
 buttons that lead to them."""
 from community.areas.models import UnitKind
 from community.auth.models import Role
-from community.errors import NotFound
+from community.core.errors import NotFound
 
 from . import queries
 

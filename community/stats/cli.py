@@ -4,8 +4,8 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 stats_cli = AppGroup("stats", help="Figures: daily rollups per unit.")
 
@@ -26,7 +26,7 @@ def rollup_command(day_text):
         db.session.commit()
         click.echo(f"rolled up {day.isoformat()}: {rows} unit rows")
     else:
-        from community.progress import progress
+        from community.core.progress import progress
 
         bar = None
 

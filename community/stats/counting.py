@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from community.areas.models import Unit, UnitKind
-from community.bulkdb import any_of
-from community.extensions import db
+from community.core.bulkdb import any_of
+from community.core.extensions import db
 from community.ratings.models import (
     BAD_LEVELS,
     Appeal,

@@ -9,12 +9,12 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from community.auth.models import mask_phone
-from community.extensions import db
-from community.labels import KIND, LEVEL as TICKET_LEVEL, STATE, TIER, category_label
+from community.core.extensions import db
+from community.web.labels import KIND, LEVEL as TICKET_LEVEL, STATE, TIER, category_label
 from community.ratings.labels import LEVEL
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
-from community.timeutil import local_zone, to_local
+from community.core.timeutil import local_zone, to_local
 
 from . import queries
 from .formulas import ASSIST_RATES, FORMULA_VERSION, RATE_LABELS, RATES, Params, figures

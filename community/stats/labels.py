@@ -1,7 +1,7 @@
 """Column names of the exported counts (community.stats.models.COUNTS), in the reader's language."""
 from flask_babel import gettext as _
 
-from community.i18n import lazy_gettext as _l
+from community.web.i18n import lazy_gettext as _l
 
 COUNT_LABELS = {
     "filed": _l("受理"),

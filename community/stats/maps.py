@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from community.areas import maps
 from community.areas.models import Unit, UnitKind
-from community.extensions import db
-from community.labels import category_label
+from community.core.extensions import db
+from community.web.labels import category_label
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN
-from community.timeutil import local_zone
+from community.core.timeutil import local_zone
 
 from . import queries
 from .formulas import Params, figures

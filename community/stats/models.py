@@ -4,8 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.dbtypes import UTCDateTime
-from community.extensions import db
+from community.core.dbtypes import UTCDateTime
+from community.core.extensions import db
 
 # Every count the formulas need (community.stats.formulas). Attributed by day:
 #   filed, returned      — the local day the request was filed;

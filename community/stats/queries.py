@@ -9,8 +9,8 @@ from sqlalchemy.orm import joinedload
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.auth.scope import UNIT_COLUMN, scope_column
-from community.errors import NotFound
-from community.extensions import db
+from community.core.errors import NotFound
+from community.core.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.models import Category, Ticket
 from community.tickets.states import OPEN

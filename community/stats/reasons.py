@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from community.areas.models import Unit, UnitKind
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Rating, RatingReason, Reason, Resolution
-from community.timeutil import local_zone
+from community.core.timeutil import local_zone
 
 AREA_COLUMN = {UnitKind.GRID: Rating.grid_id, UnitKind.COMMUNITY: Rating.community_id,
                UnitKind.STREET: Rating.street_id, UnitKind.COUNTY: Rating.county_id}

@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select, text
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Resolution
 from community.tally.marks import local_day  # noqa: F401  (used here and by stats' readers)
 from community.tally.models import Arrival
 from community.tickets.models import Ticket
-from community.timeutil import local_zone, utcnow
+from community.core.timeutil import local_zone, utcnow
 from community.workqueue.models import AssistTask
 
 from . import counting

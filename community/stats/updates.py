@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select, update
 
-from community.bulkdb import any_of
-from community.extensions import db
+from community.core.bulkdb import any_of
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import register_handler, run_row
 from community.tally.marks import (  # noqa: F401
@@ -28,7 +28,7 @@ COVER_SLICE = 5000  # ids per UPDATE (SQLite allows 32,766 parameters in a state
 
 
 def _recompute(payload: dict) -> None:
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     day, now = date.fromisoformat(payload["day"]), utcnow()
     covered = _waiting_for(day)

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_login import current_user
 
 from community.areas.models import Unit, UnitKind
-from community.errors import NotFound
-from community.extensions import db
-from community.labels import category_label
-from community.replica import reads_from_replica
-from community.timeutil import to_local, utcnow
+from community.core.errors import NotFound
+from community.core.extensions import db
+from community.web.labels import category_label
+from community.core.replica import reads_from_replica
+from community.core.timeutil import to_local, utcnow
 from community.auth.decorators import staff_required
 
 from . import access, export, maps, queries

@@ -4,9 +4,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.errors import DomainError, ValidationFailed
-from community.extensions import db, limiter
-from community.timeutil import utcnow
+from community.core.errors import DomainError, ValidationFailed
+from community.core.extensions import db, limiter
+from community.core.timeutil import utcnow
 
 from . import links, results, services
 from .models import Survey

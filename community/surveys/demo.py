@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 
 from . import services
 

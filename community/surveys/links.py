@@ -12,8 +12,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from community.errors import Conflict, NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import Conflict, NotAllowed, NotFound
+from community.core.extensions import db
 
 from .models import SurveyLink
 

@@ -3,8 +3,8 @@
 so the figures do not change."""
 from sqlalchemy import or_, select, update
 
-from community.extensions import db
-from community.timeutil import to_local
+from community.core.extensions import db
+from community.core.timeutil import to_local
 
 from .models import SurveyLink, SurveyResponse
 

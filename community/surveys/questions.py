@@ -12,7 +12,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 from community.ratings.models import Level
 
 KINDS = {"level": "level", "满意度": "level", "choice": "choice", "单选": "choice",

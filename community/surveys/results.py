@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from community.areas.models import Unit
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Level
 from community.stats.formulas import Params, satisfied_weight, wilson
 

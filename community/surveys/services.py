@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
 from community.auth.services import normalize_phone
-from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
-from community.timeutil import local_zone, to_local
+from community.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
+from community.core.timeutil import local_zone, to_local
 
 from . import links, questions, rules
 from .models import STAFF_CHANNELS, Channel, Survey, SurveyResponse, SurveyVersion

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.areas.models import Unit, UnitKind
-from community.errors import DomainError, ValidationFailed
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.errors import DomainError, ValidationFailed
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 from . import qr, questions, results, rules, services
 from .models import STAFF_CHANNELS

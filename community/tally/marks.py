@@ -4,9 +4,9 @@ what is counted (workqueue, sla, ratings), so none of them imports the figures."
 import secrets
 from datetime import date, datetime
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.services import emit_fresh
-from community.timeutil import local_zone
+from community.core.timeutil import local_zone
 
 KIND = "stats.day"
 

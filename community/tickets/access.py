@@ -8,7 +8,7 @@ from sqlalchemy import false, or_, true
 
 from community.auth.models import Role, User
 from community.auth.scope import scope_column
-from community.errors import DomainError, InvalidTransition, NotAllowed
+from community.core.errors import DomainError, InvalidTransition, NotAllowed
 
 from .models import Ticket
 from .states import OPEN, WAITING, State

@@ -3,9 +3,9 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import Length, Optional
 
-from community.forms import Form, LongSelect, text_form
-from community.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
-from community.labels import CHANNEL, KIND
+from community.web.forms import Form, LongSelect, text_form
+from community.web.i18n import MORE_PHOTOS_LABEL, PHOTOS_LABEL, TEXT_HINT
+from community.web.labels import CHANNEL, KIND
 
 STAFF_CHANNELS = ("grid_worker", "hotline", "walk_in")
 

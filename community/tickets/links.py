@@ -24,8 +24,8 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
-from community.errors import Conflict, NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import Conflict, NotAllowed, NotFound
+from community.core.extensions import db
 
 from .models import ResidentLink, Ticket
 

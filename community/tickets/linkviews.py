@@ -4,10 +4,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.errors import DomainError
-from community.extensions import limiter
-from community.submit import submit
-from community.timeutil import utcnow
+from community.core.errors import DomainError
+from community.core.extensions import limiter
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import links, services
 from .access import resident_may

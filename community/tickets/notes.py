@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 
-from community.i18n import lazy_gettext as _l
-from community.labels import CHANNEL, TIER
+from community.web.i18n import lazy_gettext as _l
+from community.web.labels import CHANNEL, TIER
 
 CLOCK = {"response": _l("首次响应"), "accept": _l("签收"), "resolve": _l("办结"),
          "start": _l("差评回访"), "close": _l("差评结案")}  # the last two: a 差评 case's clocks

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 # JPEG is read at a reduced scale (draft), so a camera's 50 MP photo costs less than

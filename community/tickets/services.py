@@ -13,8 +13,8 @@ from community.areas.models import Unit, UnitKind
 from community.areas.services import choose_grid, community_area, unit_at_tier
 from community.auth.models import Role, User
 from community.core import signals
-from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 
 from .access import can_file_for, can_resident_file_for, resident_refusal
 from .models import Category, Ticket, TicketEvent, TicketPhoto

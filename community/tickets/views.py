@@ -20,11 +20,11 @@ from community.areas import geo
 from community.areas import maps as area_maps
 from community.areas.models import UnitKind
 from community.areas.services import list_units
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db, limiter
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db, limiter
 from community.areas.services import community_choices
-from community.submit import submit
-from community.timeutil import utcnow
+from community.web.submit import submit
+from community.core.timeutil import utcnow
 
 from . import services
 from .access import acting_resident, can_view, resident_may

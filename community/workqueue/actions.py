@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.errors import InvalidTransition, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, ValidationFailed
+from community.core.extensions import db
 from community.clock.deadlines import start_resolve_clock
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets import links
 from community.tickets.access import check_resident_step, resident_refusal
 from community.tickets.models import Ticket

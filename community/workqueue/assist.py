@@ -7,11 +7,11 @@ from sqlalchemy import exists, select, update
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
-from community.bulkdb import any_of
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.bulkdb import any_of
+from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.clock.deadlines import assist_deadline
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets import access
 from community.tickets.models import Ticket
 from community.tickets.notes import Note

@@ -6,8 +6,8 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from community.auth.models import User, mask_phone
-from community.errors import NotAllowed
-from community.extensions import db
+from community.core.errors import NotAllowed
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 from community.clock.deadlines import extend_resolve_clock
 from community.tickets.models import Ticket
 from community.tickets.services import record_event

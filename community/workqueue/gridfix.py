@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import User
-from community.errors import InvalidTransition, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
 from community.tickets.states import State

@@ -10,10 +10,10 @@ from datetime import datetime
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from community.bulkdb import any_of, insert_rows
-from community.extensions import db
-from community.i18n import lazy_gettext as _l
-from community.labels import ACTION
+from community.core.bulkdb import any_of, insert_rows
+from community.core.extensions import db
+from community.web.i18n import lazy_gettext as _l
+from community.web.labels import ACTION
 from community.sms import services as sms
 from community.tickets.notes import event_note
 
@@ -165,7 +165,7 @@ class StillWaiting(Exception):
 
 
 def _retry(payload: dict) -> None:
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     note = db.session.get(Notification, payload["id"])
     if note is None or note.sent_at is not None or note.status != sms.RETRYING:
@@ -204,7 +204,7 @@ def _forget_promise(session, *args):
 
 
 def _deliver(payload: dict) -> None:
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     deliver_pending(utcnow())
 

@@ -1,8 +1,8 @@
 """Who may act on a request now: the handling unit's staff, and the tier above it."""
 from community.areas.models import Unit
 from community.auth.models import Role, User
-from community.errors import NotAllowed, NotFound
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound
+from community.core.extensions import db
 from community.tickets.access import NON_HANDLING_ROLES, can_view
 from community.tickets.models import Ticket
 

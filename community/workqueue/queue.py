@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.access import acting_filter, scope_filter
 from community.tickets.models import Category, Ticket
 from community.tickets.states import LIVE, OPEN, State

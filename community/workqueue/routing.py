@@ -4,15 +4,15 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from community.text import clean_text
+from community.core.text import clean_text
 from community.tickets.notes import Note
 from community.areas.models import Unit, UnitKind
 from community.core import signals
 from community.areas.services import is_within, unit_id_at
 from community.auth.models import User
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
-from community.labels import TIER
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
+from community.web.labels import TIER
 from community.tally.facts import departure
 from community.tally.models import Arrival
 from community.clock.deadlines import start_accept_clock

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.errors import DomainError, InvalidTransition, NotAllowed
-from community.extensions import db
+from community.core.errors import DomainError, InvalidTransition, NotAllowed
+from community.core.extensions import db
 from community.tickets.access import NON_HANDLING_ROLES, not_resolved
 from community.tickets.models import Ticket
 from community.tickets.states import ALLOWED_TRANSITIONS, OPEN, WAITING, WORKING, Kind, State

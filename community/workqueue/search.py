@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import column, func, literal_column, or_, select, text
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.access import scope_filter
 from community.tickets.models import Ticket
 from community.tickets.services import clean_phone, normalize_tracking_code

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from community.areas.services import unit_by_code
 from community.auth.models import User
-from community.errors import NotAllowed
-from community.extensions import db
+from community.core.errors import NotAllowed
+from community.core.extensions import db
 from community.tickets import services as ticket_services
 from community.tickets.access import acting_resident
 

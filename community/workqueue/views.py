@@ -6,15 +6,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from community.auth.decorators import staff_required
 from community.areas.maps import ticket_map
-from community.errors import Conflict, DomainError, NotFound
-from community.extensions import db
+from community.core.errors import Conflict, DomainError, NotFound
+from community.core.extensions import db
 from community.ratings.services import callback_offered
-from community.replica import reads_from_replica
+from community.core.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
 from community.tickets.access import acting_resident
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
 from community.tickets.views import read_photos
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 from . import actions, assist, contact, extensions, gridfix, notifications, routing, steps
 from .available import available_actions

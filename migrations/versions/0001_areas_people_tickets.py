@@ -6,7 +6,7 @@ Create Date: 2026-11-24 03:42:37.272719
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0001'
@@ -23,9 +23,9 @@ def upgrade():
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('code_hash', sa.String(length=255), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('used_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('used_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_time_codes'))
     )
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
@@ -84,9 +84,9 @@ def upgrade():
     sa.Column('locale', sa.String(length=8), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('locked_until', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.CheckConstraint("role IN ('resident', 'grid', 'community', 'street', 'county', 'department', 'admin')", name=op.f('ck_users_role')),
     sa.CheckConstraint('phone IS NOT NULL OR username IS NOT NULL', name=op.f('ck_users_login_key')),
     sa.ForeignKeyConstraint(['home_community_id'], ['units.id'], name=op.f('fk_users_home_community_id_units')),
@@ -123,21 +123,21 @@ def upgrade():
     sa.Column('filed_by_id', sa.Integer(), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('submit_token', sa.String(length=64), nullable=True),
-    sa.Column('submitted_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('arrived_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('accepted_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('first_response_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('resolved_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('response_due_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('accept_due_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('resolve_due_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('submitted_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('arrived_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('accepted_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('first_response_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('resolved_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('response_due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('accept_due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('resolve_due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('result', sa.String(length=16), nullable=True),
     sa.Column('result_note', sa.Text(), nullable=False),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('extension_count', sa.Integer(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
-    sa.Column('updated_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("channel IN ('web', 'hotline', 'grid_worker', 'walk_in', 'api', 'open311')", name=op.f('ck_tickets_channel')),
     sa.CheckConstraint("kind IN ('help', 'consult', 'complaint', 'suggestion', 'report')", name=op.f('ck_tickets_kind')),
@@ -179,7 +179,7 @@ def upgrade():
     op.create_table('ticket_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
-    sa.Column('at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=24), nullable=False),
     sa.Column('from_state', sa.String(length=16), nullable=True),
@@ -204,7 +204,7 @@ def upgrade():
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['ticket_events.id'], name=op.f('fk_ticket_photos_event_id_ticket_events')),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ticket_photos_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_photos')),

@@ -6,7 +6,7 @@ Create Date: 2026-11-24 03:50:41.867591
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0002'
@@ -25,10 +25,10 @@ def upgrade():
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('report', sa.Text(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('due_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('accepted_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('done_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('due_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('accepted_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('done_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.CheckConstraint("state IN ('open', 'accepted', 'done', 'cancelled')", name=op.f('ck_assist_tasks_state')),
     sa.ForeignKeyConstraint(['department_id'], ['units.id'], name=op.f('fk_assist_tasks_department_id_units')),
     sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_assist_tasks_requested_by_id_users')),
@@ -44,7 +44,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_contact_reveals_ticket_id_tickets')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contact_reveals_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_reveals'))
@@ -57,15 +57,15 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=False),
-    sa.Column('requested_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('requested_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('days', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
-    sa.Column('decided_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=False),
-    sa.Column('old_due_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('new_due_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('old_due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('new_due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.CheckConstraint("state IN ('pending', 'approved', 'rejected')", name=op.f('ck_extension_requests_state')),
     sa.CheckConstraint('days BETWEEN 1 AND 30', name=op.f('ck_extension_requests_days')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_extension_requests_decided_by_id_users')),
@@ -83,9 +83,9 @@ def upgrade():
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('event_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('read_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('sent_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('read_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('send_attempts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['ticket_events.id'], name=op.f('fk_notifications_event_id_ticket_events')),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_notifications_ticket_id_tickets')),
@@ -98,7 +98,7 @@ def upgrade():
         batch_op.create_index('ix_notifications_user_created', ['user_id', 'created_at'], unique=False)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('next_due_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('next_due_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_next_due_at'), ['next_due_at'], unique=False)
 
     # ### end Alembic commands ###

@@ -6,7 +6,7 @@ Create Date: 2026-11-25 09:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0004'
@@ -23,11 +23,11 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('can_write', sa.Boolean(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('expires_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('last_used_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('expires_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('last_used_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
@@ -42,9 +42,9 @@ def upgrade():
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('contact', sa.String(length=200), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_open311_clients')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_open311_clients_key_hash')),
     sa.UniqueConstraint('name', name=op.f('uq_open311_clients_name'))
@@ -60,7 +60,7 @@ def upgrade():
     sa.Column('account_id', sa.String(length=100), nullable=False),
     sa.Column('address_id', sa.String(length=64), nullable=False),
     sa.Column('media_url', sa.String(length=500), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['open311_clients.id'], name=op.f('fk_open311_requests_client_id_open311_clients')),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_open311_requests_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_open311_requests')),

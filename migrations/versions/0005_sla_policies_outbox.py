@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0005'
@@ -33,13 +33,13 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sla_class', sa.String(length=16), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=True),
-    sa.Column('effective_from', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('effective_from', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('response_hours', sa.Integer(), nullable=False),
     sa.Column('accept_hours', sa.Integer(), nullable=False),
     sa.Column('resolve_unit', sa.String(length=16), nullable=False),
     sa.Column('resolve_amount', sa.Integer(), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("sla_class IN ('urgent', 'utilities', 'general', 'complex')", name=op.f('ck_sla_policies_sla_class')),
     sa.CheckConstraint("resolve_unit IN ('hours', 'working_days')", name=op.f('ck_sla_policies_resolve_unit')),
@@ -56,7 +56,7 @@ def upgrade():
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('working', sa.Boolean(), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_sla_calendar_overrides_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_calendar_overrides')),
@@ -68,9 +68,9 @@ def upgrade():
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', community.dbtypes.UTCDateTime(), nullable=False),
-    sa.Column('enqueued_at', community.dbtypes.UTCDateTime(), nullable=True),
-    sa.Column('done_at', community.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+    sa.Column('enqueued_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+    sa.Column('done_at', community.core.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
@@ -80,9 +80,9 @@ def upgrade():
         batch_op.create_index('ix_outbox_pending', ['done_at', 'enqueued_at'], unique=False)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sla_check_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('sla_check_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('sla_flags', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('resolve_started_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('resolve_started_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_sla_check_at'), ['sla_check_at'], unique=False)
 
     # Requests filed before this revision: the first sweep looks at each one still

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 21:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0006'
@@ -14,7 +14,7 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 COUNTS = (
     "filed", "response_due", "responded_in_time", "arrived", "accepted_in_time", "returned",
     "resolved", "resolved_in_time", "reopened", "rated", "appeals_upheld",

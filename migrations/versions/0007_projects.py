@@ -6,7 +6,7 @@ Create Date: 2026-11-26 20:30:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0007'
@@ -14,7 +14,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 
 
 def _in(column, values):

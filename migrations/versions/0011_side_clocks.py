@@ -11,7 +11,7 @@ Create Date: 2026-11-26 23:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0011'
@@ -26,7 +26,7 @@ WHERE = sa.text('check_at IS NOT NULL')
 def upgrade():
     for table in TABLES:
         op.add_column(table, sa.Column('sla_flags', sa.Integer(), nullable=False, server_default='0'))
-        op.add_column(table, sa.Column('check_at', community.dbtypes.UTCDateTime(), nullable=True))
+        op.add_column(table, sa.Column('check_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     # Rows still running: the first sweep looks at each one from its start,
     # replays the marks that fell due and sets the real cursor. One statement
     # per table (millions of rows at city scale), no Python loop.

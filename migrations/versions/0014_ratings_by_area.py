@@ -14,7 +14,7 @@ Create Date: 2026-11-27 07:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from community.migrating import run_sliced
+from community.core.migrating import run_sliced
 
 
 revision = '0014'

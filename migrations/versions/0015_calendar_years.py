@@ -142,7 +142,7 @@ def _fill_open_clocks():
 
 def _days_between(calendar, start, due):
     """Working days after start's local day up to the day before the deadline's midnight."""
-    from community.timeutil import local_zone
+    from community.core.timeutil import local_zone
 
     zone = local_zone()
     day, last = start.astimezone(zone).date(), due.astimezone(zone).date() - timedelta(days=1)

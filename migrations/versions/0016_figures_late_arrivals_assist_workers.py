@@ -22,8 +22,8 @@ Create Date: 2026-12-06 23:30:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import community.dbtypes
-from community.migrating import run_sliced
+import community.core.dbtypes
+from community.core.migrating import run_sliced
 
 
 revision = '0016'
@@ -61,18 +61,18 @@ WHERE id >= :low AND id < :high AND state IN {OPEN_STATES}
 
 def upgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
-    op.add_column('tickets', sa.Column('resolve_breached_at', community.dbtypes.UTCDateTime(), nullable=True))
+    op.add_column('tickets', sa.Column('resolve_breached_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     op.create_table(
         'ticket_arrivals',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('ticket_id', sa.Integer(), nullable=False),
         sa.Column('unit_id', sa.Integer(), nullable=False),
-        sa.Column('arrived_at', community.dbtypes.UTCDateTime(), nullable=False),
-        sa.Column('due_at', community.dbtypes.UTCDateTime(), nullable=True),
-        sa.Column('accepted_at', community.dbtypes.UTCDateTime(), nullable=True),
-        sa.Column('left_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('arrived_at', community.core.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('due_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+        sa.Column('accepted_at', community.core.dbtypes.UTCDateTime(), nullable=True),
+        sa.Column('left_at', community.core.dbtypes.UTCDateTime(), nullable=False),
         sa.Column('left_by', sa.String(length=24), nullable=False),
-        sa.Column('settles_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('settles_at', community.core.dbtypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name='fk_ticket_arrivals_ticket_id_tickets'),
         sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name='fk_ticket_arrivals_unit_id_units'),
         sa.PrimaryKeyConstraint('id', name='pk_ticket_arrivals'),
@@ -82,10 +82,10 @@ def upgrade():
 
     with op.batch_alter_table('assist_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('report_due_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('report_due_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('score', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('score_note', sa.Text(), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('scored_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('scored_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('scored_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
         batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
@@ -110,7 +110,7 @@ def upgrade():
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('unit_id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('updated_at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('updated_at', community.core.dbtypes.UTCDateTime(), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False, server_default='0') for name in _counts()],
         sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name='fk_stat_worker_daily_unit_id_units'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name='fk_stat_worker_daily_user_id_users'),

@@ -22,7 +22,7 @@ Create Date: 2026-12-07 08:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0018'
@@ -37,16 +37,16 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False,
                                       server_default='1'))
-        batch_op.add_column(sa.Column('deleted_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('deleted_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.drop_column('failed_logins')
         batch_op.drop_column('locked_until')
     # A nullable column without a default: no table rewrite on PostgreSQL, whatever its size.
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('anonymised_at', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('anonymised_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     op.create_table(
         'privacy_audit',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('at', community.core.dbtypes.UTCDateTime(), nullable=False),
         sa.Column('action', sa.String(length=24), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=True),
         sa.Column('rows', sa.Integer(), nullable=False),
@@ -77,7 +77,7 @@ def downgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_column('anonymised_at')
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locked_until', community.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('locked_until', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
         batch_op.drop_column('deleted_at')
         batch_op.drop_column('session_version')

@@ -20,7 +20,7 @@ Create Date: 2026-11-28 09:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0019'
@@ -28,7 +28,7 @@ down_revision = '0018'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 
 
 def _in(column, values):

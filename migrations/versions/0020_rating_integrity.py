@@ -15,7 +15,7 @@ Create Date: 2026-12-07 02:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0020'
@@ -23,7 +23,7 @@ down_revision = '0019'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 OLD_ROLES = ('resident', 'grid', 'community', 'street', 'county', 'department', 'admin')
 NEW_ROLES = ('resident', 'grid', 'community', 'street', 'county', 'department', 'supervisor', 'admin')
 

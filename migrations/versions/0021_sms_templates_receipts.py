@@ -12,7 +12,7 @@ Create Date: 2026-12-07 03:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0021'
@@ -20,7 +20,7 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 
 
 def upgrade():

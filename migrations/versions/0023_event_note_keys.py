@@ -85,7 +85,7 @@ def _search_upgrade(conn):
     elif conn.dialect.name == "postgresql":
         # In public, never in the app's own schema: a database holds one copy of an extension,
         # and a schema dropped with CASCADE (a test run's) would take it, and every other
-        # schema's trigram index, with it. Backups restore it first (community/backup.py).
+        # schema's trigram index, with it. Backups restore it first (community/core/backup.py).
         # IF NOT EXISTS is not safe against a second migration doing the same at once (two
         # schemas of one database, as the parallel tests run): take turns on a lock.
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('community:pg_trgm'))"))

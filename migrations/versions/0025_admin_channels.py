@@ -21,7 +21,7 @@ Create Date: 2026-12-07 05:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0025'
@@ -57,7 +57,7 @@ def upgrade():
     op.create_table(
         'admin_audit',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('at', community.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column('at', community.core.dbtypes.UTCDateTime(), nullable=False),
         sa.Column('actor_id', sa.Integer(), nullable=True),
         sa.Column('action', sa.String(length=32), nullable=False),
         sa.Column('target', sa.String(length=80), nullable=False),
@@ -67,7 +67,7 @@ def upgrade():
     )
     op.create_index(op.f('ix_admin_audit_at'), 'admin_audit', ['at'])
     op.create_index(op.f('ix_admin_audit_action'), 'admin_audit', ['action'])
-    op.add_column('webhook_subscriptions', sa.Column('paused_at', community.dbtypes.UTCDateTime(), nullable=True))
+    op.add_column('webhook_subscriptions', sa.Column('paused_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     conn = op.get_bind()
     _channel_check(conn, OLD, NEW, CHANNELS.format(", 'upstream'"))
     conn.execute(sa.text("UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "

@@ -13,7 +13,7 @@ Create Date: 2026-12-07 05:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from community.dbtypes import UTCDateTime
+from community.core.dbtypes import UTCDateTime
 
 revision = '0027'
 down_revision = '0025'

@@ -11,7 +11,7 @@ Create Date: 2026-12-07 05:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from community.dbtypes import UTCDateTime
+from community.core.dbtypes import UTCDateTime
 
 revision = '0028'
 down_revision = '0027'

@@ -13,7 +13,7 @@ Create Date: 2026-12-07 05:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import community.dbtypes
+import community.core.dbtypes
 
 
 revision = '0029'
@@ -21,7 +21,7 @@ down_revision = '0028'
 branch_labels = None
 depends_on = None
 
-UTC = community.dbtypes.UTCDateTime
+UTC = community.core.dbtypes.UTCDateTime
 OLD_ROLES = ('resident', 'grid', 'community', 'street', 'county', 'department', 'supervisor', 'admin')
 NEW_ROLES = OLD_ROLES + ('provider',)
 

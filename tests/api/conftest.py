@@ -3,9 +3,9 @@ import pytest
 
 from community.api.tokens import create_token
 from community.areas import geo
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.keys import create_client
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 
 def bearer(secret: str) -> dict:

@@ -3,7 +3,7 @@ matches what /api/v1/openapi.json and docs/api.md say."""
 import base64
 from datetime import timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from tests.factories import T0, file_ticket
 

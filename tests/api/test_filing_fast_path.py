@@ -7,12 +7,12 @@ from sqlalchemy import event, select
 
 from community.areas.models import UnitKind
 from community.areas.services import community_area, list_units, load_areas
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import relay_outbox
 from community.sla import services as sla
 from community.tickets.models import Ticket
-from community.timeutil import local_zone, utcnow
+from community.core.timeutil import local_zone, utcnow
 
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。"}
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from community.core import signals
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.tickets import services
 from community.tickets.models import Ticket, TicketEvent

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from community.areas import geo
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 
 from .conftest import square
 

@@ -1,9 +1,9 @@
-"""The limiter's storage (community.ratelimit) answers the X-RateLimit-* headers
+"""The limiter's storage (community.core.ratelimit) answers the X-RateLimit-* headers
 from the hit itself: the same limits, counts, 429s and headers as reading Redis."""
 import time
 
-from community.extensions import limiter
-from community.ratelimit import CountingRedisStorage
+from community.core.extensions import limiter
+from community.core.ratelimit import CountingRedisStorage
 
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。"}
 
@@ -49,7 +49,7 @@ def test_outside_a_request_redis_is_read(app):
     assert storage.get("probe") == 0
 
 
-# Guard for the speed-up (issue 25): community.ratelimit repeats limits' counting script
+# Guard for the speed-up (issue 25): community.core.ratelimit repeats limits' counting script
 # (incr_expire.lua, with the TTL added to its answer) and relies on how the fixed-window
 # strategy uses a storage. pyproject.toml pins limits and Flask-Limiter to the minor
 # versions checked here; an upgrade that changes any of it fails these tests, and then
@@ -63,12 +63,12 @@ def test_limits_counting_script_is_the_one_ours_repeats():
 
     from limits.storage.redis import RedisStorage
 
-    from community.ratelimit import INCR_EXPIRE_TTL
+    from community.core.ratelimit import INCR_EXPIRE_TTL
 
     theirs = RedisStorage.SCRIPT_INCR_EXPIRE
     theirs = theirs.decode() if isinstance(theirs, bytes) else theirs
     assert hashlib.sha256(theirs.encode()).hexdigest() == LIMITS_INCR_EXPIRE_SHA256, \
-        "limits changed incr_expire.lua: compare community.ratelimit.INCR_EXPIRE_TTL with it"
+        "limits changed incr_expire.lua: compare community.core.ratelimit.INCR_EXPIRE_TTL with it"
     calls = re.findall(r'redis\.call\("(\w+)"', theirs)
     assert calls == ["incrby", "expire"] and re.findall(r'redis\.call\("(\w+)"', INCR_EXPIRE_TTL)[:2] == calls
 

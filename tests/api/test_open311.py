@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.models import Open311Request
 from community.tickets.models import Ticket, TicketPhoto
 from community.workqueue import actions

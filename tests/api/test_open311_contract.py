@@ -5,7 +5,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 
 from .test_open311 import V2, post

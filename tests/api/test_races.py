@@ -7,7 +7,7 @@ from datetime import timedelta
 import time_machine
 
 from community.auth.models import Role, User
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Appeal, Rating, RectificationCase
 from tests import factories
 from tests.factories import (

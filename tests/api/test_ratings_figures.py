@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Rating, RectificationCase
 from community.stats.rollup import rebuild_all
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import T0, count, file_ticket
 
 NOW = T0 + timedelta(minutes=30)

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from tests.factories import T0, file_ticket
 

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import file_ticket
 
 # SCHEMATHESIS_MODE=long (or SCHEMATHESIS_EXAMPLES=N) runs many more examples.

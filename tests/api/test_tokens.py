@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from community.api.models import ApiToken
 from community.api.tokens import create_token, hash_secret
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.models import Open311Client
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import csrf_from, login
 
 from .conftest import bearer

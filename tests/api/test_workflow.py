@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.workqueue.models import AssistTask, ContactReveal
 from tests.factories import T0, file_ticket
 

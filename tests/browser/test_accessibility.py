@@ -3,8 +3,8 @@ elder mode, in Chinese and English; each page is screenshotted under artifacts/.
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 from community.workqueue import actions
 from tests import factories
 from tests.factories import file_ticket

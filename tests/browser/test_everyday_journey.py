@@ -2,8 +2,8 @@
 filing choosing a grid (script reloads the grids), password reset, an English timeline."""
 import re
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 from community.workqueue import routing
 from community.workqueue.models import Notification
 from tests import factories

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from community.areas import geo
 from community.areas.models import Unit
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 
 from .conftest import DESKTOP, PHONE

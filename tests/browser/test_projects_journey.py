@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from axe_playwright_python.sync_playwright import Axe
 
-from community.extensions import db
+from community.core.extensions import db
 from community.projects import budget, deliberation, rules, services
 from community.residency.services import verify
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests import factories
 
 from .conftest import DESKTOP, PHONE

@@ -3,7 +3,7 @@ resident with no account and resolves it; the rating link texted to her phone op
 on a phone; she gives a 差评 with two reasons; the street's rectification case shows them."""
 import re
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
 from tests import factories

@@ -4,10 +4,10 @@ answers; a neighbour without an account gets a single-use link by text and answe
 it; the county sees its coverage."""
 from datetime import timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 from community.surveys import services
 from community.surveys.models import SurveyResponse
-from community.timeutil import to_local, utcnow
+from community.core.timeutil import to_local, utcnow
 from community.workqueue.models import Notification
 from tests import factories
 

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from community.exchange.delivery import KIND
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import MAX_ATTEMPTS, record_failure, run_row
 

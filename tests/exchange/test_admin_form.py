@@ -9,7 +9,7 @@ from community.admin.models import AdminAudit
 from community.exchange import webhooks
 from community.exchange.delivery import queue_delivery
 from community.exchange.models import Delivery, WebhookSubscription
-from community.extensions import db
+from community.core.extensions import db
 from community.workqueue import actions
 from tests.factories import count, csrf_from, login
 from tests.factories import T0, file_ticket

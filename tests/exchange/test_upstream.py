@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from community.exchange.models import Delivery, UpstreamOrder
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.ratings import services as ratings
 from community.tickets import links
@@ -44,7 +44,7 @@ def upstream(app, frozen):
 
 
 def frozen_now(frozen):
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     return utcnow()
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community.errors import ValidationFailed
+from community.core.errors import ValidationFailed
 from community.exchange import webhooks
 from community.exchange.models import Delivery, WebhookSubscription
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.keys import create_client
 from community.workqueue import actions
 from tests.factories import T0, file_ticket, login

@@ -2,7 +2,7 @@
 started again from them; and counting rows."""
 from sqlalchemy import func, insert, select, text
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Category
 
 _reference = {}

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions
 from community.workqueue.models import Notification

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 from community.areas.services import load_areas, unit_by_code
 from community.auth.models import Role, User
 from community.auth.services import hash_password
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 
 from .database import _reference
 

@@ -1,7 +1,7 @@
 """Projects built through the real services for the tests."""
 from datetime import timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 from community.projects import budget, deliberation, rules, services
 
 from .tickets import T0

@@ -1,5 +1,5 @@
 """Resolved requests for rating tests, through the real workflow."""
-from community.extensions import db
+from community.core.extensions import db
 from community.workqueue import actions
 
 from .tickets import H, T0, file_ticket

@@ -1,7 +1,7 @@
 """Building requests for workflow tests through the real services."""
 from datetime import datetime, timedelta, timezone
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.services import Filing, submit_ticket
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai

@@ -12,9 +12,9 @@ KIND = "test.escalate_slowly"
 def escalate_slowly(payload):
     from flask import current_app
 
-    from community.extensions import db
+    from community.core.extensions import db
     from community.tickets.models import Ticket
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
     from community.workqueue.routing import escalate
 
     ticket = db.session.get(Ticket, payload["ticket_id"])

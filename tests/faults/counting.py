@@ -13,10 +13,10 @@ HOLD = 5  # this row signals "fault:started" and holds on, mid-job
 def count_once(payload):
     from flask import current_app
 
-    from community.extensions import db
+    from community.core.extensions import db
     from community.tickets.models import Ticket
     from community.tickets.services import record_event
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     ticket = db.session.get(Ticket, payload["ticket_id"])
     record_event(ticket, "test_job", None, utcnow(), note=f"row {payload['n']}", public=False,

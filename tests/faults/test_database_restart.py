@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from sqlalchemy import event, text
 
-from community.extensions import db
-from community.timeutil import utcnow
+from community.core.extensions import db
+from community.core.timeutil import utcnow
 from tests.factories import file_ticket, login
 
 pytestmark = [pytest.mark.postgres,
@@ -63,7 +63,7 @@ def test_backends_killed_between_requests_are_replaced_unseen(app, client, peopl
     assert client.get("/work").status_code == 200
     db.session.remove()  # the test's own connection goes back to the pool too
     assert terminate_app_backends(app) >= 1
-    # The checkout's BEGIN (community/dbpool.py) finds the dead connections and opens new ones.
+    # The checkout's BEGIN (community/core/dbpool.py) finds the dead connections and opens new ones.
     assert client.get(f"/work/tickets/{ticket_id}").status_code == 200
     assert client.get(f"/t/{code}").status_code == 200
 

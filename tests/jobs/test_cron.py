@@ -5,10 +5,10 @@ scheduler processes, one killed, in tests/faults/test_cron_processes.py."""
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, register_handler
 from community.outbox.models import OutboxRow
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from workers import jobs
 from workers.cron import LEASE_KEY, make_scheduler
 

@@ -6,10 +6,10 @@ from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.hotspots.detect import LOCK_KEY, find_hotspots_locked
 from community.hotspots.models import Hotspot
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from workers import jobs
 
 from ..factories import file_ticket

@@ -7,12 +7,12 @@ from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, register_handler, relay_outbox
 from community.outbox.models import OutboxRow
 from community.outbox.services import _handlers
 from community.tickets.services import Filing, submit_ticket
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue import actions
 from community.workqueue.models import Notification
 from tests.factories import T0, file_ticket

@@ -8,12 +8,12 @@ import redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox import emit, register_handler, relay_outbox
 from community.outbox.models import OutboxRow
 from community.outbox.services import (DRAIN_JOB_PATH, DRAIN_PENDING_KEY, JOB_PATH, OFFERED_KEY,
                                        ORPHAN_AFTER, _handlers, drain_offered)
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import T0
 from workers import jobs
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from community.extensions import db
+from community.core.extensions import db
 from community.residency.services import verify
 from tests.factories import T0
 

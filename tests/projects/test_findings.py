@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.errors import InvalidTransition, NotAllowed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed
+from community.core.extensions import db
 from community.projects import budget, deliberation, judging, rectify, services
 from community.projects.models import Project, ProjectCase, ProjectRules, SpendingLine
 from community.workqueue.models import Notification

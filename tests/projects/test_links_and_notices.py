@@ -3,8 +3,8 @@ capacity against demand, the public version) and the residents' notices through 
 import pytest
 from sqlalchemy import select
 
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.outbox.services import run_row
 from community.projects import deliberation, lists, services

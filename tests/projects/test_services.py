@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 from sqlalchemy.exc import IntegrityError
 
-from community.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.projects import access, budget, deliberation, judging, lists, rules, services
 from community.projects.models import Project, SpendingLine, Vote
 from community.projects.states import ALLOWED_TRANSITIONS, ProjectState

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from community.extensions import db
+from community.core.extensions import db
 from community.projects import budget, deliberation, services
 from community.projects.models import Meeting, Project, Resource, Vote
 from tests.factories import DAY, T0, approved, count, csrf_from, deliberating, file_ticket, login, proposal

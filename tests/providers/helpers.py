@@ -1,7 +1,7 @@
 """Providers, building heads and requests naming them, through the real services."""
 from datetime import timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 from community.providers import services as providers
 from community.providers.models import TicketProvider
 from community.tickets.services import Filing, submit_ticket

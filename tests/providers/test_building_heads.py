@@ -5,8 +5,8 @@ import pytest
 
 from community.buildings import services as buildings
 from community.buildings.models import BuildingHead
-from community.errors import NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.ratings.models import Rating
 from community.ratings.services import rate
 from community.tickets.models import Ticket, TicketEvent

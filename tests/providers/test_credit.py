@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from community.extensions import db
+from community.core.extensions import db
 from community.providers import credit
 from community.providers import services as providers
 from community.ratings.appeals import decide_appeal, file_appeal

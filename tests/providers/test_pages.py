@@ -3,7 +3,7 @@ accounts, and the building head's pages (masked phones, refusals as 403/404)."""
 import re
 
 from community.buildings import services as buildings
-from community.extensions import db
+from community.core.extensions import db
 from community.providers import services as providers
 from community.providers.models import Commendation, Provider, TicketProvider
 from community.ratings.models import Rating

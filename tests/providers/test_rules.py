@@ -3,8 +3,8 @@ provider account may see and do; every refusal changes nothing."""
 import pytest
 
 from community.auth.models import Role, User
-from community.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.providers import rules
 from community.providers import services as providers
 from community.providers.models import Commendation, Provider

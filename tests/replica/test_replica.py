@@ -14,8 +14,8 @@ from sqlalchemy import event, func, select, text, update
 
 from community import create_app
 from community.auth.models import User
-from community.extensions import db
-from community.replica import FALLBACKS, forget_state, reading_replica
+from community.core.extensions import db
+from community.core.replica import FALLBACKS, forget_state, reading_replica
 
 from ..conftest import IsolatedClient
 from ..factories import login

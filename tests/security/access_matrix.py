@@ -52,7 +52,7 @@ PARAMS = {
 
 
 def _category_id(code):
-    from community.extensions import db
+    from community.core.extensions import db
     from community.tickets.models import Category
 
     return db.session.scalar(db.select(Category.id).where(Category.code == code))

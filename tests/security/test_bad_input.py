@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from tests.factories import csrf_from, file_ticket, login
 

@@ -7,7 +7,7 @@ exchange's orders (issue 27), which need an upstream's HMAC signature instead.
 """
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import TicketEvent
 from tests.security import access_matrix as matrix
 from tests.security import walk
@@ -43,7 +43,7 @@ def test_every_write_without_a_csrf_token_is_refused(app, frozen):
 
 def test_a_bearer_token_needs_no_csrf_but_a_cookie_does(app, people, areas):
     from community.api.tokens import create_token
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     _row, secret = create_token(people.resident, utcnow(), name="cli")
     db.session.commit()

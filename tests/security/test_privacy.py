@@ -6,7 +6,7 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import TicketPhoto
 from community.workqueue.models import ContactReveal
 from tests.factories import csrf_from, file_ticket, login

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.privacy.anonymise import REMOVED
 from community.privacy.models import PrivacyAudit
 from community.privacy.retention import run_retention
@@ -20,7 +20,7 @@ from community.ratings.services import rate
 from community.tickets.models import Ticket, TicketEvent, TicketPhoto
 from community.tickets.photos import clean_photo, photo_path
 from community.tickets.services import Filing, add_info, submit_ticket
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue import actions
 from community.workqueue.models import Notification
 from tests.factories import H, PASSWORD, T0, count, csrf_from, login

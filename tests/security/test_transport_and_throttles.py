@@ -8,12 +8,12 @@ from sqlalchemy import select, text
 
 from community.api.models import ApiToken
 from community.api.tokens import create_token
-from community.config import Config, _secure_cookies
-from community.extensions import db
+from community.core.config import Config, _secure_cookies
+from community.core.extensions import db
 from community.open311.keys import create_client
 from community.open311.models import Open311Client
 from community.tickets.services import CODE_ALPHABET, CODE_LENGTH, new_tracking_code
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import PASSWORD, csrf_from, file_ticket, login
 
 

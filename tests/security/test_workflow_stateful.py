@@ -22,8 +22,8 @@ from hypothesis.stateful import (RuleBasedStateMachine, invariant, precondition,
                                  run_state_machine_as_test)
 from sqlalchemy import select
 
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.tickets import services as tickets
 from community.tickets.models import Ticket
 from community.workqueue import actions, assist, extensions, routing

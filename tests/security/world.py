@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from community.api.tokens import create_token
 from community.areas.services import load_areas, unit_by_code
 from community.auth.models import Role, User
-from community.extensions import db
+from community.core.extensions import db
 from community.open311.keys import create_client
 from community.open311.services import file_request
 from community.projects.services import propose
@@ -24,7 +24,7 @@ from community.residency.services import verify
 from community.tickets import links
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue import actions, assist
 from tests import factories
 from tests.factories import T0

@@ -1,7 +1,7 @@
 """Building surveys for tests through the real services."""
 from datetime import date, timedelta
 
-from community.extensions import db
+from community.core.extensions import db
 from community.surveys import services
 from tests.factories import T0
 

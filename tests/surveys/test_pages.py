@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.surveys.models import Survey, SurveyResponse
 from community.workqueue.models import Notification
 from tests.factories import count, csrf_from, login

@@ -5,12 +5,12 @@ import pytest
 from sqlalchemy import select
 
 from community.auth.models import Role, User
-from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.stats.formulas import Params, wilson
 from community.surveys import links, questions, results, services
 from community.surveys.models import SurveyResponse, SurveyVersion
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue.models import Notification
 from tests.factories import hashed_password
 from tests.surveys.helpers import GOOD, QUESTIONS, START, answer_as, make_survey

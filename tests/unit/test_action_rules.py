@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from community.errors import DomainError
-from community.extensions import db
+from community.core.errors import DomainError
+from community.core.extensions import db
 from community.tickets.models import Category
 from community.workqueue import actions, assist, extensions, gridfix, routing, rules
 from community.workqueue.available import available_actions

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from community.backup import (BackupError, app_schema, create_backup, file_digests, restore_backup,
+from community.core.backup import (BackupError, app_schema, create_backup, file_digests, restore_backup,
                               table_counts)
-from community.extensions import db
+from community.core.extensions import db
 from tests.factories import file_ticket
 
 STAMP = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
@@ -76,7 +76,7 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_rows_and_photos(
 
 
 def test_a_restore_check_names_what_differs(app, people, fresh_database, tmp_path):
-    from community.backup import verify_backup
+    from community.core.backup import verify_backup
 
     uploads = _photos(app, ["kept.jpg"])
     try:

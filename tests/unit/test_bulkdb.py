@@ -1,4 +1,4 @@
-"""community.bulkdb: the sweep's versioned UPDATE and its id look-ups, on either database."""
+"""community.core.bulkdb: the sweep's versioned UPDATE and its id look-ups, on either database."""
 from datetime import timedelta, timezone
 
 import pytest
@@ -7,8 +7,8 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
 from community.areas.models import Unit
-from community.bulkdb import any_of, update_versioned
-from community.extensions import db
+from community.core.bulkdb import any_of, update_versioned
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from tests.factories import T0, file_ticket
 

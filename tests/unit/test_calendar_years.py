@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings import services as ratings
 from community.sla import notice, yearbook
 from community.clock.deadlines import RESOLVE_BREACHED

@@ -1,11 +1,11 @@
-"""The benchmark city generator (bench/citygen.py) at a tiny scale, so it does not rot."""
+"""The benchmark city generator (bench/city/citygen.py) at a tiny scale, so it does not rot."""
 from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select, text
 
-from bench.citygen import generate
-from community.extensions import db
+from bench.city.citygen import generate
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from community.tickets.states import FINISHED, OPEN
 
@@ -53,8 +53,8 @@ def test_small_city_is_consistent(app, workers):
             assert t.assignee_id and t.resolve_due_at and t.accepted_at
 
     # The figures counted while generating match the set-based rebuild over every day
-    # (bench.cityfigures.build_rollups, used for kept cities) …
-    from bench.cityfigures import build_rollups
+    # (bench.city.cityfigures.build_rollups, used for kept cities) …
+    from bench.city.cityfigures import build_rollups
     from community.stats.rollup import rebuild_day
 
     everything = {row[0] for row in db.session.execute(text("SELECT DISTINCT day FROM stat_daily"))}

@@ -4,7 +4,7 @@ import threading
 from sqlalchemy.orm.exc import StaleDataError
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from community.workqueue import actions
 from tests.factories import T0, file_ticket

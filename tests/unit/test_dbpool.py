@@ -1,11 +1,11 @@
-"""The checkout's BEGIN stands in for pool_pre_ping on PostgreSQL (community/dbpool.py)."""
+"""The checkout's BEGIN stands in for pool_pre_ping on PostgreSQL (community/core/dbpool.py)."""
 import os
 
 import pytest
 from psycopg import pq
 from sqlalchemy import text
 
-from community.extensions import db
+from community.core.extensions import db
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not (os.environ.get("DATABASE_URL") or "").startswith("postgres"),

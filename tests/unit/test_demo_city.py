@@ -1,4 +1,4 @@
-"""The demo city's geometry (community.demo_city over areas.tiling): the grids tile
+"""The demo city's geometry (community.demo.city over areas.tiling): the grids tile
 the county with no gap and no overlap, communities and streets are exactly their
 grids, every grid is reachable by a point inside it, and the demo requests sit
 in their grids with texts, ratings and lateness that look real."""
@@ -13,13 +13,13 @@ from community.areas import geo
 from community.areas.models import Unit
 from community.areas.services import list_units
 from community.areas.tiling import Lattice, partition
-from community.demo_city import CENTRE, layout
-from community.extensions import db
+from community.demo.city import CENTRE, layout
+from community.core.extensions import db
 from community.open311.keys import create_client
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
 from community.tickets.states import OPEN
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 
 CODES = {f"S{s}": {f"S{s}C{c}": [f"S{s}C{c}G{g}" for g in range(4)] for c in range(4)}
          for s in range(3)}
@@ -101,7 +101,7 @@ def test_partition_covers_every_cell_once_and_refuses_what_cannot_fit():
 
 
 def test_bench_city_grids_tile_too():
-    from bench.cityrows import UNIT_COLUMNS, build_areas
+    from bench.city.cityrows import UNIT_COLUMNS, build_areas
 
     city = build_areas(1, random.Random(1), (2, 4, 10, 60))
     at = UNIT_COLUMNS.index("boundary")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings import appeals, services
 from community.ratings.models import Resolution
 from community.sla.sweep import sweep

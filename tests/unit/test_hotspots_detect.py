@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.hotspots.clusters import METRES_PER_DEGREE
 from community.hotspots.detect import find_hotspots
 from community.hotspots.models import Hotspot, HotspotKind, HotspotState

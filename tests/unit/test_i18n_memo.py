@@ -1,9 +1,9 @@
-"""The per-request memo of the translation catalogue (community.i18n._translations) and the
+"""The per-request memo of the translation catalogue (community.web.i18n._translations) and the
 cached WTForms catalogue must follow the locale: ?lang=, force_locale, and back."""
 from flask import render_template_string
 from flask_babel import force_locale
 
-from community.i18n import wtforms_translations
+from community.web.i18n import wtforms_translations
 
 URGENT = "{{ _('紧急') }}"
 
@@ -35,7 +35,7 @@ def test_every_form_takes_its_translations_through_the_public_hook(app):
     whose Meta.get_translations (WTForms' public API) gives the cached catalogue."""
     from flask_wtf import FlaskForm
 
-    from community.forms import Form
+    from community.web.forms import Form
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
@@ -61,8 +61,8 @@ def test_local_time_memo_formats_like_flask_babel(app):
 
     from flask_babel import format_datetime
 
-    from community.i18n import _date_format, local_time
-    from community.timeutil import to_local
+    from community.web.i18n import _date_format, local_time
+    from community.core.timeutil import to_local
 
     aware = datetime(2026, 11, 26, 23, 5, tzinfo=timezone.utc)
     naive = datetime(2026, 11, 26, 23, 5)

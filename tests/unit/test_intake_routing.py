@@ -3,8 +3,8 @@ import pytest
 
 from community.areas.services import (hint_in_address, load_areas, locate_grid, unit_at_tier,
                                       unit_by_code)
-from community.errors import NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Category, Ticket
 from community.tickets.services import Filing, submit_ticket
 from tests.factories import T0, count

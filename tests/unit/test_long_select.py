@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.widgets import Select
 
-from community.forms import LongSelect
+from community.web.forms import LongSelect
 
 CHOICES = [("", "请选择社区"), ("7", "盘龙区 · 金星社区"), ("12", 'A & B <"quoted">'), ("30", "")]
 

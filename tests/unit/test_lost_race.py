@@ -4,7 +4,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from community.areas.models import Unit
-from community.extensions import db
+from community.core.extensions import db
 from community.web import lost_race
 
 

@@ -5,7 +5,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from community.privacy.masking import coarse_address, coarse_point, mask_personal
+from community.core.masking import coarse_address, coarse_point, mask_personal
 
 # Text around the numbers: Chinese words and punctuation, never digits or Latin letters
 # (those would make the number part of a longer token, which is not masked).

@@ -4,8 +4,8 @@ from alembic.operations import Operations
 from sqlalchemy import select, text
 
 from community.areas.models import Unit
-from community.extensions import db
-from community.migrating import run_sliced
+from community.core.extensions import db
+from community.core.migrating import run_sliced
 
 
 def test_a_sliced_update_reaches_every_row_and_reports_its_progress(app, areas, capsys):

@@ -4,7 +4,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from community.extensions import db
+from community.core.extensions import db
 
 
 def test_one_head_so_plain_upgrade_works(app):

@@ -1,7 +1,7 @@
-"""Progress of long commands (community.progress): a line per tenth off a terminal."""
+"""Progress of long commands (community.core.progress): a line per tenth off a terminal."""
 import io
 
-from community.progress import LineProgress, progress
+from community.core.progress import LineProgress, progress
 
 
 class Clock:

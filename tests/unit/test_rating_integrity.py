@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from community.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from community.core.extensions import db
 from community.ratings import appeals, services
 from community.ratings.models import (Appeal, CaseState, Rating, RatingReason, RectificationCase,
                                       Resolution)

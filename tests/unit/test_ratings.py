@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from community.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.ratings import appeals, cases, services
 from community.ratings.models import CaseState, Resolution
 from community.workqueue import actions

@@ -6,13 +6,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings import appeals, cases, services
 from community.ratings.models import BAD_LEVELS, Rating, Resolution
 from community.areas.models import Unit
 from community.tally.models import Arrival
 from community.stats.models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from community.workqueue import assist
 from community.workqueue.models import AssistTask
 from community.stats.rollup import local_day, rebuild_all, rebuild_day

@@ -6,8 +6,8 @@ from community.areas.models import Unit
 from community.areas.services import list_units
 from community.auth.models import User
 from community.auth.services import check_password
-from community.demo import DEMO_PASSWORD
-from community.extensions import db
+from community.demo.seed import DEMO_PASSWORD
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from tests.factories import count
 

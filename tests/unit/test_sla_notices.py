@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.sla.sweep import sweep
 from community.workqueue.models import Notification
 from tests.factories import T0, file_ticket

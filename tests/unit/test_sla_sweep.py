@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.sla.sweep import sweep
 from community.core import signals
 from community.tickets.models import Ticket, TicketEvent

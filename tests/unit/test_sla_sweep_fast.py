@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.sla.sweep import sweep
 from community.tickets.models import Ticket, TicketEvent

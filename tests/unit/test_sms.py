@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from community.auth.models import OneTimeCode
 from community.auth.services import send_code
-from community.errors import ValidationFailed
-from community.extensions import db
+from community.core.errors import ValidationFailed
+from community.core.extensions import db
 from community.sms import limits, services, templates
 from community.sms.templates import TEMPLATES, BadParams
 from community.workqueue.models import Notification

@@ -2,7 +2,7 @@
 127.0.0.1 that checks what the official SDK sends and answers as the gateway does."""
 import pytest
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.sms import gateways
 from community.sms.aliyun import AliyunSender

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.stats.models import StatDaily
 
 from ..factories import T0, resolved_ticket

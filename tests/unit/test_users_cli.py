@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from community.auth.models import User
 from community.auth.services import check_password
-from community.extensions import db
+from community.core.extensions import db
 from tests.factories import count, login
 
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import TicketEvent
 from community.tickets.services import transition
 from community.tickets.states import ALLOWED_TRANSITIONS, State

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from community.admin.models import AdminAudit
 from community.areas.services import unit_by_code
 from community.auth.models import User
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Category
 from tests.factories import PASSWORD, count, csrf_from, login
 

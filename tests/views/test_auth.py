@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from community.auth.models import OneTimeCode, User
-from community.extensions import db
+from community.core.extensions import db
 from tests.factories import PASSWORD, T0, count, csrf_from, login
 
 NEW_PHONE = "13900001111"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.sla import yearbook
 from community.sla.models import CalendarOverride, CalendarYear
 from community.sla.sweep import sweep

@@ -5,7 +5,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings import services
 from community.stats.rollup import rebuild_all
 

@@ -4,8 +4,8 @@ import re
 import pytest
 
 from community import create_app
-from community.messaging import DEV_MESSAGES_KEY
-from community.extensions import db
+from community.core.messaging import DEV_MESSAGES_KEY
+from community.core.extensions import db
 from community.tickets.models import Ticket
 from tests.factories import PASSWORD, count, csrf_from, login
 
@@ -123,8 +123,8 @@ def test_a_staff_filing_with_a_chosen_grid_is_filed_there(client, people, areas)
 # --- the staff bell ---------------------------------------------------------------------
 
 def test_staff_header_has_a_bell_with_the_unread_count_linking_to_staff_pages(client, people, areas, ctx, frozen):
-    from community.extensions import db
-    from community.timeutil import utcnow
+    from community.core.extensions import db
+    from community.core.timeutil import utcnow
     from community.workqueue.models import Notification
     from tests.factories import file_ticket
 
@@ -144,7 +144,7 @@ def test_staff_header_has_a_bell_with_the_unread_count_linking_to_staff_pages(cl
 
 
 def test_residents_notifications_still_link_to_the_tracking_page(client, people, areas, ctx, frozen):
-    from community.extensions import db
+    from community.core.extensions import db
     from community.workqueue import actions
     from tests.factories import T0, file_ticket
 
@@ -206,7 +206,7 @@ def test_escalation_offers_only_the_tiers_above(client, people, areas, ctx, froz
 
 
 def test_escalating_to_a_tier_not_above_is_refused_with_nothing_written(client, people, areas, ctx, frozen):
-    from community.errors import ValidationFailed
+    from community.core.errors import ValidationFailed
     from community.workqueue import routing
     from tests.factories import T0, file_ticket
 

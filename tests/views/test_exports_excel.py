@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
-from community.extensions import db
+from community.core.extensions import db
 
 from ..factories import H, T0, login
 from .test_dashboards import _rated_history

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings import services
 from community.stats.formulas import FORMULA_VERSION
 from community.stats.rollup import rebuild_all
@@ -81,7 +81,7 @@ def test_worker_table_for_the_worker_and_supervisors_only(app, client, people, a
 
 def test_a_colleague_in_the_same_unit_sees_only_their_own_row(app, client, people, areas):
     from community.auth.models import Role, User
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
 
     colleague = User(username="grid1b", role=Role.GRID, unit_id=areas.S1C1G1.id, name="同事",
                      password_hash=people.grid.password_hash, created_at=utcnow())

@@ -172,7 +172,7 @@ def test_a_failed_filing_shows_every_error_at_once_and_says_the_photos_are_gone(
 
 
 def test_the_service_reports_every_problem_of_a_filing(ctx, people, areas):
-    from community.errors import ValidationFailed
+    from community.core.errors import ValidationFailed
     from community.tickets.services import Filing, check_filing
 
     with pytest.raises(ValidationFailed) as refused:

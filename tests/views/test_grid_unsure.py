@@ -3,8 +3,8 @@ and to the resident, and the grid worker or the community office settles it."""
 import pytest
 
 from community.areas.services import choose_grid, load_areas, unit_by_code
-from community.errors import InvalidTransition, NotAllowed, ValidationFailed
-from community.extensions import db
+from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from community.tickets.services import Filing, submit_ticket
 from community.workqueue import actions, gridfix

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.hotspots import tasks
 from community.hotspots.detect import find_hotspots
 from community.hotspots.models import Hotspot, HotspotState, MonthlyTopic, ProactiveTask, TopicProject
 from community.projects.services import propose
 from community.tickets.models import TicketEvent
-from community.timeutil import to_local
+from community.core.timeutil import to_local
 from community.workqueue.models import Notification
 
 from ..factories import count, csrf_from, login

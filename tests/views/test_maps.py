@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from community.areas import geo
-from community.extensions import db
+from community.core.extensions import db
 from community.stats.rollup import rebuild_all
 from community.tickets.models import Ticket
 from community.web import content_security_policy

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.notes import Note
 from community.workqueue import actions, assist, routing
 from tests.factories import login

@@ -1,7 +1,7 @@
 """代办: staff file a request for a resident who cannot, with the channel recorded."""
 import re
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from tests.factories import count, csrf_from, login
 

@@ -10,8 +10,9 @@ import pytest
 import redis
 from sqlalchemy import create_engine
 
-from community import ops, trust_proxies
-from community.logs import configure_from_config, configure_logging
+from community import trust_proxies
+from community.web import ops
+from community.core.logs import configure_from_config, configure_logging
 from tests.factories import csrf_from
 
 
@@ -158,9 +159,9 @@ def test_health_pages_are_never_rate_limited(app, client):
 # --- metrics -----------------------------------------------------------------------------
 
 def test_metrics_show_requests_latency_queues_outbox_and_clocks(app, client, areas):
-    from community.extensions import db
+    from community.core.extensions import db
     from community.outbox import emit
-    from community.timeutil import utcnow
+    from community.core.timeutil import utcnow
     from workers.jobs import sla_sweep_job, use_app
 
     client.get("/login")

@@ -8,7 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketPhoto
 from community.tickets.photos import clean_photo
 from community.tickets.services import Filing, submit_ticket
@@ -92,7 +92,7 @@ def test_bombs_truncated_and_foreign_files_are_refused(client, people, areas, ap
 
 
 def test_bomb_is_refused_before_its_pixels_are_decoded(ctx):
-    from community.errors import ValidationFailed
+    from community.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
         clean_photo(io.BytesIO(png_claiming(8000, 8000)), "bomb.png")
@@ -175,7 +175,7 @@ def test_one_upload_costs_at_most_100_mb_and_a_second_of_cpu():
 ])
 def test_lossless_images_are_refused_over_the_pixel_budget(ctx, mode, size, accepted):
     from bench.photo_cost import png_bytes
-    from community.errors import ValidationFailed
+    from community.core.errors import ValidationFailed
 
     data = png_bytes(*size, mode)
     if accepted:

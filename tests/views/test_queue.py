@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent
 from community.workqueue import actions
 from community.workqueue.views import ACTIONS

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from PIL import Image
 
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Appeal, Rating, RatingReason, RectificationCase
 from community.ratings import services
 from community.tickets.models import Ticket, TicketEvent

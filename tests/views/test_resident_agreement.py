@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from community.api.tokens import create_token
-from community.extensions import db
+from community.core.extensions import db
 from community.ratings.models import Rating
 from community.tickets.models import Ticket
 from tests.factories import csrf_from, login

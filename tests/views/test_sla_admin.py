@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.outbox.models import OutboxRow
 from community.sla.models import CalendarOverride, SlaPolicy
-from community.timeutil import utcnow
+from community.core.timeutil import utcnow
 from tests.factories import T0, count, csrf_from, login
 
 PAGES = ["/admin/sla", "/admin/calendar", "/admin/jobs"]

@@ -1,7 +1,7 @@
 """Issue 26: delivery receipts through the callback endpoints, and what staff see."""
 from sqlalchemy import select
 
-from community.extensions import db
+from community.core.extensions import db
 from community.workqueue.models import Notification
 from tests import factories
 from tests.factories import ELDER_PHONE, T0, daiban

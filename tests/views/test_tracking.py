@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from community.extensions import db
+from community.core.extensions import db
 from community.tickets.models import Ticket, TicketEvent, TicketPhoto
 from community.tickets.services import record_event, transition
 from community.tickets.states import State

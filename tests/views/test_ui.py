@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask_babel import refresh
 
-from community.extensions import db
-from community.i18n import local_time, time_left
+from community.core.extensions import db
+from community.web.i18n import local_time, time_left
 from tests.factories import csrf_from, login
 
 

@@ -1,0 +1,1 @@
+"""The apps benchmarks compare against: a bare Flask app, floors, a peer."""

@@ -1,0 +1,1 @@
+"""The generated city: geometry, rows, loading, and its life over time."""

@@ -1,0 +1,1 @@
+"""The demo county: `seed-demo` and the scripted journeys it replays."""
