@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
 
 from community.areas.models import Unit
 from community.areas.services import hint_in_address
 from community.core.bulkdb import any_of
 from community.core.extensions import db
+from community.core.jobs import run_alone
 from community.ratings.models import RectificationCase
 from community.tickets.models import Ticket
 from community.tickets.states import State
@@ -183,20 +183,6 @@ def _grids(ids) -> dict[int, Unit]:
 
 def find_hotspots_locked(now: datetime, redis=None, ttl: int = 3600) -> dict:
     """The daily job: one run at a time across workers (Redis SET NX EX)."""
-    redis = redis or current_app.extensions["redis"]
-    token = now.isoformat()
-    try:
-        if not redis.set(LOCK_KEY, token, nx=True, ex=ttl):
-            return {"skipped": 1}
-    except RedisError:
-        redis = None
-    try:
-        return find_hotspots(now)
-    finally:
-        if redis is not None:
-            try:
-                if (redis.get(LOCK_KEY) or b"").decode() == token:
-                    redis.delete(LOCK_KEY)
-            except RedisError:
-                pass
+    result = run_alone(LOCK_KEY, now.isoformat(), lambda: find_hotspots(now), redis=redis, ttl=ttl)
+    return {"skipped": 1} if result is None else result
 

@@ -38,6 +38,7 @@ from community.clock.deadlines import (
 )
 from community.core.errors import DomainError
 from community.core.extensions import db
+from community.core.jobs import run_alone
 from community.tickets.models import Ticket
 from community.tickets.notes import Note
 from community.tickets.services import record_event
@@ -300,22 +301,9 @@ def sweep_locked(now: datetime, redis=None, ttl: int = 600) -> dict:
     still runs (PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows)."""
     from flask import current_app
 
-    redis = redis or current_app.extensions["redis"]
-    token = now.isoformat()
-    try:
-        if not redis.set(LOCK_KEY, token, nx=True, ex=ttl):
-            return {"skipped": 1}
-    except RedisError:
-        redis = None
-    try:
-        result = dict(sweep(now))
-    finally:
-        if redis is not None:
-            try:
-                if (redis.get(LOCK_KEY) or b"").decode() == token:
-                    redis.delete(LOCK_KEY)
-            except RedisError:
-                pass
+    result = run_alone(LOCK_KEY, now.isoformat(), lambda: dict(sweep(now)), redis=redis, ttl=ttl)
+    if result is None:
+        return {"skipped": 1}
     try:  # its age is a metric (community/web/ops.py): a sweep that stopped coming shows
         (redis or current_app.extensions["redis"]).set(LAST_SWEEP_KEY, str(time.time()))
     except RedisError:
