@@ -43,10 +43,12 @@ def compute_day(day: date, now: datetime | None = None) -> counting.Tally:
 
 
 def _lock_day(day: date) -> None:
-    """Two workers rebuilding one day take turns (SQLite serialises writers anyway)."""
+    """Two workers rebuilding one day take turns (SQLite serialises writers anyway).
+    Advisory locks are the whole database's: the key names the schema too, so two
+    installations in one database (or two test runs) never wait on each other's days."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                           {"k": 604_000_000 + day.toordinal()})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
+                           {"k": day.toordinal()})
 
 
 def rebuild_day(day: date, now: datetime) -> int:

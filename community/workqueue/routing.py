@@ -12,7 +12,6 @@ from community.areas.services import is_within, unit_id_at
 from community.auth.models import User
 from community.core.errors import NotAllowed, ValidationFailed
 from community.core.extensions import db
-from community.web.labels import TIER
 from community.tally.facts import departure
 from community.tally.models import Arrival
 from community.clock.deadlines import start_accept_clock

@@ -13,7 +13,6 @@ Indexed, not scanned (migration 0023):
 """
 import re
 
-from flask import current_app
 from sqlalchemy import column, func, literal_column, or_, select, text
 
 from community.auth.models import User

@@ -150,3 +150,13 @@ def test_core_imports_no_package_and_web_only_core():
     edges = graph()
     assert not edges["core"], edges["core"]
     assert set(edges["web"]) <= {"core"}, edges["web"]
+
+
+def test_the_readme_layout_names_every_package():
+    """The README's layout section is the map of the tree: a package missing there is a
+    package a reader cannot find."""
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Layout"):]
+    section = section[:section.index("\n## ", 1)]
+    missing = sorted(p for p in PACKAGES if f"{p}/" not in section)
+    assert not missing, missing
