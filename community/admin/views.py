@@ -1,16 +1,16 @@
 """/admin/users, /admin/areas, /admin/categories, /admin/audit: thin views over the
-services; admins only (sla.views.admin_required), every change audited there."""
+services; admins only (auth.decorators.admin_required), every change audited there.
+Each write goes through web.submit: commit, or roll back, flash why and show the page again."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.areas.models import PARENT_KIND, TIERS, UnitKind
 from community.auth.models import STAFF_ROLES, Role
-from community.core.errors import DomainError
-from community.core.extensions import db
 from community.sla.models import SLA_CLASSES
-from community.sla.views import admin_required
+from community.auth.decorators import admin_required
 from community.core.timeutil import utcnow
+from community.web.submit import submit
 
 from . import areas, audit, categories, users
 
@@ -18,12 +18,15 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]
 
 
-def _failed(exc: DomainError, template, **context):
-    """Bad input: nothing kept, the page again with the message and what was typed."""
-    db.session.rollback()
-    flash(str(exc.message), "error")
-    return render_template(template, form=request.form, error_field=getattr(exc, "field", None),
-                           **context), exc.status
+def _again(done, template, **context):
+    """A refused write (nothing kept, already flashed): the page again with what was typed."""
+    return render_template(template, form=request.form, error_field=getattr(done.refusal, "field", None),
+                           **context), done.status
+
+
+def _user_page(user):
+    return dict(user=user, staff_roles=[r.value for r in STAFF_ROLES],
+                history=audit.for_target(f"user:{user.id}"))
 
 
 # -- users ---------------------------------------------------------------------
@@ -46,13 +49,12 @@ def user_list():
 @admin_required
 def user_create():
     now = utcnow()
-    try:
-        user, password = users.create_staff_account(
-            current_user, now, username=request.form.get("username", ""), role=request.form.get("role", ""),
-            unit_code=request.form.get("unit", ""), name=request.form.get("name", ""))
-    except DomainError as exc:
-        return _failed(exc, "admin/users.html", **_users_page())
-    db.session.commit()
+    done = submit(lambda: users.create_staff_account(
+        current_user, now, username=request.form.get("username", ""), role=request.form.get("role", ""),
+        unit_code=request.form.get("unit", ""), name=request.form.get("name", "")))
+    if not done.ok:
+        return _again(done, "admin/users.html", **_users_page())
+    user, password = done.value
     return render_template("admin/password.html", user=user, password=password, created=True)
 
 
@@ -60,22 +62,17 @@ def user_create():
 @admin_required
 def user_detail(user_id):
     user = users.get_user(user_id)
-    return render_template("admin/user.html", user=user, form={},
-                           staff_roles=[r.value for r in STAFF_ROLES],
-                           history=audit.for_target(f"user:{user.id}"))
+    return render_template("admin/user.html", form={}, **_user_page(user))
 
 
 @bp.post("/users/<int:user_id>/role")
 @admin_required
 def user_role(user_id):
     user = users.get_user(user_id)
-    try:
-        users.change_role(current_user, utcnow(), user, role=request.form.get("role", ""),
-                          unit_code=request.form.get("unit", ""))
-    except DomainError as exc:
-        return _failed(exc, "admin/user.html", user=user, staff_roles=[r.value for r in STAFF_ROLES],
-                       history=audit.for_target(f"user:{user.id}"))
-    db.session.commit()
+    done = submit(lambda: users.change_role(current_user, utcnow(), user, role=request.form.get("role", ""),
+                                            unit_code=request.form.get("unit", "")))
+    if not done.ok:
+        return _again(done, "admin/user.html", **_user_page(user))
     flash(_("已保存。该账号需要重新登录。"))
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -84,12 +81,9 @@ def user_role(user_id):
 @admin_required
 def user_active(user_id):
     user = users.get_user(user_id)
-    try:
-        users.set_active(current_user, utcnow(), user, request.form.get("active") == "1")
-    except DomainError as exc:
-        return _failed(exc, "admin/user.html", user=user, staff_roles=[r.value for r in STAFF_ROLES],
-                       history=audit.for_target(f"user:{user.id}"))
-    db.session.commit()
+    done = submit(lambda: users.set_active(current_user, utcnow(), user, request.form.get("active") == "1"))
+    if not done.ok:
+        return _again(done, "admin/user.html", **_user_page(user))
     flash(_("已启用。") if user.active else _("已停用：该账号已退出登录，不能再登录。"))
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -98,12 +92,10 @@ def user_active(user_id):
 @admin_required
 def user_password(user_id):
     user = users.get_user(user_id)
-    try:
-        password = users.reset_password(current_user, utcnow(), user)
-    except DomainError as exc:
-        return _failed(exc, "admin/user.html", user=user, staff_roles=[r.value for r in STAFF_ROLES],
-                       history=audit.for_target(f"user:{user.id}"))
-    db.session.commit()
+    done = submit(lambda: users.reset_password(current_user, utcnow(), user))
+    if not done.ok:
+        return _again(done, "admin/user.html", **_user_page(user))
+    password = done.value
     return render_template("admin/password.html", user=user, password=password, created=False)
 
 
@@ -131,13 +123,11 @@ def area_list():
 @admin_required
 def area_update(unit_id):
     unit = areas.get_unit(unit_id)
-    try:
-        areas.update_unit(current_user, utcnow(), unit, name=request.form.get("name", ""),
-                          address_hints=request.form.get("address_hints"),
-                          active=request.form.get("active") == "1")
-    except DomainError as exc:
-        return _failed(exc, "admin/areas.html", **_area_page(unit_id))
-    db.session.commit()
+    done = submit(lambda: areas.update_unit(current_user, utcnow(), unit, name=request.form.get("name", ""),
+                                            address_hints=request.form.get("address_hints"),
+                                            active=request.form.get("active") == "1"))
+    if not done.ok:
+        return _again(done, "admin/areas.html", **_area_page(unit_id))
     flash(_("已保存。"))
     return redirect(url_for("admin.area_list", unit=unit.id))
 
@@ -146,13 +136,11 @@ def area_update(unit_id):
 @admin_required
 def area_create(unit_id):
     parent = areas.get_unit(unit_id)
-    try:
-        areas.create_unit(current_user, utcnow(), parent, kind=request.form.get("kind", ""),
-                          code=request.form.get("code", ""), name=request.form.get("name", ""),
-                          address_hints=request.form.get("address_hints", ""))
-    except DomainError as exc:
-        return _failed(exc, "admin/areas.html", **_area_page(unit_id))
-    db.session.commit()
+    done = submit(lambda: areas.create_unit(current_user, utcnow(), parent, kind=request.form.get("kind", ""),
+                                            code=request.form.get("code", ""), name=request.form.get("name", ""),
+                                            address_hints=request.form.get("address_hints", "")))
+    if not done.ok:
+        return _again(done, "admin/areas.html", **_area_page(unit_id))
     flash(_("已新建。"))
     return redirect(url_for("admin.area_list", unit=parent.id))
 
@@ -161,11 +149,10 @@ def area_create(unit_id):
 @admin_required
 def area_boundaries():
     upload = request.files.get("file")
-    try:
-        result = areas.upload_boundaries(current_user, utcnow(), upload.read() if upload else b"")
-    except DomainError as exc:
-        return _failed(exc, "admin/areas.html", **_area_page(request.form.get("unit", type=int)))
-    db.session.commit()
+    done = submit(lambda: areas.upload_boundaries(current_user, utcnow(), upload.read() if upload else b""))
+    if not done.ok:
+        return _again(done, "admin/areas.html", **_area_page(request.form.get("unit", type=int)))
+    result = done.value
     flash(_("已载入 %(b)d 个网格边界、%(c)d 个中心点。", b=result["boundaries"], c=result["centres"]))
     return redirect(url_for("admin.area_list"))
 
@@ -187,11 +174,9 @@ def category_list():
 @bp.post("/categories")
 @admin_required
 def category_create():
-    try:
-        categories.create_category(current_user, utcnow(), request.form)
-    except DomainError as exc:
-        return _failed(exc, "admin/categories.html", rows=categories.all_categories(), **_category_context())
-    db.session.commit()
+    done = submit(lambda: categories.create_category(current_user, utcnow(), request.form))
+    if not done.ok:
+        return _again(done, "admin/categories.html", rows=categories.all_categories(), **_category_context())
     flash(_("已新建。"))
     return redirect(url_for("admin.category_list"))
 
@@ -208,12 +193,10 @@ def category_detail(category_id):
 @admin_required
 def category_update(category_id):
     row = categories.get_category(category_id)
-    try:
-        categories.update_category(current_user, utcnow(), row, request.form)
-    except DomainError as exc:
-        return _failed(exc, "admin/category.html", row=row, **_category_context(),
-                       history=audit.for_target(f"category:{row.code}"))
-    db.session.commit()
+    done = submit(lambda: categories.update_category(current_user, utcnow(), row, request.form))
+    if not done.ok:
+        return _again(done, "admin/category.html", row=row, **_category_context(),
+                      history=audit.for_target(f"category:{row.code}"))
     flash(_("已保存。"))
     return redirect(url_for("admin.category_detail", category_id=row.id))
 
