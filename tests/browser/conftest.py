@@ -107,6 +107,9 @@ class Visitor:
             self.page.click(selector)
 
     def flash(self):
+        # A click that submits a form returns once the next page has started to
+        # load, not once it is there: read the messages from the parsed page.
+        self.page.wait_for_load_state("domcontentloaded")
         return " ".join(self.page.locator(".flash").all_inner_texts())
 
     def shot(self, name):
