@@ -6,6 +6,8 @@ invalidation. Receivers of the app's events (community.core.signals), each with
 its bulk twin where it has one. Then the outbox's handlers and the clocks' sources.
 Installing twice (the tests build many apps) changes nothing.
 """
+from functools import cache
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -61,9 +63,27 @@ def _receivers():
     )
 
 
+# SQLAlchemy fires after_commit and after_rollback for a SAVEPOINT too. What those
+# listeners do belongs to the transaction that really ends: offering the outbox's rows
+# (before the outer commit a drain would not find them, and on SQLite marking them from
+# another connection waited out the write lock), promised deliveries, announcements.
+ENDS = ("after_commit", "after_rollback")
+
+
+@cache  # one wrapper per listener, so a second install finds it installed
+def _at_the_real_end(listener):
+    def receive(session, *args):
+        if not session.in_nested_transaction():
+            listener(session, *args)
+    receive.__name__ = receive.__qualname__ = f"{listener.__name__}_at_the_real_end"
+    return receive
+
+
 def install(app: Flask) -> None:
     """Session listeners, event receivers, outbox handlers, the clocks' sources."""
     for name, listener in _session_listeners():
+        if name in ENDS:
+            listener = _at_the_real_end(listener)
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
     for signal, receiver, many in _receivers():

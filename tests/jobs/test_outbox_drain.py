@@ -93,6 +93,29 @@ def test_many_commits_make_one_drain_job_that_runs_every_row_once(app, areas, ca
     assert calls["later"] == 1 and sum(calls.values()) == len(ids) + 1
 
 
+def test_rows_are_offered_when_the_outer_transaction_commits_not_at_a_savepoint(app, areas, calls):
+    """A SAVEPOINT's commit (surveys keep one for the unique key) fires after_commit
+    too: the rows before it are offered at the real commit, not before (a drain would
+    not find them yet), and a savepoint rolled back does not drop the others' offer."""
+    connection = app.extensions["redis"]
+    before = _emit("before")
+    with db.session.begin_nested():
+        inside = _emit("inside")
+    assert _offered(connection) == []  # nothing offered while the transaction is open
+    try:
+        with db.session.begin_nested():
+            _emit("undone")
+            raise RuntimeError("the savepoint is rolled back")
+    except RuntimeError:
+        pass
+    assert [r.key for r in _rows()] == ["before", "inside"]
+    db.session.commit()
+    assert set(_offered(connection)) >= {before.id, inside.id}
+    _work(app)
+    assert calls["before"] == calls["inside"] == 1 and calls["undone"] == 0
+    assert all(r.done_at is not None for r in _rows())
+
+
 def test_a_drain_takes_its_share_and_hands_the_rest_to_a_fresh_drain(app, areas, calls):
     for n in range(12):
         _emit(f"k{n}")
