@@ -8,7 +8,6 @@ from community.auth.decorators import staff_required
 from community.areas.maps import ticket_map
 from community.core.errors import Conflict, DomainError, NotFound
 from community.core.extensions import db
-from community.ratings.services import callback_offered
 from community.core.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
 from community.tickets.access import acting_resident
@@ -72,7 +71,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         reroute_groups=routing.reroute_groups(ticket) if ticket.state == "returned" else [],
         escalation_tiers=routing.escalation_tiers(ticket),
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
-        callback_offered=callback_offered(ticket, current_user, now),
+        callback_offered=contact.callback_offered(ticket, current_user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
         reach=sms_reach(ticket, now), map_data=ticket_map(ticket),
     ), status
