@@ -163,7 +163,8 @@ def topic_new():
     if not access.can_pick_topic(current_user):
         raise NotAllowed()
     county, now = current_user.unit, utcnow()
-    form = TopicForm(formdata=request.form if request.method == "POST" else request.args)
+    # Opened from a proposal's link, the form comes filled in from the query.
+    form = TopicForm() if request.method == "POST" else TopicForm(formdata=request.args)
     status = 200
     if request.method == "POST":
         done = submit(lambda: topics.create_topic(
