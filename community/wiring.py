@@ -60,6 +60,7 @@ def _receivers():
         (signals.event_recorded, assist._assist_overdue, assist._assist_overdue_many),
         (signals.ticket_submitted, sla._clocks_on_submit, None),
         (signals.ticket_relocated, ratings._ratings_follow, None),
+        (signals.callback_offered, ratings._callback_offered, None),
     )
 
 

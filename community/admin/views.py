@@ -10,18 +10,21 @@ from community.auth.models import STAFF_ROLES, Role
 from community.sla.models import SLA_CLASSES
 from community.auth.decorators import admin_required
 from community.core.timeutil import utcnow
+from community.web.forms import as_int
 from community.web.submit import submit
 
 from . import areas, audit, categories, users
+from .forms import (ActiveForm, BoundariesForm, CategoryForm, ChildUnitForm, PasswordForm, RoleForm,
+                    StaffAccountForm, UnitForm)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]
 
 
-def _again(done, template, **context):
+def _again(done, template, form, **context):
     """A refused write (nothing kept, already flashed): the page again with what was typed."""
-    return render_template(template, form=request.form, error_field=getattr(done.refusal, "field", None),
-                           **context), done.status
+    return render_template(template, form=form, typed=form.sent(),
+                           error_field=getattr(done.refusal, "field", None), **context), done.status
 
 
 def _user_page(user):
@@ -42,18 +45,19 @@ def _users_page(**extra):
 @bp.get("/users")
 @admin_required
 def user_list():
-    return render_template("admin/users.html", form={}, **_users_page())
+    return render_template("admin/users.html", form=StaffAccountForm(formdata=None), typed={},
+                           **_users_page())
 
 
 @bp.post("/users")
 @admin_required
 def user_create():
-    now = utcnow()
+    now, form = utcnow(), StaffAccountForm()
     done = submit(lambda: users.create_staff_account(
-        current_user, now, username=request.form.get("username", ""), role=request.form.get("role", ""),
-        unit_code=request.form.get("unit", ""), name=request.form.get("name", "")))
+        current_user, now, username=form.username.data or "", role=form.role.data or "",
+        unit_code=form.unit.data or "", name=form.name.data or ""))
     if not done.ok:
-        return _again(done, "admin/users.html", **_users_page())
+        return _again(done, "admin/users.html", form, **_users_page())
     user, password = done.value
     return render_template("admin/password.html", user=user, password=password, created=True)
 
@@ -62,17 +66,17 @@ def user_create():
 @admin_required
 def user_detail(user_id):
     user = users.get_user(user_id)
-    return render_template("admin/user.html", form={}, **_user_page(user))
+    return render_template("admin/user.html", form=RoleForm(formdata=None), typed={}, **_user_page(user))
 
 
 @bp.post("/users/<int:user_id>/role")
 @admin_required
 def user_role(user_id):
-    user = users.get_user(user_id)
-    done = submit(lambda: users.change_role(current_user, utcnow(), user, role=request.form.get("role", ""),
-                                            unit_code=request.form.get("unit", "")))
+    user, form = users.get_user(user_id), RoleForm()
+    done = submit(lambda: users.change_role(current_user, utcnow(), user, role=form.role.data or "",
+                                            unit_code=form.unit.data or ""))
     if not done.ok:
-        return _again(done, "admin/user.html", **_user_page(user))
+        return _again(done, "admin/user.html", form, **_user_page(user))
     flash(_("已保存。该账号需要重新登录。"))
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -80,10 +84,10 @@ def user_role(user_id):
 @bp.post("/users/<int:user_id>/active")
 @admin_required
 def user_active(user_id):
-    user = users.get_user(user_id)
-    done = submit(lambda: users.set_active(current_user, utcnow(), user, request.form.get("active") == "1"))
+    user, form = users.get_user(user_id), ActiveForm()
+    done = submit(lambda: users.set_active(current_user, utcnow(), user, form.active.data == "1"))
     if not done.ok:
-        return _again(done, "admin/user.html", **_user_page(user))
+        return _again(done, "admin/user.html", form, **_user_page(user))
     flash(_("已启用。") if user.active else _("已停用：该账号已退出登录，不能再登录。"))
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -91,10 +95,10 @@ def user_active(user_id):
 @bp.post("/users/<int:user_id>/password")
 @admin_required
 def user_password(user_id):
-    user = users.get_user(user_id)
+    user, form = users.get_user(user_id), PasswordForm()
     done = submit(lambda: users.reset_password(current_user, utcnow(), user))
     if not done.ok:
-        return _again(done, "admin/user.html", **_user_page(user))
+        return _again(done, "admin/user.html", form, **_user_page(user))
     password = done.value
     return render_template("admin/password.html", user=user, password=password, created=False)
 
@@ -116,18 +120,19 @@ def _area_page(unit_id):
 @bp.get("/areas")
 @admin_required
 def area_list():
-    return render_template("admin/areas.html", form={}, **_area_page(request.args.get("unit", type=int)))
+    return render_template("admin/areas.html", form=UnitForm(formdata=None), typed={},
+                           **_area_page(request.args.get("unit", type=int)))
 
 
 @bp.post("/areas/<int:unit_id>")
 @admin_required
 def area_update(unit_id):
-    unit = areas.get_unit(unit_id)
-    done = submit(lambda: areas.update_unit(current_user, utcnow(), unit, name=request.form.get("name", ""),
-                                            address_hints=request.form.get("address_hints"),
-                                            active=request.form.get("active") == "1"))
+    unit, form = areas.get_unit(unit_id), UnitForm()
+    done = submit(lambda: areas.update_unit(current_user, utcnow(), unit, name=form.name.data or "",
+                                            address_hints=form.address_hints.data,
+                                            active=form.active.data == "1"))
     if not done.ok:
-        return _again(done, "admin/areas.html", **_area_page(unit_id))
+        return _again(done, "admin/areas.html", form, **_area_page(unit_id))
     flash(_("已保存。"))
     return redirect(url_for("admin.area_list", unit=unit.id))
 
@@ -135,12 +140,12 @@ def area_update(unit_id):
 @bp.post("/areas/<int:unit_id>/children")
 @admin_required
 def area_create(unit_id):
-    parent = areas.get_unit(unit_id)
-    done = submit(lambda: areas.create_unit(current_user, utcnow(), parent, kind=request.form.get("kind", ""),
-                                            code=request.form.get("code", ""), name=request.form.get("name", ""),
-                                            address_hints=request.form.get("address_hints", "")))
+    parent, form = areas.get_unit(unit_id), ChildUnitForm()
+    done = submit(lambda: areas.create_unit(current_user, utcnow(), parent, kind=form.kind.data or "",
+                                            code=form.code.data or "", name=form.name.data or "",
+                                            address_hints=form.address_hints.data or ""))
     if not done.ok:
-        return _again(done, "admin/areas.html", **_area_page(unit_id))
+        return _again(done, "admin/areas.html", form, **_area_page(unit_id))
     flash(_("已新建。"))
     return redirect(url_for("admin.area_list", unit=parent.id))
 
@@ -148,10 +153,11 @@ def area_create(unit_id):
 @bp.post("/areas/boundaries")
 @admin_required
 def area_boundaries():
-    upload = request.files.get("file")
+    form = BoundariesForm()
+    upload = form.file.data
     done = submit(lambda: areas.upload_boundaries(current_user, utcnow(), upload.read() if upload else b""))
     if not done.ok:
-        return _again(done, "admin/areas.html", **_area_page(request.form.get("unit", type=int)))
+        return _again(done, "admin/areas.html", form, **_area_page(as_int(form.unit.data)))
     result = done.value
     flash(_("已载入 %(b)d 个网格边界、%(c)d 个中心点。", b=result["boundaries"], c=result["centres"]))
     return redirect(url_for("admin.area_list"))
@@ -168,15 +174,17 @@ def _category_context():
 @admin_required
 def category_list():
     return render_template("admin/categories.html", rows=categories.all_categories(),
-                           form={"active": "1"}, **_category_context())
+                           form=CategoryForm(formdata=None), typed={"active": "1"}, **_category_context())
 
 
 @bp.post("/categories")
 @admin_required
 def category_create():
-    done = submit(lambda: categories.create_category(current_user, utcnow(), request.form))
+    form = CategoryForm()
+    done = submit(lambda: categories.create_category(current_user, utcnow(), form.data))
     if not done.ok:
-        return _again(done, "admin/categories.html", rows=categories.all_categories(), **_category_context())
+        return _again(done, "admin/categories.html", form, rows=categories.all_categories(),
+                      **_category_context())
     flash(_("已新建。"))
     return redirect(url_for("admin.category_list"))
 
@@ -185,17 +193,18 @@ def category_create():
 @admin_required
 def category_detail(category_id):
     row = categories.get_category(category_id)
-    return render_template("admin/category.html", row=row, form=None, **_category_context(),
+    return render_template("admin/category.html", row=row, form=CategoryForm(formdata=None), typed={},
+                           **_category_context(),
                            history=audit.for_target(f"category:{row.code}"))
 
 
 @bp.post("/categories/<int:category_id>")
 @admin_required
 def category_update(category_id):
-    row = categories.get_category(category_id)
-    done = submit(lambda: categories.update_category(current_user, utcnow(), row, request.form))
+    row, form = categories.get_category(category_id), CategoryForm()
+    done = submit(lambda: categories.update_category(current_user, utcnow(), row, form.data))
     if not done.ok:
-        return _again(done, "admin/category.html", row=row, **_category_context(),
+        return _again(done, "admin/category.html", form, row=row, **_category_context(),
                       history=audit.for_target(f"category:{row.code}"))
     flash(_("已保存。"))
     return redirect(url_for("admin.category_detail", category_id=row.id))

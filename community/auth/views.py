@@ -36,17 +36,12 @@ def login():
     wait = None
     if form.validate_on_submit():
         now, login_name = utcnow(), form.login.data
-        try:
-            user = authenticate(login_name, form.password.data, now, address=request.remote_addr or "",
-                                known_browser=throttle.is_known_browser(login_name))
-        except throttle.TooManyTries as exc:
-            form.password.errors.append(exc.message)
-            wait = exc.retry_after
-        except ValidationFailed as exc:
-            db.session.rollback()
-            form.password.errors.append(exc.message)
-        else:
-            db.session.commit()
+        done = submit(lambda: authenticate(login_name, form.password.data, now, address=request.remote_addr or "",
+                                           known_browser=throttle.is_known_browser(login_name)),
+                      form=form, field="password", catch=(ValidationFailed, throttle.TooManyTries))
+        wait = getattr(done.refusal, "retry_after", None)
+        if done.ok:
+            user = done.value
             start_session(user, now)
             flash(_("您已登录。"))
             response = redirect(_safe_next(form.next.data, user))

@@ -2,22 +2,24 @@
 office's list of heads (/building-heads: appoint, end)."""
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.areas.models import Unit, UnitKind
 from community.areas.services import list_units
 from community.auth.models import Role
-from community.core.errors import DomainError
 from community.core.extensions import db
 from community.tickets import services as tickets
 from community.tickets.services import Filing
 from community.tickets.states import Channel
 from community.core.timeutil import utcnow
+from community.web.forms import as_int
+from community.web.submit import submit
 from community.workqueue.contact import masked_contact
 
 from . import services
+from .forms import AppointForm, FileForm
 
 bp = Blueprint("buildings", __name__)
 
@@ -54,33 +56,28 @@ def ticket(ticket_id):
 @login_required
 def file_for_neighbour():
     heads = _head()
-    form = request.form
+    form = FileForm()
     status = 200
-    if request.method == "POST":
-        grid = db.session.get(Unit, form.get("grid", type=int) or -1)
-        earlier = tickets.find_by_submit_token(form.get("submit_token"))
+    if form.validate_on_submit():
+        grid = db.session.get(Unit, as_int(form.grid.data) or -1)
+        earlier = tickets.find_by_submit_token(form.submit_token.data)
         if earlier is not None:
             return redirect(url_for("buildings.ticket", ticket_id=earlier.id))
-        try:
-            filing = Filing(kind=form.get("kind", "help"), category_code=form.get("category", ""),
-                            text=form.get("text", ""), community_id=grid.community_id if grid else None,
-                            grid_id=grid.id if grid else None, address=form.get("address", ""),
-                            contact_name=form.get("contact_name", ""),
-                            contact_phone=form.get("contact_phone", ""), channel=Channel.GRID_WORKER,
-                            submit_token=form.get("submit_token") or None, on_behalf=True)
-            found = tickets.submit_ticket(filing, current_user, utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            status = exc.status
-        else:
-            flash(_("已代办提交。查询码：%(code)s（已用短信发给居民）", code=found.tracking_code))
-            return redirect(url_for("buildings.ticket", ticket_id=found.id))
+        filing = Filing(kind=form.kind.data or "help", category_code=form.category.data or "",
+                        text=form.text.data or "", community_id=grid.community_id if grid else None,
+                        grid_id=grid.id if grid else None, address=form.address.data or "",
+                        contact_name=form.contact_name.data or "",
+                        contact_phone=form.contact_phone.data or "", channel=Channel.GRID_WORKER,
+                        submit_token=form.submit_token.data or None, on_behalf=True)
+        done = submit(lambda: tickets.submit_ticket(filing, current_user, utcnow()))
+        if done.ok:
+            flash(_("已代办提交。查询码：%(code)s（已用短信发给居民）", code=done.value.tracking_code))
+            return redirect(url_for("buildings.ticket", ticket_id=done.value.id))
+        status = done.status
     grids = {h.grid_id: h.grid for h in heads}
     return render_template("buildings/file.html", heads=heads, grids=list(grids.values()),
                            categories=tickets.active_categories(), form=form,
-                           token=form.get("submit_token") or secrets.token_urlsafe(24)), status
+                           token=form.submit_token.data or secrets.token_urlsafe(24)), status
 
 
 # -- the community office ----------------------------------------------------------------
@@ -96,22 +93,19 @@ def heads(status=200):
     _office()
     grids = list_units(UnitKind.GRID, current_user.unit_id) if current_user.role == Role.COMMUNITY else []
     return render_template("buildings/heads.html", heads=services.appointed_in(current_user),
-                           grids=grids), status
+                           grids=grids, form=AppointForm(formdata=None)), status
 
 
 @bp.post("/building-heads")
 @login_required
 def appoint():
     _office()
-    try:
-        rows = services.appoint(current_user, utcnow(), request.form.get("phone", ""),
-                                request.form.get("grid", type=int), request.form.get("buildings", ""))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return heads(status=exc.status)
-    flash(_("已任命 %(n)d 个楼栋的楼门长。", n=len(rows)))
+    form = AppointForm()
+    done = submit(lambda: services.appoint(current_user, utcnow(), form.phone.data or "",
+                                           as_int(form.grid.data), form.buildings.data or ""))
+    if not done.ok:
+        return heads(status=done.status)
+    flash(_("已任命 %(n)d 个楼栋的楼门长。", n=len(done.value)))
     return redirect(url_for("buildings.heads"))
 
 
@@ -119,11 +113,8 @@ def appoint():
 @login_required
 def end(head_id):
     _office()
-    try:
-        services.end(current_user, utcnow(), head_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        abort(exc.status)
+    done = submit(lambda: services.end(current_user, utcnow(), head_id), show=False)
+    if not done.ok:
+        abort(done.status)
     flash(_("已卸任。"))
     return redirect(url_for("buildings.heads"))

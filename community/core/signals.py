@@ -69,4 +69,9 @@ ticket_submitted = _events.signal(
 ticket_relocated = _events.signal(
     "ticket_relocated", "A request now lies in another grid (re-routed): send(ticket).")
 
-ALL = (event_recorded, ticket_submitted, ticket_relocated)
+callback_offered = _events.signal(
+    "callback_offered", "A question, asked by the staff page and the phone reveal (workqueue, below "
+    "ratings): is this officer offered the 回访 rating of the request now? send(ticket, user=…, "
+    "now=…); a receiver answering True offers it (ratings.services.callback_offered).")
+
+ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered)

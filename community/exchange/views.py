@@ -11,8 +11,10 @@ from community.core.errors import DomainError
 from community.core.extensions import csrf, db
 from community.auth.decorators import admin_required
 from community.core.timeutil import utcnow
+from community.web.submit import submit
 
 from . import admin, signing, upstream, webhooks
+from .forms import SubscriptionForm
 from .models import WebhookSubscription
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange/v1")
@@ -53,7 +55,7 @@ def _overview(status=200, secret=None, created=None, form=None):
                            found=found, filter_error=error, clients=admin.clients(),
                            events=admin.event_names(), all_events=webhooks.ALL_EVENTS,
                            statuses=admin.STATUSES, secret=secret, created=created,
-                           form=form or {}), status
+                           form=form or SubscriptionForm(formdata=None)), status
 
 
 @admin_bp.get("/exchange")
@@ -65,13 +67,11 @@ def overview():
 @admin_bp.post("/exchange/subscriptions")
 @admin_required
 def subscribe():
-    try:
-        row, secret = admin.subscribe_from_form(current_user, utcnow(), request.form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _overview(exc.status, form=request.form)
-    db.session.commit()
+    form = SubscriptionForm()
+    done = submit(lambda: admin.subscribe_from_form(current_user, utcnow(), form.data))
+    if not done.ok:
+        return _overview(done.status, form=form)
+    row, secret = done.value
     return _overview(201, secret=secret, created=row)
 
 

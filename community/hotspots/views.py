@@ -10,12 +10,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from community.core.errors import DomainError, NotAllowed, NotFound
+from community.core.errors import NotAllowed, NotFound
 from community.core.extensions import db
 from community.tickets.services import active_categories
 from community.core.timeutil import to_local, utcnow
+from community.web.submit import submit
 
 from . import access, tasks, topics
+from .forms import TaskDoneForm, TaskForm, TopicForm, TopicStepForm
 from .labels import KIND_LABELS, STATE_LABELS, TASK_STATE_LABELS
 from .models import Hotspot, HotspotState, MonthlyTopic
 
@@ -86,19 +88,15 @@ def show(hotspot_id, status=200):
         owners=access.owner_choices(current_user) if can_open else [],
         can_finish=hotspot.task is not None and access.can_finish(current_user, hotspot.task),
         today=to_local(utcnow()).date(),
+        task_form=TaskForm(formdata=None), done_form=TaskDoneForm(formdata=None),
         geojson=json.dumps(feature_collection([hotspot]), ensure_ascii=False)), status
 
 
 def _act(call, message: str, back: str, page):
-    try:
-        call()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        flash(str(exc.message), "error")
-        return page(status=exc.status)
+    """Commit and go back; refused: the same page again with the reason (a 404 stays one)."""
+    done = submit(call, passes=NotFound)
+    if not done.ok:
+        return page(status=done.status)
     flash(message)
     return redirect(back)
 
@@ -107,9 +105,9 @@ def _act(call, message: str, back: str, page):
 @login_required
 def open_task(hotspot_id):
     hotspot = access.visible_hotspot(current_user, hotspot_id)
-    form = request.form
-    return _act(lambda: tasks.open_task(hotspot, current_user, utcnow(), owner_id=form.get("owner"),
-                                        due_on=form.get("due_on"), plan=form.get("plan", "")),
+    form = TaskForm()
+    return _act(lambda: tasks.open_task(hotspot, current_user, utcnow(), owner_id=form.owner.data,
+                                        due_on=form.due_on.data, plan=form.plan.data or ""),
                 _("已立项主动治理。"), url_for("hotspots.show", hotspot_id=hotspot_id),
                 lambda status: show(hotspot_id, status))
 
@@ -119,7 +117,8 @@ def open_task(hotspot_id):
 def finish_task(task_id):
     task = access.visible_task(current_user, task_id)
     hotspot_id = task.hotspot_id
-    return _act(lambda: tasks.finish_task(task, current_user, utcnow(), request.form.get("result", "")),
+    form = TaskDoneForm()
+    return _act(lambda: tasks.finish_task(task, current_user, utcnow(), form.result.data or ""),
                 _("主动治理已完成，已通知相关居民。"), url_for("hotspots.show", hotspot_id=hotspot_id),
                 lambda status: show(hotspot_id, status))
 
@@ -164,26 +163,22 @@ def topic_new():
     if not access.can_pick_topic(current_user):
         raise NotAllowed()
     county, now = current_user.unit, utcnow()
-    form = request.form if request.method == "POST" else request.args
+    # Opened from a proposal's link, the form comes filled in from the query.
+    form = TopicForm() if request.method == "POST" else TopicForm(formdata=request.args)
     status = 200
     if request.method == "POST":
-        try:
-            topic = topics.create_topic(
-                current_user, now, title=form.get("title"), description=form.get("description", ""),
-                lead_ids=form.getlist("leads"), due_on=form.get("due_on"),
-                category_code=form.get("category") or None, hotspot_id=form.get("hotspot") or None,
-                proposed_count=form.get("count") or 0)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            status = exc.status
-        else:
+        done = submit(lambda: topics.create_topic(
+            current_user, now, title=form.title.data, description=form.description.data or "",
+            lead_ids=form.leads.data or [], due_on=form.due_on.data,
+            category_code=form.category.data or None, hotspot_id=form.hotspot.data or None,
+            proposed_count=form.count.data or 0))
+        if done.ok:
             flash(_("已选定本月的“每月一题”。"))
-            return redirect(url_for("hotspots.topic_show", topic_id=topic.id))
+            return redirect(url_for("hotspots.topic_show", topic_id=done.value.id))
+        status = done.status
     return render_template("hotspots/topic_new.html", proposals=topics.proposals(county, now), form=form,
                            leads=topics.lead_choices(county), categories=active_categories(),
-                           chosen=set(form.getlist("leads"))), status
+                           chosen=set(form.leads.data or ())), status
 
 
 @bp.get("/topics/<int:topic_id>")
@@ -192,13 +187,14 @@ def topic_show(topic_id, status=200):
     topic = access.visible_topic(current_user, topic_id)
     return render_template("hotspots/topic.html", topic=topic, can_report=access.can_report(current_user, topic),
                            can_finish=access.can_pick_topic(current_user) and current_user.unit_id == topic.county_id
-                           and topic.state == "open"), status
+                           and topic.state == "open", step_form=TopicStepForm(formdata=None)), status
 
 
 TOPIC_STEPS = {
-    "update": (lambda t, f: topics.add_update(t, current_user, utcnow(), f.get("note", "")), _l("已记录进展。")),
-    "project": (lambda t, f: topics.link_project(t, current_user, utcnow(), f.get("project")), _l("已关联民生小实事项目。")),
-    "done": (lambda t, f: topics.finish_topic(t, current_user, utcnow(), f.get("result", "")), _l("已办结并公开结果。")),
+    "update": (lambda t, f: topics.add_update(t, current_user, utcnow(), f.note.data or ""), _l("已记录进展。")),
+    "project": (lambda t, f: topics.link_project(t, current_user, utcnow(), f.project.data),
+                _l("已关联民生小实事项目。")),
+    "done": (lambda t, f: topics.finish_topic(t, current_user, utcnow(), f.result.data or ""), _l("已办结并公开结果。")),
 }
 
 
@@ -209,7 +205,8 @@ def topic_step(topic_id, step):
     if step not in TOPIC_STEPS:
         raise NotFound()
     call, message = TOPIC_STEPS[step]
-    return _act(lambda: call(topic, request.form), str(message), url_for("hotspots.topic_show", topic_id=topic_id),
+    form = TopicStepForm()
+    return _act(lambda: call(topic, form), str(message), url_for("hotspots.topic_show", topic_id=topic_id),
                 lambda status: topic_show(topic_id, status))
 
 

@@ -1,7 +1,7 @@
 """Provider pages: the offices' register (/providers), a provider's figures and credit
 record, naming a provider on a request, the public list per community, and the
 provider accounts' own pages (/provider)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,13 +10,16 @@ from sqlalchemy import select
 from community.areas.models import Unit, UnitKind
 from community.areas.services import unit_by_code
 from community.auth.models import Role
-from community.core.errors import DomainError, NotFound
+from community.core.errors import NotFound
 from community.core.extensions import db
 from community.core.timeutil import utcnow
+from community.web.forms import as_int
+from community.web.submit import submit
 from community.workqueue.contact import masked_contact
 from community.workqueue.permissions import visible_ticket
 
 from . import credit, rules, services
+from .forms import AccountForm, CommendForm, NameProviderForm, OptionsForm, ProviderAnswerForm, RegisterForm
 from .models import Field, Provider
 
 bp = Blueprint("providers", __name__)
@@ -30,7 +33,8 @@ def _globals():
             # The staff request page's provider section.
             "ticket_provider": lambda ticket: services.link_of(ticket.id),
             "may_name_provider": lambda ticket: rules.names_provider(current_user, ticket),
-            "community_providers": lambda ticket: services.of_community(ticket.community_id)}
+            "community_providers": lambda ticket: services.of_community(ticket.community_id),
+            "name_provider_form": lambda: NameProviderForm(formdata=None)}
 
 
 def _staff():
@@ -40,13 +44,9 @@ def _staff():
 
 def _done(action, message, back):
     """Run a service call; commit and flash, or roll back and show why (nothing changed)."""
-    try:
-        action(utcnow())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return back(exc.status)
+    done = submit(lambda: action(utcnow()))
+    if not done.ok:
+        return back(done.status)
     flash(message)
     return None
 
@@ -63,18 +63,17 @@ def index(status=200):
         Unit.kind == UnitKind.COMMUNITY, Unit.id.in_(ids or [-1]) if ids is not None else Unit.id > 0)
         .order_by(Unit.code).limit(500)) if rules.manages(current_user, u)]
     return render_template("providers/index.html", providers=list(db.session.scalars(query.limit(500))),
-                           managed=managed), status
+                           managed=managed, form=RegisterForm(formdata=None)), status
 
 
 @bp.post("/providers")
 @login_required
 def register():
     _staff()
-    back = lambda status: index(status=status)
+    back, form = lambda status: index(status=status), RegisterForm()
     failed = _done(lambda now: services.register(
-        current_user, now, request.form.get("community", type=int), request.form.get("name", ""),
-        request.form.get("field", ""), request.form.get("licence_no", ""),
-        request.form.get("contact", "")), _("服务商已登记。"), back)
+        current_user, now, as_int(form.community.data), form.name.data or "", form.field.data or "",
+        form.licence_no.data or "", form.contact.data or ""), _("服务商已登记。"), back)
     return failed or redirect(url_for("providers.index"))
 
 
@@ -94,7 +93,9 @@ def detail(provider_id, status=200):
                            figures=credit.figures(provider, since, until),
                            record=credit.record(provider, since, until), since=since,
                            formulas=credit.formula_text(), manages=rules.manages(current_user, provider.community),
-                           accounts=services.accounts_of(provider)), status
+                           accounts=services.accounts_of(provider), options_form=OptionsForm(formdata=None),
+                           commend_form=CommendForm(formdata=None),
+                           account_form=AccountForm(formdata=None)), status
 
 
 def _managed_post(provider_id, call, message):
@@ -107,24 +108,26 @@ def _managed_post(provider_id, call, message):
 @bp.post("/providers/<int:provider_id>/options")
 @login_required
 def options(provider_id):
+    form = OptionsForm()
     return _managed_post(provider_id, lambda p, now: services.set_options(
-        p, current_user, request.form.get("accounts_enabled") == "1", request.form.get("active") == "1"),
-        _("已保存。"))
+        p, current_user, form.accounts_enabled.data == "1", form.active.data == "1"), _("已保存。"))
 
 
 @bp.post("/providers/<int:provider_id>/commend")
 @login_required
 def commend(provider_id):
+    form = CommendForm()
     return _managed_post(provider_id, lambda p, now: services.commend(
-        p, current_user, now, request.form.get("note", "")), _("表扬已记入信用档案。"))
+        p, current_user, now, form.note.data or ""), _("表扬已记入信用档案。"))
 
 
 @bp.post("/providers/<int:provider_id>/accounts")
 @login_required
 def add_account(provider_id):
+    form = AccountForm()
     return _managed_post(provider_id, lambda p, now: services.create_account(
-        p, current_user, now, request.form.get("username", ""), request.form.get("name", ""),
-        request.form.get("password", "")), _("账号已开通。"))
+        p, current_user, now, form.username.data or "", form.name.data or "", form.password.data or ""),
+        _("账号已开通。"))
 
 
 @bp.post("/work/tickets/<int:ticket_id>/provider")
@@ -132,17 +135,13 @@ def add_account(provider_id):
 def name_on_ticket(ticket_id):
     """The staff request page's "涉及的服务商" form."""
     _staff()
-    ticket = visible_ticket(current_user, ticket_id)
-    try:
-        services.name_provider(ticket, current_user, utcnow(), request.form.get("provider", type=int),
-                               route=request.form.get("route") == "1")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    ticket, form = visible_ticket(current_user, ticket_id), NameProviderForm()
+    done = submit(lambda: services.name_provider(ticket, current_user, utcnow(), as_int(form.provider.data),
+                                                 route=form.route.data == "1"))
+    if not done.ok:
         from community.workqueue.views import ticket_page
 
-        flash(str(exc.message), "error")
-        return ticket_page(ticket_id, status=exc.status)
+        return ticket_page(ticket_id, status=done.status)
     flash(_("已保存。"))
     return redirect(url_for("workqueue.ticket_page", ticket_id=ticket_id))
 
@@ -181,7 +180,7 @@ def account_ticket(ticket_id, status=200):
     _provider_account()
     ticket = services.visible_to_provider(current_user, ticket_id)
     return render_template("providers/account_ticket.html", ticket=ticket,
-                           masked_phone=masked_contact(ticket)), status
+                           masked_phone=masked_contact(ticket), form=ProviderAnswerForm(formdata=None)), status
 
 
 @bp.post("/provider/tickets/<int:ticket_id>/<step>")
@@ -189,8 +188,7 @@ def account_ticket(ticket_id, status=200):
 def account_answer(ticket_id, step):
     _provider_account()
     ticket = services.visible_to_provider(current_user, ticket_id)
-    back = lambda status: account_ticket(ticket_id, status=status)
-    failed = _done(lambda now: services.provider_answer(ticket, current_user, now, step,
-                                                        request.form.get("text", "")),
+    back, form = lambda status: account_ticket(ticket_id, status=status), ProviderAnswerForm()
+    failed = _done(lambda now: services.provider_answer(ticket, current_user, now, step, form.text.data or ""),
                    _("已提交，承办单位会核实。"), back)
     return failed or redirect(url_for("providers.account_ticket", ticket_id=ticket_id))

@@ -10,6 +10,13 @@ from community.tickets import links
 from .models import Rating, Resolution
 
 
+def _callback_offered(ticket, user, now) -> bool:
+    """Answers signals.callback_offered for the workflow's staff page and phone reveal."""
+    from .services import callback_offered
+
+    return callback_offered(ticket, user, now)
+
+
 def _on_event(event, **kwargs):
     ticket = event.ticket
     moments = [ticket.submitted_at, event.at, *clock_days(ticket, event.at)]

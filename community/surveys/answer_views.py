@@ -7,8 +7,10 @@ from flask_login import current_user
 from community.core.errors import DomainError, ValidationFailed
 from community.core.extensions import db, limiter
 from community.core.timeutil import utcnow
+from community.web.submit import submit as write
 
 from . import links, results, services
+from .forms import answer_form
 from .models import Survey
 
 bp = Blueprint("survey_answer", __name__)
@@ -37,12 +39,17 @@ def _errors(exc):
     return {"form": str(exc.message)}
 
 
-def _page(survey, community, *, errors=None, status=200, link_token=None, link_phone=None):
+def _form(survey):
+    """The phone page's form: the questions, and the phone a link is texted to."""
+    return answer_form(survey.current_version.questions, "phone")
+
+
+def _page(survey, community, *, form=None, errors=None, status=200, link_token=None, link_phone=None):
     me = current_user if current_user.is_authenticated else None
     done = me is not None and me.is_resident and services.answered(survey, me.phone)
     return render_template(
         "surveys/answer.html", survey=survey, community=community, version=survey.current_version,
-        errors=errors or {}, form=request.form if request.method == "POST" else {},
+        errors=errors or {}, form=form or _form(survey),
         is_open=services.is_open(survey, utcnow()), done=done, link_token=link_token,
         link_phone=link_phone), status
 
@@ -58,12 +65,11 @@ def submit(survey_id, code):
     survey, community = _target(survey_id, code)
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=url_for(".answer", survey_id=survey_id, code=code)))
-    try:
-        services.answer_signed_in(current_user, survey, community, utcnow(), request.form)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _page(survey, community, errors=_errors(exc), status=exc.status)
+    form = _form(survey)
+    done = write(lambda: services.answer_signed_in(current_user, survey, community, utcnow(), form.data),
+                  show=False)
+    if not done.ok:
+        return _page(survey, community, form=form, errors=_errors(done.refusal), status=done.status)
     return render_template("surveys/thanks.html", survey=survey, community=community)
 
 
@@ -75,12 +81,10 @@ def send_link(survey_id, code):
     survey, community = _target(survey_id, code)
     if current_user.is_authenticated and not current_user.is_resident:
         abort(403)  # staff record answers, provider accounts never answer; neither asks for a link
-    try:
-        services.send_link(survey, community, request.form.get("phone", ""), utcnow())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _page(survey, community, errors=_errors(exc), status=exc.status)
+    form = _form(survey)
+    done = write(lambda: services.send_link(survey, community, form.phone.data or "", utcnow()), show=False)
+    if not done.ok:
+        return _page(survey, community, form=form, errors=_errors(done.refusal), status=done.status)
     flash(_("如果这个手机号可以参加，链接已经用短信发出，请打开短信中的链接填写（仅限一次）。"))
     return redirect(url_for(".answer", survey_id=survey.id, code=community.code))
 
@@ -112,13 +116,11 @@ def link_answer(token):
     if current_user.is_authenticated and not current_user.is_resident:
         abort(403)  # staff and provider accounts never answer with a resident's link
     survey, community = link.survey, link.community
-    try:
-        services.answer_with_link(link, utcnow(), request.form)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _page(survey, community, errors=_errors(exc), status=exc.status, link_token=token,
-                     link_phone=link.phone)
+    form = _form(survey)
+    done = write(lambda: services.answer_with_link(link, utcnow(), form.data), show=False)
+    if not done.ok:
+        return _page(survey, community, form=form, errors=_errors(done.refusal), status=done.status,
+                     link_token=token, link_phone=link.phone)
     return render_template("surveys/thanks.html", survey=survey, community=community)
 
 

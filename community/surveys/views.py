@@ -11,8 +11,10 @@ from community.areas.models import Unit, UnitKind
 from community.core.errors import DomainError, ValidationFailed
 from community.core.extensions import db
 from community.core.timeutil import utcnow
+from community.web.submit import submit
 
 from . import qr, questions, results, rules, services
+from .forms import SurveyForm, answer_form
 from .models import STAFF_CHANNELS
 
 bp = Blueprint("surveys", __name__)
@@ -46,24 +48,24 @@ def _readable(survey_id):
     return survey
 
 
-def _date(name):
+def _date(field):
     try:
-        return date.fromisoformat(request.form.get(name, "").strip())
+        return date.fromisoformat((field.data or "").strip())
     except ValueError:
         return None
 
 
-def _int(name):
+def _int(field):
     try:
-        return int(request.form.get(name, "").strip())
+        return int((field.data or "").strip())
     except ValueError:
         return None
 
 
-def _fields():
-    return {"title": request.form.get("title", ""), "questions_text": request.form.get("questions", ""),
-            "starts_on": _date("starts_on"), "ends_on": _date("ends_on"),
-            "min_responses": _int("min_responses")}
+def _fields(form: SurveyForm) -> dict:
+    return {"title": form.title.data or "", "questions_text": form.questions.data or "",
+            "starts_on": _date(form.starts_on), "ends_on": _date(form.ends_on),
+            "min_responses": _int(form.min_responses)}
 
 
 @bp.get("/surveys")
@@ -74,14 +76,15 @@ def index():
                            can_set=rules.can_set(current_user), now=utcnow(), is_open=services.is_open)
 
 
-def _form_page(survey=None, errors=None, status=200):
-    form = request.form if request.method == "POST" else None
+def _form_page(survey=None, form=None, errors=None, status=200):
     if form is None and survey is not None:
-        form = {"title": survey.title, "questions": questions.as_text(survey.current_version.questions),
-                "starts_on": survey.starts_on.isoformat(), "ends_on": survey.ends_on.isoformat(),
-                "min_responses": survey.min_responses}
+        form = SurveyForm(formdata=None, data={
+            "title": survey.title, "questions": questions.as_text(survey.current_version.questions),
+            "starts_on": survey.starts_on.isoformat(), "ends_on": survey.ends_on.isoformat(),
+            "min_responses": survey.min_responses})
     answered = survey is not None and services.answered_version(survey.current_version)
-    return render_template("surveys/form.html", survey=survey, form=form or {}, errors=errors or {},
+    return render_template("surveys/form.html", survey=survey, form=form or SurveyForm(formdata=None),
+                           errors=errors or {},
                            default_min=services.default_min_responses(), answered=answered), status
 
 
@@ -98,14 +101,12 @@ def new():
         abort(403 if current_user.is_staff else 404)
     if request.method == "GET":
         return _form_page()
-    try:
-        survey = services.create_survey(current_user, utcnow(), **_fields())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _form_page(errors=_errors(exc), status=exc.status)
+    form = SurveyForm()
+    done = submit(lambda: services.create_survey(current_user, utcnow(), **_fields(form)), show=False)
+    if not done.ok:
+        return _form_page(form=form, errors=_errors(done.refusal), status=done.status)
     flash(_("调查已设置，本区县的每个社区都将开展。"))
-    return redirect(url_for("surveys.show", survey_id=survey.id))
+    return redirect(url_for("surveys.show", survey_id=done.value.id))
 
 
 @bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
@@ -116,13 +117,11 @@ def edit(survey_id):
         abort(403)
     if request.method == "GET":
         return _form_page(survey)
-    before = survey.current_version.id
-    try:
-        version = services.edit_survey(current_user, utcnow(), survey, **_fields())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _form_page(survey, errors=_errors(exc), status=exc.status)
+    before, form = survey.current_version.id, SurveyForm()
+    done = submit(lambda: services.edit_survey(current_user, utcnow(), survey, **_fields(form)), show=False)
+    if not done.ok:
+        return _form_page(survey, form, errors=_errors(done.refusal), status=done.status)
+    version = done.value
     flash(_("已保存为第 %(n)d 版（已有回答，旧版保留）。", n=version.number) if version.id != before
           else _("已保存。"))
     return redirect(url_for("surveys.show", survey_id=survey.id))
@@ -181,16 +180,15 @@ def record(survey_id, community_id):
     survey = _readable(survey_id)
     community = _community(survey, community_id, rules.can_record)
     errors, status = {}, 200
+    form = answer_form(survey.current_version.questions, "phone", "channel")
     if request.method == "POST":
-        try:
-            services.record_answer(current_user, survey, community, utcnow(), request.form,
-                                   phone=request.form.get("phone", ""), channel=request.form.get("channel", ""))
-            db.session.commit()
+        done = submit(lambda: services.record_answer(
+            current_user, survey, community, utcnow(), form.data, phone=form.phone.data or "",
+            channel=form.channel.data or ""), show=False)
+        if done.ok:
             flash(_("已代录。"))
             return redirect(url_for("surveys.record", survey_id=survey.id, community_id=community.id))
-        except DomainError as exc:
-            db.session.rollback()
-            errors, status = _errors(exc), exc.status
+        errors, status = _errors(done.refusal), done.status
     return render_template("surveys/record.html", survey=survey, community=community, errors=errors,
-                           form=request.form, channels=STAFF_CHANNELS,
+                           form=form, channels=STAFF_CHANNELS,
                            is_open=services.is_open(survey, utcnow())), status

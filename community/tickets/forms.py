@@ -55,5 +55,6 @@ class CancelForm(Form):
     submit = SubmitField(_l("撤回诉求"))
 
 
-# Cancel or reopen through a texted link: the service checks the reason.
-LinkStepForm = text_form("LinkStepForm", "reason")
+# A resident's step with a reason: cancel or reopen through a texted link, reopen on the
+# tracking page. The service checks the reason.
+ReasonStepForm = text_form("ReasonStepForm", "reason")

@@ -11,7 +11,7 @@ from community.core.timeutil import utcnow
 
 from . import links, services
 from .access import resident_may
-from .forms import LinkStepForm
+from .forms import ReasonStepForm
 
 bp = Blueprint("links", __name__)
 
@@ -34,7 +34,7 @@ def _page(token, link, status=200):
     response = render_template(
         "tickets/link.html", ticket=ticket, link=link, link_token=token, photo_url=photo_url, now=now,
         can_cancel=resident_may(ticket, _visitor(), "cancel", now, link),
-        can_reopen=resident_may(ticket, _visitor(), "reopen", now, link), step_form=LinkStepForm(formdata=None))
+        can_reopen=resident_may(ticket, _visitor(), "reopen", now, link), step_form=ReasonStepForm(formdata=None))
     return response, status
 
 
@@ -88,7 +88,7 @@ def _step(token, call, message):
     link, refusal = _usable(token)
     if refusal:
         return refusal
-    actor, form = _visitor(), LinkStepForm()
+    actor, form = _visitor(), ReasonStepForm()
     done = submit(lambda: call(link, actor, form.reason.data or ""))
     if not done.ok:
         return _page(token, link, done.status)

@@ -28,7 +28,7 @@ from community.core.timeutil import utcnow
 
 from . import services
 from .access import acting_resident, can_view, resident_may
-from .forms import AddInfoForm, CancelForm, FilingForm, TrackForm
+from .forms import AddInfoForm, CancelForm, FilingForm, ReasonStepForm, TrackForm
 from .models import TicketPhoto
 from .photos import clean_photo, photo_path
 from .services import Filing
@@ -305,7 +305,8 @@ def _track_page(ticket, info_form, cancel_form=None):
                            can_cancel=can_cancel, can_add_info=can_add_info,
                            can_reopen=resident_may(ticket, user, "reopen", now),
                            needs_link=ticket.resident_id is None and not (user and user.is_staff),
-                           survivor=services.surviving_ticket(ticket), now=now)
+                           survivor=services.surviving_ticket(ticket), now=now,
+                           reopen_form=ReasonStepForm(formdata=None))
 
 
 def _actor_for(ticket):

@@ -17,6 +17,12 @@ class Form(FlaskForm):
 
             return wtforms_translations()
 
+    def sent(self) -> dict:
+        """What was posted, only the fields that were sent (their first value): a refused
+        page shows it again, and a field not sent keeps the page's own default."""
+        return {name: field.data for name, field in self._fields.items()
+                if field.raw_data and name != "csrf_token"}
+
 
 def text_form(name: str, *fields: str, doc: str = "") -> type[Form]:
     """A form of plain text fields, for a post whose service checks every value and names

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from community.auth.models import User, mask_phone
+from community.core import signals
 from community.core.errors import NotAllowed
 from community.core.extensions import db
 from community.tickets.models import Ticket
@@ -19,10 +20,14 @@ def masked_contact(ticket: Ticket) -> str:
     return mask_phone(ticket.contact_phone)
 
 
+def callback_offered(ticket: Ticket, user: User, now: datetime) -> bool:
+    """Whether `user` is offered the 回访 rating of `ticket` now: ratings' rule, asked
+    through signals.callback_offered (ratings stands above the workflow)."""
+    return any(answer for _, answer in signals.callback_offered.send(ticket, user=user, now=now))
+
+
 def reveal_contact(ticket: Ticket, actor: User, now: datetime) -> str:
     """The full number, for the handling unit only; the reveal is recorded."""
-    from community.ratings.services import callback_offered
-
     if rules.handle(actor, ticket) is not None and not callback_offered(ticket, actor, now):
         raise NotAllowed(_("只有承办单位可以查看完整电话。"))
     db.session.add(ContactReveal(ticket_id=ticket.id, user_id=actor.id, at=now))

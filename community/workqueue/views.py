@@ -6,18 +6,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from community.auth.decorators import staff_required
 from community.areas.maps import ticket_map
-from community.core.errors import Conflict, DomainError, NotFound
+from community.core.errors import NotFound
 from community.core.extensions import db
-from community.ratings.services import callback_offered
 from community.core.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
 from community.tickets.access import acting_resident
+from community.tickets.forms import ReasonStepForm
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
-from community.tickets.views import read_photos
 from community.core.timeutil import utcnow
+from community.web.forms import Form, as_int
+from community.web.submit import submit
 
 from . import actions, assist, contact, extensions, gridfix, notifications, routing, steps
 from .available import available_actions
+from .forms import STEP_FORMS, AssistForm, posted
 from .queue import QueueFilter, overdue_count, queue_for, state_counts, view_counts
 from .permissions import visible_ticket
 
@@ -72,30 +74,15 @@ def ticket_page(ticket_id, status=200, revealed=None):
         reroute_groups=routing.reroute_groups(ticket) if ticket.state == "returned" else [],
         escalation_tiers=routing.escalation_tiers(ticket),
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
-        callback_offered=callback_offered(ticket, current_user, now),
+        callback_offered=contact.callback_offered(ticket, current_user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
         reach=sms_reach(ticket, now), map_data=ticket_map(ticket),
+        step_form=Form(formdata=None), assist_form=AssistForm(formdata=None),  # their CSRF token
     ), status
 
 
-def _text(name):
-    return request.form.get(name, "")
-
-
-# The staff page's steps (workqueue.steps, shared with the API), each read from the form so.
+# The staff page's steps (workqueue.steps, shared with the API), each with its form.
 ACTIONS = steps.WEB_STEPS
-_READ = {
-    steps.TEXT: _text,
-    steps.OPTIONAL: lambda name: _text(name) or None,
-    steps.NUMBER: lambda name: request.form.get(name, type=int),
-    steps.NUMBERS: lambda name: request.form.getlist(name, type=int),
-    steps.YES: lambda name: request.form.get(name) == "1",
-    steps.PHOTOS: read_photos,
-}
-
-
-def _posted(step) -> dict:
-    return {name: _READ[kind](name) for name, kind in step.form.items()}
 
 
 @bp.post("/work/tickets/<int:ticket_id>/<action>")
@@ -106,21 +93,12 @@ def act(ticket_id, action):
         return _reveal(ticket)
     if action not in ACTIONS:
         raise NotFound()
-    step = ACTIONS[action]
-    try:
-        step.run(ticket, current_user, utcnow(), _posted(step))  # the service checks every rule
-        db.session.commit()
-    except StaleDataError:
-        discard_photo_files()
-        db.session.rollback()
-        return _refused(ticket_id, Conflict())
-    except DomainError as exc:
-        discard_photo_files()  # the result photos of a refused 办结
-        db.session.rollback()
-        return _refused(ticket_id, exc)
-    except Exception:
-        discard_photo_files()
-        raise
+    step, form = ACTIONS[action], STEP_FORMS[action]()
+    # The service checks every rule; a refused 办结's result photos are removed again.
+    done = submit(lambda: step.run(ticket, current_user, utcnow(), posted(step, form)),
+                  raced=((StaleDataError,), None), undo=discard_photo_files)
+    if not done.ok:  # the request again with the reason; nothing was written
+        return ticket_page(ticket_id, status=done.status)
     flash(str(step.done))
     if not visible_or_none(ticket_id):
         return redirect(url_for("workqueue.queue"))
@@ -134,65 +112,55 @@ def visible_or_none(ticket_id):
         return None
 
 
-def _refused(ticket_id, exc):
-    """Show the request again with the reason; nothing was written."""
-    flash(str(exc.message), "error")
-    return ticket_page(ticket_id, status=exc.status)
-
-
 def _reveal(ticket):
-    try:
-        phone = contact.reveal_contact(ticket, current_user, utcnow())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _refused(ticket.id, exc)
-    return ticket_page(ticket.id, revealed=phone)
+    done = submit(lambda: contact.reveal_contact(ticket, current_user, utcnow()))
+    if not done.ok:
+        return ticket_page(ticket.id, status=done.status)
+    return ticket_page(ticket.id, revealed=done.value)
+
+
+ASSIST_STEPS = {
+    "report_in": lambda now, task_id, form: assist.report_in(current_user, task_id, now),
+    "finish": lambda now, task_id, form: assist.finish_assist(current_user, task_id, now,
+                                                              form.report.data or ""),
+    # 双向考核: the summoning unit scores the help
+    "score": lambda now, task_id, form: assist.score_assist(current_user, task_id, now,
+                                                            as_int(form.score.data), form.note.data or ""),
+}
+
+
+def _assist(step, task_id, form):
+    if step not in ASSIST_STEPS:
+        raise NotFound()  # refused like the steps' own refusals (a message, back to the page)
+    return ASSIST_STEPS[step](utcnow(), task_id, form)
 
 
 @bp.post("/work/assist/<int:task_id>/<step>")
 @staff_required
 def assist_step(task_id, step):
-    now = utcnow()
-    try:
-        if step == "report_in":
-            task = assist.report_in(current_user, task_id, now)
-        elif step == "finish":
-            task = assist.finish_assist(current_user, task_id, now, _text("report"))
-        elif step == "score":  # 双向考核: the summoning unit scores the help
-            task = assist.score_assist(current_user, task_id, now, request.form.get("score", type=int),
-                                       _text("note"))
-        else:
-            raise NotFound()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 403:
+    form = AssistForm()
+    done = submit(lambda: _assist(step, task_id, form), show=False)
+    if not done.ok:
+        if done.status == 403:
             raise NotFound() from None
-        flash(str(exc.message), "error")
-        return redirect(request.referrer or url_for("workqueue.queue")), exc.status
+        flash(str(done.refusal.message), "error")
+        return redirect(request.referrer or url_for("workqueue.queue")), done.status
     flash(_("已记录。"))
-    return redirect(url_for("workqueue.ticket_page", ticket_id=task.ticket_id))
+    return redirect(url_for("workqueue.ticket_page", ticket_id=done.value.ticket_id))
 
 
 @bp.post("/t/<code>/reopen")
 def resident_reopen(code):
     """The resident disputes the result within the reopen window (重办)."""
     ticket = get_by_tracking_code(code)
-    actor = acting_resident(ticket, current_user)
-    try:
-        actions.reopen(ticket, actor, utcnow(), _text("reason"))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 403:  # the code alone does not reopen (tickets.access)
-            from community.tickets.views import track_page
+    actor, form = acting_resident(ticket, current_user), ReasonStepForm()
+    done = submit(lambda: actions.reopen(ticket, actor, utcnow(), form.reason.data or ""))
+    if done.status == 403:  # the code alone does not reopen (tickets.access)
+        from community.tickets.views import track_page
 
-            flash(str(exc.message), "error")
-            return track_page(ticket), 403
-        flash(str(exc.message), "error")
-        return redirect(url_for("tickets.track", code=ticket.tracking_code))
-    flash(_("已申请重办，我们会尽快处理。"))
+        return track_page(ticket), 403
+    if done.ok:
+        flash(_("已申请重办，我们会尽快处理。"))
     return redirect(url_for("tickets.track", code=ticket.tracking_code))
 
 

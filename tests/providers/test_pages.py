@@ -176,6 +176,24 @@ def test_head_files_on_behalf_through_the_page(client, people, areas):
     assert client.post("/buildings/file", data=form).status_code == 302 and count(Ticket) == 1  # twice: once
 
 
+def test_office_appoints_and_ends_heads_through_the_page(client, people, areas):
+    from community.buildings.models import BuildingHead
+
+    login(client, "community")
+    page = client.get("/building-heads")
+    form = {"csrf_token": csrf_from(page), "phone": "13800000002", "grid": areas.S1C1G1.id,
+            "buildings": "1号楼"}
+    refused = client.post("/building-heads", data={**form, "phone": "13899999999"})
+    assert refused.status_code == 422 and "没有找到用这个手机号注册的居民" in refused.get_data(as_text=True)
+    assert count(BuildingHead) == 0
+    assert client.post("/building-heads", data=form).status_code == 302
+    head = BuildingHead.query.one()
+    assert client.post("/building-heads/999999/end", data={"csrf_token": form["csrf_token"]}).status_code == 404
+    assert client.post(f"/building-heads/{head.id}/end", data={"csrf_token": form["csrf_token"]}).status_code == 302
+    db.session.refresh(head)
+    assert head.ended_at is not None
+
+
 def test_head_refusals_on_staff_and_rating_routes(client, people, areas):
     _head(people, areas)
     ticket = ticket_about(people, areas, None, address="1号楼")

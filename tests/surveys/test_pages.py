@@ -35,6 +35,13 @@ def test_the_county_sets_a_survey_and_bad_input_shows_its_errors(client, people)
     assert "0 / 4" in page and "年度调查" in page and "社区1-1" in page
     edit = client.get(f"/surveys/{survey.id}/edit").get_data(as_text=True)
     assert "单选：您最常用哪项服务？ | 养老 | 托育 | 家政" in edit  # the questions written back
+    bad = form(client, f"/surveys/{survey.id}/edit", **{**fields, "title": "改过的标题", "min_responses": "零"})
+    assert bad.status_code == 422 and 'value="改过的标题"' in bad.get_data(as_text=True)
+    db.session.refresh(survey)
+    assert survey.title == "年度调查"
+    assert form(client, f"/surveys/{survey.id}/edit", **{**fields, "title": "改过的标题"}).status_code == 302
+    db.session.refresh(survey)
+    assert survey.title == "改过的标题"
 
 
 def test_who_may_set_edit_and_read(client, people, areas):
