@@ -9,11 +9,15 @@ imported), on its own SQLite file with the demo county (`seed-demo`), against Re
 (BENCH_PATHS_REDIS_URL). Each round signs in, then times every path REQUESTS times with
 the process's CPU clock (not the wall clock: the other core's load counts less); rounds
 alternate between the trees, so a machine that gets busier part-way weighs on both.
-Printed: median CPU ms per request (and SQL statements) per path and tree, and each tree ÷ the first.
+Printed: median CPU ms per request (with SQL statements and Python function calls, which
+do not depend on the machine's load) per path and tree, and each tree ÷ the first.
 """
 import argparse
+import cProfile
 import json
 import os
+import pstats
+import shutil
 import statistics
 import subprocess
 import sys
@@ -100,8 +104,10 @@ def measure(database: str, requests: int) -> dict:
     for name, call in paths.items():
         _timed(call, 3)  # warm: templates compiled, caches filled
         statements.clear()
-        call()
-        out[name] = {"statements": len(statements), "ms": _timed(call, requests)}
+        profile = cProfile.Profile()  # Python calls per request: the same count on a busy machine
+        profile.runcall(call)
+        calls = pstats.Stats(profile).total_calls
+        out[name] = {"statements": len(statements), "calls": calls, "ms": _timed(call, requests)}
     return out
 
 
@@ -132,7 +138,7 @@ def main(argv=None):
             database = str(work / f"{trees.index(tree)}.db")
             for name, got in _child(tree, database, args.requests).items():
                 samples[tree].setdefault(name, []).extend(got["ms"])
-                counts[tree][name] = got["statements"]
+                counts[tree][name] = (got["statements"], got["calls"])
             print(f"round {round_ + 1}/{args.rounds}: {tree}", file=sys.stderr, flush=True)
     names = list(samples[trees[0]])
     head = " | ".join(f"{t.name} ms" for t in trees)
@@ -141,11 +147,13 @@ def main(argv=None):
     print("| --- |" + " ---: |" * (2 * len(trees) - 1))
     for name in names:
         medians = [statistics.median(samples[t][name]) for t in trees]
-        cells = " | ".join(f"{m:.2f} ({counts[t][name]})" for m, t in zip(medians, trees))
+        cells = " | ".join(f"{m:.2f} ({counts[t][name][0]}; {counts[t][name][1]:,})"
+                           for m, t in zip(medians, trees))
         ratio = "".join(f" {m / medians[0]:.2f} |" for m in medians[1:])
         print(f"| {name} | {cells} |{ratio}")
+    shutil.rmtree(work, ignore_errors=True)
     print(f"({args.rounds} rounds × {args.requests} requests per path and tree, CPU clock, "
-          f"median; in brackets: SQL statements per request; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f})")
+          f"median; in brackets: SQL statements and Python calls per request; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
