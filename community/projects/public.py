@@ -30,14 +30,20 @@ def _public_globals():
     return {"project_public_communities": public_communities}
 
 
-def public_communities() -> list[tuple[Unit, list[Unit]]]:
-    """Streets with their communities, for the links on /public."""
-    units = list(db.session.scalars(select(Unit).where(
-        Unit.kind.in_([UnitKind.STREET, UnitKind.COMMUNITY]), Unit.active.is_(True))
-        .order_by(Unit.code)))
-    streets = [u for u in units if u.kind == UnitKind.STREET]
-    return [(s, [c for c in units if c.kind == UnitKind.COMMUNITY and c.street_id == s.id])
-            for s in streets]
+def public_communities(county: Unit | None = None, street: Unit | None = None) -> list[tuple[Unit, list[Unit]]]:
+    """Streets with their communities, for the links on /public: the county's (one
+    street's) when given; a city's thousands of communities are not one list."""
+    query = select(Unit).where(Unit.kind.in_([UnitKind.STREET, UnitKind.COMMUNITY]), Unit.active.is_(True))
+    if street is not None:
+        query = query.where((Unit.id == street.id) | (Unit.street_id == street.id))
+    elif county is not None:
+        query = query.where(Unit.county_id == county.id)
+    units = list(db.session.scalars(query.order_by(Unit.code)))
+    by_street: dict[int, list[Unit]] = {}
+    for unit in units:
+        if unit.kind == UnitKind.COMMUNITY:
+            by_street.setdefault(unit.street_id, []).append(unit)
+    return [(s, by_street.get(s.id, [])) for s in units if s.kind == UnitKind.STREET]
 
 
 @bp.get("/public/projects/<int:project_id>")

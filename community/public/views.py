@@ -24,16 +24,28 @@ RECENT = 20
 
 @bp.get("/public")
 def index():
+    """Every county's league; within the county chosen (the only one, in a one-county
+    installation), its departments, streets and communities, or one street's communities.
+    A city has thousands of communities: one page of all of them was a megabyte of HTML."""
     params = Params.from_config(current_app.config)
     days = request.args.get("days", 28, type=int)
     days = days if days in queries.PERIODS else 28
     today = to_local(utcnow()).date()
     start = today - timedelta(days=days - 1)
+    counties = _active(Unit.kind == UnitKind.COUNTY)
+    county = _chosen(counties, request.args.get("county"), default_single=True)
+    streets = _active(Unit.kind == UnitKind.STREET, Unit.county_id == county.id) if county else []
+    street = _chosen(streets, request.args.get("street"))
+    shown = {UnitKind.COUNTY: counties}
+    if county is not None:
+        shown[UnitKind.DEPARTMENT] = _active(Unit.kind == UnitKind.DEPARTMENT, Unit.county_id == county.id)
+        shown[UnitKind.STREET] = streets
+        shown[UnitKind.COMMUNITY] = _active(
+            Unit.kind == UnitKind.COMMUNITY,
+            Unit.street_id == street.id if street is not None else Unit.county_id == county.id)
     sections, area_map = [], None
-    for kind in (UnitKind.COUNTY, UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY):
-        units = list(db.session.scalars(select(Unit).where(Unit.kind == kind, Unit.active.is_(True))
-                                        .order_by(Unit.code)))
-        sums = queries.sum_by_kind(kind, start, today)
+    for kind, units in shown.items():
+        sums = queries.sum_by_kind(kind, start, today, None if kind == UnitKind.COUNTY else [u.id for u in units])
         ranked, unranked = queries.league(units, sums, params)
         sections.append((kind, ranked, unranked))
         if kind == UnitKind.COMMUNITY:
@@ -41,9 +53,25 @@ def index():
     recent = recent_resolved(RECENT)
     return render_template("public/index.html", sections=sections, recent=recent, days=days,
                            start=start, today=today, periods=queries.PERIODS, params=params,
+                           counties=counties, county=county, streets=streets, street=street,
                            version=FORMULA_VERSION, formulas=formula_text(params),
                            labels=plain_labels(), figures=figures, result_photos=published_result_photos,
                            area_map=area_map, map_figures=PUBLIC_FIGURES)
+
+
+def _active(*where) -> list[Unit]:
+    return list(db.session.scalars(select(Unit).where(*where, Unit.active.is_(True)).order_by(Unit.code)))
+
+
+def _chosen(units: list[Unit], code: str | None, default_single: bool = False) -> Unit | None:
+    """The unit named by `code` among `units` (404 for any other code); without a code,
+    the only one when there is one and `default_single`."""
+    if code:
+        found = next((u for u in units if u.code == code), None)
+        if found is None:
+            abort(404)
+        return found
+    return units[0] if default_single and len(units) == 1 else None
 
 
 def recent_resolved(limit: int) -> list[Ticket]:

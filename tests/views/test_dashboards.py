@@ -116,6 +116,31 @@ def test_public_page_has_figures_and_formulas_but_no_people(app, client, people,
         assert secret not in html
 
 
+def test_public_page_is_scoped_to_a_county_and_a_street(app, client, people, areas):
+    """A city has thousands of communities: /public lists every county, and one county's
+    departments, streets and communities (or one street's) at a time."""
+    from community.areas.services import load_areas
+
+    load_areas([{"kind": "county", "code": "K", "name": "邻区", "parent_code": ""},
+                {"kind": "street", "code": "KS1", "name": "邻区街道", "parent_code": "K"},
+                {"kind": "community", "code": "KS1C1", "name": "邻区社区", "parent_code": "KS1"}])
+    db.session.commit()
+    html = client.get("/public").get_data(as_text=True)  # two counties: none chosen yet
+    assert "测试区" in html and "邻区" in html and "选择一个区县" in html
+    assert "街道1" not in html and "社区1-1" not in html and "邻区街道" not in html
+    html = client.get("/public?county=C").get_data(as_text=True)
+    assert all(name in html for name in ("城管局", "街道1", "街道2", "社区1-1", "社区2-2"))
+    assert "邻区街道" not in html and "邻区社区" not in html
+    assert 'href="/public?county=C&amp;street=S1' in html  # the street links keep the county
+    html = client.get("/public?county=C&street=S1").get_data(as_text=True)
+    assert "社区1-1" in html and "社区1-2" in html and "社区2-1" not in html
+    assert "街道2" in html  # the streets' league stays whole: it is what a street is ranked in
+    html = client.get("/public?county=K").get_data(as_text=True)
+    assert "邻区社区" in html and "社区1-1" not in html
+    for wrong in ("/public?county=NOPE", "/public?county=C&street=KS1", "/public?county=S1"):
+        assert client.get(wrong).status_code == 404, wrong
+
+
 def test_rating_from_the_tracking_page_in_two_taps(app, client, people, areas):
     ticket = resolved_ticket(people, areas)
     page = client.get(f"/t/{ticket.tracking_code}")
