@@ -32,12 +32,16 @@ class NotDelivered(RuntimeError):
 
 
 def queue_delivery(target: str, url: str, event: str, data: dict, now: datetime, *,
-                   ticket_id: int | None = None, subscription_id: int | None = None) -> Delivery:
-    """Promise a delivery, in the caller's transaction. No flush: a flush hook calls it."""
+                   ticket_id: int | None = None, subscription_id: int | None = None,
+                   ticket=None) -> Delivery:
+    """Promise a delivery, in the caller's transaction. No flush: a flush hook calls it.
+    `ticket`: the request itself, when it may not be written yet (its filing)."""
     key = secrets.token_hex(16)
     delivery = Delivery(key=key, target=target, url=url, event=event, payload=data, created_at=now,
                         ticket_id=ticket_id, subscription_id=subscription_id, attempts=0,
                         last_error="")
+    if ticket is not None and ticket_id is None:
+        delivery.ticket = ticket
     db.session.add(delivery)
     emit(KIND, f"exchange:{key}", {"delivery": key}, now=now)
     return delivery
