@@ -1,7 +1,9 @@
 """A reference upstream platform (a city hotline) and a webhook receiver, for the tests
 and for anyone building the other side (docs/exchange.md): a small HTTP server on
 127.0.0.1 that checks each delivery's signature and records what it was told. It can
-be "down" (answers 503) for a while. Orders are sent signed, as the contract says."""
+be "down" for a while: answering 503 (`down = True`), or gone altogether, nothing
+listening on its port (`stop()`, then `start()` on the same port). Orders are sent
+signed, as the contract says."""
 import json
 import threading
 from datetime import datetime
@@ -44,17 +46,31 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+        self.handler = Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/callback"
 
-    def __enter__(self):
+    def start(self):
+        if self.server is None:  # again on the same port (HTTPServer reuses the address)
+            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
 
+    def stop(self):
+        """Gone: the port refuses connections until start()."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+            self.server = None
+
+    def __enter__(self):
+        return self.start()
+
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
 
     def steps(self, key="step") -> list[str]:
         return [message["data"].get(key) or message["event"] for message in self.received]
