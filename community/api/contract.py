@@ -5,6 +5,7 @@ answer's rate limit, what text the server refuses, servers, and a few examples."
 import re
 
 from apispec import BasePlugin
+from marshmallow import validate
 
 from .schemas import Text
 
@@ -130,8 +131,11 @@ class ContractPlugin(BasePlugin):
 
 
 def text_pattern(self, field, **kwargs) -> dict:
-    """apispec attribute function: a Text field documents the characters it refuses."""
-    return {"pattern": TEXT_PATTERN} if isinstance(field, Text) else {}
+    """apispec attribute function: a Text field documents the characters it refuses
+    (unless its own pattern, stricter, says already: a phone number's)."""
+    if not isinstance(field, Text) or any(isinstance(v, validate.Regexp) for v in field.validators):
+        return {}
+    return {"pattern": TEXT_PATTERN}
 
 
 def install(api, public_endpoints) -> None:
