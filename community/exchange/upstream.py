@@ -194,8 +194,10 @@ def _new_rows(session, flush_context, instances):
         if isinstance(obj, Open311Request) and obj.client is not None and obj.ticket is not None:
             # The filing's event came before this row: its client hears of it now.
             announce(obj.ticket, "filed", obj.created_at, open311_client_id=obj.client.id)
-        if isinstance(obj, Rating) and obj.ticket is not None and obj.channel != "callback":
-            extra = {"solved": obj.solved, "level": obj.level}
+        if isinstance(obj, Rating) and obj.ticket is not None:
+            # The resident's rating however it reached us: signed in, with the texted
+            # link, or said on the phone to a 回访 officer (channel "callback").
+            extra = {"solved": obj.solved, "level": obj.level, "channel": obj.channel}
             order = order_for(obj.ticket)
             if order is not None:
                 _tell(order, "rated", dict(extra, comment=obj.comment), obj.rated_at)

@@ -284,3 +284,23 @@ def test_each_upstream_has_its_own_secret_and_its_own_order_ids(app, client, peo
     assert db.session.scalar(select(func.count(UpstreamOrder.id))) == 2
     city = db.session.scalar(select(UpstreamOrder).where(UpstreamOrder.upstream == "city"))
     assert city.ticket.category.code == "ENV" and city.mapped
+
+
+def test_a_rating_given_on_the_phone_reaches_the_upstream_too(app, client, people, areas, upstream,
+                                                              frozen):
+    """回访: a resident reached by phone (no account, no link used) rates through a county
+    callback officer; the upstream hears of that rating like any other, channel named."""
+    code = send_order(client, "hotline", SECRET, order("HL-0007"), NOW).get_json()["tracking_code"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    actions.accept(ticket, people.grid, NOW)
+    actions.resolve(ticket, people.grid, NOW, "solved", "已修好。")
+    db.session.commit()
+    ratings.record_callback_rating(ticket, people.county, NOW + timedelta(hours=1),
+                                   ratings.Answer("partly", "basic", "还有一盏不亮"))
+    db.session.commit()
+    for _round in range(3):
+        run_deliveries(NOW + timedelta(hours=1))
+    assert upstream.steps() == ["accepted", "resolved", "rated"]
+    rated = upstream.received[-1]["data"]
+    assert (rated["solved"], rated["level"], rated["channel"]) == ("partly", "basic", "callback")
+    assert rated["comment"] == "还有一盏不亮" and "county" not in str(rated)  # the officer is not named
