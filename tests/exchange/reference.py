@@ -6,6 +6,8 @@ listening on its port (`stop()`, then `start()` on the same port). Orders are se
 signed, as the contract says."""
 import json
 import threading
+import urllib.error
+import urllib.request
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -76,10 +78,29 @@ class Receiver:
         return [message["data"].get(key) or message["event"] for message in self.received]
 
 
+class Answer:
+    """What the platform answered over HTTP, read like a test client's answer."""
+
+    def __init__(self, status: int, body: bytes):
+        self.status_code, self.data = status, body
+
+    def get_json(self):
+        return json.loads(self.data)
+
+
 def send_order(client, name: str, secret: str, order: dict, now: datetime, *, signature=None):
-    """POST an order as the upstream does: JSON, timestamped and signed."""
+    """POST an order as the upstream does: JSON, timestamped and signed. `client` is the
+    app's test client, or the base URL of a running platform (then over HTTP)."""
     body = json.dumps(order, ensure_ascii=False).encode()
     headers = signing.headers(secret, body, now)
     if signature is not None:
         headers[signing.SIGNATURE] = signature
-    return client.post(f"/exchange/v1/upstreams/{name}/orders", data=body, headers=headers)
+    path = f"/exchange/v1/upstreams/{name}/orders"
+    if not isinstance(client, str):
+        return client.post(path, data=body, headers=headers)
+    request = urllib.request.Request(client + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (127.0.0.1)
+            return Answer(answer.status, answer.read())
+    except urllib.error.HTTPError as refused:
+        return Answer(refused.code, refused.read())

@@ -304,3 +304,30 @@ def test_a_rating_given_on_the_phone_reaches_the_upstream_too(app, client, peopl
     rated = upstream.received[-1]["data"]
     assert (rated["solved"], rated["level"], rated["channel"]) == ("partly", "basic", "callback")
     assert rated["comment"] == "还有一盏不亮" and "county" not in str(rated)  # the officer is not named
+
+
+def test_the_reference_upstream_talks_http_both_ways(app, people, areas, upstream, frozen):
+    """Orders over HTTP to the platform on a live server, steps over HTTP back."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform = f"http://127.0.0.1:{server.server_port}"
+        sent = send_order(platform, "hotline", SECRET, order("HL-HTTP"), NOW)
+        assert sent.status_code == 201, sent.data
+        assert send_order(platform, "hotline", SECRET, order("HL-HTTP"), NOW).status_code == 200
+        forged = send_order(platform, "hotline", "not-the-secret", order("HL-HTTP-2"), NOW)
+        assert forged.status_code == 401
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    db.session.rollback()  # read what the server thread wrote
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == sent.get_json()["tracking_code"]))
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1
+    actions.accept(ticket, people.grid, NOW)
+    db.session.commit()
+    assert run_deliveries(NOW) == (1, 0) and upstream.steps() == ["accepted"]
