@@ -5,6 +5,7 @@ answer's rate limit, what text the server refuses, servers, and a few examples."
 import re
 
 from apispec import BasePlugin
+from marshmallow import validate
 
 from .schemas import Text
 
@@ -39,9 +40,22 @@ RATE_HEADERS = {"X-RateLimit-Limit": {"$ref": "#/components/headers/RateLimitLim
                 "X-RateLimit-Remaining": {"$ref": "#/components/headers/RateLimitRemaining"},
                 "X-RateLimit-Reset": {"$ref": "#/components/headers/RateLimitReset"}}
 
-# Text fields refuse control characters other than tab and newlines (422) and NUL
-# anywhere in a request (400): said as a pattern, generators and fuzzers know it.
+# Text fields refuse control characters other than tab and newlines, NUL included (422,
+# the field named): said as a pattern, generators and fuzzers know it. NUL or bytes that
+# are not UTF-8 in the address, the query string or a form body are refused before any
+# field is read (400 bad_characters / bad_encoding, community.web.refuse_bad_input).
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+REFUSED = {
+    "400": ("A request the server cannot read: a body that is not JSON (bad_request), NUL or "
+            "bytes that are not UTF-8 in the query string or a form body (bad_characters, "
+            "bad_encoding), JSON nested too deep (too_deep), a cursor the API did not hand "
+            "out or that was altered (bad_cursor), a session write without X-CSRFToken (csrf)"),
+    "422": ("A field failed validation (validation_failed; `fields` names each one). Text "
+            "fields refuse control characters other than tab and newlines (their `pattern`)"),
+}
+ERROR_RESPONSE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+ERROR_EXAMPLE = {"error": {"code": "validation_failed", "message": "输入有误，请检查。",
+                           "fields": {"text": ["Control characters are not allowed."]}}}
 
 FILING_EXAMPLE = {"kind": "help", "category": "ELD", "text": "3号楼门口的路灯坏了一周了。",
                   "grid": "S1C1G1"}
@@ -92,10 +106,17 @@ class ContractPlugin(BasePlugin):
             op["operationId"] = operation_id(rule.endpoint)
             op["tags"] = [_tag(path, method)]
             op["security"] = ANYONE if rule.endpoint in self.public else SIGNED_IN
+            responses = op.setdefault("responses", {})
+            if (op.get("parameters") or op.get("requestBody") or "{" in path) and \
+                    "400" not in {str(code) for code in responses}:
+                # Whatever carries text may be refused as unreadable (NUL in a query …).
+                responses["400"] = dict(ERROR_RESPONSE, description=REFUSED["400"])
             for status, response in op.get("responses", {}).items():
                 code = str(status)
                 if not isinstance(response, dict) or "$ref" in response:
                     continue
+                if code in REFUSED:
+                    response["description"] = REFUSED[code]
                 headers = response.setdefault("headers", {})
                 if code == "401":
                     headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
@@ -110,8 +131,11 @@ class ContractPlugin(BasePlugin):
 
 
 def text_pattern(self, field, **kwargs) -> dict:
-    """apispec attribute function: a Text field documents the characters it refuses."""
-    return {"pattern": TEXT_PATTERN} if isinstance(field, Text) else {}
+    """apispec attribute function: a Text field documents the characters it refuses
+    (unless its own pattern, stricter, says already: a phone number's)."""
+    if not isinstance(field, Text) or any(isinstance(v, validate.Regexp) for v in field.validators):
+        return {}
+    return {"pattern": TEXT_PATTERN}
 
 
 def install(api, public_endpoints) -> None:
@@ -123,6 +147,9 @@ def install(api, public_endpoints) -> None:
         spec.components.header(name, header)
     for tag in TAGS:
         spec.tag(tag)
+    error = spec.components.schemas.get("Error")  # registered by flask-smorest, before us
+    if error is not None:
+        error["examples"] = [ERROR_EXAMPLE]
 
 
 assert re.compile(TEXT_PATTERN.encode().decode("unicode_escape")).match("3号楼\n门口\t")

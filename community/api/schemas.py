@@ -1,7 +1,8 @@
 """Request and response schemas; the OpenAPI document is generated from them."""
 from datetime import timezone
 
-from marshmallow import Schema, fields, validate
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
 
 from community.tickets.states import Channel, Kind, Result, State, Urgency
 # The workflow steps' bodies are declared with the steps (community.workqueue.steps);
@@ -85,10 +86,23 @@ class LocateOut(Schema):
 
 # -- requests -----------------------------------------------------------------
 
+# An international or a domestic number: digits, spaces and dashes, an optional +.
+PHONE = validate.Regexp(r"^(\+?[0-9][0-9 \-]{4,19})?$", error="Not a valid phone number.")
+
+
+def within_text_limit(value: str) -> None:
+    """COMMUNITY_TEXT_MAX, read at each request (an installation may set its own)."""
+    limit = current_app.config["COMMUNITY_TEXT_MAX"]
+    if len(value.strip()) > limit:
+        raise ValidationError(f"Length must be between 1 and {limit}.")
+
+
+# FilingIn's fields are also Open311's (community.open311.schemas): one check of a
+# filing's text, kind, category, place and phone, whichever door it comes in by.
 class FilingIn(Schema):
     kind = Text(required=True, validate=validate.OneOf([k.value for k in Kind]))
-    category = Text(required=True, validate=validate.Length(max=8), **_d("A category code"))
-    text = Text(required=True, validate=validate.Length(min=1, max=20000),
+    category = Text(required=True, validate=validate.Length(min=1, max=8), **_d("A category code"))
+    text = Text(required=True, validate=[validate.Length(min=1, max=20000), within_text_limit],
                 **_d("1 to COMMUNITY_TEXT_MAX (4000 by default) characters"))
     community = Text(validate=validate.Length(max=32), **_d("Community code"))
     grid = Text(validate=validate.Length(max=32), **_d("Grid code (wins over community and point)"))
@@ -100,7 +114,7 @@ class FilingIn(Schema):
                                  **_d("The resident allows the text on public pages"))
     contact_name = Text(load_default="", validate=validate.Length(max=64),
                         **_d("Staff filing for a resident (代办)"))
-    contact_phone = Text(load_default="", validate=validate.Length(max=20),
+    contact_phone = Text(load_default="", validate=[validate.Length(max=20), PHONE],
                          **_d("Staff filing for a resident (代办): required"))
     channel = Text(load_default="api", validate=validate.OneOf(API_CHANNELS),
                    **_d("Staff only; residents always file as api"))

@@ -32,12 +32,16 @@ class NotDelivered(RuntimeError):
 
 
 def queue_delivery(target: str, url: str, event: str, data: dict, now: datetime, *,
-                   ticket_id: int | None = None, subscription_id: int | None = None) -> Delivery:
-    """Promise a delivery, in the caller's transaction. No flush: a flush hook calls it."""
+                   ticket_id: int | None = None, subscription_id: int | None = None,
+                   ticket=None) -> Delivery:
+    """Promise a delivery, in the caller's transaction. No flush: a flush hook calls it.
+    `ticket`: the request itself, when it may not be written yet (its filing)."""
     key = secrets.token_hex(16)
     delivery = Delivery(key=key, target=target, url=url, event=event, payload=data, created_at=now,
                         ticket_id=ticket_id, subscription_id=subscription_id, attempts=0,
                         last_error="")
+    if ticket is not None and ticket_id is None:
+        delivery.ticket = ticket
     db.session.add(delivery)
     emit(KIND, f"exchange:{key}", {"delivery": key}, now=now)
     return delivery
@@ -111,6 +115,26 @@ def deliver(payload: dict) -> None:
     delivery.last_error = ""
     delivery.last_tried_at = now
     delivery.delivered_at = now
+    _wake_followers(delivery)
+
+
+def _wake_followers(delivery: Delivery) -> None:
+    """The target answers again: the later steps of the same request that gave up
+    waiting (their tries spent while this one was not through) get their tries back,
+    so one replay at /admin/jobs sends the whole backlog of a request, in order."""
+    if delivery.ticket_id is None:
+        return
+    from community.outbox.models import OutboxRow
+    from community.outbox.services import MAX_ATTEMPTS, retry_row
+
+    keys = [f"exchange:{key}" for key in db.session.scalars(select(Delivery.key).where(
+        Delivery.target == delivery.target, Delivery.ticket_id == delivery.ticket_id,
+        Delivery.id > delivery.id, Delivery.delivered_at.is_(None)))]
+    if keys:
+        for row_id in db.session.scalars(select(OutboxRow.id).where(
+                OutboxRow.kind == KIND, OutboxRow.key.in_(keys), OutboxRow.done_at.is_(None),
+                OutboxRow.attempts >= MAX_ATTEMPTS)):
+            retry_row(row_id)
 
 
 def recent(target_prefix: str = "", limit: int = 100) -> list[Delivery]:

@@ -66,3 +66,6 @@ class Delivery(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Set for a request not yet written (its filing's own event): the flush fills ticket_id.
+    ticket: Mapped[Ticket | None] = relationship()

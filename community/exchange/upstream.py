@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from community.api.schemas import Text
+from community.api.schemas import PHONE, Text
 from community.areas import geo
 from community.areas.models import UnitKind
 from community.areas.services import community_in_address, locate_grid, unit_by_code
@@ -42,13 +42,13 @@ def upstream_config(name: str) -> dict | None:
 
 class Caller(Schema):
     name = Text(load_default="", validate=validate.Length(max=64))
-    phone = Text(load_default="", validate=validate.Length(max=20))
+    phone = Text(load_default="", validate=[validate.Length(max=20), PHONE])
 
 
 class Location(Schema):
     lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
     long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
-    unit = Text(validate=validate.Length(max=32))  # a grid or community code
+    unit = Text(validate=validate.Length(min=1, max=32))  # a grid or community code
     address = Text(load_default="", validate=validate.Length(max=200))
 
 
@@ -194,8 +194,10 @@ def _new_rows(session, flush_context, instances):
         if isinstance(obj, Open311Request) and obj.client is not None and obj.ticket is not None:
             # The filing's event came before this row: its client hears of it now.
             announce(obj.ticket, "filed", obj.created_at, open311_client_id=obj.client.id)
-        if isinstance(obj, Rating) and obj.ticket is not None and obj.channel != "callback":
-            extra = {"solved": obj.solved, "level": obj.level}
+        if isinstance(obj, Rating) and obj.ticket is not None:
+            # The resident's rating however it reached us: signed in, with the texted
+            # link, or said on the phone to a 回访 officer (channel "callback").
+            extra = {"solved": obj.solved, "level": obj.level, "channel": obj.channel}
             order = order_for(obj.ticket)
             if order is not None:
                 _tell(order, "rated", dict(extra, comment=obj.comment), obj.rated_at)

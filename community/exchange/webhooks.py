@@ -109,13 +109,22 @@ def pause(subscription_id: int, now: datetime, paused: bool = True) -> WebhookSu
     return row
 
 
+def _person_id(ticket, name: str):
+    # A request being filed is not written yet: its resident and filer are set as
+    # objects, their ids only at the flush (and a written request's id needs no load).
+    person_id = getattr(ticket, f"{name}_id")
+    if person_id is not None or ticket.id is not None:
+        return person_id
+    return getattr(getattr(ticket, name), "id", None)
+
+
 def _matches(sub, ticket, open311_client_id) -> bool:
     _id, user_id, client_id, unit_id, _url, _events = sub
     if unit_id is not None:
         return unit_id in (ticket.grid_id, ticket.community_id, ticket.street_id, ticket.county_id,
                            ticket.handling_unit_id)
     if user_id is not None:
-        return user_id in (ticket.resident_id, ticket.filed_by_id)
+        return user_id in (_person_id(ticket, "resident"), _person_id(ticket, "filed_by"))
     return client_id is not None and client_id == open311_client_id
 
 
@@ -150,7 +159,8 @@ def announce(ticket, event: str, now: datetime, extra: dict | None = None,
             ref = {"tracking_code": ticket.tracking_code}
         queue_delivery(f"webhook:{sub[0]}", sub[4], event,
                        {**ref, "event": event, "state": ticket.state, "at": now.isoformat(),
-                        **(extra or {})}, now, ticket_id=ticket.id, subscription_id=sub[0])
+                        **(extra or {})}, now, ticket_id=ticket.id, subscription_id=sub[0],
+                       ticket=ticket)
         sent += 1
     return sent
 

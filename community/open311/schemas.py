@@ -1,15 +1,15 @@
-"""What an Open311 client may POST, checked by the same marshmallow fields as the JSON
-API (community.api.schemas.Text: no control characters), every field at once: the
-spec's error answer is a list, so a client hears of all its mistakes in one answer."""
-from flask import current_app
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+"""What an Open311 client may POST, checked by the JSON API's own fields: a filing's
+text, category, kind, urgency, place and phone are community.api.schemas.FilingIn's
+fields under Open311's names (one check whichever door a filing comes in by); only
+what Open311 alone has (email, media_url, names, ids) is declared here. Every field is
+checked at once: the spec's error answer is a list, so a client hears of all its
+mistakes in one answer."""
+import copy
 
-from community.api.schemas import Text
+from marshmallow import EXCLUDE, Schema, ValidationError, validate
+
+from community.api.schemas import FilingIn, Text
 from community.core.errors import ValidationFailed
-from community.tickets.states import Kind, Urgency
-
-# An international or a domestic number: digits, spaces and dashes, an optional +.
-PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error="Not a valid phone number.")
 
 
 class Invalid(ValidationFailed):
@@ -20,40 +20,52 @@ class Invalid(ValidationFailed):
         self.problems = problems
 
 
+# Open311's name → the API's field.
+SHARED = {"service_code": "category", "description": "text", "address_string": "address",
+          "lat": "lat", "long": "long", "phone": "contact_phone",
+          "attribute[kind]": "kind", "attribute[urgency]": "urgency"}
+
+
+def _api_field(open311_name: str, **changes):
+    """A copy of the API's field, named as Open311 names it."""
+    field = copy.deepcopy(FilingIn._declared_fields[SHARED[open311_name]])
+    if "[" in open311_name:
+        field.data_key = open311_name
+    for name, value in changes.items():
+        setattr(field, name, value)
+    return field
+
+
 def _trimmed(limit: int, **kwargs):
     return Text(load_default="", validate=validate.Length(max=limit), **kwargs)
-
-
-def _description(value: str) -> None:
-    limit = current_app.config["COMMUNITY_TEXT_MAX"]
-    if not 1 <= len(value) <= limit:
-        raise ValidationError(f"Length must be between 1 and {limit}.")
 
 
 class Open311PostIn(Schema):
     class Meta:
         unknown = EXCLUDE  # api_key, jurisdiction_id and attributes we do not read
 
-    service_code = Text(required=True, validate=validate.Length(min=1, max=100))
-    description = Text(required=True, validate=_description)
+    service_code = _api_field("service_code")
+    description = _api_field("description")
+    address_string = _api_field("address_string")
+    lat = _api_field("lat")
+    long = _api_field("long")
+    phone = _api_field("phone")
+    kind = _api_field("attribute[kind]", required=False, load_default="help")
+    urgency = _api_field("attribute[urgency]")
+    # Open311's own: a form's text, not the API's JSON boolean.
+    text_public = Text(data_key="attribute[text_public]", load_default="false",
+                       validate=validate.OneOf(["true", "false"]))
     email = Text(load_default="", validate=[validate.Length(max=254), validate.Email()])
-    phone = Text(load_default="", validate=[validate.Length(max=20), PHONE])
     media_url = Text(load_default="", validate=[
         validate.Length(max=500), validate.URL(schemes={"http", "https"}, require_tld=False)])
-    address_string = _trimmed(200)
     address_id = _trimmed(64)
     first_name = _trimmed(32)
     last_name = _trimmed(32)
     device_id = _trimmed(100)
     account_id = _trimmed(100)
-    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
-    long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
-    kind = Text(data_key="attribute[kind]", load_default=Kind.HELP.value,
-                validate=validate.OneOf([k.value for k in Kind]))
-    urgency = Text(data_key="attribute[urgency]", load_default=Urgency.NORMAL.value,
-                   validate=validate.OneOf([u.value for u in Urgency]))
-    text_public = Text(data_key="attribute[text_public]", load_default="false",
-                       validate=validate.OneOf(["true", "false"]))
+
+
+FIELD_NAMES = frozenset(field.data_key or name for name, field in Open311PostIn().fields.items())
 
 
 def load(params) -> tuple[dict, list[tuple[str, str]]]:

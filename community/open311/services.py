@@ -33,6 +33,7 @@ from community.tickets.models import Category, Ticket
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
 from community.tickets.states import OPEN
+from community.workqueue.inputs import FORBIDDEN
 from community.core.timeutil import as_utc, to_local
 
 from . import schemas
@@ -40,7 +41,6 @@ from .models import Open311Client, Open311Request
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # NUL, other control characters and lone surrogates: no database stores them.
-FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 STATUSES = ("open", "closed")
 EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit), selectinload(Ticket.photos),
          selectinload(Ticket.community), selectinload(Ticket.street),
@@ -133,8 +133,8 @@ def _contact_name(first: str, last: str) -> str:
 def check_text(pairs) -> None:
     """Refuse control characters in any (name, value) before they reach SQL."""
     for name, value in pairs:
-        if isinstance(value, str) and FORBIDDEN_RE.search(value):
-            raise ValidationFailed(_("%(name)s 含有不允许的控制字符。", name=FORBIDDEN_RE.sub("?", name)[:40]),
+        if isinstance(value, str) and FORBIDDEN.search(value):
+            raise ValidationFailed(_("%(name)s 含有不允许的控制字符。", name=FORBIDDEN.sub("?", name)[:40]),
                                    field=name)
 
 

@@ -29,8 +29,11 @@ def _invalid(exc):
 
 @bp.before_request
 def _clean_input():
-    """No control characters in any parameter, its name, or the path."""
-    pairs = [(name, value) for name, values in request.values.lists() for value in values]
+    """No control characters in any parameter, its name, or the path. A filing's own
+    fields are left to its schema (the API's fields), which names every problem at once."""
+    own = schemas.FIELD_NAMES if request.endpoint == "open311.post_request" else frozenset()
+    pairs = [(name, value) for name, values in request.values.lists() if name not in own
+             for value in values]
     pairs += [(name, name) for name in request.values.keys()]
     pairs += list((request.view_args or {}).items())
     services.check_text(pairs)

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from community.tickets.states import Result
 
 # NUL, other control characters and lone surrogates: no database stores them.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 TIERS = ["grid", "community", "street", "county"]
 
 
@@ -17,7 +17,7 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if _FORBIDDEN.search(value):
+        if FORBIDDEN.search(value):
             raise ValidationError("Control characters are not allowed.")
         return value
 

@@ -41,7 +41,7 @@ def generated(client, tmp_path):
             del sys.modules[name]
 
 
-def test_a_generated_client_files_follows_accepts_resolves_and_rates(app, people, areas, token,
+def test_a_generated_client_files_follows_accepts_resolves_and_rates(app, people, mapped, token,
                                                                      generated, frozen):
     client_module = generated("client")
     models = generated("models")
@@ -56,6 +56,14 @@ def test_a_generated_client_files_follows_accepts_resolves_and_rates(app, people
     me = generated("api.account.me").sync(client=grid)
     assert isinstance(me, models.MeOut) and isinstance(me.unit, models.UnitRef)
     assert me.unit.code == "S1C1G1"
+    # Every nullable nested object is typed: the object's model, or None.
+    mine = generated("api.account.me").sync(client=resident)
+    assert mine.unit is None and (mine.home_community is None
+                                  or isinstance(mine.home_community, models.UnitRef))
+    areas_ = generated("api.reference.list_areas").sync(client=resident, parent="S2C1")
+    assert isinstance(areas_[0].centre, models.Point) and areas_[0].centre.lat == 25.005
+    detail = generated("api.reference.get_area").sync("S1C1G1", client=resident)
+    assert isinstance(detail, models.AreaDetail) and detail.centre is None
 
     filed = generated("api.requests.file_request").sync(
         client=resident, body=models.FilingIn(kind=models.FilingInKind.HELP, category="ELD", text="楼道灯坏了。",
@@ -77,6 +85,8 @@ def test_a_generated_client_files_follows_accepts_resolves_and_rates(app, people
     assert isinstance(rating, models.RatingOut) and rating.level == "satisfied", rating
     timeline = generated("api.requests.get_timeline").sync(code, client=resident)
     assert [e.action for e in timeline.events][:1] == ["submit"]
+    units = [e.unit for e in timeline.events if e.unit is not None]
+    assert units and all(isinstance(u, models.UnitRef) and u.code for u in units)
 
     # A refusal comes back as the typed Error, not an exception or a dict.
     again = generated("api.workflow.action_accept").sync(code, client=grid)

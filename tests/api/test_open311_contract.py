@@ -2,6 +2,8 @@
 validation problem comes back at once, 405 names the allowed methods."""
 import io
 
+import pytest
+
 from PIL import Image
 from sqlalchemy import select
 
@@ -57,3 +59,41 @@ def test_every_validation_problem_is_answered_at_once(client, mapped, o311_key):
 def test_xml_lists_every_problem_too(client, mapped, o311_key):
     answer = post(client, o311_key, "xml", email="x", phone="y")
     assert answer.status_code == 400 and answer.data.count(b"<error>") == 2
+
+
+def test_open311_checks_a_filing_with_the_apis_own_fields():
+    from community.api.schemas import FilingIn
+    from community.open311.schemas import SHARED, Open311PostIn
+
+    ours, theirs = Open311PostIn().fields, FilingIn().fields
+    by_key = {field.data_key or name: field for name, field in ours.items()}
+    for open311_name, api_name in SHARED.items():
+        mine, api = by_key[open311_name], theirs[api_name]
+        assert type(mine) is type(api), open311_name
+        assert [repr(v) for v in mine.validators] == [repr(v) for v in api.validators], open311_name
+
+
+@pytest.mark.parametrize("api_field, open311_field, bad", [
+    ("text", "description", "灯坏了\x01"),
+    ("text", "description", "长" * 4001),
+    ("category", "service_code", "TOOLONGCODE"),
+    ("kind", "attribute[kind]", "gossip"),
+    ("urgency", "attribute[urgency]", "panic"),
+    ("contact_phone", "phone", "call me"),
+    ("address", "address_string", "门" * 201),
+    ("lat", "lat", "200"),
+])
+def test_open311_refuses_what_the_api_refuses(client, people, mapped, o311_key, token, api_field,
+                                               open311_field, bad):
+    from .test_requests import FILING
+
+    value = float(bad) if api_field == "lat" else bad
+    api = client.post("/api/v1/requests", json=FILING | {api_field: value, "long": 102.005}
+                      if api_field == "lat" else FILING | {api_field: value}, headers=token("grid")
+                      if api_field == "contact_phone" else token("resident"))
+    assert api.status_code == 422 and api_field in api.get_json()["error"]["fields"], api.get_json()
+    extra = {"long": "102.005"} if open311_field == "lat" else {}
+    o311 = post(client, o311_key, **{open311_field: bad}, **extra)
+    assert o311.status_code == 400
+    assert any(p["description"].startswith(f"{open311_field}:") for p in o311.get_json()), o311.get_json()
+    assert db.session.scalar(select(Ticket)) is None

@@ -182,3 +182,152 @@ def test_the_earlier_deadline_wins_for_warnings(app, client, people, areas, upst
     ticket.external_due_at = None
     marks = {(clock, kind): at for at, clock, kind in pending_marks(ticket)}
     assert marks[("resolve", "warning")] == ours
+
+
+def test_an_upstream_gone_past_every_retry_gets_everything_after_one_replay(app, client, people, areas,
+                                                                             upstream, frozen):
+    """Nothing listening at the callback (not a 503: connections refused) for longer
+    than every retry: the steps wait at /admin/jobs; one replay sends them all, in order."""
+    from community.outbox.services import MAX_ATTEMPTS
+    from tests.factories import csrf_from
+
+    code = send_order(client, "hotline", SECRET, order("HL-0005"), NOW).get_json()["tracking_code"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    actions.accept(ticket, people.grid, NOW)
+    db.session.commit()
+    assert run_deliveries(NOW) == (1, 0)
+
+    upstream.stop()
+    request_extension(ticket, people.grid, NOW, 2, "等待配件")
+    actions.resolve(ticket, people.grid, NOW, "solved", "已更换灯泡。")
+    db.session.commit()
+    for attempt in range(MAX_ATTEMPTS):
+        assert run_deliveries(NOW + timedelta(minutes=attempt + 1)) == (0, 2)
+    assert run_deliveries(NOW + timedelta(hours=3)) == (0, 0)  # out of tries: no more by itself
+    waiting = db.session.scalars(select(Delivery).where(Delivery.delivered_at.is_(None))
+                                 .order_by(Delivery.id)).all()
+    assert [d.event for d in waiting] == ["extension_requested", "resolved"]
+    assert "refused" in waiting[0].last_error.lower() and "waiting for delivery" in waiting[1].last_error
+    dead = db.session.scalars(select(OutboxRow).where(OutboxRow.kind == "exchange.deliver",
+                                                      OutboxRow.done_at.is_(None))
+                              .order_by(OutboxRow.id)).all()
+    assert len(dead) == 2 and all(row.attempts == MAX_ATTEMPTS for row in dead)
+
+    login(client, "admin")
+    page = client.get("/admin/jobs")
+    assert f"/admin/jobs/outbox/{dead[0].id}/retry" in page.get_data(as_text=True)
+    upstream.start()  # back, on the same address
+    replay = client.post(f"/admin/jobs/outbox/{dead[0].id}/retry", data={"csrf_token": csrf_from(page)})
+    assert replay.status_code == 302
+    later = NOW + timedelta(hours=4)
+    run_deliveries(later)
+    run_deliveries(later)  # the step that waited for it got its tries back
+    assert upstream.steps() == ["accepted", "extension_requested", "resolved"]
+    assert db.session.scalar(select(func.count(Delivery.id)).where(Delivery.delivered_at.is_(None))) == 0
+    assert upstream.refused == 0
+
+
+def test_a_failed_delivery_is_retried_by_rq_with_backoff(app, client, people, areas, upstream, frozen):
+    """The worker's path: a refused delivery's job is scheduled again after the first
+    interval of the outbox's backoff, with the rest of the intervals still to come."""
+    from rq import Queue, SimpleWorker
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from community.outbox import relay_outbox
+    from community.outbox.services import RETRY_INTERVALS
+    from workers import jobs
+
+    code = send_order(client, "hotline", SECRET, order("HL-0006"), NOW).get_json()["tracking_code"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    upstream.down = True
+    actions.accept(ticket, people.grid, NOW)
+    db.session.commit()
+    connection = app.extensions["redis"]
+    queue = Queue("default", connection=connection)
+    jobs.use_app(app)
+
+    def work():
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        db.session.expire_all()
+
+    work()  # the batch offer: refused, handed to the per-row path
+    row = db.session.scalar(select(OutboxRow).where(OutboxRow.kind == "exchange.deliver"))
+    assert row.done_at is None and row.attempts == 1 and upstream.calls == 1
+    assert relay_outbox(NOW) >= 1
+    db.session.commit()
+    work()  # refused again: RQ schedules the next try
+    job = Job.fetch(f"outbox-{row.id}", connection=connection)
+    assert job.retry_intervals == RETRY_INTERVALS and job.retries_left == len(RETRY_INTERVALS) - 1
+    scheduled = ScheduledJobRegistry(queue=queue)
+    assert job.id in scheduled.get_job_ids()
+    assert scheduled.get_scheduled_time(job) - NOW == timedelta(seconds=RETRY_INTERVALS[0])
+    assert upstream.calls == 2 and upstream.received == []
+    assert db.session.scalar(select(Delivery)).attempts == 2
+
+
+def test_each_upstream_has_its_own_secret_and_its_own_order_ids(app, client, people, areas, upstream,
+                                                               frozen):
+    app.config["COMMUNITY_UPSTREAMS"]["city"] = {
+        "secret": "command-centre-secret", "callback_url": upstream.url, "label": "综合指挥平台",
+        "categories": {"A1": "ENV"}}
+    same = order("SAME-1", category="A1")
+    # The hotline's secret opens nothing at the command centre's door.
+    forged = send_order(client, "city", SECRET, same, NOW)
+    assert forged.status_code == 401 and db.session.scalar(select(func.count(Ticket.id))) == 0
+    first = send_order(client, "hotline", SECRET, order("SAME-1"), NOW)
+    second = send_order(client, "city", "command-centre-secret", same, NOW)
+    assert first.status_code == second.status_code == 201  # one order id, two upstreams: two requests
+    assert first.get_json()["tracking_code"] != second.get_json()["tracking_code"]
+    again = send_order(client, "city", "command-centre-secret", same, NOW)
+    assert again.status_code == 200 and again.get_json()["tracking_code"] == second.get_json()["tracking_code"]
+    assert db.session.scalar(select(func.count(UpstreamOrder.id))) == 2
+    city = db.session.scalar(select(UpstreamOrder).where(UpstreamOrder.upstream == "city"))
+    assert city.ticket.category.code == "ENV" and city.mapped
+
+
+def test_a_rating_given_on_the_phone_reaches_the_upstream_too(app, client, people, areas, upstream,
+                                                              frozen):
+    """回访: a resident reached by phone (no account, no link used) rates through a county
+    callback officer; the upstream hears of that rating like any other, channel named."""
+    code = send_order(client, "hotline", SECRET, order("HL-0007"), NOW).get_json()["tracking_code"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    actions.accept(ticket, people.grid, NOW)
+    actions.resolve(ticket, people.grid, NOW, "solved", "已修好。")
+    db.session.commit()
+    ratings.record_callback_rating(ticket, people.county, NOW + timedelta(hours=1),
+                                   ratings.Answer("partly", "basic", "还有一盏不亮"))
+    db.session.commit()
+    for _round in range(3):
+        run_deliveries(NOW + timedelta(hours=1))
+    assert upstream.steps() == ["accepted", "resolved", "rated"]
+    rated = upstream.received[-1]["data"]
+    assert (rated["solved"], rated["level"], rated["channel"]) == ("partly", "basic", "callback")
+    assert rated["comment"] == "还有一盏不亮" and "county" not in str(rated)  # the officer is not named
+
+
+def test_the_reference_upstream_talks_http_both_ways(app, people, areas, upstream, frozen):
+    """Orders over HTTP to the platform on a live server, steps over HTTP back."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform = f"http://127.0.0.1:{server.server_port}"
+        sent = send_order(platform, "hotline", SECRET, order("HL-HTTP"), NOW)
+        assert sent.status_code == 201, sent.data
+        assert send_order(platform, "hotline", SECRET, order("HL-HTTP"), NOW).status_code == 200
+        forged = send_order(platform, "hotline", "not-the-secret", order("HL-HTTP-2"), NOW)
+        assert forged.status_code == 401
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    db.session.rollback()  # read what the server thread wrote
+    ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_code == sent.get_json()["tracking_code"]))
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1
+    actions.accept(ticket, people.grid, NOW)
+    db.session.commit()
+    assert run_deliveries(NOW) == (1, 0) and upstream.steps() == ["accepted"]

@@ -125,3 +125,49 @@ def test_the_cli_subscribes_and_prints_the_secret_last(app, people, areas):
     refused = app.test_cli_runner().invoke(args=["exchange", "webhooks", "add", "--user", "street2",
                                                  "--unit", "S1", "https://example.org/hook"])
     assert refused.exit_code != 0
+
+
+def test_every_event_a_subscriber_may_ask_for_is_delivered_in_order(app, people, areas, frozen):
+    """filed, accepted, escalated (by hand and by the SLA sweep), returned, resolved,
+    reopened, closed, cancelled, rated: each reaches a subscriber of all of them, signed,
+    and the events of one request arrive in the order they happened."""
+    from community.ratings import services as ratings
+    from community.sla.sweep import sweep
+    from community.tickets.services import cancel
+    from community.workqueue.routing import escalate, return_ticket
+
+    with Receiver("pending") as hook:
+        _row, hook.secret = _subscribe(hook.url, user=people.resident, events=webhooks.ALL_EVENTS)
+        late = file_ticket(people, areas, now=NOW - timedelta(days=3))  # its 签收 clock ran out
+        sweep(NOW)
+        db.session.commit()
+        one = file_ticket(people, areas, now=NOW)
+        actions.accept(one, people.grid, NOW)
+        escalate(one, people.grid, NOW, "需要社区协调物业。")
+        actions.accept(one, people.community, NOW)
+        actions.resolve(one, people.community, NOW, "solved", "已协调物业修好。")
+        actions.reopen(one, people.resident, NOW, "晚上又不亮了。")
+        actions.resolve(one, people.community, NOW, "solved", "更换了线路。")
+        ratings.rate(one, people.resident, NOW, "yes", "satisfied")
+        actions.close(one, NOW)
+        two = file_ticket(people, areas, now=NOW)
+        return_ticket(two, people.grid, NOW, "不属于本网格。")
+        three = file_ticket(people, areas, now=NOW)
+        cancel(three, people.resident, NOW, "已自行解决。")
+        db.session.commit()
+        for _round in range(12):  # a step waits for the earlier ones of its request
+            if run_deliveries(NOW) == (0, 0):
+                break
+        assert hook.refused == 0
+        heard = {}
+        for message in hook.received:
+            heard.setdefault(message["data"]["tracking_code"], []).append(message["event"])
+        filed, *moved = heard[late.tracking_code]  # one tier for each clock that ran out
+        assert filed == "filed" and moved and set(moved) == {"escalated"}
+        assert heard[one.tracking_code] == ["filed", "accepted", "escalated", "accepted", "resolved",
+                                            "reopened", "resolved", "rated", "closed"]
+        assert heard[two.tracking_code] == ["filed", "returned"]
+        assert heard[three.tracking_code] == ["filed", "cancelled"]
+        assert {e for events in heard.values() for e in events} == set(webhooks.ALL_EVENTS)
+        rated = next(m for m in hook.received if m["event"] == "rated")
+        assert rated["data"]["level"] == "satisfied" and rated["data"]["solved"] == "yes"

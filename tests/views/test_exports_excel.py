@@ -67,3 +67,43 @@ def test_csv_content_type_names_its_charset_once(app, client, people, areas, fro
     login(client, "street")
     answer = client.get(f"/stats/units/{areas.S1.id}/export/figures.csv")
     assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_every_guarded_start_stays_plain_text_in_xlsx(app, client, people, areas, frozen):
+    ticket = _rated_history(people, areas, app)
+    texts = ["-5号楼门口", "+86 138 0000 0000", "@SUM(A1:A9)", "=HYPERLINK(\"http://x\")"]
+    login(client, "street")
+    for text in texts:
+        ticket.text = text
+        db.session.commit()
+        sheet = _sheet(client, f"/stats/units/{areas.S1.id}/export/requests.xlsx")
+        header = [c.value for c in sheet[1]]
+        cell = sheet[2][header.index("诉求内容")]
+        assert cell.value == text and cell.data_type == "s", text  # no apostrophe, no formula
+        assert not any(c.data_type == "f" for c in sheet[2])
+        resolved = sheet[2][header.index("办结时间")]
+        assert isinstance(resolved.value, datetime) and resolved.is_date
+
+
+def test_xlsx_in_english_names_levels_tiers_and_headers_in_english(app, client, people, areas, frozen):
+    _rated_history(people, areas, app)
+    login(client, "street")
+    client.get("/?lang=en")
+    requests = _sheet(client, f"/stats/units/{areas.S1.id}/export/requests.xlsx")
+    header = [c.value for c in requests[1]]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(header))
+    level = requests[2][header.index("Level")].value
+    assert level and not any("\u4e00" <= ch <= "\u9fff" for ch in level)
+    figures = _sheet(client, f"/stats/units/{areas.S1.id}/export/figures.xlsx")
+    header = [c.value for c in figures[1]]
+    assert figures[2][header.index("Tier")].value == "Street"
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(header))
+
+
+def test_every_csv_names_its_charset_once(app, client, people, areas, frozen):
+    _rated_history(people, areas, app)
+    login(client, "street")
+    for name in ("figures", "requests", "reasons", "workers"):
+        answer = client.get(f"/stats/units/{areas.S1.id}/export/{name}.csv")
+        assert answer.status_code == 200, name
+        assert answer.headers["Content-Type"] == "text/csv; charset=utf-8", name
