@@ -45,6 +45,9 @@ class IsolatedClient(FlaskClient):
     database session shared with the test's own app context."""
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body (the exports) is read inside that context, as the
+        # server reads it inside the request's.
+        kwargs.setdefault("buffered", True)
         response = contextvars.Context().run(super().open, *args, **kwargs)
         db.session.expire_all()  # the test reads what the request committed
         return response

@@ -1,14 +1,12 @@
 """Figures and request lists as CSV or XLSX, phones masked (DOMAIN.md "Privacy")."""
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from community.auth.models import mask_phone
+from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.web.labels import KIND, LEVEL as TICKET_LEVEL, STATE, TIER, category_label
 from community.ratings.labels import LEVEL
@@ -16,7 +14,7 @@ from community.ratings.models import Rating
 from community.tickets.models import Ticket
 from community.core.timeutil import local_zone, to_local
 
-from . import queries
+from . import queries, sheets
 from .formulas import ASSIST_RATES, FORMULA_VERSION, RATE_LABELS, RATES, Params, figures
 from .labels import COUNT_LABELS, yes_no
 from .models import COUNTS
@@ -81,26 +79,37 @@ def _round(value):
     return "" if value is None else round(value, 4)
 
 
-def request_rows(unit, start: date, end: date, limit: int):
+BATCH = 1000  # rows read, written and sent at a time: memory holds one batch
+
+
+def request_rows(unit, start: date, end: date, limit: int, batch: int = BATCH):
+    """The header and the unit's requests of the period as batches of rows (read as
+    they are sent: a county at the row cap starts arriving at once)."""
+    header = [_("查询码"), _("提交时间"), _("类型"), _("类别"), _("状态"), _("级别"), _("网格"), _("社区"),
+              _("办理单位"), _("联系电话"), _("诉求内容"), _("办结时间"), _("最近评价")]
+    return header, _request_batches(unit, start, end, limit, batch)
+
+
+def _request_batches(unit, start: date, end: date, limit: int, batch: int):
     zone = local_zone()
     since = datetime.combine(start, time.min, tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     column = queries.TICKET_COLUMN[unit.kind]
-    tickets = list(db.session.scalars(
-        select(Ticket).where(column == unit.id, Ticket.submitted_at >= since, Ticket.submitted_at < until)
-        .order_by(Ticket.submitted_at).limit(limit)))
-    levels = {}
-    for rating in db.session.scalars(select(Rating).where(Rating.ticket_id.in_([t.id for t in tickets]))
-                                     .order_by(Rating.rated_at)) if tickets else []:
-        levels[rating.ticket_id] = str(LEVEL[rating.level]) + (_("（已排除）") if rating.excluded else "")
-    header = [_("查询码"), _("提交时间"), _("类型"), _("类别"), _("状态"), _("级别"), _("网格"), _("社区"),
-              _("办理单位"), _("联系电话"), _("诉求内容"), _("办结时间"), _("最近评价")]
-    rows = [[t.tracking_code, _local(t.submitted_at), str(KIND.get(t.kind, t.kind)),
-             category_label(t.category), str(STATE.get(t.state, t.state)),
-             str(TICKET_LEVEL.get(t.level, t.level)), t.grid.name, t.community.name,
-             t.handling_unit.name, mask_phone(t.contact_phone), t.text, _local(t.resolved_at),
-             levels.get(t.id, "")] for t in tickets]
-    return header, rows
+    query = (select(Ticket).where(column == unit.id, Ticket.submitted_at >= since, Ticket.submitted_at < until)
+             .order_by(Ticket.submitted_at, Ticket.id).limit(limit)
+             .options(selectinload(Ticket.category), selectinload(Ticket.grid),
+                      selectinload(Ticket.community), selectinload(Ticket.handling_unit))
+             .execution_options(yield_per=batch))
+    for tickets in db.session.scalars(query).partitions():
+        levels = {}
+        for rating in db.session.scalars(select(Rating).where(any_of(Rating.ticket_id, [t.id for t in tickets]))
+                                         .order_by(Rating.rated_at)):
+            levels[rating.ticket_id] = str(LEVEL[rating.level]) + (_("（已排除）") if rating.excluded else "")
+        yield [[t.tracking_code, _local(t.submitted_at), str(KIND.get(t.kind, t.kind)),
+                category_label(t.category), str(STATE.get(t.state, t.state)),
+                str(TICKET_LEVEL.get(t.level, t.level)), t.grid.name, t.community.name,
+                t.handling_unit.name, mask_phone(t.contact_phone), t.text, _local(t.resolved_at),
+                levels.get(t.id, "")] for t in tickets]
 
 
 def _local(moment):
@@ -124,33 +133,12 @@ def _csv_value(value):
     return _safe("" if value is None else value)
 
 
-def as_csv(header, rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([[_csv_value(v) for v in row] for row in rows])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets Excel read it as UTF-8
+def as_csv(header, batches):
+    """The CSV's bytes in pieces, one per batch of rows."""
+    return sheets.csv_chunks(header, batches, _csv_value)
 
 
-def _xlsx_cell(sheet, value):
-    """Text is written as a text cell, whatever it starts with (never a formula, and no
-    apostrophe added to it); dates and times as date cells."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
-def as_xlsx(header, rows, title) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    sheet.append([_xlsx_cell(sheet, h) for h in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def as_xlsx(header, batches, title):
+    """The XLSX's bytes in pieces: text as text cells (never a formula, no apostrophe
+    added), dates and times as date cells (community.stats.sheets)."""
+    return sheets.xlsx_chunks(header, batches, title)

@@ -2,7 +2,7 @@
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from community.areas.models import Unit, UnitKind
@@ -135,17 +135,22 @@ def export_view(unit_id, what, fmt):
             raise NotFound()
         header, rows = export.worker_rows(unit, start, today, params,
                                           only_user=current_user.id if scope == "own" else None)
+        batches = [rows]
     elif what == "figures":
         header, rows = export.figure_rows(unit, start, today, params)
+        batches = [rows]
     elif what == "reasons":
         header, rows = export.reason_rows(unit, start, today)
+        batches = [rows]
     else:
-        header, rows = export.request_rows(unit, start, today,
-                                           current_app.config["COMMUNITY_EXPORT_MAX_ROWS"])
+        header, batches = export.request_rows(unit, start, today,
+                                              current_app.config["COMMUNITY_EXPORT_MAX_ROWS"])
     name = f"{what}-{unit.code}-{start.isoformat()}-{today.isoformat()}.{fmt}"
-    body, mimetype = (export.as_csv(header, rows), "text/csv; charset=utf-8") if fmt == "csv" else \
-        (export.as_xlsx(header, rows, what),
+    body, mimetype = (export.as_csv(header, batches), "text/csv; charset=utf-8") if fmt == "csv" else \
+        (export.as_xlsx(header, batches, what),
          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    # Sent as it is written (the request's context kept for the rows still to read).
+    body = stream_with_context(body)
     # content_type, not mimetype: Werkzeug adds a charset to a text/* mimetype (it was doubled).
     return Response(body, content_type=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})

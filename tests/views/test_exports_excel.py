@@ -1,7 +1,7 @@
 """Exports people open in Excel (issue 27 §4): text cells stay text, dates are dates,
 one charset, and every header and coded value in the reader's language."""
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from openpyxl import load_workbook
 
@@ -107,3 +107,19 @@ def test_every_csv_names_its_charset_once(app, client, people, areas, frozen):
         answer = client.get(f"/stats/units/{areas.S1.id}/export/{name}.csv")
         assert answer.status_code == 200, name
         assert answer.headers["Content-Type"] == "text/csv; charset=utf-8", name
+
+
+def test_the_requests_export_reads_in_batches_up_to_the_cap(app, people, areas, ctx, frozen):
+    """A county's export is read, written and sent a batch at a time: the rows come in
+    the order filed, the cap counts across batches, and every batch brings its ratings."""
+    from community.stats import export
+    from ..factories import file_ticket
+
+    codes = [file_ticket(people, areas, now=T0 + n * H).tracking_code for n in range(5)]
+    db.session.commit()
+    day = T0.date()
+    header, batches = export.request_rows(areas.C, day - timedelta(days=1), day + timedelta(days=1),
+                                          limit=4, batch=2)
+    got = list(batches)
+    assert [len(b) for b in got] == [2, 2]  # the cap of 4, in batches of 2
+    assert [row[header.index("查询码")] for b in got for row in b] == codes[:4]
