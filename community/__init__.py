@@ -31,6 +31,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     init_i18n(app)
     init_web(app)
+    from .auth.sessions import load_user
+
+    ext.login_manager.user_loader(load_user)  # web/ stands on core/ alone: auth says who signs in
     init_request_logging(app)  # after init_web: its request id comes before any other check
 
     from community.web.ops import init_ops

@@ -46,7 +46,9 @@ def _receivers():
     """(event, receiver, its bulk twin or None), in the order they run."""
     from community.buildings import wiring as buildings
     from community.exchange import upstream, webhooks
+    from community.outbox import metrics as outbox_metrics
     from community.ratings import wiring as ratings
+    from community.sla import metrics as sla_metrics
     from community.sla import wiring as sla
     from community.workqueue import assist, notifications
 
@@ -61,6 +63,8 @@ def _receivers():
         (signals.ticket_submitted, sla._clocks_on_submit, None),
         (signals.ticket_relocated, ratings._ratings_follow, None),
         (signals.callback_offered, ratings._callback_offered, None),
+        (signals.metrics_scraped, outbox_metrics.metrics, None),  # /metrics, in this order
+        (signals.metrics_scraped, sla_metrics.metrics, None),
     )
 
 

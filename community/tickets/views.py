@@ -30,10 +30,12 @@ from . import services
 from .access import acting_resident, can_view, resident_may
 from .forms import AddInfoForm, CancelForm, FilingForm, ReasonStepForm, TrackForm
 from .models import TicketPhoto
+from .notes import event_note
 from .photos import clean_photo, photo_path
 from .services import Filing
 
 bp = Blueprint("tickets", __name__)
+bp.add_app_template_global(event_note, "event_note")  # every page showing a timeline
 
 
 def file_with_provider(filing, provider_value, actor, now):
