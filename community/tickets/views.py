@@ -20,6 +20,7 @@ from community.areas import geo
 from community.areas import maps as area_maps
 from community.areas.models import UnitKind
 from community.areas.services import list_units
+from community.core import signals
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
 from community.areas.services import community_choices
@@ -176,13 +177,9 @@ def _filing_from(form, photos) -> Filing:
 
 
 def _awaits_rating(ticket, user, now) -> bool:
-    """待评价 on /my: the same rule the tracking page's rating form follows."""
-    from community.ratings.services import opportunity
-
-    if ticket.state not in ("resolved", "closed"):
-        return False
-    resolution, refusal = opportunity(ticket, user, now)
-    return resolution is not None and refusal is None
+    """待评价 on /my: ratings' rule, asked through signals.rating_awaited (ratings stands
+    above the requests)."""
+    return any(answer for _, answer in signals.rating_awaited.send(ticket, user=user, now=now))
 
 
 @bp.route("/", methods=["GET", "POST"])
