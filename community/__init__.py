@@ -79,7 +79,7 @@ def _register_blueprints(app):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
-    from .ratings import views as _ratings_links  # noqa: F401  (its rate step on the links blueprint)
+    from .ratings.views import bp as ratings_bp  # before links_bp: it adds the link's rate step
     from .tickets.linkviews import bp as links_bp
 
     app.register_blueprint(links_bp)  # after workqueue.views and ratings.views added their steps
@@ -124,7 +124,6 @@ def _register_blueprints(app):
     app.register_blueprint(privacy_bp)
 
     from .public.views import bp as public_bp
-    from .ratings.views import bp as ratings_bp
     from .stats.views import bp as stats_bp
 
     app.register_blueprint(ratings_bp)

@@ -63,6 +63,7 @@ def _receivers():
         (signals.ticket_submitted, sla._clocks_on_submit, None),
         (signals.ticket_relocated, ratings._ratings_follow, None),
         (signals.callback_offered, ratings._callback_offered, None),
+        (signals.sms_budget_spent, notifications._tell_admins_budget_spent, None),
         (signals.rating_awaited, ratings._rating_awaited, None),
         (signals.metrics_scraped, outbox_metrics.metrics, None),  # /metrics, in this order
         (signals.metrics_scraped, sla_metrics.metrics, None),

@@ -74,6 +74,10 @@ callback_offered = _events.signal(
     "ratings): is this officer offered the 回访 rating of the request now? send(ticket, user=…, "
     "now=…); a receiver answering True offers it (ratings.services.callback_offered).")
 
+sms_budget_spent = _events.signal(
+    "sms_budget_spent", "Today's text budget is spent, told once a day (sms, below the staff's "
+    "in-app messages): send(budget, now=…); workqueue.notifications tells the admins.")
+
 rating_awaited = _events.signal(
     "rating_awaited", "A question, asked by the resident's list of requests (tickets, below ratings): "
     "does this request await this resident's rating now (待评价)? send(ticket, user=…, now=…); a "
@@ -84,5 +88,5 @@ metrics_scraped = _events.signal(
     "which figures does each domain keep? send(app), inside the app context; each receiver "
     "answers a list of prometheus-client metric families (outbox.services.metrics, sla.wiring._metrics).")
 
-ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered, rating_awaited,
-       metrics_scraped)
+ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered, sms_budget_spent,
+       rating_awaited, metrics_scraped)

@@ -5,11 +5,14 @@ request) and a notice about a request (queue_notice writes a Notification row in
 caller's transaction; the outbox delivers it, see workqueue.notifications).
 """
 import logging
+import re
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from community.core.errors import ValidationFailed
 from community.core.extensions import db
 from community.core.messaging import get_sender
 
@@ -22,6 +25,20 @@ log = logging.getLogger("community.messaging")
 PENDING, RETRYING, SENT, DELIVERED = "pending", "retrying", "sent", "delivered"
 UNDELIVERED, REFUSED, OPTED_OUT = "undelivered", "refused", "opted_out"
 NOT_REACHED = (UNDELIVERED, REFUSED, OPTED_OUT)
+
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_phone(phone: str) -> str:
+    """A mainland mobile number as typed (spaces, dashes, +86 allowed), as stored; the
+    one rule for sign-up, sign-in, surveys and the opt-out commands."""
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.match(phone):
+        raise ValidationFailed(_("请输入11位手机号码。"), field="phone")
+    return phone
 
 
 def _site() -> str:
