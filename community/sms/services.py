@@ -3,6 +3,11 @@
 Two paths: a code the person is waiting for (send_code_text, at once, in the
 request) and a notice about a request (queue_notice writes a Notification row in the
 caller's transaction; the outbox delivers it, see workqueue.notifications).
+
+A notice is a row of the in-app messages' table (workqueue.models.Notification: it
+points at requests and their steps, so it sits above them and above sms); the
+workflow hands that class in at start (keep_texts_in, from
+workqueue.notifications.install, as clock/ is handed its calendar).
 """
 import logging
 import re
@@ -41,6 +46,22 @@ def normalize_phone(phone: str) -> str:
     return phone
 
 
+_texts_table = None
+
+
+def keep_texts_in(model) -> None:
+    """The mapped class whose rows are the notices (phone, template, params, status,
+    gateway_ref, ticket_id, created_at): workqueue.models.Notification."""
+    global _texts_table
+    _texts_table = model
+
+
+def _notification():
+    if _texts_table is None:
+        raise RuntimeError("sms: no table for notices (community.wiring.install)")
+    return _texts_table
+
+
 def _site() -> str:
     """The site's address for a link template (filed with it); the request's when unset."""
     from flask import has_request_context, request
@@ -70,9 +91,7 @@ def queue_notice(*, phone: str, code: str, params: dict, now: datetime, locale: 
                  shown: dict | None = None, note: str = "", **fields):
     """A notice as a Notification row (texted by the outbox when there is a phone),
     in the caller's transaction; returns the row. `fields`: user_id, ticket, event…"""
-    from community.workqueue.models import Notification
-
-    row = Notification(**notice_row(phone=phone, code=code, params=params, now=now, locale=locale,
+    row = _notification()(**notice_row(phone=phone, code=code, params=params, now=now, locale=locale,
                                     shown=shown, note=note), **fields)
     db.session.add(row)
     return row
@@ -146,8 +165,7 @@ def _mark(note, status: str, now: datetime, detail: str) -> None:
 def apply_receipt(gateway_ref: str, delivered: bool, at: datetime, detail: str = "") -> bool:
     """A gateway's delivery receipt for one message; False when no message has that id.
     A receipt never turns a delivered message back (gateways may resend receipts)."""
-    from community.workqueue.models import Notification
-
+    Notification = _notification()
     if not gateway_ref:
         return False
     note = db.session.scalar(select(Notification).where(Notification.gateway_ref == gateway_ref))
@@ -181,8 +199,7 @@ def reach(ticket, now: datetime) -> dict:
 
     Not reached: texts were sent to the contact phone and none arrived — each was
     refused, undelivered, opted out, or still retrying after COMMUNITY_SMS_UNREACHED_HOURS."""
-    from community.workqueue.models import Notification
-
+    Notification = _notification()
     if not ticket.contact_phone:
         return {"state": "no_phone", "last": None, "call": False}
     texts = list(db.session.scalars(select(Notification).where(

@@ -40,16 +40,24 @@ bp.add_app_template_global(event_note, "event_note")  # every page showing a tim
 
 
 def file_with_provider(filing, provider_value, actor, now):
-    """The filing, naming the provider picked from the community's list (if any)."""
-    from community.providers.services import check_choice, name_at_filing
-
+    """The filing, naming the provider picked from the community's list (if any): the
+    list and the naming are providers' (signals.filing_providers, signals.provider_picked;
+    providers stand above the requests). Checked before anything is written."""
     provider_id = int(provider_value) if provider_value and str(provider_value).isdigit() else None
-    if provider_value and provider_id is None:
+    not_a_number = provider_value and provider_id is None
+    if not_a_number or (provider_id and provider_id not in dict(_providers_of(filing.community_id))):
         raise ValidationFailed(_("请从本社区的服务商名单中选择。"), field="provider")
-    provider = check_choice(provider_id, filing.community_id)
     ticket = services.submit_ticket(filing, actor, now)
-    name_at_filing(ticket, provider, actor, now)
+    if provider_id:
+        signals.provider_picked.send(ticket, provider_id=provider_id, actor=actor, now=now)
     return ticket
+
+
+def _providers_of(community_id) -> list[tuple[int, str]]:
+    """(id, name) of the providers a request in this community may name; none without one."""
+    if not community_id or not str(community_id).isdigit():
+        return []
+    return [choice for _, answer in signals.filing_providers.send(int(community_id)) for choice in answer]
 
 
 def _photos_posted(field_name="photos") -> int:
@@ -83,11 +91,7 @@ def _filing_form():
 
 
 def _provider_choices(community_id):
-    from community.providers.services import of_community
-
-    if not community_id or not str(community_id).isdigit():
-        return []
-    return [(str(p.id), p.name) for p in of_community(int(community_id))]
+    return [(str(id_), name) for id_, name in _providers_of(community_id)]
 
 
 def _home_area(user) -> tuple[int | None, int | None]:

@@ -231,5 +231,6 @@ RETRY_KIND = "notifications.retry"
 def install():
     from community.outbox import register_handler
 
+    sms.keep_texts_in(Notification)  # texts about a request are rows of our table
     register_handler(DELIVER_KIND, _deliver)
     register_handler(RETRY_KIND, _retry)
