@@ -92,7 +92,7 @@ def queue_notice(*, phone: str, code: str, params: dict, now: datetime, locale: 
     """A notice as a Notification row (texted by the outbox when there is a phone),
     in the caller's transaction; returns the row. `fields`: user_id, ticket, event…"""
     row = _notification()(**notice_row(phone=phone, code=code, params=params, now=now, locale=locale,
-                                    shown=shown, note=note), **fields)
+                                         shown=shown, note=note), **fields)
     db.session.add(row)
     return row
 
