@@ -31,6 +31,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     init_i18n(app)
     init_web(app)
+    from .auth.sessions import load_user
+
+    ext.login_manager.user_loader(load_user)  # web/ stands on core/ alone: auth says who signs in
     init_request_logging(app)  # after init_web: its request id comes before any other check
 
     from community.web.ops import init_ops
@@ -76,9 +79,10 @@ def _register_blueprints(app):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    from .ratings.views import bp as ratings_bp  # before links_bp: it adds the link's rate step
     from .tickets.linkviews import bp as links_bp
 
-    app.register_blueprint(links_bp)
+    app.register_blueprint(links_bp)  # after workqueue.views and ratings.views added their steps
     app.register_blueprint(workqueue_bp)
 
     from .outbox.views import bp as jobs_admin_bp
@@ -120,7 +124,6 @@ def _register_blueprints(app):
     app.register_blueprint(privacy_bp)
 
     from .public.views import bp as public_bp
-    from .ratings.views import bp as ratings_bp
     from .stats.views import bp as stats_bp
 
     app.register_blueprint(ratings_bp)

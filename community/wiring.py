@@ -46,7 +46,10 @@ def _receivers():
     """(event, receiver, its bulk twin or None), in the order they run."""
     from community.buildings import wiring as buildings
     from community.exchange import upstream, webhooks
+    from community.outbox import metrics as outbox_metrics
+    from community.providers import wiring as providers
     from community.ratings import wiring as ratings
+    from community.sla import metrics as sla_metrics
     from community.sla import wiring as sla
     from community.workqueue import assist, notifications
 
@@ -61,6 +64,12 @@ def _receivers():
         (signals.ticket_submitted, sla._clocks_on_submit, None),
         (signals.ticket_relocated, ratings._ratings_follow, None),
         (signals.callback_offered, ratings._callback_offered, None),
+        (signals.sms_budget_spent, notifications._tell_admins_budget_spent, None),
+        (signals.filing_providers, providers._filing_choices, None),
+        (signals.provider_picked, providers._picked_at_filing, None),
+        (signals.rating_awaited, ratings._rating_awaited, None),
+        (signals.metrics_scraped, outbox_metrics.metrics, None),  # /metrics, in this order
+        (signals.metrics_scraped, sla_metrics.metrics, None),
     )
 
 

@@ -1,5 +1,4 @@
 """Sign-up, sign-in and staff accounts."""
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,7 +13,7 @@ from community.core.errors import ValidationFailed
 from community.core.extensions import db
 from community.sms import limits
 from community.sms.gateways import SendError
-from community.sms.services import send_code_text
+from community.sms.services import normalize_phone, send_code_text
 
 from . import throttle
 from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
@@ -22,7 +21,6 @@ from .passwords import check_password_strength
 from .sessions import end_every_session
 
 _hasher = PasswordHasher()
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Hashed once so an unknown login costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -36,15 +34,6 @@ def check_password(user: User | None, password: str) -> bool:
         return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
     except (VerifyMismatchError, InvalidHashError):
         return False
-
-
-def normalize_phone(phone: str) -> str:
-    phone = re.sub(r"[\s-]", "", phone or "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if not PHONE_RE.match(phone):
-        raise ValidationFailed(_("请输入11位手机号码。"), field="phone")
-    return phone
 
 
 def find_login(login: str) -> User | None:

@@ -37,6 +37,16 @@ def is_current(user: User | None, now: datetime) -> bool:
             and now.timestamp() < session.get("exp", 0))
 
 
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader (create_app installs it): the cookie's user, or nobody."""
+    from community.core.extensions import db
+    from community.core.timeutil import utcnow
+
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A cookie from before a logout or a password change, or past its lifetime: nobody.
+    return user if is_current(user, utcnow()) else None
+
+
 def end_every_session(user: User) -> None:
     """Every cookie signed in as `user` so far stops working, on every device; the
     caller commits. (The version is on the row: no list of sessions to keep.)"""

@@ -74,4 +74,28 @@ callback_offered = _events.signal(
     "ratings): is this officer offered the 回访 rating of the request now? send(ticket, user=…, "
     "now=…); a receiver answering True offers it (ratings.services.callback_offered).")
 
-ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered)
+sms_budget_spent = _events.signal(
+    "sms_budget_spent", "Today's text budget is spent, told once a day (sms, below the staff's "
+    "in-app messages): send(budget, now=…); workqueue.notifications tells the admins.")
+
+filing_providers = _events.signal(
+    "filing_providers", "A question, asked by the filing page (tickets, below providers): which "
+    "providers may a request in this community name? send(community_id); a receiver answers a list "
+    "of (id, name) (providers.services.of_community).")
+provider_picked = _events.signal(
+    "provider_picked", "The filing page wrote a request naming a provider from that list: "
+    "send(ticket, provider_id=…, actor=…, now=…), in the filing's transaction; providers names it "
+    "(providers.services.name_at_filing).")
+
+rating_awaited = _events.signal(
+    "rating_awaited", "A question, asked by the resident's list of requests (tickets, below ratings): "
+    "does this request await this resident's rating now (待评价)? send(ticket, user=…, now=…); a "
+    "receiver answering True marks it (ratings.services.awaits_rating).")
+
+metrics_scraped = _events.signal(
+    "metrics_scraped", "A question, asked by /metrics when scraped (web, below every domain): "
+    "which figures does each domain keep? send(app), inside the app context; each receiver "
+    "answers a list of prometheus-client metric families (outbox.services.metrics, sla.wiring._metrics).")
+
+ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered, sms_budget_spent,
+       filing_providers, provider_picked, rating_awaited, metrics_scraped)

@@ -56,9 +56,10 @@ def seed_demo_command(ticket_count):
         from community.providers.demo import seed_providers
 
         seed_providers(now, hash_password(DEMO_PASSWORD))
-        from community.ratings.demo import build_rollups
+        from community.stats.rollup import rebuild_all
 
-        build_rollups(now)
+        db.session.flush()
+        rebuild_all(now, commit_every=10_000)  # the rollups, so the dashboards are alive
         from community.hotspots.detect import find_hotspots
 
         find_hotspots(now)  # the daily job's first run: /hotspots shows the demo's recurring requests

@@ -1,5 +1,5 @@
 """Demo ratings: most resolutions rated, some 差评 with their 整改 cases, one upheld
-appeal, then the rollups built, so the dashboards are alive after `make run`."""
+appeal (seed-demo then builds the rollups, so the dashboards are alive after `make run`)."""
 from datetime import timedelta
 
 from community.core.extensions import db
@@ -92,9 +92,3 @@ class DemoRatings:
         return db.session.scalar(select(User).where(User.unit_id == ticket.county_id,
                                                     User.role == appeal.judge).order_by(User.id).limit(1))
 
-
-def build_rollups(now):
-    from community.stats.rollup import rebuild_all
-
-    db.session.flush()
-    return rebuild_all(now, commit_every=10_000)

@@ -81,6 +81,14 @@ def opportunity(ticket: Ticket, user: User | None, now: datetime, link=None):
     return resolution, None
 
 
+def awaits_rating(ticket: Ticket, user: User, now: datetime) -> bool:
+    """待评价 on the resident's list: the same rule the tracking page's rating form follows."""
+    if ticket.state not in ("resolved", "closed"):
+        return False
+    resolution, refusal = opportunity(ticket, user, now)
+    return resolution is not None and refusal is None
+
+
 def _clean(answer: Answer) -> Answer:
     if answer.solved not in Solved.__members__.values():
         raise ValidationFailed(_("请选择问题是否解决。"), field="solved")

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from community.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
 from community.web.submit import submit
-from community.tickets import links
+from community.tickets import links, linkviews
 from community.tickets.access import can_view
 from community.tickets.services import get_by_tracking_code
 from community.core.timeutil import utcnow
@@ -92,6 +92,22 @@ def rate(code):
     if refused is not None:
         return refused
     return redirect(url_for("tickets.track", code=ticket.tracking_code) + "#rate")
+
+
+@linkviews.bp.post("/r/<token>/rate", endpoint="rate")
+@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+def rate_by_link(token):
+    """The same rating from a texted link's page (on the links blueprint)."""
+    link, refusal = linkviews.usable(token)
+    if refusal:
+        return refusal
+    user = linkviews.visitor()
+    refused = rate_or_ask_reasons(
+        link.ticket, lambda answer: services.rate(link.ticket, user, utcnow(), answer, link=link),
+        lambda: linkviews.page(token, link)[0])
+    if refused is not None:
+        return refused
+    return redirect(url_for("tickets.track", code=link.ticket.tracking_code) + "#rate")
 
 
 @bp.post("/work/tickets/<int:ticket_id>/callback-rating")

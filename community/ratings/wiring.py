@@ -17,6 +17,13 @@ def _callback_offered(ticket, user, now) -> bool:
     return callback_offered(ticket, user, now)
 
 
+def _rating_awaited(ticket, user, now) -> bool:
+    """Answers signals.rating_awaited for the resident's list of requests (待评价)."""
+    from .services import awaits_rating
+
+    return awaits_rating(ticket, user, now)
+
+
 def _on_event(event, **kwargs):
     ticket = event.ticket
     moments = [ticket.submitted_at, event.at, *clock_days(ticket, event.at)]

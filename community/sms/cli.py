@@ -12,9 +12,7 @@ sms_cli = AppGroup("sms", help="Text messages: templates, opt-outs, budget.")
 @click.argument("phone")
 def opt_out_command(phone):
     """The number gets no more notices (codes it asks for still go)."""
-    from community.auth.services import normalize_phone
-
-    from .services import opt_out
+    from .services import normalize_phone, opt_out
 
     opt_out(normalize_phone(phone), utcnow())
     db.session.commit()
@@ -24,9 +22,7 @@ def opt_out_command(phone):
 @sms_cli.command("opt-in")
 @click.argument("phone")
 def opt_in_command(phone):
-    from community.auth.services import normalize_phone
-
-    from .services import opt_in
+    from .services import normalize_phone, opt_in
 
     opt_in(normalize_phone(phone))
     db.session.commit()

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
+from community.core import signals
 from community.core.extensions import db
 
 from .models import SmsOptOut
@@ -135,20 +135,9 @@ def spent_today(now: datetime) -> int:
 
 
 def alert_admins(budget: int, now: datetime) -> None:
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
-
-    from community.auth.models import User
-    from community.workqueue.notifications import tell_staff
-
+    """Logged here; the admins' in-app message is the staff messages' (signals.sms_budget_spent)."""
     log.error("sms: today's budget of %d texts is spent; notices wait for tomorrow", budget)
-    admins = list(db.session.scalars(select(User).where(User.role == "admin", User.active.is_(True))))
-
-    def text():
-        return _("今天的短信预算（%(n)d 条）已用完：通知类短信顺延到明天，验证码照常发送。", n=budget)
-
-    with force_locale("zh"):
-        tell_staff(admins, None, now, text)
+    signals.sms_budget_spent.send(budget, now=now)
 
 
 def opted_out(phone: str) -> bool:

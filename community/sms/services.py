@@ -3,13 +3,21 @@
 Two paths: a code the person is waiting for (send_code_text, at once, in the
 request) and a notice about a request (queue_notice writes a Notification row in the
 caller's transaction; the outbox delivers it, see workqueue.notifications).
+
+A notice is a row of the in-app messages' table (workqueue.models.Notification: it
+points at requests and their steps, so it sits above them and above sms); the
+workflow hands that class in at start (keep_texts_in, from
+workqueue.notifications.install, as clock/ is handed its calendar).
 """
 import logging
+import re
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from community.core.errors import ValidationFailed
 from community.core.extensions import db
 from community.core.messaging import get_sender
 
@@ -22,6 +30,36 @@ log = logging.getLogger("community.messaging")
 PENDING, RETRYING, SENT, DELIVERED = "pending", "retrying", "sent", "delivered"
 UNDELIVERED, REFUSED, OPTED_OUT = "undelivered", "refused", "opted_out"
 NOT_REACHED = (UNDELIVERED, REFUSED, OPTED_OUT)
+
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_phone(phone: str) -> str:
+    """A mainland mobile number as typed (spaces, dashes, +86 allowed), as stored; the
+    one rule for sign-up, sign-in, surveys and the opt-out commands."""
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.match(phone):
+        raise ValidationFailed(_("请输入11位手机号码。"), field="phone")
+    return phone
+
+
+_texts_table = None
+
+
+def keep_texts_in(model) -> None:
+    """The mapped class whose rows are the notices (phone, template, params, status,
+    gateway_ref, ticket_id, created_at): workqueue.models.Notification."""
+    global _texts_table
+    _texts_table = model
+
+
+def _notification():
+    if _texts_table is None:
+        raise RuntimeError("sms: no table for notices (community.wiring.install)")
+    return _texts_table
 
 
 def _site() -> str:
@@ -53,10 +91,8 @@ def queue_notice(*, phone: str, code: str, params: dict, now: datetime, locale: 
                  shown: dict | None = None, note: str = "", **fields):
     """A notice as a Notification row (texted by the outbox when there is a phone),
     in the caller's transaction; returns the row. `fields`: user_id, ticket, event…"""
-    from community.workqueue.models import Notification
-
-    row = Notification(**notice_row(phone=phone, code=code, params=params, now=now, locale=locale,
-                                    shown=shown, note=note), **fields)
+    row = _notification()(**notice_row(phone=phone, code=code, params=params, now=now, locale=locale,
+                                         shown=shown, note=note), **fields)
     db.session.add(row)
     return row
 
@@ -129,8 +165,7 @@ def _mark(note, status: str, now: datetime, detail: str) -> None:
 def apply_receipt(gateway_ref: str, delivered: bool, at: datetime, detail: str = "") -> bool:
     """A gateway's delivery receipt for one message; False when no message has that id.
     A receipt never turns a delivered message back (gateways may resend receipts)."""
-    from community.workqueue.models import Notification
-
+    Notification = _notification()
     if not gateway_ref:
         return False
     note = db.session.scalar(select(Notification).where(Notification.gateway_ref == gateway_ref))
@@ -164,8 +199,7 @@ def reach(ticket, now: datetime) -> dict:
 
     Not reached: texts were sent to the contact phone and none arrived — each was
     refused, undelivered, opted out, or still retrying after COMMUNITY_SMS_UNREACHED_HOURS."""
-    from community.workqueue.models import Notification
-
+    Notification = _notification()
     if not ticket.contact_phone:
         return {"state": "no_phone", "last": None, "call": False}
     texts = list(db.session.scalars(select(Notification).where(

@@ -1,5 +1,10 @@
 """The page a single-use resident link opens (/r/<token>): the request's progress,
-and the one step the link may take (cancel; or rate / reopen after 办结)."""
+and the one step the link may take (cancel; or rate / reopen after 办结).
+
+Rating and reopening are not this package's steps: ratings.views and workqueue.views
+add those two routes to this blueprint (as sla.calendar_views does to the admin's), so
+the link's pages stay one blueprint (its headers, its endpoints) and tickets/ imports
+neither ratings/ nor workqueue/; create_app imports them before registering it."""
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,7 +29,7 @@ def _keep_the_link_private(response):
     return response
 
 
-def _page(token, link, status=200):
+def page(token, link, status=200):
     ticket = link.ticket
     now = utcnow()
 
@@ -33,8 +38,8 @@ def _page(token, link, status=200):
 
     response = render_template(
         "tickets/link.html", ticket=ticket, link=link, link_token=token, photo_url=photo_url, now=now,
-        can_cancel=resident_may(ticket, _visitor(), "cancel", now, link),
-        can_reopen=resident_may(ticket, _visitor(), "reopen", now, link), step_form=ReasonStepForm(formdata=None))
+        can_cancel=resident_may(ticket, visitor(), "cancel", now, link),
+        can_reopen=resident_may(ticket, visitor(), "reopen", now, link), step_form=ReasonStepForm(formdata=None))
     return response, status
 
 
@@ -44,7 +49,7 @@ def _refused(exc):
     return error_response(exc.status, exc.code, exc.message)
 
 
-def _usable(token):
+def usable(token):
     """The link, or the page saying why not (used, expired, replaced, unknown)."""
     try:
         return links.find(token, utcnow()), None
@@ -52,7 +57,7 @@ def _usable(token):
         return None, _refused(exc)
 
 
-def _visitor():
+def visitor():
     """Whoever is signed in goes through the rule too: staff never act with a link."""
     return current_user if current_user.is_authenticated else None
 
@@ -60,38 +65,22 @@ def _visitor():
 @bp.get("/r/<token>")
 @limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
 def open_link(token):
-    link, refusal = _usable(token)
+    link, refusal = usable(token)
     if refusal:
         return refusal
-    return _page(token, link)
+    return page(token, link)
 
 
-@bp.post("/r/<token>/rate")
-@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
-def rate(token):
-    from community.ratings import services as ratings
-    from community.ratings.views import rate_or_ask_reasons
-
-    link, refusal = _usable(token)
+def step(token, call, message):
+    """The link's one step, `call(link, actor, reason)`: done, the tracking page with
+    `message`; refused, the link's page again (cancel here; reopen in workqueue.views)."""
+    link, refusal = usable(token)
     if refusal:
         return refusal
-    user = _visitor()
-    refused = rate_or_ask_reasons(
-        link.ticket, lambda answer: ratings.rate(link.ticket, user, utcnow(), answer, link=link),
-        lambda: _page(token, link)[0])
-    if refused is not None:
-        return refused
-    return redirect(url_for("tickets.track", code=link.ticket.tracking_code) + "#rate")
-
-
-def _step(token, call, message):
-    link, refusal = _usable(token)
-    if refusal:
-        return refusal
-    actor, form = _visitor(), ReasonStepForm()
+    actor, form = visitor(), ReasonStepForm()
     done = submit(lambda: call(link, actor, form.reason.data or ""))
     if not done.ok:
-        return _page(token, link, done.status)
+        return page(token, link, done.status)
     flash(message)
     return redirect(url_for("tickets.track", code=link.ticket.tracking_code))
 
@@ -99,15 +88,5 @@ def _step(token, call, message):
 @bp.post("/r/<token>/cancel")
 @limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
 def cancel(token):
-    return _step(token, lambda link, actor, reason: services.cancel(
+    return step(token, lambda link, actor, reason: services.cancel(
         link.ticket, actor, utcnow(), reason, link=link), _("诉求已撤回。"))
-
-
-@bp.post("/r/<token>/reopen")
-@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
-def reopen(token):
-    from community.workqueue import actions
-
-    return _step(token, lambda link, actor, reason: actions.reopen(
-        link.ticket, actor, utcnow(), reason, link=link),
-        _("已申请重办，我们会尽快处理。"))

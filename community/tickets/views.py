@@ -20,6 +20,7 @@ from community.areas import geo
 from community.areas import maps as area_maps
 from community.areas.models import UnitKind
 from community.areas.services import list_units
+from community.core import signals
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
 from community.areas.services import community_choices
@@ -30,23 +31,33 @@ from . import services
 from .access import acting_resident, can_view, resident_may
 from .forms import AddInfoForm, CancelForm, FilingForm, ReasonStepForm, TrackForm
 from .models import TicketPhoto
+from .notes import event_note
 from .photos import clean_photo, photo_path
 from .services import Filing
 
 bp = Blueprint("tickets", __name__)
+bp.add_app_template_global(event_note, "event_note")  # every page showing a timeline
 
 
 def file_with_provider(filing, provider_value, actor, now):
-    """The filing, naming the provider picked from the community's list (if any)."""
-    from community.providers.services import check_choice, name_at_filing
-
+    """The filing, naming the provider picked from the community's list (if any): the
+    list and the naming are providers' (signals.filing_providers, signals.provider_picked;
+    providers stand above the requests). Checked before anything is written."""
     provider_id = int(provider_value) if provider_value and str(provider_value).isdigit() else None
-    if provider_value and provider_id is None:
+    not_a_number = provider_value and provider_id is None
+    if not_a_number or (provider_id and provider_id not in dict(_providers_of(filing.community_id))):
         raise ValidationFailed(_("请从本社区的服务商名单中选择。"), field="provider")
-    provider = check_choice(provider_id, filing.community_id)
     ticket = services.submit_ticket(filing, actor, now)
-    name_at_filing(ticket, provider, actor, now)
+    if provider_id:
+        signals.provider_picked.send(ticket, provider_id=provider_id, actor=actor, now=now)
     return ticket
+
+
+def _providers_of(community_id) -> list[tuple[int, str]]:
+    """(id, name) of the providers a request in this community may name; none without one."""
+    if not community_id or not str(community_id).isdigit():
+        return []
+    return [choice for _, answer in signals.filing_providers.send(int(community_id)) for choice in answer]
 
 
 def _photos_posted(field_name="photos") -> int:
@@ -80,11 +91,7 @@ def _filing_form():
 
 
 def _provider_choices(community_id):
-    from community.providers.services import of_community
-
-    if not community_id or not str(community_id).isdigit():
-        return []
-    return [(str(p.id), p.name) for p in of_community(int(community_id))]
+    return [(str(id_), name) for id_, name in _providers_of(community_id)]
 
 
 def _home_area(user) -> tuple[int | None, int | None]:
@@ -174,13 +181,9 @@ def _filing_from(form, photos) -> Filing:
 
 
 def _awaits_rating(ticket, user, now) -> bool:
-    """待评价 on /my: the same rule the tracking page's rating form follows."""
-    from community.ratings.services import opportunity
-
-    if ticket.state not in ("resolved", "closed"):
-        return False
-    resolution, refusal = opportunity(ticket, user, now)
-    return resolution is not None and refusal is None
+    """待评价 on /my: ratings' rule, asked through signals.rating_awaited (ratings stands
+    above the requests)."""
+    return any(answer for _, answer in signals.rating_awaited.send(ticket, user=user, now=now))
 
 
 @bp.route("/", methods=["GET", "POST"])

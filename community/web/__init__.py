@@ -96,16 +96,7 @@ def init_web(app):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-    @login_manager.user_loader
-    def load_user(user_id):
-        from community.auth.models import User
-        from community.auth.sessions import is_current
-        from community.core.timeutil import utcnow
-
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # A cookie from before a logout or a password change, or past its lifetime: nobody.
-        return user if is_current(user, utcnow()) else None
+    # Who the cookie signs in is auth's rule (auth.sessions.load_user, given by create_app).
 
     @app.errorhandler(DomainError)
     def domain_error(exc):

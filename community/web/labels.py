@@ -99,9 +99,8 @@ def category_label(category) -> str:
 
 
 def register(app):
-    from community.tickets.notes import event_note
-
-    app.jinja_env.globals.update(event_note=event_note, SLA_CLASS_LABELS=SLA_CLASS,
+    # event_note (a timeline step's note) is the tickets blueprint's template global.
+    app.jinja_env.globals.update(SLA_CLASS_LABELS=SLA_CLASS,
         STATE_LABELS=STATE, KIND_LABELS=KIND, CHANNEL_LABELS=CHANNEL, URGENCY_LABELS=URGENCY,
         RESULT_LABELS=RESULT, TIER_LABELS=TIER, LEVEL_LABELS=LEVEL, ROLE_LABELS=ROLE,
         ACTION_LABELS=ACTION, CALENDAR_SOURCE=CALENDAR_SOURCE, WEEKDAY_NAMES=WEEKDAY_NAMES,

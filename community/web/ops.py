@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from community.core import signals
 from community.core.extensions import csrf, db, limiter
 from community.core.replica import FALLBACKS, replica_lag_seconds
 
@@ -124,25 +125,13 @@ class StateCollector:
         self.app = app
 
     def collect(self):
-        from redis.exceptions import RedisError
-
-        from community.sla.sweep import LAST_SWEEP_KEY
-
         yield from self._queues()
         with self.app.app_context():
-            try:
-                yield from self._database()
+            try:  # the domains' own figures (outbox backlog, SLA clocks): signals.metrics_scraped
+                for _, families in signals.metrics_scraped.send(self.app):
+                    yield from families
             finally:
                 db.session.remove()
-        try:
-            last = self.app.extensions["redis"].get(LAST_SWEEP_KEY)
-        except RedisError:
-            last = None
-        if last is not None:
-            age = GaugeMetricFamily("community_sla_last_sweep_age_seconds",
-                                    "Seconds since the last SLA sweep ended")
-            age.add_metric([], max(time.time() - float(last), 0.0))
-            yield age
         with self.app.app_context():
             lag = replica_lag_seconds()
         if lag is not None:  # this process's last probe of the read replica
@@ -168,28 +157,6 @@ class StateCollector:
             return  # Redis away: /readyz says so; the other figures still come
         yield depth
         yield failed
-
-    def _database(self):
-        from sqlalchemy import func, select
-
-        from community.outbox.models import OutboxRow
-        from community.tickets.models import Ticket
-        from community.core.timeutil import utcnow
-
-        now = utcnow()
-        backlog = GaugeMetricFamily("community_outbox_backlog", "Outbox rows not done yet")
-        backlog.add_metric([], db.session.scalar(
-            select(func.count()).select_from(OutboxRow).where(OutboxRow.done_at.is_(None))))
-        yield backlog
-        due = GaugeMetricFamily("community_sla_clocks_due",
-                                "Requests with an SLA mark (warning, breach, closing) due for the sweep")
-        due.add_metric([], db.session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.sla_check_at <= now)))
-        yield due
-        overdue = GaugeMetricFamily("community_sla_clocks_overdue", "Requests whose nearest running deadline has passed")
-        overdue.add_metric([], db.session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.next_due_at < now)))
-        yield overdue
 
 
 def _count_request(response):

@@ -117,6 +117,21 @@ def tell_staff(users, ticket_id: int | None, at: datetime, text, project_id: int
                                     project_id=project_id, text=texts[locale], created_at=at))
 
 
+def _tell_admins_budget_spent(budget: int, now: datetime) -> None:
+    """Receives signals.sms_budget_spent: every active admin gets an in-app message."""
+    from flask_babel import gettext as _
+
+    from community.auth.models import User
+
+    admins = list(db.session.scalars(select(User).where(User.role == "admin", User.active.is_(True))))
+
+    def text():
+        return _("今天的短信预算（%(n)d 条）已用完：通知类短信顺延到明天，验证码照常发送。", n=budget)
+
+    with force_locale("zh"):
+        tell_staff(admins, None, now, text)
+
+
 def for_user(user_id: int, limit: int = 50) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user_id)
                                    .order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -216,5 +231,6 @@ RETRY_KIND = "notifications.retry"
 def install():
     from community.outbox import register_handler
 
+    sms.keep_texts_in(Notification)  # texts about a request are rows of our table
     register_handler(DELIVER_KIND, _deliver)
     register_handler(RETRY_KIND, _retry)

@@ -1,5 +1,5 @@
 """Staff pages: the queue (/work), a request (/work/tickets/<id>) and its actions."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -7,9 +7,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from community.auth.decorators import staff_required
 from community.areas.maps import ticket_map
 from community.core.errors import NotFound
-from community.core.extensions import db
+from community.core.extensions import db, limiter
 from community.core.replica import reads_from_replica
 from community.sms.services import reach as sms_reach
+from community.tickets import linkviews
 from community.tickets.access import acting_resident
 from community.tickets.forms import ReasonStepForm
 from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
@@ -162,6 +163,15 @@ def resident_reopen(code):
     if done.ok:
         flash(_("已申请重办，我们会尽快处理。"))
     return redirect(url_for("tickets.track", code=ticket.tracking_code))
+
+
+@linkviews.bp.post("/r/<token>/reopen", endpoint="reopen")
+@limiter.limit(lambda: current_app.config["COMMUNITY_TRACKING_RATE"])
+def resident_reopen_by_link(token):
+    """The same 重办 from a texted link's page (on the links blueprint)."""
+    return linkviews.step(token, lambda link, actor, reason: actions.reopen(
+        link.ticket, actor, utcnow(), reason, link=link),
+        _("已申请重办，我们会尽快处理。"))
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
