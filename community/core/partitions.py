@@ -8,7 +8,8 @@ partition yet, so an insert never fails because the job below did not run.
 
 - `ensure_months(bind, now)`: the month of `now` and COMMUNITY_PARTITION_MONTHS_AHEAD (3)
   after it exist (the daily job, workers/cron.py). Idempotent. Rows already in DEFAULT
-  for a month it creates are moved into the new partition in the same transaction.
+  for a month it creates are moved into the new partition in the same transaction
+  (with the rows linking to them set aside and put back, see create_month).
 - `default_rows(bind)`: rows waiting in DEFAULT, per table (a warning and the
   `community_partition_default_rows` gauge when any).
 - `drop_months_before(bind, table, cutoff)`: every month that ends on or before the
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # table -> the column whose month places a row.
 PARTITIONED = {"ticket_events": "at", "notifications": "created_at"}
+# The rows that link to a partitioned table's rows by (id, partition key): table, columns.
+REFERENCED_BY = {"ticket_events": (("notifications", "event_id", "event_at"),
+                                   ("ticket_photos", "event_id", "event_at"))}
 MONTHS_AHEAD = 3
 _NAME = re.compile(r"^(?P<table>{})_(?:p(?P<month>\d{{6}})|default)$".format(
     "|".join(map(re.escape, PARTITIONED))))
@@ -122,13 +126,25 @@ def create_month(bind, table: str, month: date) -> int | None:
     if not waiting:
         bind.execute(sa.text(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM ('{low}') TO ('{high}')"))
         return 0
-    # The links to moved events are checked at commit, when the rows are back (event_key).
-    bind.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
+    # A row linked to by another table cannot move between partitions (PostgreSQL looks
+    # for the key in the partition it left), so the linking rows step aside meanwhile.
+    stashed = []
+    for linking, id_column, at_column in REFERENCED_BY.get(table, ()):
+        stash = f"pg_temp.moving_{linking}"
+        bind.execute(sa.text(f"CREATE TEMP TABLE IF NOT EXISTS moving_{linking} (LIKE {linking}) ON COMMIT DROP"))
+        bind.execute(sa.text(
+            f"WITH gone AS (DELETE FROM {linking} WHERE {id_column} IS NOT NULL AND {at_column} >= :low "
+            f"AND {at_column} < :high RETURNING *) INSERT INTO {stash} SELECT * FROM gone"),
+            {"low": low, "high": high})
+        stashed.append((linking, stash))
     bind.execute(sa.text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     bind.execute(sa.text(
         f"WITH moved AS (DELETE FROM {default} WHERE {key} >= :low AND {key} < :high RETURNING *) "
         f"INSERT INTO {name} SELECT * FROM moved"), {"low": low, "high": high})
     bind.execute(sa.text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ('{low}') TO ('{high}')"))
+    for linking, stash in stashed:
+        bind.execute(sa.text(f"INSERT INTO {linking} SELECT * FROM {stash}"))
+        bind.execute(sa.text(f"DELETE FROM {stash}"))
     log.warning("partition %s created with %d rows moved out of %s", name, waiting, default)
     return waiting
 
@@ -148,6 +164,10 @@ def ensure_months(bind, now: datetime, ahead: int = MONTHS_AHEAD) -> Maintenance
     """This month's partition and `ahead` more, for every partitioned table. Call in a
     transaction; a second call creates nothing."""
     done = Maintenance()
+    if bind.dialect.name != "postgresql":
+        return done
+    # One run at a time (a hand run beside the cron's): the second waits, then finds all made.
+    bind.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('community:partitions:' || current_schema()))"))
     first = month_of(now)
     for table in PARTITIONED:
         if not is_partitioned(bind, table):
@@ -163,14 +183,15 @@ def ensure_months(bind, now: datetime, ahead: int = MONTHS_AHEAD) -> Maintenance
     return done
 
 
-def default_rows(bind) -> dict[str, int]:
+def default_rows(bind, warn: bool = True) -> dict[str, int]:
     """Rows in each DEFAULT partition: a month nobody created (the job did not run, or a
-    row dated far back or ahead). Logged as a warning when any."""
+    row dated far back or ahead). Logged as a warning when any (the job's; /metrics
+    shows them as a gauge without logging)."""
     waiting = {}
     for table in PARTITIONED:
         if is_partitioned(bind, table) and _exists(bind, default_name(table)):
             waiting[table] = bind.execute(sa.text(f"SELECT count(*) FROM {default_name(table)}")).scalar()
-            if waiting[table]:
+            if waiting[table] and warn:
                 log.warning("%d rows of %s are in its DEFAULT partition: a month without its "
                             "partition (run the partition job)", waiting[table], table)
     return waiting

@@ -203,11 +203,9 @@ class TicketEvent(db.Model):
 def event_key(table: str) -> tuple:
     """A row's link to an event: (event_id, event_at) → ticket_events (id, at), since the
     partitioned events table is unique on that pair only; both or neither (the CHECK: a
-    foreign key with one NULL column is not checked at all). Deferrable: the partition job
-    moves rows out of the DEFAULT partition within one transaction."""
+    foreign key with one NULL column is not checked at all)."""
     return (ForeignKeyConstraint(["event_id", "event_at"], ["ticket_events.id", "ticket_events.at"],
-                                 name=f"fk_{table}_event_id_ticket_events",
-                                 deferrable=True, initially="IMMEDIATE"),
+                                 name=f"fk_{table}_event_id_ticket_events"),
             CheckConstraint("(event_id IS NULL) = (event_at IS NULL)", name="event_link"))
 
 

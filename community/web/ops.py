@@ -172,6 +172,7 @@ class StateCollector:
     def _database(self):
         from sqlalchemy import func, select
 
+        from community.core.partitions import default_rows
         from community.outbox.models import OutboxRow
         from community.tickets.models import Ticket
         from community.core.timeutil import utcnow
@@ -190,6 +191,14 @@ class StateCollector:
         overdue.add_metric([], db.session.scalar(
             select(func.count()).select_from(Ticket).where(Ticket.next_due_at < now)))
         yield overdue
+        waiting = default_rows(db.session.connection(), warn=False)
+        if waiting:  # PostgreSQL only: rows of a month whose partition nobody made (the job's)
+            gauge = GaugeMetricFamily("community_partition_default_rows",
+                                      "Rows in a history table's DEFAULT partition (run the partition job)",
+                                      labels=["table"])
+            for table, rows in waiting.items():
+                gauge.add_metric([table], rows)
+            yield gauge
 
 
 def _count_request(response):

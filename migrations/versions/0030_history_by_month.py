@@ -6,8 +6,7 @@ ahead and retention drops old months of notifications whole.
 
 A partitioned table is unique only on keys that hold its partition key, so:
 - ticket_events' key is (id, at); notifications and ticket_photos gain `event_at` and
-  link to an event by (event_id, event_at), both or neither (a CHECK), deferrable (the
-  partition job moves rows out of DEFAULT inside one transaction);
+  link to an event by (event_id, event_at), both or neither (a CHECK);
 - notifications' key is (id, created_at) and its one-message-per-event rule becomes
   UNIQUE (event_id, created_at) with CHECK (created_at = event_at): a message about an
   event carries the event's time, so this is as strict as UNIQUE (event_id) was.
@@ -46,7 +45,7 @@ INDEXES = {
                       'ix_notifications_ticket': '(ticket_id)',
                       'ix_notifications_gateway_ref': '(gateway_ref)'},
 }
-EVENT_FK = "FOREIGN KEY (event_id, event_at) REFERENCES ticket_events (id, at) DEFERRABLE INITIALLY IMMEDIATE"
+EVENT_FK = "FOREIGN KEY (event_id, event_at) REFERENCES ticket_events (id, at)"
 EVENT_LINK = "(event_id IS NULL) = (event_at IS NULL)"  # both or neither: a half-NULL key is not checked
 
 
@@ -97,8 +96,7 @@ def _sqlite_links(upgrade: bool):
                 batch_op.drop_constraint('uq_notifications_event_id', type_='unique')
             if upgrade:
                 batch_op.create_foreign_key(f'fk_{table}_event_id_ticket_events', 'ticket_events',
-                                            ['event_id', 'event_at'], ['id', 'at'],
-                                            deferrable=True, initially='IMMEDIATE')
+                                            ['event_id', 'event_at'], ['id', 'at'])
                 batch_op.create_check_constraint('event_link', EVENT_LINK)
                 if table == 'notifications':
                     batch_op.create_unique_constraint('uq_notifications_event_id', ['event_id', 'created_at'])
