@@ -132,3 +132,41 @@ def test_retention_drops_a_whole_old_month_of_messages_and_deletes_the_rest(app,
     assert db.session.scalar(select(func.count(TicketEvent.id))) == 1
     again = run_retention(now)  # a second run finds nothing
     assert again.months_dropped == [] and again.messages_deleted == 0
+
+
+def test_the_migration_keeps_the_new_table_current_while_it_copies(app):
+    """0030's mirror trigger: writes made to the old table during the sliced copy (to a
+    copied row, to a row not copied yet, moving a row's month, new rows, deletes) end
+    up the same in the partitioned table."""
+    if not _pg():
+        pytest.skip("the migration only rebuilds tables on PostgreSQL")
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0030_history_by_month.py"
+    spec = importlib.util.spec_from_file_location("migration_0030", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    conn = db.session.connection()
+    conn.execute(text("CREATE TABLE toy (id serial PRIMARY KEY, at timestamp NOT NULL, v text)"))
+    conn.execute(text("INSERT INTO toy (at, v) VALUES ('2026-01-05', 'a'), ('2026-02-05', 'b'), ('2026-03-05', 'c')"))
+    conn.execute(text("CREATE TABLE toy_next (LIKE toy INCLUDING DEFAULTS) PARTITION BY RANGE (at)"))
+    conn.execute(text("ALTER TABLE toy_next ADD PRIMARY KEY (id, at)"))
+    conn.execute(text("CREATE TABLE toy_next_default PARTITION OF toy_next DEFAULT"))
+    with Operations.context(MigrationContext.configure(conn)):
+        migration._mirror("toy", "toy_next", "at", "id, at")
+    conn.execute(text("INSERT INTO toy_next SELECT * FROM toy WHERE id = 1 ON CONFLICT DO NOTHING"))  # a slice
+    conn.execute(text("UPDATE toy SET v = 'a2' WHERE id = 1"))
+    conn.execute(text("UPDATE toy SET v = 'b2' WHERE id = 2"))
+    conn.execute(text("UPDATE toy SET at = '2026-04-01' WHERE id = 3"))
+    conn.execute(text("INSERT INTO toy (at, v) VALUES ('2026-05-05', 'd')"))
+    conn.execute(text("DELETE FROM toy WHERE id = 1"))
+    conn.execute(text("INSERT INTO toy_next SELECT * FROM toy ON CONFLICT DO NOTHING"))  # the other slices
+    rows = "SELECT id, at, v FROM {} ORDER BY id"
+    try:
+        assert conn.execute(text(rows.format("toy_next"))).all() == conn.execute(text(rows.format("toy"))).all()
+    finally:
+        db.session.rollback()  # the toy tables were never committed
