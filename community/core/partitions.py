@@ -160,25 +160,28 @@ class Maintenance:
     waiting: dict[str, int] = field(default_factory=dict)  # rows still in DEFAULT, per table
 
 
-def ensure_months(bind, now: datetime, ahead: int = MONTHS_AHEAD) -> Maintenance:
-    """This month's partition and `ahead` more, for every partitioned table. Call in a
+def ensure_months(bind, now: datetime, ahead: int = MONTHS_AHEAD, since: datetime | None = None) -> Maintenance:
+    """This month's partition and `ahead` more (and every month from `since`'s, when
+    given: a bulk load of past data), for every partitioned table. Call in a
     transaction; a second call creates nothing."""
     done = Maintenance()
     if bind.dialect.name != "postgresql":
         return done
     # One run at a time (a hand run beside the cron's): the second waits, then finds all made.
     bind.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('community:partitions:' || current_schema()))"))
-    first = month_of(now)
+    first = month_of(since or now)
+    last = add_months(month_of(now), ahead)
     for table in PARTITIONED:
         if not is_partitioned(bind, table):
             continue
         create_default(bind, table)
-        for step in range(ahead + 1):
-            month = add_months(first, step)
+        month = first
+        while month <= last:
             moved = create_month(bind, table, month)
             if moved is not None:
                 done.created.append(partition_name(table, month))
                 done.moved += moved
+            month = add_months(month, 1)
     done.waiting = default_rows(bind)
     return done
 

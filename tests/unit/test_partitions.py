@@ -90,7 +90,7 @@ def test_the_job_makes_the_months_ahead_once(app):
     assert partitions.add_months(partitions.month_of(_utc(2031, 5, 10)), 3) in \
         partitions.months(db.session.connection(), "notifications")
 
-def test_a_month_without_its_partition_still_takes_rows_and_the_job_moves_them(app, people, areas, caplog):
+def test_a_month_without_its_partition_still_takes_rows_and_the_job_moves_them(app, client, people, areas, caplog):
     ticket = daiban(people, areas, now=_utc(2035, 1, 15, 8, 0))  # nobody made January 2035
     event = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
     note = db.session.scalar(select(Notification).where(Notification.event_id == event.id))
@@ -99,9 +99,13 @@ def test_a_month_without_its_partition_still_takes_rows_and_the_job_moves_them(a
     with caplog.at_level(logging.WARNING, logger="community.core.partitions"):
         waiting = partitions.default_rows(db.session.connection())
     db.session.commit()
+    metrics = client.get("/metrics").get_data(as_text=True)
     if _pg():
         assert waiting["ticket_events"] >= 1 and waiting["notifications"] >= 1
         assert "DEFAULT partition" in caplog.text
+        assert 'community_partition_default_rows{table="ticket_events"}' in metrics
+    else:
+        assert "community_partition_default_rows" not in metrics
     done = jobs.partitions_job("2035-01-20T00:00:00+00:00")
     if _pg():  # moved in one transaction; the message still links to its event
         assert done["moved"] >= 2 and "ticket_events_p203501" in done["created"]
