@@ -11,18 +11,23 @@ A partitioned table is unique only on keys that hold its partition key, so:
   UNIQUE (event_id, created_at) with CHECK (created_at = event_at): a message about an
   event carries the event's time, so this is as strict as UNIQUE (event_id) was.
 
-Without a long lock, for each table: the partitioned table is built beside the old one,
-a trigger on the old one mirrors every write made meanwhile, rows are copied in id
-slices each committed on its own (core.migrating.run_sliced), then one short
-transaction renames the tables, moves the id sequence over and drops the old table.
-The links to events are added NOT VALID in that transaction and validated after it
-(which does not block writes). SQLite keeps plain tables: only the event_at columns,
-the links and the unique rule change there.
+Without a long lock, for each table: the partitioned table is built beside the old one
+(with the old one's foreign keys; the old one's are dropped, the trigger's writes into
+the new one check them), a trigger on the old one mirrors every write made meanwhile,
+rows are copied in id slices each committed on its own (core.migrating.run_sliced),
+then one short transaction renames the tables, moves the id sequence over and drops the
+old table. Each step that takes locks waits at most LOCK_WAIT for any, and a deadlock
+with a request's transaction or a timeout rolls back only that step (a savepoint), which
+is tried again. ticket_photos' link to events is added NOT VALID, then validated (which
+does not block writes); notifications' new table has it from the start, and the copy
+checks every row against it. SQLite keeps plain tables: only the event_at columns, the
+links and the unique rule change there.
 
 Revision ID: 0030
 Revises: 0029
 Create Date: 2026-12-07 07:30:00.000000
 """
+import time
 from datetime import datetime, timezone
 
 from alembic import op
@@ -37,6 +42,7 @@ down_revision = '0029'
 branch_labels = None
 depends_on = None
 
+LOCK_WAIT = '3s'  # the longest a step of the swap waits for a lock before it backs off
 LINKED = ('notifications', 'ticket_photos')  # the tables that name an event
 INDEXES = {
     'ticket_events': {'ix_ticket_events_ticket_at': '(ticket_id, at)'},
@@ -69,9 +75,8 @@ def upgrade():
         _sqlite_links(upgrade=True)
         return
     _rebuild('ticket_events', partitioned=True)
-    for table in LINKED:
-        _link(table, EVENT_FK)
-    _rebuild('notifications', partitioned=True)
+    _link('ticket_photos', EVENT_FK)
+    _rebuild('notifications', partitioned=True)  # its new table links to events from the start
 
 
 def downgrade():
@@ -111,38 +116,45 @@ def _sqlite_links(upgrade: bool):
 
 
 def _link(table, definition):
-    """The link to an event, NOT VALID in the caller's transaction (the swap), validated
-    on its own after it (a scan that blocks no writes)."""
-    _run(f"ALTER TABLE {table} ADD CONSTRAINT fk_{table}_event_id_ticket_events {definition} NOT VALID")
+    """The link to an event, NOT VALID (a moment's lock, retried), then validated on its
+    own (a scan that blocks no writes)."""
     partitioned = definition == EVENT_FK
-    if partitioned:
-        _run(f"ALTER TABLE {table} ADD CONSTRAINT ck_{table}_event_link CHECK ({EVENT_LINK}) NOT VALID")
-    timed = table == 'notifications' and partitioned  # one message per event (docstring)
-    if timed:
-        _run("ALTER TABLE notifications ADD CONSTRAINT ck_notifications_event_time "
-             "CHECK (event_at IS NULL OR created_at = event_at) NOT VALID")
+
+    def add():
+        _run(f"ALTER TABLE {table} ADD CONSTRAINT fk_{table}_event_id_ticket_events {definition} NOT VALID")
+        if partitioned:
+            _run(f"ALTER TABLE {table} ADD CONSTRAINT ck_{table}_event_link CHECK ({EVENT_LINK}) NOT VALID")
+    _retrying(add)
     with op.get_context().autocommit_block():
         _run(f"ALTER TABLE {table} VALIDATE CONSTRAINT fk_{table}_event_id_ticket_events")
         if partitioned:
             _run(f"ALTER TABLE {table} VALIDATE CONSTRAINT ck_{table}_event_link")
-        if timed:
-            _run("ALTER TABLE notifications VALIDATE CONSTRAINT ck_notifications_event_time")
 
 
 def _rebuild(table: str, partitioned: bool):
     """`table` rebuilt as a partitioned table by month (or back to a plain one): built
     beside it as <table>_next, kept current by a trigger, filled in committed slices,
-    swapped in one short transaction."""
+    swapped in one short transaction. Each step that takes locks is retried (_retrying)."""
     key = partitions.PARTITIONED[table]
     new = f'{table}_next'
+    pk = f'id, {key}' if partitioned else 'id'
+    foreign = _run("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0", t=table).all()
+    _retrying(lambda: _build(table, new, partitioned, key, pk, foreign))
+    run_sliced(op, table, f"INSERT INTO {new} SELECT * FROM {table} WHERE id >= :low AND id < :high "
+               "ON CONFLICT DO NOTHING", f'0030 {table}')
+    _retrying(lambda: _swap(table, new, partitioned, foreign))
+    with op.get_context().autocommit_block():
+        pass  # the swap commits here: what follows waits for other locks, holding none
+
+
+def _build(table, new, partitioned, key, pk, foreign):
+    """The new table beside the old one, its months, the mirror trigger."""
     by = f' PARTITION BY RANGE ({key})' if partitioned else ''
     _run(f"CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS){by}")
-    pk = f'id, {key}' if partitioned else 'id'
     _run(f"ALTER TABLE {new} ADD CONSTRAINT pk_{new} PRIMARY KEY ({pk})")
     for name, columns in INDEXES[table].items():
         _run(f"CREATE INDEX {name}_next ON {new} {columns}")
-    foreign = _run("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                   "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0", t=table).all()
     for name, definition in foreign:
         if name == f'fk_{table}_event_id_ticket_events':
             continue  # the link to an event, rebuilt below in its new form
@@ -150,6 +162,9 @@ def _rebuild(table: str, partitioned: bool):
     if table == 'notifications':
         if partitioned:
             _run(f"ALTER TABLE {new} ADD CONSTRAINT fk_notifications_event_id_ticket_events_next {EVENT_FK}")
+            _run(f"ALTER TABLE {new} ADD CONSTRAINT ck_notifications_event_link CHECK ({EVENT_LINK})")
+            _run(f"ALTER TABLE {new} ADD CONSTRAINT ck_notifications_event_time "
+                 "CHECK (event_at IS NULL OR created_at = event_at)")
         else:  # the old single-column link is put back by downgrade() with ticket_events
             _run(f"ALTER TABLE {new} DROP CONSTRAINT IF EXISTS ck_notifications_event_time")
             _run(f"ALTER TABLE {new} DROP CONSTRAINT IF EXISTS ck_notifications_event_link")
@@ -158,9 +173,20 @@ def _rebuild(table: str, partitioned: bool):
     if partitioned:
         _months(table, key)
     _mirror(table, new, key, pk)
-    run_sliced(op, table, f"INSERT INTO {new} SELECT * FROM {table} WHERE id >= :low AND id < :high "
-               "ON CONFLICT DO NOTHING", f'0030 {table}')
-    # The swap: one short transaction (run_sliced left us in a fresh one).
+    # The old table's foreign keys go now, not in the swap: dropping one locks the table it
+    # names (every month of ticket_events, or tickets, users…), and the swap must lock only
+    # the two tables it swaps, else a request's transaction holding one of those and
+    # waiting for this table deadlocks with it. Until the swap, the mirror's write into
+    # the new table checks the same keys (and _link validates the links to events).
+    dropped = [(table, name) for name, _ in foreign]
+    if table == 'ticket_events':
+        dropped += [(linked, f'fk_{linked}_event_id_ticket_events') for linked in LINKED]
+    for owner, name in dropped:
+        _run(f"ALTER TABLE {owner} DROP CONSTRAINT IF EXISTS {name}")
+
+
+def _swap(table, new, partitioned, foreign):
+    """One short transaction: the new table takes the old one's name and sequence."""
     _run(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     if table == 'notifications':  # written meanwhile by code that knew no event_at
         _run(f"UPDATE {new} SET event_at = e.at FROM ticket_events e "
@@ -168,9 +194,6 @@ def _rebuild(table: str, partitioned: bool):
     _run(f"DROP TRIGGER {table}_mirror ON {table}")
     _run(f"DROP FUNCTION {table}_mirror()")
     _run(f"ALTER SEQUENCE {table}_id_seq OWNED BY {new}.id")
-    if table == 'ticket_events':  # the old links name the old table; _link() adds the new ones
-        for linked in LINKED:
-            _run(f"ALTER TABLE {linked} DROP CONSTRAINT IF EXISTS fk_{linked}_event_id_ticket_events")
     _run(f"DROP TABLE {table}")
     _run(f"ALTER TABLE {new} RENAME TO {table}")
     _run(f"ALTER TABLE {table} RENAME CONSTRAINT pk_{new} TO pk_{table}")
@@ -184,6 +207,26 @@ def _rebuild(table: str, partitioned: bool):
             _run("ALTER TABLE notifications RENAME CONSTRAINT fk_notifications_event_id_ticket_events_next "
                  "TO fk_notifications_event_id_ticket_events")
         _run("ALTER TABLE notifications RENAME CONSTRAINT uq_notifications_event_id_next TO uq_notifications_event_id")
+
+
+def _retrying(step, attempts: int = 6):
+    """Run step() in a savepoint, waiting at most LOCK_WAIT for each lock: a busy table
+    (lock timeout) or a deadlock with a request's transaction rolls back to the savepoint
+    (its locks released, the request goes on) and the step is tried again a moment later."""
+    bind = op.get_bind()
+    _run(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+    for attempt in range(attempts):
+        savepoint = bind.begin_nested()
+        try:
+            result = step()
+        except sa.exc.OperationalError:
+            savepoint.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+        else:
+            savepoint.commit()
+            return result
 
 
 def _months(table: str, key: str):
