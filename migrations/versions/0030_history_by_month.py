@@ -141,27 +141,29 @@ def _rebuild(table: str, partitioned: bool):
     foreign = _run("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                    "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0", t=table).all()
     _retrying(lambda: _build(table, new, partitioned, key, pk, foreign))
+    _commit()  # _build's locks on tickets, users… go now
+    _retrying(lambda: _start_mirror(table, new, key, pk, foreign))
     run_sliced(op, table, f"INSERT INTO {new} SELECT * FROM {table} WHERE id >= :low AND id < :high "
                "ON CONFLICT DO NOTHING", f'0030 {table}')
     _retrying(lambda: _swap(table, new, partitioned, foreign))
+    _commit()  # the swap: what follows waits for other locks, holding none
+
+
+def _commit():
     with op.get_context().autocommit_block():
-        pass  # the swap commits here: what follows waits for other locks, holding none
+        pass
 
 
 def _build(table, new, partitioned, key, pk, foreign):
-    """The new table beside the old one, its months, the mirror trigger."""
+    """The new table beside the old one: its key, indexes, months, then its foreign keys
+    last, so the tables they name are locked only for a moment before the commit."""
     by = f' PARTITION BY RANGE ({key})' if partitioned else ''
     _run(f"CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS){by}")
     _run(f"ALTER TABLE {new} ADD CONSTRAINT pk_{new} PRIMARY KEY ({pk})")
     for name, columns in INDEXES[table].items():
         _run(f"CREATE INDEX {name}_next ON {new} {columns}")
-    for name, definition in foreign:
-        if name == f'fk_{table}_event_id_ticket_events':
-            continue  # the link to an event, rebuilt below in its new form
-        _run(f"ALTER TABLE {new} ADD CONSTRAINT {name}_next {definition}")
     if table == 'notifications':
         if partitioned:
-            _run(f"ALTER TABLE {new} ADD CONSTRAINT fk_notifications_event_id_ticket_events_next {EVENT_FK}")
             _run(f"ALTER TABLE {new} ADD CONSTRAINT ck_notifications_event_link CHECK ({EVENT_LINK})")
             _run(f"ALTER TABLE {new} ADD CONSTRAINT ck_notifications_event_time "
                  "CHECK (event_at IS NULL OR created_at = event_at)")
@@ -172,12 +174,21 @@ def _build(table, new, partitioned, key, pk, foreign):
         _run(f"ALTER TABLE {new} ADD CONSTRAINT uq_notifications_event_id_next UNIQUE ({unique})")
     if partitioned:
         _months(table, key)
+    for name, definition in foreign:
+        if name == f'fk_{table}_event_id_ticket_events':
+            continue  # the link to an event, in its new form below (or put back by downgrade)
+        _run(f"ALTER TABLE {new} ADD CONSTRAINT {name}_next {definition}")
+    if table == 'notifications' and partitioned:
+        _run(f"ALTER TABLE {new} ADD CONSTRAINT fk_notifications_event_id_ticket_events_next {EVENT_FK}")
+
+
+def _start_mirror(table, new, key, pk, foreign):
+    """The trigger, and the old table's foreign keys dropped: dropping one locks the table
+    it names (every month of ticket_events, or tickets, users…), and the swap must lock
+    only the two tables it swaps, else a request's transaction holding one of those and
+    waiting for this table deadlocks with it. From now on the mirror's write into the new
+    table checks the same keys (and _link validates ticket_photos' links to events)."""
     _mirror(table, new, key, pk)
-    # The old table's foreign keys go now, not in the swap: dropping one locks the table it
-    # names (every month of ticket_events, or tickets, users…), and the swap must lock only
-    # the two tables it swaps, else a request's transaction holding one of those and
-    # waiting for this table deadlocks with it. Until the swap, the mirror's write into
-    # the new table checks the same keys (and _link validates the links to events).
     dropped = [(table, name) for name, _ in foreign]
     if table == 'ticket_events':
         dropped += [(linked, f'fk_{linked}_event_id_ticket_events') for linked in LINKED]
