@@ -5,6 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from community.core.partitions import include_name, include_object  # months' partitions: not in the models
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -23,7 +25,8 @@ def run_migrations_offline():
 def run_migrations_online():
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
+                          render_as_batch=True, compare_type=True, include_name=include_name,
+                          include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
 

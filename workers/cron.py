@@ -12,6 +12,8 @@ Each entry enqueues a job on the "default" queue, which the workers
   escalations, closings (community.sla.sweep; catch-up safe, one at a time);
 - the calendar check, hourly; yesterday's rollups rebuilt, daily at 00:20;
 - retention, daily at 03:30 (community.privacy.retention);
+- the months' partitions of the history tables, daily at 02:40 (community.core.partitions:
+  this month and the next COMMUNITY_PARTITION_MONTHS_AHEAD, on PostgreSQL);
 - hotspots, daily at 01:10 (community.hotspots.detect: recurring requests of the last
   COMMUNITY_HOTSPOT_DAYS).
 
@@ -36,8 +38,8 @@ from rq import cron
 from rq.cron import CronScheduler
 
 from community.core.config import Config, _parse
-from workers.jobs import (calendar_check_job, hotspots_job, relay_outbox_job, retention_job,
-                          rollup_yesterday_job, sla_sweep_job)
+from workers.jobs import (calendar_check_job, hotspots_job, partitions_job, relay_outbox_job,
+                          retention_job, rollup_yesterday_job, sla_sweep_job)
 
 LEASE_KEY = "community:cron:lease"
 # A dead scheduler's jobs wait at most this long for a standby (COMMUNITY_CRON_LEASE_SECONDS).
@@ -66,6 +68,10 @@ cron.register(rollup_yesterday_job, queue_name="default", cron="20 0 * * *", job
 # ago is anonymised (community/privacy/retention.py).
 cron.register(retention_job, queue_name="default", cron="30 3 * * *", job_timeout=6 * 3600,
               name="privacy-retention")
+# Daily at 02:40: next months' partitions of ticket_events and notifications, ahead of time
+# (a month without one still takes rows, in DEFAULT, with a warning): core/partitions.py.
+cron.register(partitions_job, queue_name="default", cron="40 2 * * *", job_timeout=3600,
+              name="partitions")
 
 # Daily at 01:10: recurring requests of the window become hotspots (community/hotspots/detect.py).
 cron.register(hotspots_job, queue_name="default", cron="10 1 * * *", job_timeout=3600,

@@ -108,6 +108,23 @@ def retention_job() -> dict:
         return {"anonymised": run.anonymised, "batches": run.batches, "seconds": round(run.seconds, 1)}
 
 
+def partitions_job(now_iso: str | None = None) -> dict:
+    """Daily (workers/cron.py): the months' partitions of the history tables, this month
+    and COMMUNITY_PARTITION_MONTHS_AHEAD more, on PostgreSQL (community.core.partitions);
+    nothing on SQLite. Idempotent; says how many rows wait in the DEFAULT partitions."""
+    from datetime import datetime
+
+    from flask import current_app
+
+    from community.core.partitions import ensure_months
+
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    with job_context():
+        done = ensure_months(db.session.connection(), now,
+                             ahead=current_app.config["COMMUNITY_PARTITION_MONTHS_AHEAD"])
+        return {"created": done.created, "moved": done.moved, "waiting": done.waiting}
+
+
 def hotspots_job(now_iso: str | None = None) -> dict:
     """Daily (workers/cron.py): find the recurring requests of the last
     COMMUNITY_HOTSPOT_DAYS (community.hotspots.detect); one run at a time."""

@@ -15,12 +15,13 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import text
 
 from community.core.extensions import db
+from community.core.partitions import ensure_months
 from community.core.timeutil import local_zone
 
 from bench.city.bulkload import BulkLoader, build_indexes, naive_utc
@@ -91,6 +92,8 @@ def generate(engine, requests: int, due_now: int = 0, now: datetime | None = Non
         if loader.count("units"):
             raise RuntimeError("citygen: the database already has areas; give it an empty one")
         loader.fast_session(skip_fk_checks=big)
+        # History by month on PostgreSQL (0030): every month the city spans gets its partition.
+        ensure_months(conn, now, since=now - timedelta(days=800))
         figures = rollups and all(loader.has_table(t) for t in RATING_TABLES + FIGURE_TABLES)
         heavy = [t for t in ("tickets", "ticket_events", "users", "extension_requests")
                  + RATING_TABLES + (FIGURE_TABLES if figures else ()) if loader.has_table(t)]

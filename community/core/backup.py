@@ -32,6 +32,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from community.core.extensions import db
+from community.core.partitions import is_partition_name
 
 backup_cli = AppGroup("backup", help="Back up and restore the database and the uploads.")
 MANIFEST = "manifest.json"
@@ -62,6 +63,8 @@ def table_counts(engine, schema=None) -> dict[str, int]:
     counts = {}
     with engine.connect() as connection:
         for name in sorted(inspect(connection).get_table_names(schema=schema)):
+            if is_partition_name(name):
+                continue  # a month of a partitioned table (0030): counted with its table
             table = db.Table(name, db.MetaData(), schema=schema)
             counts[name] = connection.execute(select(func.count()).select_from(table)).scalar()
     return counts

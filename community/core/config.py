@@ -59,6 +59,8 @@ class Config:
     # PIPL: personal data of requests closed this long ago is anonymised (community.privacy).
     COMMUNITY_RETENTION_YEARS = 3
     COMMUNITY_RETENTION_BATCH = 1000       # requests per transaction of the retention job
+    # PostgreSQL: months of history partitions made ahead by the daily job (core/partitions.py).
+    COMMUNITY_PARTITION_MONTHS_AHEAD = 3
     COMMUNITY_STAFF_SESSION_HOURS = 12     # a staff sign-in lasts a shift
     COMMUNITY_RESIDENT_SESSION_DAYS = 30   # a resident stays signed in on their phone
     COMMUNITY_LOGIN_RATE = "10 per minute"

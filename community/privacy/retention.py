@@ -6,16 +6,26 @@ Run daily by `rq cron` (workers/cron.py) and by hand with
 index of closed requests not yet anonymised (0018), oldest first, in batches of
 COMMUNITY_RETENTION_BATCH, each committed on its own: a batch's row locks last
 milliseconds, never the whole run. A second run finds nothing to do.
+
+Messages (notifications: the texts and in-app messages, with their phone numbers) are
+kept as long, counted from when they were written, then deleted: no figure reads them.
+On PostgreSQL the table is partitioned by month (0030), and a month that ended before
+the cutoff goes whole (detached and dropped: no row by row delete, no bloat); what is
+left before the cutoff (the cutoff's own month, the DEFAULT partition, or SQLite's
+plain table) is deleted in batches.
 """
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import OperationalError
 
+from community.core import partitions
 from community.core.extensions import db
 from community.tickets.models import Ticket
+from community.workqueue.models import Notification
 
 from .anonymise import anonymise_tickets, remove_photo_files
 from .models import RETENTION, PrivacyAudit
@@ -29,6 +39,8 @@ class RetentionRun:
     batches: int = 0
     seconds: float = 0.0
     batch_seconds: list = field(default_factory=list)  # each batch: its transaction, locks held
+    months_dropped: list = field(default_factory=list)   # messages' partitions dropped whole
+    messages_deleted: int = 0                            # messages deleted row by row
 
     @property
     def longest_batch(self) -> float:
@@ -81,9 +93,38 @@ def run_retention(now: datetime, *, dry_run: bool = False, years: int | None = N
         run.batches += 1
         if on_batch:
             on_batch(done, run.due)
+    if max_batches is None:
+        expire_messages(run, batch)
     run.seconds = time.monotonic() - started
     db.session.add(PrivacyAudit(at=now, action=RETENTION, rows=run.anonymised, note=(
         f"closed before {run.cutoff:%Y-%m-%d %H:%M} UTC; {run.batches} batches of up to {batch}; "
-        f"{run.seconds:.1f} s, longest batch {run.longest_batch * 1000:.0f} ms")))
+        f"{run.seconds:.1f} s, longest batch {run.longest_batch * 1000:.0f} ms; messages before the "
+        f"cutoff: {len(run.months_dropped)} months dropped, {run.messages_deleted} deleted")))
     db.session.commit()
     return run
+
+
+def expire_messages(run: RetentionRun, batch: int) -> None:
+    """Messages written before the cutoff: whole months dropped where the table is
+    partitioned, the rest deleted in batches (each committed on its own)."""
+    connection = db.session.connection()
+    # Dropping a partition takes the table's lock for a moment: wait for it briefly, or
+    # leave the old months whole to tomorrow's run rather than delete them row by row.
+    if partitions.is_partitioned(connection, Notification.__tablename__):
+        connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+        try:
+            run.months_dropped = partitions.drop_months_before(connection, Notification.__tablename__, run.cutoff)
+            db.session.commit()
+        except OperationalError:  # lock_timeout: busy; tomorrow's run drops it
+            db.session.rollback()
+            run.months_dropped = []
+            return
+    table = Notification.__table__
+    while True:
+        ids = select(table.c.id).where(table.c.created_at < run.cutoff).limit(batch).scalar_subquery()
+        gone = db.session.execute(delete(table).where(table.c.id.in_(ids),
+                                                      table.c.created_at < run.cutoff)).rowcount
+        db.session.commit()
+        run.messages_deleted += gone
+        if gone < batch:
+            break

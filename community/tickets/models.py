@@ -1,7 +1,7 @@
 """Requests (诉求, code name ticket), their categories, events and photos."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit, UnitKind
@@ -171,9 +171,13 @@ class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
     __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # On PostgreSQL the table is partitioned by month of `at` (0030, community.core.partitions),
+    # and a partitioned table's key must hold the partition key: (id, at). The id alone is
+    # still unique (one sequence) and is what the ORM knows a row by. SQLite keeps `id
+    # INTEGER PRIMARY KEY`, which numbers the rows there.
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     action: Mapped[str] = mapped_column(String(24))
     from_state: Mapped[str | None] = mapped_column(String(16))
@@ -193,13 +197,26 @@ class TicketEvent(db.Model):
     # event's photos, and a query per event was most of a request page's statements.
     photos: Mapped[list["TicketPhoto"]] = relationship(back_populates="event", lazy="selectin")
 
+    __mapper_args__ = {"primary_key": [id]}
+
+
+def event_key(table: str) -> tuple:
+    """A row's link to an event: (event_id, event_at) → ticket_events (id, at), since the
+    partitioned events table is unique on that pair only; both or neither (the CHECK: a
+    foreign key with one NULL column is not checked at all)."""
+    return (ForeignKeyConstraint(["event_id", "event_at"], ["ticket_events.id", "ticket_events.at"],
+                                 name=f"fk_{table}_event_id_ticket_events"),
+            CheckConstraint("(event_id IS NULL) = (event_at IS NULL)", name="event_link"))
+
 
 class TicketPhoto(db.Model):
     __tablename__ = "ticket_photos"
+    __table_args__ = event_key("ticket_photos")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"))
+    event_id: Mapped[int | None]
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the event's `at` (0030)
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     content_type: Mapped[str] = mapped_column(String(32))
     width: Mapped[int]

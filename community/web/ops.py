@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 from community.core import signals
+from community.core.partitions import default_rows
 from community.core.extensions import csrf, db, limiter
 from community.core.replica import FALLBACKS, replica_lag_seconds
 
@@ -130,6 +131,7 @@ class StateCollector:
             try:  # the domains' own figures (outbox backlog, SLA clocks): signals.metrics_scraped
                 for _, families in signals.metrics_scraped.send(self.app):
                     yield from families
+                yield from _partition_defaults()
             finally:
                 db.session.remove()
         with self.app.app_context():
@@ -157,6 +159,19 @@ class StateCollector:
             return  # Redis away: /readyz says so; the other figures still come
         yield depth
         yield failed
+
+
+def _partition_defaults():
+    """PostgreSQL only: rows in a history table's DEFAULT partition, i.e. of a month
+    whose partition nobody made (the partitions job's work)."""
+    waiting = default_rows(db.session.connection(), warn=False)
+    if waiting:
+        gauge = GaugeMetricFamily("community_partition_default_rows",
+                                  "Rows in a history table's DEFAULT partition (run the partition job)",
+                                  labels=["table"])
+        for table, rows in waiting.items():
+            gauge.add_metric([table], rows)
+        yield gauge
 
 
 def _count_request(response):

@@ -3,14 +3,14 @@ contact reveals and the resident's notifications."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.areas.models import Unit
 from community.auth.models import User
 from community.core.dbtypes import UTCDateTime, enum_check
 from community.core.extensions import db
-from community.tickets.models import Ticket, TicketEvent
+from community.tickets.models import Ticket, TicketEvent, event_key
 
 
 class AssistState(StrEnum):
@@ -130,16 +130,26 @@ class Notification(db.Model):
         Index("ix_notifications_user_created", "user_id", "created_at"),
         Index("ix_notifications_unsent", "sent_at", "created_at"),
         Index("ix_notifications_ticket", "ticket_id"),  # a request's texts, for anonymising (0018)
+        *event_key("notifications"),
+        # One message per event. Partitioned by month of created_at on PostgreSQL (0030), the
+        # table can only be unique on keys holding created_at; a message about an event is
+        # created at the event's time (the CHECK), so (event_id, created_at) is as strict
+        # as event_id alone was.
+        UniqueConstraint("event_id", "created_at", name="uq_notifications_event_id"),
+        CheckConstraint("event_at IS NULL OR created_at = event_at", name="event_time"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # (id, created_at): a partitioned table's key holds its partition key; the ORM knows a
+    # row by its id (one sequence), see TicketEvent.
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     phone: Mapped[str] = mapped_column(String(20), default="")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), unique=True)
+    event_id: Mapped[int | None]
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the event's `at` (0030)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))  # 民生小实事 news
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_attempts: Mapped[int] = mapped_column(default=0)
@@ -155,3 +165,5 @@ class Notification(db.Model):
 
     ticket: Mapped[Ticket | None] = relationship()
     event: Mapped[TicketEvent | None] = relationship()
+
+    __mapper_args__ = {"primary_key": [id]}

@@ -79,7 +79,8 @@ def _notify_residents(events):
             params={"code": ticket.tracking_code, "step": steps[event.action, "zh", True]},
             shown={"step": steps[event.action, locale, False]},
             note="" if event.action in NOTE_NOT_SENT else event.note,
-            user_id=ticket.resident_id, ticket_id=ticket.id, event_id=event.id, send_attempts=0))
+            user_id=ticket.resident_id, ticket_id=ticket.id, event_id=event.id, event_at=event.at,
+            send_attempts=0))
     insert_rows(Notification.__table__, rows)
     promise_delivery(db.session, rows[0]["created_at"])
 

@@ -12,7 +12,8 @@ from community.core.timeutil import utcnow
 from workers import jobs
 from workers.cron import LEASE_KEY, make_scheduler
 
-PERIODIC = {"outbox-relay", "sla-sweep", "calendar-check", "stats-rollup", "privacy-retention", "hotspots"}
+PERIODIC = {"outbox-relay", "sla-sweep", "calendar-check", "stats-rollup", "privacy-retention", "hotspots",
+            "partitions"}
 
 
 def _queued(connection):
