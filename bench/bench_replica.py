@@ -20,6 +20,10 @@ backends, so run it as root or as postgres), and the standby's transactions in i
 show that the reads did land there (a paused or lagging standby sends them back).
 On one machine the standby shares the CPUs with everything else: what the replica takes
 off the primary is its query work, not the web processes' CPU.
+
+Env: BENCH_REPLICA_URL (default postgresql://127.0.0.1:5433, the database name is the
+city's), BENCH_REPLICA_ROUNDS (1: primary then replica; 2: and again), BENCH_DASH_CLIENTS
+(4), BENCH_DASH_WORKERS (2), BENCH_SECONDS (15, each filing window).
 """
 import argparse
 import os
@@ -34,12 +38,13 @@ import requests
 from bench import figures
 from bench.city import cities
 from bench.city.cityrows import PASSWORD
-from bench.httpbench import Server, _p95, login
+from bench.httpbench import Server, _p95, login, throughput
 
 REPLICA = os.environ.get("BENCH_REPLICA_URL", "postgresql://127.0.0.1:5433")
 DASH_CLIENTS = int(os.environ.get("BENCH_DASH_CLIENTS", "4"))
 DASH_WORKERS = int(os.environ.get("BENCH_DASH_WORKERS", "2"))
 ROUTINGS = ("primary", "replica")
+ROUNDS = int(os.environ.get("BENCH_REPLICA_ROUNDS", "1"))  # primary, replica, primary, replica …
 NO_DROP = 0.9  # filing/s with dashboards busy ÷ without, replica routing: the issue's "must not drop"
 
 
@@ -124,19 +129,17 @@ def _dashboard_sessions(base: str, url: str) -> list[tuple[requests.Session, str
     return [(login(base, name, PASSWORD), f"/stats/units/{units[name]}") for name in names if name in units]
 
 
-def _busy_dashboards(base: str, sessions, stop: threading.Event, times: dict):
-    """DASH_CLIENTS threads asking for dashboards until `stop`; latencies by tier."""
+def _busy_dashboards(base: str, sessions, stop: threading.Event, times: list):
+    """DASH_CLIENTS threads asking for dashboards until `stop`: (start, end, tier) each."""
     def loop(i):
         turn = i
         while not stop.is_set():
             session, path = sessions[turn % len(sessions)]
             tier = "street" if turn % len(sessions) < len(sessions) // 2 else "county"
             turn += DASH_CLIENTS
-            t0 = time.perf_counter()
+            t0 = time.monotonic()
             ok = session.get(base + path, timeout=60).status_code == 200
-            elapsed = time.perf_counter() - t0
-            if not stop.is_set():
-                times[tier if ok else "errors"].append(elapsed)
+            times.append((t0, time.monotonic(), tier if ok else "errors"))
     threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(DASH_CLIENTS)]
     for thread in threads:
         thread.start()
@@ -156,30 +159,41 @@ def measure_routing(url: str, routing: str, seconds: float, clients: int, worker
         for session, path in sessions:  # warm the dashboard workers (and pass the sign-in's sticky seconds)
             session.get(dash.url + path, timeout=60)
         alone = figures.measured(web, figures.filing_call(web.url, tokens, bodies), clients, seconds)
-        times = {"street": [], "county": [], "errors": []}
+        times, window = [], {}
         stop = threading.Event()
         threads = _busy_dashboards(dash.url, sessions, stop, times)
         time.sleep(1)  # the dashboards are running before the filing window opens
-        for probe in probes.values():
-            probe.start()
-        busy = figures.measured(web, figures.filing_call(web.url, tokens, bodies), clients, seconds)
+
+        def open_window():  # when the filing clients have warmed up: the CPU probes too
+            for probe in probes.values():
+                probe.start()
+            window["start"] = time.monotonic()
+        busy = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds,
+                                  on_open=open_window)
+        window["stop"] = time.monotonic()
         used = {name: probe.stop() for name, probe in probes.items()}
         stop.set()
         for thread in threads:
             thread.join(70)
-    # The dashboards' count is over the whole busy stretch (about the filing window plus warm-up).
+    # Dashboards that started and ended inside the filing window, as the CPU probes.
+    inside = {"street": [], "county": [], "errors": []}
+    for t0, t1, tier in times:
+        if window["start"] <= t0 and t1 <= window["stop"]:
+            inside[tier].append(t1 - t0)
     result = {"filing_alone": alone["per_second"], "filing_busy": busy["per_second"],
               "filing_errors": alone["errors"] + busy["errors"],
-              "street_p95_ms": _p95(times["street"]), "county_p95_ms": _p95(times["county"]),
-              "dashboards": len(times["street"]) + len(times["county"]), "dashboard_errors": len(times["errors"]),
+              "street_p95_ms": _p95(inside["street"]), "county_p95_ms": _p95(inside["county"]),
+              "dashboards": len(inside["street"]) + len(inside["county"]), "dashboard_errors": len(inside["errors"]),
               "primary_cpu_s": used["primary"]["cpu_s"], "standby_cpu_s": used["standby"]["cpu_s"],
               "standby_transactions": used["standby"]["transactions"]}
     result["filing_ratio"] = round(result["filing_busy"] / result["filing_alone"], 2) if result["filing_alone"] else None
+    filed = busy["ok"]
+    result["primary_cpu_ms_per_filing"] = round(result["primary_cpu_s"] * 1000 / filed, 2) if filed else None
     log(f"replica bench {url.rsplit('/', 1)[1]}, dashboards on the {routing}: {result}")
     return result
 
 
-def measure(urls: dict, seconds: float, log, rounds: int = 1, clients: int = 8, workers: int = 4,
+def measure(urls: dict, seconds: float, log, rounds: int = ROUNDS, clients: int = 8, workers: int = 4,
             redis_url: str = "redis://127.0.0.1:6379/7") -> dict:
     """{size label: {routing: figures}} or {"skipped": reason}."""
     out = {}
@@ -211,6 +225,7 @@ ROWS = (("filing req/s, no dashboards", "filing_alone"),
         ("county dashboard p95 under filing load, ms", "county_p95_ms"),
         ("dashboards answered in the busy window", "dashboards"),
         ("primary backends' CPU in the busy window, s", "primary_cpu_s"),
+        ("… per filing answered in it, ms (dashboards' share included)", "primary_cpu_ms_per_filing"),
         ("standby backends' CPU in the busy window, s", "standby_cpu_s"),
         ("standby transactions in the busy window", "standby_transactions"))
 
@@ -249,7 +264,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.bench_replica")
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "50000 5000000"))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 15)))
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args(argv)
     urls = {}
     for n in dict.fromkeys(int(s) for s in args.sizes.split()):
