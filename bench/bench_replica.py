@@ -158,7 +158,9 @@ def measure_routing(url: str, routing: str, seconds: float, clients: int, worker
         sessions = _dashboard_sessions(dash.url, url)
         for session, path in sessions:  # warm the dashboard workers (and pass the sign-in's sticky seconds)
             session.get(dash.url + path, timeout=60)
-        alone = figures.measured(web, figures.filing_call(web.url, tokens, bodies), clients, seconds)
+        quiet = Probe(url)
+        alone = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds, on_open=quiet.start)
+        quiet_used = quiet.stop()
         times, window = [], {}
         stop = threading.Event()
         threads = _busy_dashboards(dash.url, sessions, stop, times)
@@ -189,6 +191,14 @@ def measure_routing(url: str, routing: str, seconds: float, clients: int, worker
     result["filing_ratio"] = round(result["filing_busy"] / result["filing_alone"], 2) if result["filing_alone"] else None
     filed = busy["ok"]
     result["primary_cpu_ms_per_filing"] = round(result["primary_cpu_s"] * 1000 / filed, 2) if filed else None
+    result["primary_cpu_ms_per_filing_alone"] = (round(quiet_used["cpu_s"] * 1000 / alone["ok"], 2)
+                                                 if alone["ok"] else None)
+    # The primary's CPU the dashboards cost: what the busy window used beyond its filings at
+    # the quiet window's cost per filing; and the standby's, when they read there.
+    if result["dashboards"] and result["primary_cpu_ms_per_filing_alone"] is not None:
+        extra = result["primary_cpu_s"] * 1000 - filed * result["primary_cpu_ms_per_filing_alone"]
+        result["primary_cpu_ms_per_dashboard"] = round(extra / result["dashboards"], 1)
+        result["standby_cpu_ms_per_dashboard"] = round(result["standby_cpu_s"] * 1000 / result["dashboards"], 1)
     log(f"replica bench {url.rsplit('/', 1)[1]}, dashboards on the {routing}: {result}")
     return result
 
@@ -225,7 +235,10 @@ ROWS = (("filing req/s, no dashboards", "filing_alone"),
         ("county dashboard p95 under filing load, ms", "county_p95_ms"),
         ("dashboards answered in the busy window", "dashboards"),
         ("primary backends' CPU in the busy window, s", "primary_cpu_s"),
-        ("… per filing answered in it, ms (dashboards' share included)", "primary_cpu_ms_per_filing"),
+        ("primary backends' CPU per filing, ms, no dashboards", "primary_cpu_ms_per_filing_alone"),
+        ("primary backends' CPU per filing, ms, dashboards busy (their share in it)", "primary_cpu_ms_per_filing"),
+        ("primary's CPU per dashboard, ms (busy minus filings at the quiet cost)", "primary_cpu_ms_per_dashboard"),
+        ("standby's CPU per dashboard, ms", "standby_cpu_ms_per_dashboard"),
         ("standby backends' CPU in the busy window, s", "standby_cpu_s"),
         ("standby transactions in the busy window", "standby_transactions"))
 
@@ -242,7 +255,7 @@ def table(result: dict) -> str:
         rows = []
         for name, field in ROWS:
             for n in range(len(rounds["primary"])):
-                p, r = rounds["primary"][n][field], rounds["replica"][n][field]
+                p, r = rounds["primary"][n].get(field), rounds["replica"][n].get(field)
                 label = name if len(rounds["primary"]) == 1 else f"{name} (round {n + 1})"
                 target, verdict = "", ""
                 if field == "filing_ratio":
