@@ -8,8 +8,9 @@ BENCH_REPLICA_URL names another server). Without one the row is skipped and says
 
 For each city and each routing, two gunicorn apps with the same settings: one takes
 the filing load (POST /api/v1/requests, 8 clients, 4 workers, as `make bench`), the
-other the dashboards (street and county officers' /stats/units/<id>, 4 clients rotating
-over ten units of each tier, 2 workers). Routing "primary": no DATABASE_REPLICA_URL.
+other the dashboards (street and county officers' /stats/units/<id>, rotating over ten
+units of each tier, as many clients as workers (2), so the p95 is service
+time, not a wait in the queue). Routing "primary": no DATABASE_REPLICA_URL.
 Routing "replica": DATABASE_REPLICA_URL = the standby's copy of the same city, so the
 dashboards' SELECTs go there (community/core/replica.py) and filings stay on the primary.
 
@@ -23,7 +24,7 @@ off the primary is its query work, not the web processes' CPU.
 
 Env: BENCH_REPLICA_URL (default postgresql://127.0.0.1:5433, the database name is the
 city's), BENCH_REPLICA_ROUNDS (1: primary then replica; 2: and again), BENCH_DASH_CLIENTS
-(4), BENCH_DASH_WORKERS (2), BENCH_SECONDS (15, each filing window).
+(2), BENCH_DASH_WORKERS (2), BENCH_SECONDS (15, each filing window).
 """
 import argparse
 import os
@@ -41,7 +42,7 @@ from bench.city.cityrows import PASSWORD
 from bench.httpbench import Server, _p95, login, throughput
 
 REPLICA = os.environ.get("BENCH_REPLICA_URL", "postgresql://127.0.0.1:5433")
-DASH_CLIENTS = int(os.environ.get("BENCH_DASH_CLIENTS", "4"))
+DASH_CLIENTS = int(os.environ.get("BENCH_DASH_CLIENTS", "2"))  # one per dashboard worker: no queue
 DASH_WORKERS = int(os.environ.get("BENCH_DASH_WORKERS", "2"))
 ROUTINGS = ("primary", "replica")
 ROUNDS = int(os.environ.get("BENCH_REPLICA_ROUNDS", "1"))  # primary, replica, primary, replica …
