@@ -74,9 +74,12 @@ soak: install
 
 # Every benchmark, one table (bench/run.py): PostgreSQL + Redis db 7 on 127.0.0.1, gunicorn.
 # BENCH_SIZES="50000 5000000" (default) or BENCH_QUICK=1 for 5k vs 50k; databases are kept.
+# ONLY=search (staff search, issue 24) or ONLY=replica (dashboards on the standby of
+# `make standby` vs the primary under a filing load, issue 31) runs that group alone.
 BENCH_SIZES ?= 50000 5000000
+ONLY ?=
 bench: install
-	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,6 +1,11 @@
 """`make bench`: every benchmark in one run, one table of figures and ratios.
 
-    python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer]
+    python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer] [--only search|replica]
+
+--only (make bench ONLY=…) runs one group of rows alone, on both cities: `search` the
+staff search per kind of query beside the grid queue of the same server (issue 24);
+`replica` the dashboards on the read replica vs the primary under a filing load
+(bench/bench_replica.py, issue 31; skipped with its reason when no standby answers).
 
 Env: BENCH_SIZES (two sizes, small then big; default "50000 5000000"),
 BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_SECONDS / BENCH_SAMPLES (load
@@ -79,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "50000 5000000"))
     parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--only", choices=ONLY, default=os.environ.get("BENCH_ONLY") or None)
     args = parser.parse_args(argv)
     sizes = [5000, 50000] if args.quick else [int(s) for s in args.sizes.split()]
     small, big = sizes[0], sizes[-1]
@@ -87,6 +93,8 @@ def main(argv=None):
     samples = int(os.environ.get("BENCH_SAMPLES", samples))
     started = time.monotonic()
     results = {"sizes": [small, big], "quick": args.quick}
+    if args.only:
+        return only(args.only, results, seconds, samples, started)
     urls = {}
     for key, n in (("small", small), ("big", big)):
         urls[key], summary = cities.ensure_city(n, log)
@@ -95,16 +103,55 @@ def main(argv=None):
     results["sweep"] = figures.sweep(urls, REDIS, log)
     results["dashboard"] = figures.dashboard(urls, log)
     results["hotspots"] = figures.hotspots(urls, log)
+    results["replica"] = replica(urls, seconds)
     if not args.skip_peer:
         results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
                                    escalate=200 if args.quick else 500, log=log)
         results["ours_escalation"] = results["sweep"]
+    finish(results, started)
+
+
+ONLY = ("search", "replica")
+
+
+def only(name: str, results: dict, seconds: float, samples: int, started: float):
+    """One group of rows alone (`--only`), on each city, then the same table with just them."""
+    results["only"] = name
+    urls = {}
+    for key, n in zip(("small", "big"), results["sizes"]):
+        urls[key], _summary = cities.ensure_city(n, log)
+        if name == "search":
+            results[key] = search_rows(urls[key], samples)
+    if name == "replica":
+        results["replica"] = replica(urls, seconds)
+    finish(results, started, suffix=f"-{name}")
+
+
+def search_rows(url: str, samples: int) -> dict:
+    """Staff search per kind of query, and the grid queue of the same server as its baseline."""
+    with Server("wsgi:app", app_env(url), WEB_WORKERS) as web:
+        queue = figures.queue_latency(web.url, {}, samples)
+        search = figures.staff_search(web.url, url, samples)
+    log(f"{url.rsplit('/', 1)[1]}: queue p95 {queue['p95_ms']} ms, search p95 "
+        + ", ".join(f"{kind} {v['p95_ms']}" for kind, v in search.items()) + " ms")
+    return {"queue": queue, "search": search}
+
+
+def replica(urls: dict, seconds: float) -> dict:
+    from bench import bench_replica
+
+    distinct = {url: key for key, url in urls.items()}  # one city when both sizes are the same
+    return bench_replica.measure({key: url for url, key in distinct.items()}, seconds, log,
+                                 clients=CLIENTS, workers=WEB_WORKERS, redis_url=REDIS)
+
+
+def finish(results: dict, started: float, suffix: str = "") -> None:
     results["machine"] = machine()
     results["seconds"] = round(time.monotonic() - started)
     table = figures.table(results)
     print(table)
-    (cities.CACHE / "last.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
-    (cities.CACHE / "last.txt").write_text(table + "\n")
+    (cities.CACHE / f"last{suffix}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    (cities.CACHE / f"last{suffix}.txt").write_text(table + "\n")
 
 
 def machine() -> dict:

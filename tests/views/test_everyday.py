@@ -417,6 +417,39 @@ def test_staff_search_by_code_phone_last4_address_and_words_within_scope(client,
     assert found("没有这回事") == (False, False)
     assert found("100%_") == (False, False)
     assert client.get("/work/search").status_code == 200
+    # Words of one or two characters: alone, with a longer word, none found (issue 24).
+    short = {"水管": True, "淹": True, "楼下 幸福小区": True, "路灯": False, "淹 路灯": False}
+    assert {q: found(q) for q in short} == {q: (hit, False) for q, hit in short.items()}
+
+
+def test_short_words_match_across_case_and_text_or_address(app, people, areas, ctx, frozen):
+    from community.workqueue.search import search_tickets
+    from tests.factories import file_ticket
+
+    ticket = file_ticket(people, areas)
+    ticket.text, ticket.address = "WiFi 信号差", "B座"
+    db.session.commit()
+    assert [t.id for t in search_tickets(people.grid, "wi")] == [ticket.id]
+    assert [t.id for t in search_tickets(people.grid, "b座")] == [ticket.id]
+    assert search_tickets(people.grid, "差B") == []  # the end of the text and the address are not one word
+    ticket.text = "信号好了"
+    db.session.commit()
+    assert search_tickets(people.grid, "wi") == []
+
+
+def test_short_words_use_the_grams_index_on_postgresql(app, people, areas, ctx, frozen):
+    """The planner can answer a two-character word from ix_tickets_grams (migration 0031)."""
+    from sqlalchemy.dialects import postgresql
+
+    from community.workqueue.search import _words
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the grams index is PostgreSQL's")
+    statement = _words(db.select(Ticket.id), ["路灯"])
+    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.execute(db.text("EXPLAIN " + sql)).scalars())
+    assert "ix_tickets_grams" in plan, plan
 
 
 def test_search_is_for_staff_only(client, people, areas):
