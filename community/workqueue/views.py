@@ -63,9 +63,10 @@ def search():
 @bp.get("/work/tickets/<int:ticket_id>")
 @staff_required
 def ticket_page(ticket_id, status=200, revealed=None):
-    ticket = visible_ticket(current_user, ticket_id)
+    user = current_user._get_current_object()  # each rule reads the user: not through the proxy
+    ticket = visible_ticket(user, ticket_id)
     now = utcnow()
-    allowed = available_actions(current_user, ticket, now)
+    allowed = available_actions(user, ticket, now)
     return render_template(
         "workqueue/ticket.html", ticket=ticket, now=now, revealed=revealed, allowed=allowed,
         masked_phone=contact.masked_contact(ticket), tasks=assist.tasks_of(ticket),
@@ -75,7 +76,7 @@ def ticket_page(ticket_id, status=200, revealed=None):
         reroute_groups=routing.reroute_groups(ticket) if ticket.state == "returned" else [],
         escalation_tiers=routing.escalation_tiers(ticket),
         photo_url=lambda p: url_for("tickets.staff_photo", ticket_id=ticket.id, photo_id=p.id),
-        callback_offered=contact.callback_offered(ticket, current_user, now),
+        callback_offered=contact.callback_offered(ticket, user, now),
         grids_to_choose=gridfix.grids_to_choose(ticket) if "correct_grid" in allowed else [],
         reach=sms_reach(ticket, now), map_data=ticket_map(ticket),
         step_form=Form(formdata=None), assist_form=AssistForm(formdata=None),  # their CSRF token
