@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from community.areas.models import Unit, UnitKind
 from community.core.errors import NotFound
@@ -23,6 +24,19 @@ bp = reads_from_replica(Blueprint("stats", __name__))  # dashboards and exports
 @bp.app_template_filter("pct")
 def pct(value, digits=1):
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+@bp.app_template_global("rate")
+def rate(f: dict, key: str) -> Markup:
+    """A rate with its sample and 95 % Wilson band: 72.0% n=25 (52–86%). A function, not a
+    macro: a county's league calls it hundreds of times per page."""
+    text = escape(pct(f.get(key)))
+    n = f.get(f"{key}_n")
+    if n:
+        low = f.get(f"{key}_low")
+        band = f" ({pct(low, 0)}–{pct(f.get(f'{key}_high'), 0)})" if low is not None else ""
+        text += Markup('<small class="sample"> n={}{}</small>').format(n, band)
+    return Markup(text)
 
 
 def period():
