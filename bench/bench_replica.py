@@ -22,11 +22,19 @@ show that the reads did land there (a paused or lagging standby sends them back)
 On one machine the standby shares the CPUs with everything else: what the replica takes
 off the primary is its query work, not the web processes' CPU.
 
+Pinned (`--pin`, BENCH_REPLICA_PIN=1): two hosts played by two cores. The primary
+PostgreSQL, the filing gunicorn and the filing clients (this process) run on core 0; the
+standby, the dashboards' gunicorn and the dashboard clients (a process of their own, so
+they do not take the filing clients' GIL) on core 1 (sched_setaffinity; restored after).
+With the dashboards on the replica nothing of theirs runs on core 0, as on separate hosts;
+on the primary their queries do. Needs root (the servers' processes are pinned).
+
 Env: BENCH_REPLICA_URL (default postgresql://127.0.0.1:5433, the database name is the
 city's), BENCH_REPLICA_ROUNDS (1: primary then replica; 2: and again), BENCH_DASH_CLIENTS
 (2), BENCH_DASH_WORKERS (2), BENCH_SECONDS (15, each filing window).
 """
 import argparse
+import multiprocessing
 import os
 import sys
 import threading
@@ -46,6 +54,8 @@ DASH_CLIENTS = int(os.environ.get("BENCH_DASH_CLIENTS", "2"))  # one per dashboa
 DASH_WORKERS = int(os.environ.get("BENCH_DASH_WORKERS", "2"))
 ROUTINGS = ("primary", "replica")
 ROUNDS = int(os.environ.get("BENCH_REPLICA_ROUNDS", "1"))  # primary, replica, primary, replica …
+PIN = os.environ.get("BENCH_REPLICA_PIN") == "1"
+FILING_CORE, DASHBOARD_CORE = {0}, {1}
 NO_DROP = 0.9  # filing/s with dashboards busy ÷ without, replica routing: the issue's "must not drop"
 
 
@@ -121,6 +131,56 @@ class Probe:
         return {"cpu_s": round(used, 2), "transactions": xacts - self.xacts - 2}  # minus the probes'
 
 
+def _tasks(pid: int) -> list[int]:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def pin(pid: int, cpus: set) -> None:
+    """A process, its threads and its children (existing ones; later ones inherit it)."""
+    for one in [pid] + _children(pid):
+        for task in _tasks(one):
+            try:
+                os.sched_setaffinity(task, cpus)
+            except OSError:
+                pass
+
+
+def postmaster(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        directory = conn.execute("SHOW data_directory").fetchone()[0]
+    return int(Path(directory, "postmaster.pid").read_text().split()[0])
+
+
+def _dashboard_process(base: str, url: str, stop, ready, out):
+    """The dashboard clients in a process of their own, on the dashboards' core."""
+    os.sched_setaffinity(0, DASHBOARD_CORE)
+    sessions = _dashboard_sessions(base, url)
+    for session, path in sessions:
+        session.get(base + path, timeout=60)
+    times: list = []
+    threads = _busy_dashboards(base, sessions, stop, times)
+    ready.set()
+    stop.wait()
+    for thread in threads:
+        thread.join(70)
+    out.put(times)
+
+
 def _dashboard_sessions(base: str, url: str) -> list[tuple[requests.Session, str]]:
     """Ten street and ten county officers, each signed in, with their dashboard's path."""
     names = [f"k{c:02d}s01_1" for c in range(1, 11)] + [f"k{c:02d}_1" for c in range(1, 11)]
@@ -155,29 +215,53 @@ def measure_routing(url: str, routing: str, seconds: float, clients: int, worker
     if routing == "replica":
         env["DATABASE_REPLICA_URL"] = replica_url(url)
     probes = {"primary": Probe(url), "standby": Probe(replica_url(url))}
+    everything = set(range(os.cpu_count() or 1))
     with Server("wsgi:app", env, workers) as web, Server("wsgi:app", env, DASH_WORKERS) as dash:
-        sessions = _dashboard_sessions(dash.url, url)
-        for session, path in sessions:  # warm the dashboard workers (and pass the sign-in's sticky seconds)
-            session.get(dash.url + path, timeout=60)
-        quiet = Probe(url)
-        alone = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds, on_open=quiet.start)
-        quiet_used = quiet.stop()
-        times, window = [], {}
-        stop = threading.Event()
-        threads = _busy_dashboards(dash.url, sessions, stop, times)
-        time.sleep(1)  # the dashboards are running before the filing window opens
+        if PIN:
+            for pid, cpus in ((postmaster(url), FILING_CORE), (postmaster(replica_url(url)), DASHBOARD_CORE),
+                              (web.proc.pid, FILING_CORE), (dash.proc.pid, DASHBOARD_CORE)):
+                pin(pid, cpus)
+            os.sched_setaffinity(0, FILING_CORE)
+        try:
+            times, window = [], {}
+            if not PIN:
+                sessions = _dashboard_sessions(dash.url, url)
+                for session, path in sessions:  # warm the dashboard workers (and pass the sign-in's sticky seconds)
+                    session.get(dash.url + path, timeout=60)
+            quiet = Probe(url)
+            alone = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds, on_open=quiet.start)
+            quiet_used = quiet.stop()
+            stop = threading.Event()
+            if PIN:
+                context = multiprocessing.get_context("fork")
+                stop, ready, box = context.Event(), context.Event(), context.Queue()
+                child = context.Process(target=_dashboard_process, args=(dash.url, url, stop, ready, box))
+                child.start()
+                ready.wait(120)
+                threads = []
+            else:
+                threads = _busy_dashboards(dash.url, sessions, stop, times)
+            time.sleep(1)  # the dashboards are running before the filing window opens
 
-        def open_window():  # when the filing clients have warmed up: the CPU probes too
-            for probe in probes.values():
-                probe.start()
-            window["start"] = time.monotonic()
-        busy = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds,
-                                  on_open=open_window)
-        window["stop"] = time.monotonic()
-        used = {name: probe.stop() for name, probe in probes.items()}
-        stop.set()
-        for thread in threads:
-            thread.join(70)
+            def open_window():  # when the filing clients have warmed up: the CPU probes too
+                for probe in probes.values():
+                    probe.start()
+                window["start"] = time.monotonic()
+            busy = throughput(figures.filing_call(web.url, tokens, bodies), clients, seconds,
+                              on_open=open_window)
+            window["stop"] = time.monotonic()
+            used = {name: probe.stop() for name, probe in probes.items()}
+            stop.set()
+            if PIN:
+                times = box.get(timeout=90)
+                child.join(30)
+            for thread in threads:
+                thread.join(70)
+        finally:
+            if PIN:
+                os.sched_setaffinity(0, everything)
+                for pid in (postmaster(url), postmaster(replica_url(url))):
+                    pin(pid, everything)
     # Dashboards that started and ended inside the filing window, as the CPU probes.
     inside = {"street": [], "county": [], "errors": []}
     for t0, t1, tier in times:
@@ -279,7 +363,11 @@ def main(argv=None):
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "50000 5000000"))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 15)))
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--pin", action="store_true", help="the two hosts played by two cores (see above)")
     args = parser.parse_args(argv)
+    if args.pin:
+        global PIN
+        PIN = True
     urls = {}
     for n in dict.fromkeys(int(s) for s in args.sizes.split()):
         urls[cities.label(n)], _summary = cities.ensure_city(n, log)
