@@ -13,18 +13,13 @@ It is short (/r/ and 25 characters: 96 random bits and a 48-bit tag), because a
 gateway's template variable holds 35 characters at most (issue 26); links texted
 before that, signed the long way, still open.
 """
-import base64
-import hashlib
-import hmac
-import secrets
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from community.core.errors import Conflict, NotAllowed, NotFound
+from community.core import onetime
 from community.core.extensions import db
 
 from .models import ResidentLink, Ticket
@@ -37,31 +32,23 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _tag(secret: str) -> str:
-    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), f"{SALT}:{secret}".encode(), "sha256")
-    return base64.urlsafe_b64encode(mac.digest()[:6]).decode()
-
-
-def _unsign(token: str) -> str:
-    secret, dot, tag = (token or "").partition(".")
-    if dot and len(token) <= 40:  # the short form
-        if len(secret) == 16 and hmac.compare_digest(_tag(secret), tag):
-            return secret
-        raise BadSignature("bad tag")
-    return str(_serializer().loads(token or ""))
+def _unsign(token: str) -> str | None:
+    """The secret of a short token (community.core.onetime) or of the long, older form."""
+    if "." in (token or "") and len(token) <= 40:  # the short form
+        return onetime.secret_of(token, SALT)
+    try:
+        return str(_serializer().loads(token or ""))
+    except BadSignature:
+        return None
 
 
 def issue(ticket: Ticket, now: datetime, resolution=None, expires_at: datetime | None = None) -> str:
     """A new link for `ticket` (replacing any unused one); returns the token for the URL."""
     revoke(ticket, now)
-    secret = secrets.token_urlsafe(12)
-    db.session.add(ResidentLink(ticket=ticket, resolution=resolution, secret_hash=_hash(secret),
+    secret = onetime.new_secret()
+    db.session.add(ResidentLink(ticket=ticket, resolution=resolution, secret_hash=onetime.secret_hash(secret),
                                 created_at=now, expires_at=expires_at))
-    return f"{secret}.{_tag(secret)}"
+    return onetime.token_for(secret, SALT)
 
 
 def revoke(ticket: Ticket, now: datetime) -> None:
@@ -74,31 +61,13 @@ def revoke(ticket: Ticket, now: datetime) -> None:
 
 def find(token: str, now: datetime) -> ResidentLink:
     """The link for this token, still usable; refused with the reason otherwise."""
-    try:
-        secret = _unsign(token)
-    except BadSignature:
-        raise NotFound(_("这个链接无效。")) from None
-    link = db.session.scalar(select(ResidentLink).where(ResidentLink.secret_hash == _hash(str(secret))))
-    if link is None:
-        raise NotFound(_("这个链接无效。"))
-    if link.used_at is not None:
-        raise NotAllowed(_("这个链接已经用过了，每个链接只能用一次。"))
-    if link.revoked_at is not None:
-        raise NotAllowed(_("这个链接已被新的短信链接取代，请使用最新的一条。"))
-    if link.expires_at is not None and now > link.expires_at:
-        raise NotAllowed(_("这个链接已过期。"))
-    return link
+    return onetime.usable(ResidentLink, _unsign(token), now)
 
 
 def use(link: ResidentLink, step: str, now: datetime) -> None:
-    """Use the link up, in the caller's transaction. A conditional UPDATE: of two
-    requests with the same link at once, exactly one matches the row."""
+    """Use the link up, in the caller's transaction (of two uses at once, one wins)."""
     assert step in STEPS
-    done = db.session.execute(update(ResidentLink).where(
-        ResidentLink.id == link.id, ResidentLink.used_at.is_(None), ResidentLink.revoked_at.is_(None))
-        .values(used_at=now, used_for=step).execution_options(synchronize_session=False))
-    if done.rowcount != 1:
-        raise Conflict(_("这个链接已经用过了，每个链接只能用一次。"))
+    onetime.use_up(ResidentLink, link, now, used_for=step)
 
 
 def link_url(token: str) -> str:

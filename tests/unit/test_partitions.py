@@ -19,6 +19,7 @@ from community.workqueue.models import Notification
 from tests.factories import daiban, file_ticket
 from workers import jobs
 
+
 @pytest.fixture(autouse=True)
 def _jobs_use_this_app(app):
     jobs.use_app(app)
@@ -27,8 +28,10 @@ def _jobs_use_this_app(app):
 def _pg() -> bool:
     return db.engine.dialect.name == "postgresql"
 
+
 def _utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
+
 
 def _where(table: str, row_id: int) -> str | None:
     """The partition holding a row (PostgreSQL), None on SQLite."""
@@ -37,11 +40,13 @@ def _where(table: str, row_id: int) -> str | None:
     return db.session.execute(text(f"SELECT tableoid::regclass::text FROM {table} WHERE id = :id"),
                               {"id": row_id}).scalar()
 
+
 def _message(people, at: datetime, text_: str = "通知") -> int:
     note = Notification(user_id=people.grid.id, text=text_, created_at=at, phone="", send_attempts=0)
     db.session.add(note)
     db.session.commit()
     return note.id
+
 
 def test_the_history_tables_are_partitioned_by_month_on_postgresql(app):
     if not _pg():
@@ -60,11 +65,13 @@ def test_the_history_tables_are_partitioned_by_month_on_postgresql(app):
         "AND connamespace = current_schema()::regnamespace")).scalar()
     assert keys == "PRIMARY KEY (id, at)"
 
+
 def test_not_partitioned_on_sqlite_and_the_job_does_nothing_there(app):
     if _pg():
         pytest.skip("SQLite's side of the same code")
     assert not partitions.is_partitioned(db.session.connection(), "ticket_events")
     assert jobs.partitions_job("2031-05-10T00:00:00+00:00") == {"created": [], "moved": 0, "waiting": {}}
+
 
 def test_events_and_their_messages_land_in_their_month(app, people, areas):
     jobs.partitions_job("2032-03-05T00:00:00+00:00")  # March 2032 and three months after
@@ -78,6 +85,7 @@ def test_events_and_their_messages_land_in_their_month(app, people, areas):
         assert _where("notifications", note.id) == "notifications_p203204"
     assert [e.action for e in ticket.events] == ["submit"]  # the timeline reads through
 
+
 def test_the_job_makes_the_months_ahead_once(app):
     first = jobs.partitions_job("2031-05-10T00:00:00+00:00")
     again = jobs.partitions_job("2031-05-31T23:00:00+00:00")
@@ -89,6 +97,7 @@ def test_the_job_makes_the_months_ahead_once(app):
     assert again["created"] == []  # idempotent
     assert partitions.add_months(partitions.month_of(_utc(2031, 5, 10)), 3) in \
         partitions.months(db.session.connection(), "notifications")
+
 
 def test_a_month_without_its_partition_still_takes_rows_and_the_job_moves_them(app, client, people, areas, caplog):
     ticket = daiban(people, areas, now=_utc(2035, 1, 15, 8, 0))  # nobody made January 2035
@@ -113,6 +122,7 @@ def test_a_month_without_its_partition_still_takes_rows_and_the_job_moves_them(a
         assert _where("notifications", note.id) == "notifications_p203501"
     db.session.expire_all()
     assert db.session.get(Notification, note.id).event.id == event.id
+
 
 def test_retention_drops_a_whole_old_month_of_messages_and_deletes_the_rest(app, people, areas):
     if _pg():
