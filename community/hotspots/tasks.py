@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from community.auth.models import User
 from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.core.extensions import db
+from community.core.text import clean_text
 from community.sms import services as sms
 from community.tickets.models import Ticket
 from community.tickets.services import record_event
@@ -21,15 +22,6 @@ from . import access
 from .models import Hotspot, HotspotState, HotspotTicket, ProactiveTask, TaskState
 
 PLAN_MAX = RESULT_MAX = 2000
-
-
-def _text(value, field: str, label: str, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(_("请填写%(what)s。", what=label), field=field)
-    if len(value) > PLAN_MAX:
-        raise ValidationFailed(_("%(what)s不能超过 %(n)d 字。", what=label, n=PLAN_MAX), field=field)
-    return value
 
 
 def parse_day(value, field: str = "due_on") -> date:
@@ -57,7 +49,7 @@ def open_task(hotspot: Hotspot, actor: User, now: datetime, *, owner_id, due_on,
         raise ValidationFailed(_("完成期限不能早于今天。"), field="due_on")
     task = ProactiveTask(hotspot=hotspot, unit_id=actor.unit_id, community_id=hotspot.community_id,
                          street_id=hotspot.street_id, county_id=hotspot.county_id, opened_by_id=actor.id,
-                         owner_id=owner.id, plan=_text(plan, "plan", _("治理方案"), required=False),
+                         owner_id=owner.id, plan=clean_text(plan, PLAN_MAX, "plan", _("治理方案")),
                          due_on=due, state=TaskState.OPEN, opened_at=now, result="", told=0)
     db.session.add(task)
     hotspot.state = HotspotState.TASKED
@@ -77,7 +69,7 @@ def finish_task(task: ProactiveTask, actor: User, now: datetime, result: str) ->
         raise InvalidTransition(_("这项任务已经完成了。"))
     if not access.can_finish(actor, task):
         raise NotAllowed()
-    task.result = _text(result, "result", _("治理结果"))
+    task.result = clean_text(result, PLAN_MAX, "result", _("治理结果"), required=True)
     task.state = TaskState.DONE
     task.done_at, task.done_by_id = now, actor.id
     task.done_on_time = to_local(now).date() <= task.due_on

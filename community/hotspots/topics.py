@@ -12,6 +12,7 @@ from community.areas.models import Unit, UnitKind
 from community.auth.models import User
 from community.core.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db
+from community.core.text import clean_text
 from community.projects.models import Project
 from community.tickets.models import Category, Ticket
 from community.tickets.states import State
@@ -67,15 +68,6 @@ def proposals(county: Unit, now: datetime) -> list[Proposal]:
     return out
 
 
-def _text(value, limit: int, field: str, label: str, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(_("请填写%(what)s。", what=label), field=field)
-    if len(value) > limit:
-        raise ValidationFailed(_("%(what)s不能超过 %(n)d 字。", what=label, n=limit), field=field)
-    return value
-
-
 def create_topic(actor: User, now: datetime, *, title: str, description: str = "", lead_ids=(),
                  due_on, category_code: str | None = None, hotspot_id=None, proposed_count=0,
                  month: date | None = None) -> MonthlyTopic:
@@ -84,8 +76,8 @@ def create_topic(actor: User, now: datetime, *, title: str, description: str = "
         raise NotAllowed()
     county = actor.unit
     month = month_start(month or to_local(now).date())
-    title = _text(title, TITLE_MAX, "title", _("题目"))
-    description = _text(description, TEXT_MAX, "description", _("说明"), required=False)
+    title = clean_text(title, TITLE_MAX, "title", _("题目"), required=True)
+    description = clean_text(description, TEXT_MAX, "description", _("说明"))
     due = due_on if isinstance(due_on, date) else parse_day(due_on)
     if due < to_local(now).date():
         raise ValidationFailed(_("完成期限不能早于今天。"), field="due_on")
@@ -140,7 +132,7 @@ def add_update(topic: MonthlyTopic, actor: User, now: datetime, note: str) -> To
     if not access.can_report(actor, topic):
         raise NotAllowed()
     update = TopicUpdate(topic_id=topic.id, at=now, unit_id=actor.unit_id, actor_id=actor.id,
-                         note=_text(note, TEXT_MAX, "note", _("进展")))
+                         note=clean_text(note, TEXT_MAX, "note", _("进展"), required=True))
     db.session.add(update)
     db.session.flush()
     return update
@@ -174,7 +166,7 @@ def finish_topic(topic: MonthlyTopic, actor: User, now: datetime, result: str) -
         raise InvalidTransition(_("这个题目已经办结了。"))
     if not (access.can_pick_topic(actor) and actor.unit_id == topic.county_id):
         raise NotAllowed()
-    topic.result = _text(result, TEXT_MAX, "result", _("办理结果"))
+    topic.result = clean_text(result, TEXT_MAX, "result", _("办理结果"), required=True)
     topic.state, topic.done_at, topic.done_by_id = TopicState.DONE, now, actor.id
     db.session.flush()
     return topic
