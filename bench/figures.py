@@ -10,6 +10,7 @@ import requests
 
 from bench.apps import bare_app
 from bench.city.cityrows import PASSWORD
+from .bench_export import FIRST_BYTE_TARGET_MS
 from .httpbench import ROOT, Server, latency, login, rss_mb, throughput
 
 CATEGORIES = ("UTL", "ENV", "PRP", "LIF", "MED", "ELD")
@@ -274,8 +275,9 @@ def table(r: dict) -> str:
     bs, bb = _get(r, "small", "bare", "per_second"), _get(r, "big", "bare", "per_second")
     row("filing POST /api/v1/requests, req/s", fs, fb, None, "", None)
     row("bare Flask + one INSERT, req/s", bs, bb, None, "", None)
-    row("filing ÷ bare", _ratio(fs, bs), _ratio(fb, bb), _ratio(fb, bb), "≥ 0.5×",
-        _ratio(fb, bb) is not None and _ratio(fb, bb) >= 0.5)
+    # Issue 9's "≥ 0.5×" here was restated by issue 30 as the rows marked below (the
+    # stack's cost, the filing's CPU, the ratio to django-helpdesk): shown, not judged.
+    row("filing ÷ bare", _ratio(fs, bs), _ratio(fb, bb), _ratio(fb, bb), "", None)
     ls, lb = _get(r, "small", "floor", "per_second"), _get(r, "big", "floor", "per_second")
     row("floor: a filing's round trips only, req/s", ls, lb, None, "", None)
     row("floor ÷ bare (the most any filing could reach)", _ratio(ls, bs), _ratio(lb, bb), _ratio(lb, bb),
@@ -284,19 +286,18 @@ def table(r: dict) -> str:
     ins, inb = _get(r, "small", "inapp", "per_second"), _get(r, "big", "inapp", "per_second")
     row("bare INSERT inside the platform's app, req/s", ins, inb, None, "", None)
     row("in-app bare ÷ bare (the app's request stack)", _ratio(ins, bs), _ratio(inb, bb),
-        _ratio(inb, bb), "", None)
+        _ratio(inb, bb), "≥ 0.8×", None if _ratio(inb, bb) is None else _ratio(inb, bb) >= 0.8)
     row("filing ÷ in-app bare (the filing's own work)", _ratio(fs, ins), _ratio(fb, inb),
         _ratio(fb, inb), "", None)
     cs, cb = _get(r, "small", "filing", "cpu_ms"), _get(r, "big", "filing", "cpu_ms")
     xs, xb = _get(r, "small", "bare", "cpu_ms"), _get(r, "big", "bare", "cpu_ms")
-    row("server CPU per request, ms: filing", cs, cb, None, "", None)
+    row("server CPU per request, ms: filing", cs, cb, None, "≤ 4 ms", None if cb is None else cb <= 4)
     row("server CPU per request, ms: bare", xs, xb, None, "", None)
     row("server CPU per request, ms: floor", _get(r, "small", "floor", "cpu_ms"),
         _get(r, "big", "floor", "cpu_ms"), None, "", None)
     row("server CPU per request, ms: in-app bare", _get(r, "small", "inapp", "cpu_ms"),
         _get(r, "big", "inapp", "cpu_ms"), None, "", None)
-    row("bare ÷ filing CPU (throughput bound)", _ratio(xs, cs), _ratio(xb, cb), _ratio(xb, cb),
-        "≥ 0.5×", None if not cb else _ratio(xb, cb) >= 0.5)
+    row("bare ÷ filing CPU (throughput bound)", _ratio(xs, cs), _ratio(xb, cb), _ratio(xb, cb), "", None)
     qs, qb = _get(r, "small", "queue", "p95_ms"), _get(r, "big", "queue", "p95_ms")
     row("grid queue /work p95, ms", qs, qb, _ratio(qb, qs), "big ≤ 2× small",
         _ratio(qb, qs) is not None and _ratio(qb, qs) <= 2)
@@ -326,6 +327,18 @@ def table(r: dict) -> str:
     used = [_get(r, "hotspots", key, "uses_index") for key in ("small", "big")]
     row("hotspot window on ix_tickets_submitted_at", *used, None, "index range, no seq scan",
         None if used[1] is None else bool(used[1]) and not _get(r, "hotspots", "big", "seq_scan_tickets"))
+    for fmt in ("csv", "xlsx"):
+        xs_, xb_ = _get(r, "export", "small", fmt), _get(r, "export", "big", fmt)
+        if xs_ or xb_:
+            fs_, fb_ = (x and x["first_byte_ms"] for x in (xs_, xb_))
+            row(f"county export requests.{fmt} at its cap, first byte ms", fs_, fb_, _ratio(fb_, fs_),
+                f"≤ {FIRST_BYTE_TARGET_MS} ms", None if fb_ is None else fb_ <= FIRST_BYTE_TARGET_MS)
+            gs, gb = (x and x["growth_mb"] for x in (xs_, xb_))
+            row(f"county export requests.{fmt}: worker growth while sending, MB", gs, gb, None,
+                "flat (≤ 50 MB)", None if gb is None else gb <= 50)
+    es_, eb_ = _get(r, "export", "small", "rows"), _get(r, "export", "big", "rows")
+    if es_ or eb_:
+        row("county export: rows sent (cap 50,000)", es_, eb_, None, "", None)
     ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
     row("web worker RSS, MB", ws, wb, None, "< 250 MB", wb is not None and wb < 250)
     ks, kb = _get(r, "small", "worker_rss_mb"), _get(r, "big", "worker_rss_mb")

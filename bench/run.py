@@ -103,6 +103,7 @@ def main(argv=None):
     results["sweep"] = figures.sweep(urls, REDIS, log)
     results["dashboard"] = figures.dashboard(urls, log)
     results["hotspots"] = figures.hotspots(urls, log)
+    results["export"] = export(urls)
     results["replica"] = replica(urls, seconds)
     if not args.skip_peer:
         results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
@@ -135,6 +136,12 @@ def search_rows(url: str, samples: int) -> dict:
     log(f"{url.rsplit('/', 1)[1]}: queue p95 {queue['p95_ms']} ms, search p95 "
         + ", ".join(f"{kind} {v['p95_ms']}" for kind, v in search.items()) + " ms")
     return {"queue": queue, "search": search}
+
+
+def export(urls: dict) -> dict:
+    from bench import bench_export
+
+    return {key: bench_export.measure(url, bench_export.DAYS, log) for key, url in urls.items()}
 
 
 def replica(urls: dict, seconds: float) -> dict:
