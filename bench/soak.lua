@@ -1,6 +1,6 @@
 -- The soak's mixed load for wrk (issue 30): bench/soak.py prepares everything (signed-in
 -- cookies, CSRF tokens, ids, the mix) in a Lua data file, starts wrk with this script and
--- reads back what done() writes. Debian's wrk 4.1 on LuaJIT; no wrk2, so the pacing is ours.
+-- reads back the lines below. Debian's wrk 4.1 on LuaJIT; no wrk2, so the pacing is ours.
 --
 -- One connection per wrk thread: every thread has its own Lua state, so "the request in
 -- flight" is known exactly, a response is paired with its kind, per-kind latency and the

@@ -918,6 +918,10 @@ def report(load, start, end, kill_time, log, cpu, settled, fleet=None, client=No
         figures["hosts"] = {"gunicorn_instances": HOSTS, "rq_workers": RQ_WORKERS, **fleet}
         ok = ok and fleet["ok"]
     figures["ok"] = ok
+    # Issue 30's row, beside the checks (which decide the exit status): at least 100
+    # answered requests a second with p95 ≤ 300 ms, 0 errors and the counts equal.
+    figures["target_met"] = bool(ok and figures["achieved_rate"] >= 100 and figures["p95_ms"] <= 300)
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]  # a shared box shows here
     (ROOT / "instance").mkdir(exist_ok=True)
     (ROOT / "instance" / "soak-last.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
     print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -934,6 +938,15 @@ def report(load, start, end, kill_time, log, cpu, settled, fleet=None, client=No
               f"once {fleet['outbox_rows_run_more_than_once']} of {fleet['outbox_rows']}, "
               f"sweeps {fleet['sweep_runs']} in {fleet['sweep_ticks']} ticks "
               f"(closest {fleet['sweep_closest_gap_s']} s apart)")
+    print(f"SOAK TARGET (issue 30: ≥ 100/s, p95 ≤ 300 ms, no errors, counts equal): "
+          f"{'PASS' if figures['target_met'] else 'MISS'} - {figures['achieved_rate']}/s, "
+          f"p95 {figures['p95_ms']} ms; load average {figures['load_average']}")
+    if figures.get("client") == "wrk":
+        wrk = figures["wrk"]
+        print(f"SOAK CLIENT wrk, {CONNECTIONS} connections: {figures['tasks']} tasks, "
+              f"{figures['late_over_1s']} sent over 1 s after their slot, {load.skipped} slots skipped; "
+              f"wrk's own p50/p95/p99 {wrk['latency_ms']['p50']}/{wrk['latency_ms']['p95']}/"
+              f"{wrk['latency_ms']['p99']} ms, its error counts {wrk['errors']} (status: answers ≥ 400)")
     if cpu is not None:
         print("SOAK CPU ms per request:", " · ".join(
             f"{k} {v}" for k, v in figures["cpu_ms_per_request"].items()))

@@ -25,6 +25,17 @@ def test_lua_literal_escapes_what_lua_would_misread():
         soak.lua_literal(object())
 
 
+def test_without_wrk_the_python_client_sends_the_load_and_says_so(monkeypatch):
+    monkeypatch.setattr(soak, "CLIENT", "wrk")
+    monkeypatch.setattr(soak.shutil, "which", lambda name: None)
+    log = []
+    assert soak.choose_client(log) == "python"
+    assert "wrk is not installed" in log[0]
+    monkeypatch.setattr(soak, "CLIENT", "curl")
+    with pytest.raises(SystemExit):
+        soak.choose_client([])
+
+
 SAMPLE = """Q\tfile_form\t100.000\t1\t0
 A\tfile_form\t200\t12.500\t100.013
 Q\tfile_post\t100.013\t0\t0
