@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from community.admin.categories import update_category
 from community.core.extensions import db
+from community.core.timeutil import utcnow
 from community.tickets import catalog
 from community.tickets.models import Category
-from community.core.timeutil import utcnow
 
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。"}
 
