@@ -22,6 +22,7 @@ def _session_listeners():
     from community.sla import side
     from community.sla import wiring as sla
     from community.stats import updates as stats
+    from community.tickets import catalog
     from community.workqueue import notifications
 
     # In the order they ran before they were listed here (each kind runs in this order).
@@ -39,6 +40,8 @@ def _session_listeners():
         ("before_flush", upstream._new_rows),  # an upstream's order: its deadline on the request
         ("after_commit", stats._forget),  # the transaction's marked days
         ("after_soft_rollback", stats._forget),
+        ("after_commit", catalog._announce),  # changed categories: every process reloads
+        ("after_soft_rollback", catalog._forget_change),
     )
 
 
@@ -108,6 +111,9 @@ def install(app: Flask) -> None:
     from community.workqueue import notifications
 
     sla.install()  # community.clock's calendar and policies
+    from community.tickets import catalog
+
+    catalog.install()  # changes to categories: the processes' copies are read again
     notifications.install()  # delivery and retry of messages (outbox handlers)
     notices.install()  # 民生小实事 notices (outbox handler)
     from community.buildings import wiring as buildings

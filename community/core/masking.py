@@ -27,6 +27,8 @@ def _fold_char(ch: str) -> str:
 
 def _fold(text: str) -> str:
     """Same length as `text`: full-width digits, letters, spaces and signs as ASCII."""
+    if text.isascii():
+        return text  # every ASCII character folds to itself (a log line, most often)
     return "".join(_fold_char(ch) for ch in text)
 
 

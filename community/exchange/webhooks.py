@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from community.core import versions
 from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
 from community.tickets.states import Channel
@@ -25,12 +26,12 @@ ALL_EVENTS = sorted(set(EVENTS.values()) | {"rated"})
 # Active subscriptions, kept per process: most steps have none to tell, and should not
 # pay a query for it. A change writes a new version token to Redis; a process whose
 # copy has another token reads the table again (without Redis: read each time).
-VERSION_KEY = "community:webhooks:version"
+VERSION_KEY = versions.register("community:webhooks:version")
 
 
 def _version():
     try:
-        return current_app.extensions["redis"].get(VERSION_KEY)
+        return versions.current(VERSION_KEY)
     except (RedisError, OSError):
         return False  # unknown: never trust the copy
 
@@ -56,6 +57,7 @@ def forget_cache() -> None:
         current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
     except (RedisError, OSError):
         pass
+    versions.forget()
 
 
 def subscribe(*, url: str, events: list[str], now: datetime, user=None, open311_client=None,

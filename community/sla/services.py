@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from community.auth.models import Role, User
+from community.core import versions
 from community.core.errors import NotAllowed, ValidationFailed
 from community.core.extensions import db
 from community.tickets.models import Category
@@ -69,7 +70,7 @@ def _read_policies() -> list[_Row]:
 # bumps VERSION_KEY in Redis after its commit (_announce); every process compares the
 # version before using its copy. Without Redis nothing is cached across sessions;
 # CACHE_SECONDS bounds a missed bump.
-VERSION_KEY = "community:sla:policies:version"
+VERSION_KEY = versions.register("community:sla:policies:version")
 CACHE_SECONDS = 60
 
 
@@ -99,11 +100,12 @@ def _shared(name: str, read):
 
 def _version() -> bytes | None:
     try:
-        conn = current_app.extensions["redis"]
-        version = conn.get(VERSION_KEY)
+        version = versions.current(VERSION_KEY)  # read with the other copies' tokens
         if version is None:  # a new (or flushed) Redis: start a version
+            conn = current_app.extensions["redis"]
             conn.set(VERSION_KEY, secrets.token_hex(8), nx=True)
-            version = conn.get(VERSION_KEY)
+            versions.forget()
+            version = versions.current(VERSION_KEY)
         return version
     except (RedisError, OSError):
         return None
@@ -127,6 +129,7 @@ def _announce(session) -> None:
             current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
         except (RedisError, OSError):
             pass  # other processes notice within CACHE_SECONDS
+        versions.forget()
 
 
 def _forget_change(session, previous_transaction) -> None:

@@ -1,0 +1,107 @@
+"""The active categories as a filing reads them: a copy per process (issue 30).
+
+A filing looked its category up by code, one query for a table that changes a few
+times a year. Each process now keeps the active rows' values and checks, before
+each use, a version token in Redis (read with the other copies' tokens, in the
+one round trip a request makes: core.versions). Any change to a Category through
+the ORM (the admin pages, the demo seed, the tests' factories) sets a new token
+after its commit, and the changing transaction reads the table itself until then.
+Without Redis every filing reads the table, as before; CACHE_SECONDS bounds a
+token that was never set (a row changed by hand in SQL).
+"""
+import secrets
+import time as clock
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import make_transient_to_detached, object_session
+
+from community.core import versions
+from community.core.extensions import db
+
+from .models import Category
+
+VERSION_KEY = versions.register("community:categories:version")
+CACHE_SECONDS = 60
+CHANGED = "categories_changed"  # in Session.info: this transaction wrote a category
+_BY_CODE = select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with this code, in the session (as a query would give it)."""
+    session = db.session
+    if not code:
+        return None
+    rows = None if session.info.get(CHANGED) else _rows()
+    if rows is None:
+        return session.scalar(_BY_CODE, {"code": code})
+    values = rows.get(code)
+    return None if values is None else _in_session(session(), values)
+
+
+def _rows() -> dict | None:
+    """{code: column values} of the active categories; None when the copy cannot be trusted."""
+    try:
+        version = versions.current(VERSION_KEY)
+        if version is None:  # a new (or flushed) Redis: start a version
+            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8), nx=True)
+            versions.forget()
+            version = versions.current(VERSION_KEY)
+    except (RedisError, OSError):
+        return None
+    cache = current_app.extensions.get("category_cache")
+    if cache is not None and cache[0] == version and clock.monotonic() < cache[1]:
+        return cache[2]
+    # The version is read before the rows: a change committed in between shows next time.
+    table = Category.__table__
+    with db.session.no_autoflush:
+        rows = {row.code: dict(row._mapping) for row in db.session.execute(
+            select(*table.columns).where(table.c.active.is_(True)))}
+    current_app.extensions["category_cache"] = (version, clock.monotonic() + CACHE_SECONDS, rows)
+    return rows
+
+
+def _in_session(session, values: dict) -> Category:
+    """The row as a persistent object of this session: the one already there, or a
+    new one made from the copy's values (clean, as if loaded)."""
+    key = session.identity_key(Category, values["id"])
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found
+    row = Category(**values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
+def _changed(_mapper, _connection, target) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info[CHANGED] = True
+    if has_app_context():
+        current_app.extensions.pop("category_cache", None)
+
+
+def _announce(session) -> None:
+    """After a commit that changed categories: every process reads them again."""
+    if session.info.pop(CHANGED, None) and has_app_context():
+        current_app.extensions.pop("category_cache", None)
+        try:
+            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
+        except (RedisError, OSError):
+            pass  # other processes notice within CACHE_SECONDS
+        versions.forget()
+
+
+def _forget_change(session, previous_transaction) -> None:
+    if getattr(previous_transaction, "nested", False):
+        return  # a savepoint: the change may still commit with the outer transaction
+    session.info.pop(CHANGED, None)
+
+
+def install() -> None:
+    """Listen for changes to Category rows (once per process)."""
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(Category, name, _changed):
+            event.listen(Category, name, _changed)
