@@ -16,19 +16,18 @@ from community.core import signals
 
 
 def _session_listeners():
+    from community.core import versions
     from community.exchange import upstream
     from community.outbox import services as outbox
     from community.sla import services as sla_policies
     from community.sla import side
     from community.sla import wiring as sla
     from community.stats import updates as stats
-    from community.tickets import catalog
     from community.workqueue import notifications
 
     # In the order they ran before they were listed here (each kind runs in this order).
     return (
-        ("after_commit", sla_policies._announce),  # changed SLA policies: every process reloads
-        ("after_soft_rollback", sla_policies._forget_change),
+        ("after_soft_rollback", sla_policies._forget_change),  # before versions._drop
         ("before_flush", side._refresh_check_at),  # 差评 cases' and assist tasks' cursors
         ("before_flush", sla._refresh_next_due),  # Ticket.next_due_at, .sla_check_at
         ("before_flush", notifications._mark_if_new),  # new messages: promise their delivery
@@ -40,8 +39,9 @@ def _session_listeners():
         ("before_flush", upstream._new_rows),  # an upstream's order: its deadline on the request
         ("after_commit", stats._forget),  # the transaction's marked days
         ("after_soft_rollback", stats._forget),
-        ("after_commit", catalog._announce),  # changed categories: every process reloads
-        ("after_soft_rollback", catalog._forget_change),
+        # Changed SLA policies, categories, webhooks: every process reads them again.
+        ("after_commit", versions._renew),
+        ("after_soft_rollback", versions._drop),
     )
 
 

@@ -9,7 +9,10 @@ CLI) every ask reads Redis, as before. A process that changes a table clears its
 copy as well, so an answer kept from earlier in the same request is never trusted
 over a change made by that request.
 """
-from flask import current_app, has_request_context, request
+import secrets
+
+from flask import current_app, has_app_context, has_request_context, request
+from redis.exceptions import RedisError
 
 KEYS: list[str] = []  # every token a copy in this process depends on (register at import)
 _SEEN = "community.versions"  # the request's answers, in its WSGI environ
@@ -39,3 +42,48 @@ def forget() -> None:
     """After setting a token: this request's later asks read Redis again."""
     if has_request_context():
         request.environ.pop(_SEEN, None)
+
+
+# Changes to a copied table. The new token is set after the commit, not at the change:
+# set before it, another process could read the old rows under the new token and keep
+# them until the next change. Until the commit the changing session reads the table
+# itself (its copy would hold rows that may still be rolled back).
+_CHANGED = "community.versions.changed"  # in Session.info: the tokens to renew at commit
+
+
+def change(session, key: str) -> None:
+    """This transaction changes the table behind `key`."""
+    session.info.setdefault(_CHANGED, set()).add(key)
+
+
+def changing(session, key: str) -> bool:
+    return key in session.info.get(_CHANGED, ())
+
+
+def started(key: str):
+    """The token, set to a fresh one first when Redis has none (new or flushed);
+    raises RedisError/OSError as current() does."""
+    version = current(key)
+    if version is None:
+        current_app.extensions["redis"].set(key, secrets.token_hex(8), nx=True)
+        forget()
+        version = current(key)
+    return version
+
+
+def _renew(session) -> None:
+    """After a commit: a new token for every table it changed (core.wiring listens)."""
+    keys = session.info.pop(_CHANGED, None)
+    if not keys or not has_app_context():
+        return
+    try:
+        current_app.extensions["redis"].mset({key: secrets.token_hex(8) for key in keys})
+    except (RedisError, OSError):
+        pass  # the owners' CACHE_SECONDS bound how long other processes keep the old rows
+    forget()
+
+
+def _drop(session, previous_transaction) -> None:
+    if getattr(previous_transaction, "nested", False):
+        return  # a savepoint: the change may still commit with the outer transaction
+    session.info.pop(_CHANGED, None)

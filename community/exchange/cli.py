@@ -40,8 +40,8 @@ def add(user, client_name, unit, events, url):
                                          now=utcnow(), user=person, open311_client=client, unit=place)
     except DomainError as exc:
         raise click.ClickException(str(exc.message)) from None
-    db.session.commit()
     webhooks.forget_cache()
+    db.session.commit()
     click.echo(f"subscription {row.id}")
     click.echo(secret)
 
@@ -62,6 +62,6 @@ def revoke(subscription_id):
         webhooks.revoke(subscription_id, utcnow())
     except DomainError:
         raise click.ClickException("no such subscription") from None
-    db.session.commit()
     webhooks.forget_cache()
+    db.session.commit()
     click.echo("revoked")

@@ -37,27 +37,29 @@ def _version():
 
 
 def _active() -> list[tuple]:
+    if versions.changing(db.session, VERSION_KEY):
+        return _read()  # rows this transaction may still roll back: not kept
     version = _version()
     cached = current_app.extensions.get("webhook_cache")
     if version is not False and cached is not None and cached[0] == version:
         return cached[1]
-    rows = [tuple(r) for r in db.session.execute(select(
-        WebhookSubscription.id, WebhookSubscription.user_id, WebhookSubscription.open311_client_id,
-        WebhookSubscription.unit_id, WebhookSubscription.url, WebhookSubscription.events)
-        .where(WebhookSubscription.revoked_at.is_(None), WebhookSubscription.paused_at.is_(None)))]
+    rows = _read()
     current_app.extensions["webhook_cache"] = (version, rows)
     return rows
 
 
+def _read() -> list[tuple]:
+    return [tuple(r) for r in db.session.execute(select(
+        WebhookSubscription.id, WebhookSubscription.user_id, WebhookSubscription.open311_client_id,
+        WebhookSubscription.unit_id, WebhookSubscription.url, WebhookSubscription.events)
+        .where(WebhookSubscription.revoked_at.is_(None), WebhookSubscription.paused_at.is_(None)))]
+
+
 def forget_cache() -> None:
-    """Every process reads the subscriptions again (call after a change, before commit:
-    a reader in between only reads the old rows once more)."""
+    """The subscriptions change in this transaction (call before its commit): it reads
+    them itself until then, and every process reads them again after it."""
     current_app.extensions.pop("webhook_cache", None)
-    try:
-        current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
-    except (RedisError, OSError):
-        pass
-    versions.forget()
+    versions.change(db.session, VERSION_KEY)
 
 
 def subscribe(*, url: str, events: list[str], now: datetime, user=None, open311_client=None,

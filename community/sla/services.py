@@ -1,10 +1,9 @@
 """SLA policies and working-day overrides: lookups for the clocks, changes by the admin."""
-import secrets
 import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -85,7 +84,7 @@ def _cached(name: str, read):
 
 
 def _shared(name: str, read):
-    version = None if db.session.info.get("sla_changed") else _version()
+    version = None if versions.changing(db.session, VERSION_KEY) else _version()
     caches = current_app.extensions.setdefault("sla_cache", {})
     cache = caches.get(name) or {}
     if version is not None and cache.get("version") == version and clock.monotonic() < cache["until"]:
@@ -100,13 +99,7 @@ def _shared(name: str, read):
 
 def _version() -> bytes | None:
     try:
-        version = versions.current(VERSION_KEY)  # read with the other copies' tokens
-        if version is None:  # a new (or flushed) Redis: start a version
-            conn = current_app.extensions["redis"]
-            conn.set(VERSION_KEY, secrets.token_hex(8), nx=True)
-            versions.forget()
-            version = versions.current(VERSION_KEY)
-        return version
+        return versions.started(VERSION_KEY)  # read with the other copies' tokens
     except (RedisError, OSError):
         return None
 
@@ -117,25 +110,14 @@ CACHED = ("sla_policies", "work_calendar")
 def forget_cache() -> None:
     for name in CACHED:
         db.session.info.pop(name, None)
-    db.session.info["sla_changed"] = True  # not cached until committed; then announced
+    versions.change(db.session, VERSION_KEY)  # not cached until committed; then announced
     current_app.extensions.pop("sla_cache", None)
-
-
-def _announce(session) -> None:
-    """After a commit that changed policies: every process reloads them."""
-    if session.info.pop("sla_changed", None) and has_app_context():
-        current_app.extensions.pop("sla_cache", None)
-        try:
-            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
-        except (RedisError, OSError):
-            pass  # other processes notice within CACHE_SECONDS
-        versions.forget()
 
 
 def _forget_change(session, previous_transaction) -> None:
     if getattr(previous_transaction, "nested", False):
         return  # a savepoint: the change may still commit with the outer transaction
-    if session.info.pop("sla_changed", None):  # rolled back: so is the session's copy
+    if versions.changing(session, VERSION_KEY):  # rolled back: so is the session's copy
         for name in CACHED:
             session.info.pop(name, None)
 

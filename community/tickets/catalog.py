@@ -9,7 +9,6 @@ after its commit, and the changing transaction reads the table itself until then
 Without Redis every filing reads the table, as before; CACHE_SECONDS bounds a
 token that was never set (a row changed by hand in SQL).
 """
-import secrets
 import time as clock
 
 from flask import current_app, has_app_context
@@ -24,7 +23,6 @@ from .models import Category
 
 VERSION_KEY = versions.register("community:categories:version")
 CACHE_SECONDS = 60
-CHANGED = "categories_changed"  # in Session.info: this transaction wrote a category
 _BY_CODE = select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
 
 
@@ -33,7 +31,7 @@ def active_category(code: str) -> Category | None:
     session = db.session
     if not code:
         return None
-    rows = None if session.info.get(CHANGED) else _rows()
+    rows = None if versions.changing(session, VERSION_KEY) else _rows()
     if rows is None:
         return session.scalar(_BY_CODE, {"code": code})
     values = rows.get(code)
@@ -43,11 +41,7 @@ def active_category(code: str) -> Category | None:
 def _rows() -> dict | None:
     """{code: column values} of the active categories; None when the copy cannot be trusted."""
     try:
-        version = versions.current(VERSION_KEY)
-        if version is None:  # a new (or flushed) Redis: start a version
-            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8), nx=True)
-            versions.forget()
-            version = versions.current(VERSION_KEY)
+        version = versions.started(VERSION_KEY)
     except (RedisError, OSError):
         return None
     cache = current_app.extensions.get("category_cache")
@@ -78,26 +72,9 @@ def _in_session(session, values: dict) -> Category:
 def _changed(_mapper, _connection, target) -> None:
     session = object_session(target)
     if session is not None:
-        session.info[CHANGED] = True
+        versions.change(session, VERSION_KEY)  # a new token once it commits
     if has_app_context():
         current_app.extensions.pop("category_cache", None)
-
-
-def _announce(session) -> None:
-    """After a commit that changed categories: every process reads them again."""
-    if session.info.pop(CHANGED, None) and has_app_context():
-        current_app.extensions.pop("category_cache", None)
-        try:
-            current_app.extensions["redis"].set(VERSION_KEY, secrets.token_hex(8))
-        except (RedisError, OSError):
-            pass  # other processes notice within CACHE_SECONDS
-        versions.forget()
-
-
-def _forget_change(session, previous_transaction) -> None:
-    if getattr(previous_transaction, "nested", False):
-        return  # a savepoint: the change may still commit with the outer transaction
-    session.info.pop(CHANGED, None)
 
 
 def install() -> None:

@@ -81,6 +81,26 @@ def test_an_open311_client_hears_of_its_own_requests_by_public_id(app, client, p
         assert "tracking_code" not in city_app.received[0]["data"]  # the resident's key stays theirs
 
 
+def test_the_new_token_is_set_after_the_commit_not_before(app, people):
+    """Set before the commit, another process could read the old subscriptions under the
+    new token and keep them until the next change."""
+    redis = app.extensions["redis"]
+    redis.set(webhooks.VERSION_KEY, "before")
+    row, _secret = webhooks.subscribe(url="https://example.org/hook", now=NOW, user=people.resident,
+                                      events=["filed"])
+    assert redis.get(webhooks.VERSION_KEY) == b"before"  # not yet: still uncommitted
+    assert any(r[0] == row.id for r in webhooks._active())  # this transaction sees its own row
+    assert app.extensions.get("webhook_cache") is None  # and keeps no copy of it
+    db.session.commit()
+    assert redis.get(webhooks.VERSION_KEY) not in (None, b"before")
+    redis.set(webhooks.VERSION_KEY, "again")
+    webhooks.revoke(row.id, NOW)
+    db.session.rollback()
+    assert redis.get(webhooks.VERSION_KEY) == b"again"  # a rolled-back change announces nothing
+    db.session.commit()
+    assert redis.get(webhooks.VERSION_KEY) == b"again"
+
+
 def test_a_revoked_subscription_hears_nothing_more(app, people, areas, frozen):
     with Receiver("pending") as gone:
         row, gone.secret = _subscribe(gone.url, user=people.resident, events=["filed"])
