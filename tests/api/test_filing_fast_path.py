@@ -23,7 +23,7 @@ def _file(client, headers, **extra):
     return answer.get_json()
 
 
-def test_a_filing_takes_six_statements(app, client, people, areas, token):
+def test_a_filing_takes_five_statements(app, client, people, areas, token):
     headers = token("resident")
     _file(client, headers)  # the token's first use also notes last_used_at
     statements = []
