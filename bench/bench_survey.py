@@ -122,7 +122,8 @@ def scope_of(conn, role: str, number: int) -> dict | None:
     home = home or grid[3]  # above a community: the community of a request of theirs
     community_code = conn.execute("SELECT code FROM units WHERE id = %s", (home,)).fetchone()[0]
     unit_code = conn.execute("SELECT code FROM units WHERE id = %s", (unit_id,)).fetchone()[0]
-    return {"login": login_name, "user_id": user_id if role != "admin" else (staff[0] if staff else user_id),
+    # The admin and strangers open another person's page: a staff member of the unit.
+    return {"login": login_name, "user_id": user_id if role not in ("admin", "anonymous") else staff[0],
             "ticket_id": ticket[0], "tracking_code": ticket[1], "unit_id": unit_id, "unit_code": unit_code,
             "community_id": home, "community_code": community_code, "grid_code": grid[0],
             "lat": grid[1], "long": grid[2], "case_id": case[0] if case else None,

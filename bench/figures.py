@@ -332,11 +332,11 @@ def table(r: dict) -> str:
 
         sv = survey.get("summary") or {}
         worst = sv.get("worst") or {}
-        row(f"page survey: {sv.get('rows')} route × role rows over {sv.get('routes')} GET routes, "
-            f"worst p95 at big, ms ({worst.get('route')} as {worst.get('role')})",
+        row(f"page survey, worst p95 of {sv.get('rows')} GET route × role rows, ms",
             None, worst.get("p95_big") if not survey.get("error") else survey["error"], None,
             f"≤ {TARGET_MS} ms, ≤ 2× small (or ≤ {NOISE_MS} ms)", None if sv.get("misses") is None else sv["misses"] == 0)
-        row("page survey: rows missing the target", None, sv.get("misses"), None, "0", None)
+        row(f"page survey, rows missing the target (worst: {worst.get('route')} as {worst.get('role')})",
+            None, sv.get("misses"), None, "0", None)
     ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
     row("web worker RSS, MB", ws, wb, None, "< 250 MB", wb is not None and wb < 250)
     ks, kb = _get(r, "small", "worker_rss_mb"), _get(r, "big", "worker_rss_mb")
