@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 import requests
@@ -336,16 +335,20 @@ def table(result: dict, sizes=("50k", "5M"), only_misses: bool = False) -> str:
         lines.append((r["route"], r["role"], r["status"], r["p95_small"], r["p95_big"], r["ratio"],
                       r["cpu_big"], r["verdict"] + (" (again)" if r.get("first") else "")))
     widths = [max(len(str("" if x[i] is None else x[i])) for x in lines) for i in range(len(head))]
-    fmt = lambda x: "| " + " | ".join(str("" if v is None else v).ljust(w) for v, w in zip(x, widths)) + " |"
+
+    def fmt(x):
+        return "| " + " | ".join(str("" if v is None else v).ljust(w) for v, w in zip(x, widths)) + " |"
     out = [fmt(lines[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [fmt(x) for x in lines[1:]]
     if result.get("skipped"):
-        out.append("\nskipped: " + "; ".join(f"{rule} ({why})" for rule, why in sorted(result["skipped"].items())))
+        out.append("\nskipped: " + "; ".join(f"{rule} ({why})"
+                                              for rule, why in sorted(result["skipped"].items())))
     s = result.get("summary", {})
     if s:
         w = s.get("worst") or {}
         out.append(f"\n{s['rows']} route × role rows over {s['routes']} routes, {s['skipped']} routes "
-                   f"skipped, {s['remeasured']} misses measured again with 3× the samples; worst p95 at {sizes[1]}: {w.get('p95_big')} ms ({w.get('route')} as "
-                   f"{w.get('role')}); misses: {s['misses']}. Verdict: p95 ≤ {TARGET_MS} ms and ≤ "
+                   f"skipped, {s['remeasured']} misses measured again with 3× the samples; worst p95 "
+                   f"at {sizes[1]}: {w.get('p95_big')} ms ({w.get('route')} as {w.get('role')}); "
+                   f"misses: {s['misses']}. Verdict: p95 ≤ {TARGET_MS} ms and ≤ "
                    f"max({RATIO:g} × {sizes[0]}, {NOISE_MS} ms); CPU: the web workers' ms per request.")
     return "\n".join(out)
 
@@ -369,7 +372,8 @@ def main(argv=None):
     result["load"] = [load, os.getloadavg()]
     text = table(result) + f"\nload average before {load[:3]}, after {os.getloadavg()[:3]}"
     print(text)
-    (cities.CACHE / "last-survey.json").write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+    (cities.CACHE / "last-survey.json").write_text(json.dumps(result, indent=1, ensure_ascii=False,
+                                                              default=str))
     (cities.CACHE / "last-survey.txt").write_text(text + "\n")
 
 

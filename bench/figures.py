@@ -334,7 +334,8 @@ def table(r: dict) -> str:
         worst = sv.get("worst") or {}
         row(f"page survey, worst p95 of {sv.get('rows')} GET route × role rows, ms",
             None, worst.get("p95_big") if not survey.get("error") else survey["error"], None,
-            f"≤ {TARGET_MS} ms, ≤ 2× small (or ≤ {NOISE_MS} ms)", None if sv.get("misses") is None else sv["misses"] == 0)
+            f"≤ {TARGET_MS} ms, ≤ 2× small (or ≤ {NOISE_MS} ms)",
+            None if sv.get("misses") is None else sv["misses"] == 0)
         row(f"page survey, rows missing the target (worst: {worst.get('route')} as {worst.get('role')})",
             None, sv.get("misses"), None, "0", None)
     ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
