@@ -75,7 +75,8 @@ soak: install
 # Every benchmark, one table (bench/run.py): PostgreSQL + Redis db 7 on 127.0.0.1, gunicorn.
 # BENCH_SIZES="50000 5000000" (default) or BENCH_QUICK=1 for 5k vs 50k; databases are kept.
 # ONLY=search (staff search, issue 24) or ONLY=replica (dashboards on the standby of
-# `make standby` vs the primary under a filing load, issue 31) runs that group alone.
+# `make standby` vs the primary under a filing load, issue 31) or ONLY=survey (every GET
+# route × every role on both cities, issue 30; bench/bench_survey.py) runs that group alone.
 BENCH_SIZES ?= 50000 5000000
 ONLY ?=
 bench: install

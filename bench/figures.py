@@ -339,6 +339,18 @@ def table(r: dict) -> str:
     es_, eb_ = _get(r, "export", "small", "rows"), _get(r, "export", "big", "rows")
     if es_ or eb_:
         row("county export: rows sent (cap 50,000)", es_, eb_, None, "", None)
+    survey = r.get("survey") or {}
+    if survey.get("summary") or survey.get("error"):
+        from bench.bench_survey import NOISE_MS, TARGET_MS
+
+        sv = survey.get("summary") or {}
+        worst = sv.get("worst") or {}
+        row(f"page survey, worst p95 of {sv.get('rows')} GET route × role rows, ms",
+            None, worst.get("p95_big") if not survey.get("error") else survey["error"], None,
+            f"≤ {TARGET_MS} ms, ≤ 2× small (or ≤ {NOISE_MS} ms)",
+            None if sv.get("misses") is None else sv["misses"] == 0)
+        row(f"page survey, rows missing the target (worst: {worst.get('route')} as {worst.get('role')})",
+            None, sv.get("misses"), None, "0", None)
     ws, wb = _get(r, "small", "web_rss_mb"), _get(r, "big", "web_rss_mb")
     row("web worker RSS, MB", ws, wb, None, "< 250 MB", wb is not None and wb < 250)
     ks, kb = _get(r, "small", "worker_rss_mb"), _get(r, "big", "worker_rss_mb")
@@ -363,6 +375,12 @@ def table(r: dict) -> str:
         from bench import bench_replica
 
         out.append(bench_replica.table(r["replica"]))
+    if (r.get("survey") or {}).get("rows"):
+        from bench import bench_survey
+        from bench.city.cities import label
+
+        out.append("\n" + bench_survey.table(r["survey"], (label(s), label(b)),
+                                             only_misses=r.get("only") != "survey"))
     m = r.get("machine", {})
     out.append(f"\nmachine: {m.get('nproc')} cpu, {m.get('ram_gb')} GB, PostgreSQL {m.get('postgres')}, "
                f"Redis {m.get('redis')}, load {m.get('load')}; commit {m.get('commit', '')[:12]}; "

@@ -156,14 +156,14 @@ def _p95(times):
     return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 1)
 
 
-def login(base: str, username: str, password: str) -> requests.Session:
+def login(base: str, username: str, password: str, timeout: float = 30) -> requests.Session:
     """A signed-in browser session (the login form with its CSRF token)."""
     session = requests.Session()
-    page = session.get(f"{base}/login", timeout=30)
+    page = session.get(f"{base}/login", timeout=timeout)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
     response = session.post(f"{base}/login", data={
         "login": username, "password": password, "csrf_token": token.group(1) if token else ""},
-        allow_redirects=False, timeout=30)
+        allow_redirects=False, timeout=timeout)
     if response.status_code not in (302, 303):
         raise RuntimeError(f"sign-in as {username} failed ({response.status_code})")
     return session

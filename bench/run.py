@@ -1,11 +1,13 @@
 """`make bench`: every benchmark in one run, one table of figures and ratios.
 
-    python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer] [--only search|replica]
+    python -m bench.run [--sizes "50000 5000000"] [--quick] [--skip-peer] [--only search|replica|survey]
 
 --only (make bench ONLY=…) runs one group of rows alone, on both cities: `search` the
 staff search per kind of query beside the grid queue of the same server (issue 24);
 `replica` the dashboards on the read replica vs the primary under a filing load
-(bench/bench_replica.py, issue 31; skipped with its reason when no standby answers).
+(bench/bench_replica.py, issue 31; skipped with its reason when no standby answers);
+`survey` every GET route × every role on both cities, p95 side by side
+(bench/bench_survey.py, issue 30), its whole table.
 
 Env: BENCH_SIZES (two sizes, small then big; default "50000 5000000"),
 BENCH_QUICK=1 (5,000 vs 50,000 and shorter runs), BENCH_SECONDS / BENCH_SAMPLES (load
@@ -105,6 +107,7 @@ def main(argv=None):
     results["hotspots"] = figures.hotspots(urls, log)
     results["export"] = export(urls)
     results["replica"] = replica(urls, seconds)
+    results["survey"] = survey(urls)
     if not args.skip_peer:
         results["peer"] = peer.run(seconds=seconds, clients=CLIENTS, workers=WEB_WORKERS,
                                    escalate=200 if args.quick else 500, log=log)
@@ -112,7 +115,7 @@ def main(argv=None):
     finish(results, started)
 
 
-ONLY = ("search", "replica")
+ONLY = ("search", "replica", "survey")
 
 
 def only(name: str, results: dict, seconds: float, samples: int, started: float):
@@ -125,6 +128,8 @@ def only(name: str, results: dict, seconds: float, samples: int, started: float)
             results[key] = search_rows(urls[key], samples)
     if name == "replica":
         results["replica"] = replica(urls, seconds)
+    if name == "survey":
+        results["survey"] = survey(urls)
     finish(results, started, suffix=f"-{name}")
 
 
@@ -150,6 +155,16 @@ def replica(urls: dict, seconds: float) -> dict:
     distinct = {url: key for key, url in urls.items()}  # one city when both sizes are the same
     return bench_replica.measure({key: url for url, key in distinct.items()}, seconds, log,
                                  clients=CLIENTS, workers=WEB_WORKERS, redis_url=REDIS)
+
+
+def survey(urls: dict) -> dict:
+    """Every GET route × every role, both cities side by side (bench/bench_survey.py)."""
+    from bench import bench_survey
+
+    try:
+        return bench_survey.measure_cities(urls, app_env, log=log)
+    except Exception as exc:  # one group of rows: report it, keep the others
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def finish(results: dict, started: float, suffix: str = "") -> None:

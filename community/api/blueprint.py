@@ -3,6 +3,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
+from flask_smorest.exceptions import NotModified
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
@@ -79,6 +80,16 @@ def _validation_failed(exc):
     if exc.field:
         body["error"]["fields"] = {exc.field: [str(exc.message)]}
     return jsonify(body), exc.status
+
+
+@bp.errorhandler(NotModified)
+def _not_modified(exc):
+    """If-None-Match named the list's ETag (flask-smorest's @etag): no body, the tag again."""
+    response = current_app.response_class(status=304)
+    tags = request.if_none_match.as_set()
+    if len(tags) == 1:
+        response.set_etag(tags.pop())
+    return response
 
 
 @bp.errorhandler(auth.Unauthenticated)

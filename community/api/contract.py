@@ -111,6 +111,11 @@ class ContractPlugin(BasePlugin):
                     "400" not in {str(code) for code in responses}:
                 # Whatever carries text may be refused as unreadable (NUL in a query …).
                 responses["400"] = dict(ERROR_RESPONSE, description=REFUSED["400"])
+            if isinstance(responses.get(422, responses.get("422")), str):
+                # flask-smorest's @paginate names its own 422 (a component's name, made a
+                # $ref later); ours has the error shape and says what is refused.
+                responses.pop(422, None)
+                responses["422"] = dict(ERROR_RESPONSE)
             for status, response in op.get("responses", {}).items():
                 code = str(status)
                 if not isinstance(response, dict) or "$ref" in response:

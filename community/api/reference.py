@@ -5,8 +5,8 @@ from flask import g
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from community.areas import geo
 from community.areas.models import Unit
@@ -19,7 +19,7 @@ from community.core.timeutil import utcnow
 
 from . import auth, schemas, tokens
 from .blueprint import bp, public
-from .serialize import area_dict, token_dict, unit_ref
+from .serialize import area_dict, area_row, token_dict, unit_ref
 from .views import errors
 
 
@@ -35,20 +35,42 @@ def list_categories():
              "department_duty": c.department_duty} for c in active_categories()]
 
 
+# A city has some 12,000 units: the list comes in pages (X-Pagination says how many),
+# with an ETag so a client that keeps its copy gets 304 until an area changes.
+AREA_PAGE, AREA_PAGE_MAX = 500, 1000
+
+
 @bp.route("/areas", methods=["GET"])
+@bp.etag
 @bp.arguments(schemas.AreaArgs, location="query")
 @bp.response(200, schemas.AreaOut(many=True))
+@bp.paginate(page_size=AREA_PAGE, max_page_size=AREA_PAGE_MAX)
 @errors(422, 429)
 @public
-def list_areas(args):
-    """Counties, streets, communities, grids and departments. Public."""
-    query = select(Unit).where(Unit.active.is_(True)).options(selectinload(Unit.parent))
+def list_areas(args, pagination_parameters):
+    """Counties, streets, communities, grids and departments, by code, a page at a time
+    (`page`, `page_size` ≤ 1000; the X-Pagination header has the total). Public."""
+    query = select(Unit).where(Unit.active.is_(True))
     if args.get("kind"):
         query = query.where(Unit.kind == args["kind"])
     if args.get("parent"):
         parent = unit_by_code(args["parent"])
         query = query.where(Unit.parent_id == (parent.id if parent is not None else 0))
-    return [area_dict(u) for u in db.session.scalars(query.order_by(Unit.code))]
+    if args.get("county"):
+        county = unit_by_code(args["county"])
+        query = query.where(Unit.county_id == (county.id if county is not None else 0))
+    pagination_parameters.item_count = db.session.scalar(
+        select(func.count()).select_from(query.subquery()))
+    parents = aliased(Unit)
+    # Only the listed columns: a unit's boundary (GeoJSON, kilobytes) stays in the table.
+    rows = db.session.execute(
+        query.with_only_columns(Unit.code, Unit.name, Unit.kind, parents.code.label("parent"),
+                                Unit.boundary.is_not(None).label("has_boundary"),
+                                Unit.centre_lat, Unit.centre_long)
+        .outerjoin(parents, parents.id == Unit.parent_id)
+        .order_by(Unit.code).offset(pagination_parameters.first_item)
+        .limit(pagination_parameters.page_size))
+    return [area_row(r) for r in rows]
 
 
 @bp.route("/areas/locate", methods=["GET"])

@@ -70,6 +70,7 @@ class AreaDetail(AreaOut):
 class AreaArgs(Schema):
     kind = Text(validate=validate.OneOf(["county", "street", "community", "grid", "department"]))
     parent = Text(validate=validate.Length(max=32), **_d("Only the units directly under this code"))
+    county = Text(validate=validate.Length(max=32), **_d("Only the units inside this county (code)"))
 
 
 class LocateArgs(Schema):

@@ -84,6 +84,15 @@ def area_dict(unit) -> dict:
             "has_boundary": unit.boundary is not None, "centre": centre}
 
 
+def area_row(row) -> dict:
+    """area_dict of a row of the columns the list reads (code … centre_long)."""
+    centre = None
+    if row.centre_lat is not None and row.centre_long is not None:
+        centre = {"lat": row.centre_lat, "long": row.centre_long}
+    return {"code": row.code, "name": row.name, "kind": row.kind, "parent": row.parent,
+            "has_boundary": bool(row.has_boundary), "centre": centre}
+
+
 def token_dict(token, secret: str | None = None) -> dict:
     data = {"id": token.id, "name": token.name, "prefix": token.prefix,
             "user": token.user.username or mask_phone(token.user.phone), "can_write": token.can_write,

@@ -7,7 +7,7 @@ from community.tally.facts import resolution_in_time
 from community.tally.marks import clock_days, mark_days, mark_days_many
 from community.tickets import links
 
-from .models import Rating, Resolution
+from .models import Appeal, Rating, Resolution
 
 
 def _callback_offered(ticket, user, now) -> bool:
@@ -72,6 +72,9 @@ def _ratings_follow(ticket, **kwargs):
     db.session.execute(update(Rating).where(Rating.ticket_id == ticket.id).values(
         grid_id=ticket.grid_id, community_id=ticket.community_id, street_id=ticket.street_id,
         county_id=ticket.county_id))
+    # An appeal is listed by its street (appeals.appeals_in_scope): it moves with them.
+    db.session.execute(update(Appeal).where(Appeal.rating_id.in_(
+        select(Rating.id).where(Rating.ticket_id == ticket.id))).values(street_id=ticket.street_id))
 
 
 def latest_resolution(ticket) -> Resolution | None:

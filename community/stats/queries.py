@@ -158,8 +158,16 @@ def overdue_now(unit: Unit, now: datetime, limit: int = 10):
 
 def open_cases(unit: Unit, limit: int = 10):
     kind = UnitKind(unit.kind)
-    base = select(RectificationCase).where(RectificationCase.state != CaseState.CLOSED)
-    if kind in (UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.COUNTY):
+    # The live states by name, so the (community or street, state) indexes answer; a
+    # county's through its streets: its own column's index held every case it ever had
+    # (18,000 at 5M, 0.2 s) to find the hundred open ones (issue 30).
+    live = [s.value for s in CaseState if s != CaseState.CLOSED]
+    base = select(RectificationCase).where(RectificationCase.state.in_(live))
+    if kind == UnitKind.COUNTY:
+        streets = select(Unit.id).where(Unit.county_id == unit.id, Unit.kind == UnitKind.STREET)
+        base = base.where(RectificationCase.county_id == unit.id,
+                          RectificationCase.street_id.in_(streets))
+    elif kind in (UnitKind.COMMUNITY, UnitKind.STREET):
         base = base.where(getattr(RectificationCase, f"{kind.value}_id") == unit.id)
     else:
         base = base.join(Ticket, Ticket.id == RectificationCase.ticket_id).where(

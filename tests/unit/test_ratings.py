@@ -214,3 +214,42 @@ def test_the_resident_is_told_how_an_appeal_ended(ctx, people, areas, uphold, sa
     db.session.commit()
     [notice] = Notification.query.filter_by(user_id=people.resident.id).order_by(Notification.id.desc()).limit(1)
     assert says in notice.text and ticket.tracking_code in notice.text and notice.phone == ticket.contact_phone
+
+
+def test_appeals_are_found_by_the_appeals_street_not_the_units_ratings(ctx, people, areas):
+    """Issue 30: a county's list read every rating of the county to find its appeals."""
+    from sqlalchemy import select
+
+    from community.ratings.models import Appeal
+    from tests.factories import make_supervisor
+
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来", reasons=["not_solved"])
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    db.session.commit()
+    supervisor = make_supervisor(areas)
+    for user in (people.county, supervisor, people.street):
+        sql = str(appeals.appeals_in_scope(select(Appeal), user))
+        assert "ratings" not in sql, user.username  # the appeal's own columns, no rating read
+        assert [a.id for a in appeals.appeals_for(user)] == [appeal.id], user.username
+    for outsider in (people.street2, people.community2, people.grid2, people.dept):
+        assert appeals.appeals_for(outsider) == [], outsider.username
+
+
+def test_an_appeal_moves_with_its_request_to_another_street(ctx, people, areas):
+    from community.core import signals
+
+    ticket = resolved_ticket(people, areas)
+    rating = services.rate(ticket, people.resident, LATER, "no", "very_dissatisfied", "没人来", reasons=["not_solved"])
+    appeal = appeals.file_appeal(rating, people.grid, LATER, "评价内容与本诉求无关")
+    db.session.commit()
+    grid = areas.S2C1G1
+    ticket.grid_id, ticket.community_id, ticket.street_id = grid.id, grid.community_id, grid.street_id
+    signals.ticket_relocated.send(ticket)
+    db.session.commit()
+    db.session.expire_all()
+    assert appeal.street_id == areas.S2.id
+    assert [a.id for a in appeals.appeals_for(people.street2)] == [appeal.id]
+    for outsider in (people.street, people.community, people.grid):
+        assert appeals.appeals_for(outsider) == [], outsider.username
+    assert [a.id for a in appeals.appeals_for(people.county)] == [appeal.id]

@@ -252,3 +252,10 @@ def test_callback_rating_on_the_staff_page(app, client, people, areas, frozen):
     assert rating.channel == "callback" and rating.recorded_by_id == people.county.id
     listing = county.get("/ratings").get_data(as_text=True)
     assert "回访" in listing and people.county.display_name in listing
+
+
+def test_the_appeals_page_is_for_staff_only(client, people, areas):
+    """Issue 30's survey reads /ratings/appeals as every role: residents and strangers are refused."""
+    assert client.get("/ratings/appeals").status_code in (302, 401)
+    login(client, "13800000001")
+    assert client.get("/ratings/appeals").status_code == 404  # staff_required hides staff pages
