@@ -13,7 +13,8 @@
 - stat_daily, stat_category_daily: the new counts; stat_worker_daily.
 
 Large tables: the indexes on tickets are built CONCURRENTLY on PostgreSQL, and the
-backfills run in id slices, each committed on its own (no long lock).
+backfills run in id slices, each committed on its own (no long lock), after the DDL's
+own commit; the indexes on assist_tasks are built CONCURRENTLY too (issue 30).
 
 Revision ID: 0016
 Revises: 0015
@@ -23,7 +24,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
-from community.core.migrating import run_sliced
+from community.core.migrating import commit, create_index, run_sliced
 
 
 revision = '0016'
@@ -90,16 +91,6 @@ def upgrade():
         batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
         batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
         batch_op.create_check_constraint('score', 'score IS NULL OR score BETWEEN 1 AND 5')
-    op.execute("UPDATE assist_tasks SET unit_id = (SELECT unit_id FROM users WHERE users.id = assist_tasks.requested_by_id)")
-    if postgres:
-        op.execute("UPDATE assist_tasks SET report_due_at = created_at + interval '24 hours'")
-    else:
-        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
-        op.execute("UPDATE assist_tasks SET report_due_at = "
-                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
-    for column in ASSIST_INDEXED:
-        op.create_index(f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
-
     for table in ('stat_daily', 'stat_category_daily'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in NEW_COUNTS:
@@ -118,18 +109,25 @@ def upgrade():
         sa.UniqueConstraint('unit_id', 'user_id', 'day', name='uq_stat_worker_daily_unit_user_day'),
     )
     op.create_index('ix_stat_worker_daily_day', 'stat_worker_daily', ['day'], unique=False)
+    commit(op)  # the locks of the DDL above (tickets, assist_tasks, users…) go before the fills
 
+    run_sliced(op, 'assist_tasks', "UPDATE assist_tasks SET unit_id = (SELECT unit_id FROM users "
+               "WHERE users.id = assist_tasks.requested_by_id) WHERE id >= :low AND id < :high",
+               '0016 assist_tasks')
+    if postgres:
+        run_sliced(op, 'assist_tasks', "UPDATE assist_tasks SET report_due_at = created_at + "
+                   "interval '24 hours' WHERE id >= :low AND id < :high", '0016 assist_tasks')
+    else:
+        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        op.execute("UPDATE assist_tasks SET report_due_at = "
+                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
+    for column in ASSIST_INDEXED:
+        create_index(op, f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
     run_sliced(op, 'resolutions', LATE_RESOLUTIONS, '0016 resolutions', late=False, on_time=True)
     run_sliced(op, 'tickets', OPEN_BREACHES, '0016 tickets')
-
     for column in CLOCK_ENDS:
-        where = sa.text(f'{column} IS NOT NULL')
-        if postgres:
-            with op.get_context().autocommit_block():
-                op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False,
-                                postgresql_where=where, postgresql_concurrently=True)
-        else:
-            op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False, sqlite_where=where)
+        create_index(op, f'ix_tickets_{column}', 'tickets', [column], where=f'{column} IS NOT NULL',
+                     unique=False)
 
 
 def _counts():
