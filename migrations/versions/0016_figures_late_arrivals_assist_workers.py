@@ -24,7 +24,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
-from community.core.migrating import commit, create_index, run_sliced
+from community.core.migrating import add_check, add_foreign_key, commit, create_index, run_sliced
 
 
 revision = '0016'
@@ -35,6 +35,7 @@ depends_on = None
 CLOCK_ENDS = ('first_response_at', 'response_due_at', 'accepted_at', 'accept_due_at')
 NEW_COUNTS = ('appealed', 'assist_report_due', 'assist_reported_in_time', 'assist_finish_due',
               'assist_finished_in_time', 'assist_scored', 'assist_score_total')
+SCORE = 'score IS NULL OR score BETWEEN 1 AND 5'
 ASSIST_INDEXED = ('report_due_at', 'accepted_at', 'done_at', 'scored_at')
 OPEN_STATES = "('submitted', 'accepted', 'in_progress', 'escalated', 'returned', 'reopened')"
 
@@ -88,9 +89,14 @@ def upgrade():
         batch_op.add_column(sa.Column('score_note', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('scored_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('scored_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
-        batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
-        batch_op.create_check_constraint('score', 'score IS NULL OR score BETWEEN 1 AND 5')
+        if not postgres:  # SQLite: in the same copy of the table
+            batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
+            batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
+            batch_op.create_check_constraint('score', SCORE)
+    if postgres:  # NOT VALID, validated after a commit: assist_tasks stay writable
+        add_foreign_key(op, 'fk_assist_tasks_unit_id_units', 'assist_tasks', 'units', ['unit_id'], ['id'])
+        add_foreign_key(op, 'fk_assist_tasks_scored_by_id_users', 'assist_tasks', 'users', ['scored_by_id'], ['id'])
+        add_check(op, 'ck_assist_tasks_score', 'assist_tasks', SCORE)
     for table in ('stat_daily', 'stat_category_daily'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in NEW_COUNTS:

@@ -20,7 +20,7 @@ Create Date: 2026-12-07 02:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
-from community.core.migrating import add_check, add_foreign_key, postgres, run_sliced
+from community.core.migrating import add_check, add_foreign_key, commit, postgres, run_sliced
 
 
 revision = '0020'
@@ -69,6 +69,7 @@ def upgrade():
         batch_op.add_column(sa.Column('judge', sa.String(length=16), nullable=False, server_default='street'))
         batch_op.create_check_constraint(op.f('ck_appeals_judge'),
                                          _in('judge', ('street', 'county', 'supervisor')))
+    commit(op)  # rating_reasons' key locked ratings, the ALTER appeals: both go before users are read
     op.execute("UPDATE appeals SET judge = 'county' WHERE filed_by_id IN "
                "(SELECT id FROM users WHERE role = 'street')")
     op.execute("UPDATE appeals SET judge = 'supervisor' WHERE filed_by_id IN "

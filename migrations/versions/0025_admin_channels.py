@@ -22,7 +22,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
-from community.core.migrating import add_check
+from community.core.migrating import add_check, run_sliced
 
 
 revision = '0025'
@@ -72,8 +72,8 @@ def upgrade():
     op.add_column('webhook_subscriptions', sa.Column('paused_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     conn = op.get_bind()
     _channel_check(conn, OLD, NEW, CHANNELS.format(", 'upstream'"))
-    conn.execute(sa.text("UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "
-                         "(SELECT ticket_id FROM upstream_orders)"))
+    run_sliced(op, 'tickets', "UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "
+               "(SELECT ticket_id FROM upstream_orders) AND id >= :low AND id < :high", '0025 tickets')
 
 
 def downgrade():
