@@ -45,19 +45,16 @@ STRENGTH = {mode: i for i, mode in enumerate((
 HERE = Path(__file__).resolve().parent.parent
 
 
-def _with_app_name(url: str) -> str:
-    return url + ("&" if "?" in url else "?") + f"application_name={APP_NAME}"
-
-
 def flask_db(url: str, *args: str, directory: str | None = None) -> float:
-    env = dict(os.environ, DATABASE_URL=_with_app_name(url),
+    env = dict(os.environ, DATABASE_URL=url, COMMUNITY_DB_APPLICATION_NAME=APP_NAME,
                REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"))
     extra = ["-d", directory] if directory else []
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", args[0], *extra, *args[1:]],
                           env=env, cwd=HERE, capture_output=True, text=True)
     if done.returncode:
-        raise RuntimeError(f"flask db {' '.join(args)}: {done.stderr.strip().splitlines()[-1:]}")
+        errors = [line for line in done.stderr.splitlines() if "Error" in line] or done.stderr.splitlines()
+        raise RuntimeError(f"flask db {' '.join(args)}: {errors[-1][:300] if errors else done.returncode}")
     return time.monotonic() - started
 
 
@@ -225,15 +222,21 @@ def table(results: list[dict]) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="a COPY of a city, at head")
-    parser.add_argument("--revisions", required=True, help="e.g. 0014,0023 (run newest first)")
+    parser.add_argument("--revisions", required=True, help="e.g. 0014,0023, or all (run newest first)")
     parser.add_argument("--before-dir", help="an earlier commit's migrations directory")
     args = parser.parse_args(argv)
     if args.database_url.rstrip("/").rsplit("/", 1)[-1] in ("bench_50k", "bench_5m"):
         parser.error("a shared city: run on a copy (CREATE DATABASE … TEMPLATE …)")
     chain = parents(HERE / "migrations")
+    wanted = [r for r in chain if chain[r]] if args.revisions == "all" else args.revisions.split(",")
     results = []
-    for revision in sorted(args.revisions.split(","), reverse=True):
-        results += measure(args.database_url, revision, chain[revision], args.before_dir)
+    for revision in sorted(wanted, reverse=True):
+        try:
+            results += measure(args.database_url, revision, chain[revision], args.before_dir)
+        except RuntimeError as error:  # an upgrade that failed: said, and the copy put back at head
+            print(json.dumps({"revision": revision, "failed": str(error)}, ensure_ascii=False), flush=True)
+            results.append({"revision": revision, "skipped": f"failed: {error}"})
+            flask_db(args.database_url, "stamp", "head")
     print(table(results))
 
 
