@@ -28,15 +28,16 @@ BIG = {"tickets", "ticket_events", "ratings", "resolutions", "users", "notificat
 ALLOWED = ("UPDATE notifications_next SET event_at",)
 
 NAME = r'"?(?:\w+"?\.)?"?(\w+)"?'
-CREATE_TABLE = re.compile(rf"^CREATE TABLE (?:IF NOT EXISTS )?{NAME}", re.I)
-CREATE_INDEX = re.compile(rf"^CREATE (?:UNIQUE )?INDEX (CONCURRENTLY )?(?:IF NOT EXISTS )?\S+ ON (?:ONLY )?{NAME}", re.I)
-ALTER = re.compile(rf"^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?{NAME}", re.I)
-LOCK = re.compile(rf"^LOCK TABLE {NAME}", re.I)
-DROP_TABLE = re.compile(rf"^DROP TABLE (?:IF EXISTS )?{NAME}", re.I)
-WRITE = re.compile(rf"^(?:UPDATE|DELETE FROM|INSERT INTO) {NAME}", re.I)
-FROM = re.compile(rf"\b(?:FROM|JOIN) {NAME}", re.I)
-REFERENCES = re.compile(rf"\bREFERENCES {NAME}", re.I)
-KEYED = re.compile(r"\bid\s*(?:=\s*%\(|=\s*:|IN\s*\(\s*\d)", re.I)
+CREATE_TABLE = re.compile(rf"^CREATE TABLE (?:IF NOT EXISTS )?{NAME}", re.IGNORECASE)
+CREATE_INDEX = re.compile(rf"^CREATE (?:UNIQUE )?INDEX (CONCURRENTLY )?(?:IF NOT EXISTS )?\S+ "
+                          rf"ON (?:ONLY )?{NAME}", re.IGNORECASE)
+ALTER = re.compile(rf"^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?{NAME}", re.IGNORECASE)
+LOCK = re.compile(rf"^LOCK TABLE {NAME}", re.IGNORECASE)
+DROP_TABLE = re.compile(rf"^DROP TABLE (?:IF EXISTS )?{NAME}", re.IGNORECASE)
+WRITE = re.compile(rf"^(?:UPDATE|DELETE FROM|INSERT INTO) {NAME}", re.IGNORECASE)
+FROM = re.compile(rf"\b(?:FROM|JOIN) {NAME}", re.IGNORECASE)
+REFERENCES = re.compile(rf"\bREFERENCES {NAME}", re.IGNORECASE)
+KEYED = re.compile(r"\bid\s*(?:=\s*%\(|=\s*:|IN\s*\(\s*\d)", re.IGNORECASE)
 
 
 def _base(name: str) -> str:
@@ -77,7 +78,8 @@ class Audit:
         sliced = isinstance(params, dict) and {"low", "high"} <= params.keys()
         scans = self._scans(sql, sliced)
         if scans and self.locked:
-            self._flag(f"scans {scans} while holding a write lock taken by «{next(iter(self.locked.values()))[:60]}»", sql)
+            taken = next(iter(self.locked.values()))[:60]
+            self._flag(f"scans {scans} while holding a write lock taken by «{taken}»", sql)
         if match := CREATE_TABLE.match(sql):
             self.created.add(_base(match[1]))
             for target in REFERENCES.findall(sql):
@@ -91,11 +93,11 @@ class Audit:
                 self.locked.setdefault(_base(match[2]), sql)
         elif match := ALTER.match(sql):
             table = match[1]
-            if re.search(r"\bVALIDATE CONSTRAINT\b", sql, re.I):
+            if re.search(r"\bVALIDATE CONSTRAINT\b", sql, re.IGNORECASE):
                 self.validated += 1
             elif self._big(table):
-                if re.search(r"\bADD CONSTRAINT\b.*\b(?:FOREIGN KEY|CHECK)\b", sql, re.I) \
-                        and not re.search(r"\bNOT VALID\s*$", sql, re.I):
+                if re.search(r"\bADD CONSTRAINT\b.*\b(?:FOREIGN KEY|CHECK)\b", sql, re.IGNORECASE) \
+                        and not re.search(r"\bNOT VALID\s*$", sql, re.IGNORECASE):
                     self._flag("constraint checked under the ALTER's lock (add it NOT VALID, "
                                "VALIDATE after a commit)", sql)
                 if not autocommit:
@@ -107,20 +109,20 @@ class Audit:
             if self._big(match[1]) and not autocommit:
                 self.locked.setdefault(_base(match[1]), sql)
         elif (match := WRITE.match(sql)) and self._big(match[1]):
-            reads = re.search(r"\bSELECT\b", sql, re.I)
+            reads = re.search(r"\bSELECT\b", sql, re.IGNORECASE)
             if not sliced and not KEYED.search(sql) and (not sql.upper().startswith("INSERT") or reads):
                 self._flag("whole-table write (cut it into id slices: run_sliced)", sql)
 
     def _scans(self, sql: str, sliced: bool) -> str | None:
         """The big table a statement reads through (None for a look-up by key or max/min)."""
         head = sql.split(" ", 1)[0].upper()
-        if re.search(r"\bVALIDATE CONSTRAINT\b", sql, re.I):
+        if re.search(r"\bVALIDATE CONSTRAINT\b", sql, re.IGNORECASE):
             return ALTER.match(sql)[1]
         if (match := CREATE_INDEX.match(sql)) and self._big(match[2]):
             return match[2]
         if head not in ("UPDATE", "DELETE", "INSERT", "SELECT", "WITH") or KEYED.search(sql):
             return None
-        if head == "SELECT" and re.match(r"^SELECT (?:max|min|count)\(\w*\) FROM \w+$", sql, re.I):
+        if head == "SELECT" and re.match(r"^SELECT (?:max|min|count)\(\w*\) FROM \w+$", sql, re.IGNORECASE):
             return None
         tables = [t for t in FROM.findall(sql) + [m[1] for m in [WRITE.match(sql)] if m]
                   if self._big(t)]

@@ -91,11 +91,13 @@ def upgrade():
         batch_op.add_column(sa.Column('scored_by_id', sa.Integer(), nullable=True))
         if not postgres:  # SQLite: in the same copy of the table
             batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
-            batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
+            batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users',
+                                        ['scored_by_id'], ['id'])
             batch_op.create_check_constraint('score', SCORE)
     if postgres:  # NOT VALID, validated after a commit: assist_tasks stay writable
         add_foreign_key(op, 'fk_assist_tasks_unit_id_units', 'assist_tasks', 'units', ['unit_id'], ['id'])
-        add_foreign_key(op, 'fk_assist_tasks_scored_by_id_users', 'assist_tasks', 'users', ['scored_by_id'], ['id'])
+        add_foreign_key(op, 'fk_assist_tasks_scored_by_id_users', 'assist_tasks', 'users',
+                        ['scored_by_id'], ['id'])
         add_check(op, 'ck_assist_tasks_score', 'assist_tasks', SCORE)
     for table in ('stat_daily', 'stat_category_daily'):
         with op.batch_alter_table(table, schema=None) as batch_op:

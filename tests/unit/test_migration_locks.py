@@ -44,7 +44,8 @@ def test_an_index_on_a_big_table_is_built_concurrently():
 
 
 def test_a_constraint_on_a_big_table_is_added_not_valid():
-    add = "ALTER TABLE ratings ADD CONSTRAINT fk_ratings_grid_id_units FOREIGN KEY (grid_id) REFERENCES units (id)"
+    add = ("ALTER TABLE ratings ADD CONSTRAINT fk_ratings_grid_id_units FOREIGN KEY (grid_id) "
+           "REFERENCES units (id)")
     assert _audit(add)
     assert not _audit(add + " NOT VALID")
     assert _audit("ALTER TABLE users ADD CONSTRAINT ck_users_role CHECK (role IN ('a', 'b'))")
@@ -54,9 +55,10 @@ def test_a_constraint_on_a_big_table_is_added_not_valid():
 def test_a_backfill_of_a_big_table_goes_in_id_slices_or_by_id():
     assert _audit("UPDATE ratings SET channel = 'link' WHERE rater_id IS NULL")
     assert _audit("INSERT INTO resolutions (ticket_id) SELECT id FROM tickets WHERE resolved_at IS NOT NULL")
-    assert not _audit(("UPDATE ratings SET channel = 'link' WHERE rater_id IS NULL AND id >= %(low)s "
-                       "AND id < %(high)s", {"low": 0, "high": 20000}), autocommit=True)
-    assert not _audit(("UPDATE tickets SET resolve_working_days = %(n)s WHERE id = %(i)s", [{"n": 1, "i": 2}]))
+    sliced = "UPDATE ratings SET channel = 'link' WHERE rater_id IS NULL AND id >= %(low)s AND id < %(high)s"
+    assert not _audit((sliced, {"low": 0, "high": 20000}), autocommit=True)
+    by_id = "UPDATE tickets SET resolve_working_days = %(n)s WHERE id = %(i)s"
+    assert not _audit((by_id, [{"n": 1, "i": 2}]))
 
 
 def test_nothing_scans_a_big_table_while_the_transaction_holds_a_lock_on_it():
@@ -66,8 +68,8 @@ def test_nothing_scans_a_big_table_while_the_transaction_holds_a_lock_on_it():
     assert not _audit(column, "COMMIT", read)  # core.migrating.commit in between
     assert not _audit(column, "SELECT max(id) FROM tickets")
     # A new table's foreign key to a big table locks it against writes too.
+    copy = "INSERT INTO resolutions (ticket_id) SELECT id FROM tickets WHERE id >= %(low)s AND id < %(high)s"
     assert _audit("CREATE TABLE resolutions (ticket_id INTEGER REFERENCES tickets (id))",
-                  ("INSERT INTO resolutions (ticket_id) SELECT id FROM tickets WHERE id >= %(low)s "
-                   "AND id < %(high)s", {"low": 0, "high": 10}))
+                  (copy, {"low": 0, "high": 10}))
     assert _audit("ALTER TABLE notifications ADD COLUMN project_id INTEGER",
                   "ALTER TABLE notifications VALIDATE CONSTRAINT fk_notifications_project_id_projects")
