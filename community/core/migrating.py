@@ -8,7 +8,9 @@ foreign key): residents filing and rating would wait for the whole scan. So:
 - `run_sliced` runs an UPDATE (or INSERT … SELECT) over id slices (`:low` ≤ id < `:high`
   in the statement), each slice committed on its own, with a progress bar (a line per
   tenth off a terminal);
-- `create_index` builds CONCURRENTLY (writes go on while it builds);
+- `create_index` builds CONCURRENTLY (writes go on while it builds). PostgreSQL builds no
+  index CONCURRENTLY on a partitioned table (ticket_events, notifications since 0030): there
+  build each month's index CONCURRENTLY first, then the parent's, which only attaches them;
 - `add_foreign_key` and `add_check` add the constraint NOT VALID (a moment's lock), then
   VALIDATE it in a transaction of its own (a scan that blocks no writes);
 - `commit` ends the migration's transaction where it stands, so the locks its quick DDL
