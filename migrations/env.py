@@ -26,7 +26,10 @@ def run_migrations_online():
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=True, compare_type=True, include_name=include_name,
-                          include_object=include_object)
+                          include_object=include_object,
+                          # Each revision commits on its own: a lock one takes (ADD COLUMN on
+                          # tickets) is not held while the next ones run (issue 30).
+                          transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
 

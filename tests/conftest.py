@@ -17,7 +17,7 @@ from sqlalchemy import text
 from community import create_app
 from community.core.extensions import db
 
-from . import clock, factories
+from . import clock, factories, migration_audit
 from .factories import T0
 
 
@@ -101,7 +101,10 @@ def _build_schema():
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE; CREATE SCHEMA {PG_SCHEMA}"))
-    upgrade(revision="heads")  # "heads": tolerate a branch while two changes are in flight
+    # Every statement checked for a long lock on a big table (tests/unit/test_migration_locks.py).
+    with migration_audit.recording(db.engine) as audit:
+        upgrade(revision="heads")  # "heads": tolerate a branch while two changes are in flight
+    migration_audit.LAST = audit if db.engine.dialect.name == "postgresql" else None
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ Create Date: 2026-11-24 03:50:41.867591
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import create_index
 
 
 revision = '0002'
@@ -99,7 +100,8 @@ def upgrade():
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_due_at', community.core.dbtypes.UTCDateTime(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_tickets_next_due_at'), ['next_due_at'], unique=False)
+    # Built CONCURRENTLY on PostgreSQL: tickets stay writable while it scans them (issue 30).
+    create_index(op, 'ix_tickets_next_due_at', 'tickets', ['next_due_at'])
 
     # ### end Alembic commands ###
 

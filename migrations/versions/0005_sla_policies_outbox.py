@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import commit, create_index, run_sliced
 
 
 revision = '0005'
@@ -83,14 +84,6 @@ def upgrade():
         batch_op.add_column(sa.Column('sla_check_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('sla_flags', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('resolve_started_at', community.core.dbtypes.UTCDateTime(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_tickets_sla_check_at'), ['sla_check_at'], unique=False)
-
-    # Requests filed before this revision: the first sweep looks at each one still
-    # running (or resolved, for closing), replays its marks and sets the cursor.
-    op.execute("UPDATE tickets SET sla_check_at = arrived_at "
-               "WHERE state NOT IN ('closed', 'merged', 'cancelled')")
-    op.execute("UPDATE tickets SET resolve_started_at = accepted_at "
-               "WHERE resolve_due_at IS NOT NULL AND accepted_at IS NOT NULL")
 
     now = datetime.now(timezone.utc)
     op.bulk_insert(policies, [
@@ -98,6 +91,18 @@ def upgrade():
          "accept_hours": a, "resolve_unit": u, "resolve_amount": n,
          "note": "DOMAIN.md defaults", "created_at": now, "created_by_id": None}
         for c, r, a, u, n in SEED])
+    commit(op)  # ADD COLUMN's lock on tickets goes before the fill (issue 30)
+
+    # Requests filed before this revision: the first sweep looks at each one still
+    # running (or resolved, for closing), replays its marks and sets the cursor.
+    # In id slices, each committed on its own.
+    run_sliced(op, 'tickets', [
+        "UPDATE tickets SET sla_check_at = arrived_at "
+        "WHERE state NOT IN ('closed', 'merged', 'cancelled') AND id >= :low AND id < :high",
+        "UPDATE tickets SET resolve_started_at = accepted_at "
+        "WHERE resolve_due_at IS NOT NULL AND accepted_at IS NOT NULL AND id >= :low AND id < :high"],
+        '0005 tickets')
+    create_index(op, 'ix_tickets_sla_check_at', 'tickets', ['sla_check_at'])
 
 
 def downgrade():

@@ -7,6 +7,7 @@ Create Date: 2026-11-26 21:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import commit, run_sliced
 
 
 revision = '0006'
@@ -186,13 +187,16 @@ def upgrade():
 
     # Requests resolved before this revision get their (current) resolution row,
     # so they can still be rated and are counted by `flask stats rollup`.
-    op.execute(
+    # The new tables' foreign keys locked tickets against writes: commit, then copy in id
+    # slices, each committed on its own (issue 30).
+    commit(op)
+    run_sliced(op, 'tickets',
         "INSERT INTO resolutions (ticket_id, resolved_at, due_at, in_time, reopened_at, unit_id, "
         "handler_id, category_id, grid_id, community_id, street_id, county_id) "
         "SELECT id, resolved_at, resolve_due_at, "
         "CASE WHEN resolve_due_at IS NULL OR resolved_at <= resolve_due_at THEN TRUE ELSE FALSE END, "
         "NULL, handling_unit_id, assignee_id, category_id, grid_id, community_id, street_id, county_id "
-        "FROM tickets WHERE resolved_at IS NOT NULL")
+        "FROM tickets WHERE resolved_at IS NOT NULL AND id >= :low AND id < :high", '0006 resolutions')
 
 
 def downgrade():

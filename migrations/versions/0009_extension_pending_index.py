@@ -8,7 +8,8 @@ Revises: 0008
 Create Date: 2026-11-26 21:35:00.000000
 """
 from alembic import op
-import sqlalchemy as sa
+
+from community.core.migrating import create_index
 
 
 revision = '0009'
@@ -18,9 +19,9 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_extension_requests_pending', 'extension_requests', ['requested_at'],
-                    unique=False, postgresql_where=sa.text("state = 'pending'"),
-                    sqlite_where=sa.text("state = 'pending'"))
+    # CONCURRENTLY on PostgreSQL (issue 30).
+    create_index(op, 'ix_extension_requests_pending', 'extension_requests', ['requested_at'],
+                 where="state = 'pending'", unique=False)
 
 
 def downgrade():

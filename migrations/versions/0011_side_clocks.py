@@ -12,6 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
+from community.core.migrating import commit, create_index, run_sliced
 
 
 revision = '0011'
@@ -20,21 +21,23 @@ branch_labels = None
 depends_on = None
 
 TABLES = ('rectification_cases', 'assist_tasks')
-WHERE = sa.text('check_at IS NOT NULL')
 
 
 def upgrade():
     for table in TABLES:
         op.add_column(table, sa.Column('sla_flags', sa.Integer(), nullable=False, server_default='0'))
         op.add_column(table, sa.Column('check_at', community.core.dbtypes.UTCDateTime(), nullable=True))
+    commit(op)  # ADD COLUMN's locks go before the fill (issue 30)
     # Rows still running: the first sweep looks at each one from its start,
-    # replays the marks that fell due and sets the real cursor. One statement
-    # per table (millions of rows at city scale), no Python loop.
-    op.execute("UPDATE rectification_cases SET check_at = opened_at WHERE state <> 'closed'")
-    op.execute("UPDATE assist_tasks SET check_at = created_at WHERE state IN ('open', 'accepted')")
+    # replays the marks that fell due and sets the real cursor. In id slices, each
+    # committed on its own (millions of rows at city scale), no Python loop.
+    run_sliced(op, 'rectification_cases', "UPDATE rectification_cases SET check_at = opened_at "
+               "WHERE state <> 'closed' AND id >= :low AND id < :high", '0011 rectification_cases')
+    run_sliced(op, 'assist_tasks', "UPDATE assist_tasks SET check_at = created_at "
+               "WHERE state IN ('open', 'accepted') AND id >= :low AND id < :high", '0011 assist_tasks')
     for table in TABLES:
-        op.create_index(f'ix_{table}_check_at', table, ['check_at'], unique=False,
-                        postgresql_where=WHERE, sqlite_where=WHERE)
+        create_index(op, f'ix_{table}_check_at', table, ['check_at'], where='check_at IS NOT NULL',
+                     unique=False)
 
 
 def downgrade():

@@ -12,7 +12,8 @@ Revises: 0011
 Create Date: 2026-11-27 05:45:00.000000
 """
 from alembic import op
-import sqlalchemy as sa
+
+from community.core.migrating import create_index
 
 
 revision = '0012'
@@ -25,8 +26,9 @@ RUNNING = "next_due_at IS NOT NULL"
 
 def upgrade():
     for area in ('street', 'county'):
-        op.create_index(f'ix_tickets_{area}_due', 'tickets', [f'{area}_id', 'next_due_at'], unique=False,
-                        postgresql_where=sa.text(RUNNING), sqlite_where=sa.text(RUNNING))
+        # CONCURRENTLY on PostgreSQL: tickets stay writable (issue 30).
+        create_index(op, f'ix_tickets_{area}_due', 'tickets', [f'{area}_id', 'next_due_at'],
+                     where=RUNNING, unique=False)
 
 
 def downgrade():

@@ -12,7 +12,8 @@ Revises: 0012
 Create Date: 2026-11-27 07:30:00.000000
 """
 from alembic import op
-import sqlalchemy as sa
+
+from community.core.migrating import create_index
 
 
 revision = '0013'
@@ -28,8 +29,9 @@ AREAS = ('grid', 'community', 'street', 'county')
 
 def upgrade():
     for area in AREAS:
-        op.create_index(f'ix_tickets_{area}_live', 'tickets', [f'{area}_id', 'state'], unique=False,
-                        postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+        # CONCURRENTLY on PostgreSQL: tickets stay writable (issue 30).
+        create_index(op, f'ix_tickets_{area}_live', 'tickets', [f'{area}_id', 'state'],
+                     where=LIVE, unique=False)
 
 
 def downgrade():

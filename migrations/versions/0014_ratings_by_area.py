@@ -7,6 +7,11 @@ the place on the rating (kept with the request when it moves to another grid),
 each list reads its own newest hundred from an index. Filled from the requests
 here, before the foreign keys, so the fill is not checked row by row.
 
+Without a long lock (issue 30: it held ratings against writes for about 3 minutes at
+5 million requests): the columns are added in a moment and committed, the fill runs in
+committed id slices, the foreign keys are added NOT VALID and validated after, and the
+indexes are built CONCURRENTLY on PostgreSQL (community.core.migrating).
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-27 07:40:00.000000
@@ -14,7 +19,7 @@ Create Date: 2026-11-27 07:40:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from community.core.migrating import run_sliced
+from community.core.migrating import add_foreign_key, commit, create_index, run_sliced
 
 
 revision = '0014'
@@ -29,6 +34,7 @@ def upgrade():
     with op.batch_alter_table('ratings', schema=None) as batch_op:
         for area in AREAS:
             batch_op.add_column(sa.Column(f'{area}_id', sa.Integer(), nullable=True))
+    commit(op)
     columns = ', '.join(f'{area}_id' for area in AREAS)
     # In id slices with progress: a city's 3 million ratings take minutes (issue 25).
     if op.get_bind().dialect.name == 'postgresql':
@@ -38,12 +44,16 @@ def upgrade():
         fill = (f"UPDATE ratings SET ({columns}) = (SELECT {columns} FROM tickets "
                 "WHERE tickets.id = ratings.ticket_id) WHERE id >= :low AND id < :high")
     run_sliced(op, 'ratings', fill, '0014 ratings')
-    with op.batch_alter_table('ratings', schema=None) as batch_op:
+    if op.get_bind().dialect.name == 'postgresql':
         for area in AREAS:
-            batch_op.create_foreign_key(f'fk_ratings_{area}_id_units', 'units', [f'{area}_id'], ['id'])
+            add_foreign_key(op, f'fk_ratings_{area}_id_units', 'ratings', 'units', [f'{area}_id'], ['id'])
+    else:  # one batch copy of the table for the four
+        with op.batch_alter_table('ratings', schema=None) as batch_op:
+            for area in AREAS:
+                batch_op.create_foreign_key(f'fk_ratings_{area}_id_units', 'units', [f'{area}_id'], ['id'])
     for area in AREAS:
-        op.create_index(f'ix_ratings_{area}_rated', 'ratings', [f'{area}_id', 'rated_at'], unique=False)
-    op.create_index('ix_ratings_rated_at', 'ratings', ['rated_at'], unique=False)
+        create_index(op, f'ix_ratings_{area}_rated', 'ratings', [f'{area}_id', 'rated_at'], unique=False)
+    create_index(op, 'ix_ratings_rated_at', 'ratings', ['rated_at'], unique=False)
 
 
 def downgrade():

@@ -12,7 +12,8 @@ Open clocks are filled in from what they were: the number of working days is the
 one that reproduces the stored deadline on the calendar it was computed with (a
 clock in hours reproduces none and keeps NULL). New columns are added with a
 constant default (no table rewrite on PostgreSQL 11+); the fill reads and writes
-only open rows, in batches.
+only open rows, in batches, each committed on its own on PostgreSQL after the columns'
+own commit (issue 30: tickets were locked against writes for the whole fill).
 
 Revision ID: 0015
 Revises: 0014
@@ -22,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from alembic import op
+
+from community.core.migrating import commit
 
 revision = '0015'
 down_revision = '0014'
@@ -66,6 +69,7 @@ def upgrade():
     with op.batch_alter_table('tickets') as batch_op:
         batch_op.add_column(sa.Column('resolve_working_days', sa.Integer(), nullable=True))
     _seed_years()
+    commit(op)
     _fill_open_clocks()
 
 
@@ -128,16 +132,19 @@ def _fill_open_clocks():
     update = sa.text('UPDATE tickets SET resolve_working_days = :n, resolve_due_provisional = :p '
                      'WHERE id = :i')
     for first in range(0, len(filled), BATCH):
-        conn.execute(update, filled[first:first + BATCH])
+        op.get_bind().execute(update, filled[first:first + BATCH])
+        commit(op)
     for table, opened, due_column in (('rectification_cases', 'opened_at', 'close_due_at'),
                                       ('assist_tasks', 'created_at', 'due_at')):
         open_only = "state != 'closed'" if table == 'rectification_cases' else \
             "state IN ('open', 'accepted')"
-        marked = [{'i': row_id} for row_id, start, due in conn.execute(sa.text(
+        marked = [{'i': row_id} for row_id, start, due in op.get_bind().execute(sa.text(
             f'SELECT id, {opened}, {due_column} FROM {table} WHERE {open_only}')).all()
             if _counts_unknown_year(calendar, _aware(start), _aware(due))]
-        if marked:
-            conn.execute(sa.text(f'UPDATE {table} SET due_provisional = true WHERE id = :i'), marked)
+        for first in range(0, len(marked), BATCH):
+            op.get_bind().execute(sa.text(f'UPDATE {table} SET due_provisional = true WHERE id = :i'),
+                                  marked[first:first + BATCH])
+            commit(op)
 
 
 def _days_between(calendar, start, due):

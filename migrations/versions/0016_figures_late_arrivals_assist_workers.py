@@ -13,7 +13,8 @@
 - stat_daily, stat_category_daily: the new counts; stat_worker_daily.
 
 Large tables: the indexes on tickets are built CONCURRENTLY on PostgreSQL, and the
-backfills run in id slices, each committed on its own (no long lock).
+backfills run in id slices, each committed on its own (no long lock), after the DDL's
+own commit; the indexes on assist_tasks are built CONCURRENTLY too (issue 30).
 
 Revision ID: 0016
 Revises: 0015
@@ -23,7 +24,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
-from community.core.migrating import run_sliced
+from community.core.migrating import add_check, add_foreign_key, commit, create_index, run_sliced
 
 
 revision = '0016'
@@ -34,6 +35,7 @@ depends_on = None
 CLOCK_ENDS = ('first_response_at', 'response_due_at', 'accepted_at', 'accept_due_at')
 NEW_COUNTS = ('appealed', 'assist_report_due', 'assist_reported_in_time', 'assist_finish_due',
               'assist_finished_in_time', 'assist_scored', 'assist_score_total')
+SCORE = 'score IS NULL OR score BETWEEN 1 AND 5'
 ASSIST_INDEXED = ('report_due_at', 'accepted_at', 'done_at', 'scored_at')
 OPEN_STATES = "('submitted', 'accepted', 'in_progress', 'escalated', 'returned', 'reopened')"
 
@@ -87,19 +89,16 @@ def upgrade():
         batch_op.add_column(sa.Column('score_note', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('scored_at', community.core.dbtypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('scored_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
-        batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users', ['scored_by_id'], ['id'])
-        batch_op.create_check_constraint('score', 'score IS NULL OR score BETWEEN 1 AND 5')
-    op.execute("UPDATE assist_tasks SET unit_id = (SELECT unit_id FROM users WHERE users.id = assist_tasks.requested_by_id)")
-    if postgres:
-        op.execute("UPDATE assist_tasks SET report_due_at = created_at + interval '24 hours'")
-    else:
-        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
-        op.execute("UPDATE assist_tasks SET report_due_at = "
-                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
-    for column in ASSIST_INDEXED:
-        op.create_index(f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
-
+        if not postgres:  # SQLite: in the same copy of the table
+            batch_op.create_foreign_key('fk_assist_tasks_unit_id_units', 'units', ['unit_id'], ['id'])
+            batch_op.create_foreign_key('fk_assist_tasks_scored_by_id_users', 'users',
+                                        ['scored_by_id'], ['id'])
+            batch_op.create_check_constraint('score', SCORE)
+    if postgres:  # NOT VALID, validated after a commit: assist_tasks stay writable
+        add_foreign_key(op, 'fk_assist_tasks_unit_id_units', 'assist_tasks', 'units', ['unit_id'], ['id'])
+        add_foreign_key(op, 'fk_assist_tasks_scored_by_id_users', 'assist_tasks', 'users',
+                        ['scored_by_id'], ['id'])
+        add_check(op, 'ck_assist_tasks_score', 'assist_tasks', SCORE)
     for table in ('stat_daily', 'stat_category_daily'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in NEW_COUNTS:
@@ -118,18 +117,25 @@ def upgrade():
         sa.UniqueConstraint('unit_id', 'user_id', 'day', name='uq_stat_worker_daily_unit_user_day'),
     )
     op.create_index('ix_stat_worker_daily_day', 'stat_worker_daily', ['day'], unique=False)
+    commit(op)  # the locks of the DDL above (tickets, assist_tasks, users…) go before the fills
 
+    run_sliced(op, 'assist_tasks', "UPDATE assist_tasks SET unit_id = (SELECT unit_id FROM users "
+               "WHERE users.id = assist_tasks.requested_by_id) WHERE id >= :low AND id < :high",
+               '0016 assist_tasks')
+    if postgres:
+        run_sliced(op, 'assist_tasks', "UPDATE assist_tasks SET report_due_at = created_at + "
+                   "interval '24 hours' WHERE id >= :low AND id < :high", '0016 assist_tasks')
+    else:
+        # SQLAlchemy's own text form, microseconds kept: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        op.execute("UPDATE assist_tasks SET report_due_at = "
+                   "strftime('%Y-%m-%d %H:%M:%S', created_at, '+24 hours') || substr(created_at, 20)")
+    for column in ASSIST_INDEXED:
+        create_index(op, f'ix_assist_tasks_{column}', 'assist_tasks', [column], unique=False)
     run_sliced(op, 'resolutions', LATE_RESOLUTIONS, '0016 resolutions', late=False, on_time=True)
     run_sliced(op, 'tickets', OPEN_BREACHES, '0016 tickets')
-
     for column in CLOCK_ENDS:
-        where = sa.text(f'{column} IS NOT NULL')
-        if postgres:
-            with op.get_context().autocommit_block():
-                op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False,
-                                postgresql_where=where, postgresql_concurrently=True)
-        else:
-            op.create_index(f'ix_tickets_{column}', 'tickets', [column], unique=False, sqlite_where=where)
+        create_index(op, f'ix_tickets_{column}', 'tickets', [column], where=f'{column} IS NOT NULL',
+                     unique=False)
 
 
 def _counts():

@@ -11,8 +11,9 @@ signed meetings, hidden posts, a reversible ledger, judging results, 整改 case
   become persons, published as 张*), reversing entries with their reason;
 - project_cases (整改, with a deadline) and need_links (三项清单 对接);
 - notifications.project_id: project news link to the project. On PostgreSQL its
-  foreign key is added NOT VALID and validated after, so the big table is not
-  locked while it is checked.
+  foreign key is added NOT VALID and validated after its own commit, so the big table
+  is not locked while it is checked (issue 30: the check ran in the transaction that
+  added the column, under its lock).
 
 Revision ID: 0019
 Revises: 0018
@@ -21,6 +22,7 @@ Create Date: 2026-11-28 09:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import add_foreign_key
 
 
 revision = '0019'
@@ -203,9 +205,8 @@ def _persons_as_persons():
 def _notifications_project_id():
     if op.get_bind().dialect.name == 'postgresql':
         op.add_column('notifications', sa.Column('project_id', sa.Integer(), nullable=True))
-        op.execute('ALTER TABLE notifications ADD CONSTRAINT fk_notifications_project_id_projects '
-                   'FOREIGN KEY (project_id) REFERENCES projects (id) NOT VALID')
-        op.execute('ALTER TABLE notifications VALIDATE CONSTRAINT fk_notifications_project_id_projects')
+        add_foreign_key(op, 'fk_notifications_project_id_projects', 'notifications', 'projects',
+                        ['project_id'], ['id'])
         return
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))

@@ -9,6 +9,10 @@
   a department's → supervisor, else street;
 - resident_links: the single-use links texted for requests filed without an account.
 
+On PostgreSQL the new checks and foreign key are added NOT VALID and validated after their
+own commit, and the ratings' channel is filled in committed id slices (issue 30: users and
+ratings were locked against writes while they were checked and filled).
+
 Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 02:00:00.000000
@@ -16,6 +20,7 @@ Create Date: 2026-12-07 02:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import add_check, add_foreign_key, commit, postgres, run_sliced
 
 
 revision = '0020'
@@ -33,20 +38,23 @@ def _in(column, values):
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_users_role'), _in('role', NEW_ROLES))
+    add_check(op, 'ck_users_role', 'users', _in('role', NEW_ROLES), replaces='ck_users_role')
 
+    channels = _in('channel', ('web', 'api', 'link', 'callback'))
     with op.batch_alter_table('ratings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('channel', sa.String(length=8), nullable=False, server_default='web'))
         batch_op.add_column(sa.Column('recorded_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('other_reason', sa.Text(), nullable=False, server_default=''))
-        batch_op.create_foreign_key(op.f('fk_ratings_recorded_by_id_users'), 'users',
-                                    ['recorded_by_id'], ['id'])
-        batch_op.create_check_constraint(op.f('ck_ratings_channel'),
-                                         _in('channel', ('web', 'api', 'link', 'callback')))
+        if not postgres(op):  # SQLite: in the same copy of the table
+            batch_op.create_foreign_key(op.f('fk_ratings_recorded_by_id_users'), 'users',
+                                        ['recorded_by_id'], ['id'])
+            batch_op.create_check_constraint(op.f('ck_ratings_channel'), channels)
+    if postgres(op):
+        add_foreign_key(op, 'fk_ratings_recorded_by_id_users', 'ratings', 'users', ['recorded_by_id'], ['id'])
+        add_check(op, 'ck_ratings_channel', 'ratings', channels)
     # Ratings without an account behind them came through the tracking page.
-    op.execute("UPDATE ratings SET channel = 'link' WHERE rater_id IS NULL")
+    run_sliced(op, 'ratings', "UPDATE ratings SET channel = 'link' WHERE rater_id IS NULL "
+               "AND id >= :low AND id < :high", '0020 ratings')
 
     op.create_table('rating_reasons',
     sa.Column('rating_id', sa.Integer(), nullable=False),
@@ -61,6 +69,7 @@ def upgrade():
         batch_op.add_column(sa.Column('judge', sa.String(length=16), nullable=False, server_default='street'))
         batch_op.create_check_constraint(op.f('ck_appeals_judge'),
                                          _in('judge', ('street', 'county', 'supervisor')))
+    commit(op)  # rating_reasons' key locked ratings, the ALTER appeals: both go before users are read
     op.execute("UPDATE appeals SET judge = 'county' WHERE filed_by_id IN "
                "(SELECT id FROM users WHERE role = 'street')")
     op.execute("UPDATE appeals SET judge = 'supervisor' WHERE filed_by_id IN "

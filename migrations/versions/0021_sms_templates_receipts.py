@@ -13,6 +13,7 @@ Create Date: 2026-12-07 03:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import commit, create_index, run_sliced
 
 
 revision = '0021'
@@ -31,9 +32,15 @@ def upgrade():
         batch.add_column(sa.Column('status_at', UTC(), nullable=True))
         batch.add_column(sa.Column('status_detail', sa.String(200), nullable=False, server_default=''))
         batch.add_column(sa.Column('gateway_ref', sa.String(64), nullable=True))
-        batch.create_index('ix_notifications_gateway_ref', ['gateway_ref'])
-    op.execute("UPDATE notifications SET status = 'sent' WHERE phone <> '' AND sent_at IS NOT NULL")
-    op.execute("UPDATE notifications SET status = 'pending' WHERE phone <> '' AND sent_at IS NULL")
+    # The columns' lock goes, then the fill in committed id slices and the index built
+    # CONCURRENTLY on PostgreSQL: notifications stay writable (issue 30).
+    commit(op)
+    run_sliced(op, 'notifications', [
+        "UPDATE notifications SET status = 'sent' WHERE phone <> '' AND sent_at IS NOT NULL "
+        "AND id >= :low AND id < :high",
+        "UPDATE notifications SET status = 'pending' WHERE phone <> '' AND sent_at IS NULL "
+        "AND id >= :low AND id < :high"], '0021 notifications')
+    create_index(op, 'ix_notifications_gateway_ref', 'notifications', ['gateway_ref'])
     op.create_table(
         'sms_opt_outs',
         sa.Column('phone', sa.String(20), primary_key=True),

@@ -22,6 +22,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import community.core.dbtypes
+from community.core.migrating import add_check, run_sliced
 
 
 revision = '0025'
@@ -49,8 +50,9 @@ def _channel_check(conn, old, new, values):
         conn.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
         conn.execute(sa.text("PRAGMA writable_schema = OFF"))
     else:
-        op.drop_constraint(op.f('ck_tickets_channel'), 'tickets', type_='check')
-        op.create_check_constraint(op.f('ck_tickets_channel'), 'tickets', f"channel IN {values}")
+        # NOT VALID, then validated after its own commit: tickets stay writable while
+        # their 5 million rows are checked (issue 30).
+        add_check(op, 'ck_tickets_channel', 'tickets', f"channel IN {values}", replaces='ck_tickets_channel')
 
 
 def upgrade():
@@ -70,8 +72,8 @@ def upgrade():
     op.add_column('webhook_subscriptions', sa.Column('paused_at', community.core.dbtypes.UTCDateTime(), nullable=True))
     conn = op.get_bind()
     _channel_check(conn, OLD, NEW, CHANNELS.format(", 'upstream'"))
-    conn.execute(sa.text("UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "
-                         "(SELECT ticket_id FROM upstream_orders)"))
+    run_sliced(op, 'tickets', "UPDATE tickets SET channel = 'upstream' WHERE channel = 'hotline' AND id IN "
+               "(SELECT ticket_id FROM upstream_orders) AND id >= :low AND id < :high", '0025 tickets')
 
 
 def downgrade():

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from community.core.dbtypes import UTCDateTime
+from community.core.migrating import create_index
 
 revision = '0027'
 down_revision = '0025'
@@ -26,9 +27,9 @@ def _check(name, column, values):
 
 
 def upgrade():
-    op.create_index('ix_rectification_cases_closed_at', 'rectification_cases', ['closed_at'],
-                    postgresql_where=sa.text('closed_at IS NOT NULL'),
-                    sqlite_where=sa.text('closed_at IS NOT NULL'))
+    # CONCURRENTLY on PostgreSQL (issue 30).
+    create_index(op, 'ix_rectification_cases_closed_at', 'rectification_cases', ['closed_at'],
+                 where='closed_at IS NOT NULL')
     op.create_table(
         'hotspots',
         sa.Column('id', sa.Integer(), primary_key=True),

@@ -14,6 +14,7 @@ Create Date: 2026-12-07 05:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import community.core.dbtypes
+from community.core.migrating import add_check
 
 
 revision = '0029'
@@ -76,9 +77,9 @@ def upgrade():
     )
     op.create_index(op.f('ix_provider_commendations_provider_id'), 'provider_commendations', ['provider_id'])
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_users_role'), _in('role', NEW_ROLES))
+    # NOT VALID, then validated after its own commit on PostgreSQL: users stay writable
+    # while they are checked (issue 30).
+    add_check(op, 'ck_users_role', 'users', _in('role', NEW_ROLES), replaces='ck_users_role')
 
     op.create_table('provider_accounts',
     sa.Column('user_id', sa.Integer(), nullable=False),
