@@ -1,22 +1,27 @@
 """The request stack every API call pays (issue 30, first row), measured so it repeats.
 
-    python -m bench.bench_stack [--rounds 4] [--seconds 6] [--client python|wrk] [--profile]
+    python -m bench.bench_stack [--rounds 4] [--seconds 6] [--client python|wrk]
+                                [--profile] [--instructions] [--base DIR] [--no-server]
 
-Two figures, both independent of the machine's load:
-
-1. In process (no server): Python function calls, SQL statements, database transaction
-   ends and Redis round trips per request of POST /file, in-app (bench/apps/inapp_app.py:
-   the platform's hooks, bearer token, limiter, then one INSERT) and bare
-   (bench/apps/bare_app.py: the same INSERT in a bare Flask app), through Flask's test
-   client. `--profile` also prints the in-app request's top functions (cProfile).
-2. Under gunicorn (4 sync workers, as bench/figures.bare_throughput): the workers' CPU
-   milliseconds per answered request, read from /proc/<pid>/stat (utime + stime) before
-   and after each window, and the throughput. Both servers stay up; the rounds
-   alternate which one is loaded first. Ratios are in-app ÷ bare of the same round.
+1. In process (no server; independent of the machine's load): Python function calls, SQL
+   statements, transaction ends and Redis round trips per request, in-app
+   (bench/apps/inapp_app.py at inapp_app.PATH: the platform's hooks, bearer token, the
+   API's two limits, then one INSERT) and bare (bench/apps/bare_app.py: the same INSERT
+   in a bare Flask app), through Flask's test client. `--profile` prints the in-app
+   request's top functions (cProfile on the CPU clock); `--instructions` counts
+   instructions per request under valgrind's callgrind (a few minutes).
+2. Under gunicorn (4 sync workers, 8 client threads, as bench/figures.bare_throughput):
+   the workers' CPU milliseconds per answered request, read from /proc/<pid>/stat
+   (utime + stime) around each window, and the throughput. The servers stay up and the
+   rounds rotate which one is loaded first; ratios are in-app ÷ bare of the same round.
+   `--base DIR` adds a third server: the in-app route on another checkout's code (e.g.
+   `git archive main | tar -x -C DIR`, then this bench/ copied in), for before/after
+   in one run.
 
 Its own database (BENCH_STACK_URL, default bench_stack on the local PostgreSQL: made,
 migrated and given a user with tokens here if needed) and Redis db (BENCH_STACK_REDIS,
-default db 8). The table bench_bare is made at start and dropped at the end.
+default db 8). The table bench_bare is made at start and dropped at the end
+(`--keep-table` leaves it, for a run beside another).
 """
 import argparse
 import contextlib
@@ -166,6 +171,42 @@ def in_process(secret: str, n: int, profile: bool) -> dict:
     return out
 
 
+# -- instructions (valgrind's callgrind): the same loops, counted by the CPU's work -----------
+
+def instructions(secret: str, n: int) -> dict:
+    """Instructions per request of each app: this script again under callgrind, which
+    zeroes its counters before each app's loop and dumps them after (callgrind_control)."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/cg.%p.out",
+                        sys.executable, "-m", "bench.bench_stack", "--callgrind-child", secret, "--calls", str(n)],
+                       cwd=ROOT, env={**os.environ, **app_env()}, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dumps = sorted(Path(folder).glob("cg.*.out.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
+        counts = [int(next(line for line in d.read_text().splitlines() if line.startswith("summary:")).split()[1])
+                  for d in dumps]
+    out = {name: round(count / n) for name, count in zip(("bare", "inapp"), counts)}
+    out["ratio"] = round(out["inapp"] / out["bare"], 3)
+    return out
+
+
+def callgrind_child(secret: str, n: int) -> None:
+    import logging
+
+    from bench.apps import inapp_app
+
+    logging.getLogger().handlers[0].stream = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
+    pid = str(os.getpid())
+    for app, path, headers in ((bare_app.app, "/file", {}),
+                               (inapp_app.app, inapp_app.PATH, {"Authorization": f"Bearer {secret}"})):
+        client = app.test_client()
+        for _ in range(20):
+            client.post(path, json=BODY, headers=headers)
+        subprocess.run(["callgrind_control", "-z", pid], stdout=subprocess.DEVNULL, check=True)
+        for _ in range(n):
+            assert client.post(path, json=BODY, headers=headers).status_code == 201
+        subprocess.run(["callgrind_control", "-d", pid], stdout=subprocess.DEVNULL, check=True)
+
+
 # -- under gunicorn ---------------------------------------------------------------------------
 
 WRK_SCRIPT = """
@@ -257,19 +298,29 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=300, help="requests counted in process")
     parser.add_argument("--profile", action="store_true", help="print the in-app request's profile")
     parser.add_argument("--no-server", action="store_true", help="the in-process counts only")
+    parser.add_argument("--keep-table", action="store_true", help="leave bench_bare (another run uses it)")
     parser.add_argument("--base", help="a checkout of other code (e.g. `git archive` of main, with this "
                                        "bench/): its in-app route is measured in the same rounds")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions per request under valgrind (minutes)")
+    parser.add_argument("--callgrind-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.callgrind_child:
+        return callgrind_child(args.callgrind_child, args.calls)
     tokens = prepare(args.clients)
     try:
         result = {"load_at_start": load(), "in_process": in_process(tokens[0], args.calls, args.profile)}
         log(f"in process: {result['in_process']}")
+        if args.instructions:
+            result["instructions"] = instructions(tokens[0], min(args.calls, 60))
+            log(f"instructions per request: {result['instructions']}")
         if not args.no_server:
             result["gunicorn"] = under_gunicorn(tokens, args.rounds, args.seconds, args.clients,
                                                 args.workers, args.client, args.base)
         result["load_at_end"] = load()
     finally:
-        drop_table()
+        if not args.keep_table:
+            drop_table()
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return result
 

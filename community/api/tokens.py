@@ -6,14 +6,14 @@ hash is right here: the secret is long and random, not a password.
 
 Each process keeps the tokens it has checked (with their users) for the requests that
 follow, so a token request needs no SELECT of its own. An entry holds while VERSION_KEY
-in Redis still has the value it was made under. Every committed change to a token (but
-its last_used_at hint) or to a user (flushed through the ORM, or announced with
-`changed()` around a bulk UPDATE) sets a new random value as the transaction commits,
-so a revocation, a deactivation or a new role holds in every process from the next
-request on. The value is read in the limiter's Redis round trip (core.ratelimit's
-read_with_limits), so the check costs no trip of its own. Without Redis nothing is
-kept. An entry also ends when its last_used_at hint is due (TOUCH_EVERY): that request
-reads the row again and writes the hint.
+in Redis still has the value it was made under. Every committed change to a token or to
+a user, flushed through the ORM or announced with `changed()` beside a bulk UPDATE (but
+the last_used_at and last_login_at hints alone), sets a new random value as the
+transaction commits, so a revocation, a deactivation or a new role holds in every
+process from the next request on. The value is read in the limiter's Redis round trip
+(core.ratelimit's read_with_limits), so the check costs no trip of its own. Without
+Redis nothing is kept. An entry also ends when its last_used_at hint is due
+(TOUCH_EVERY): that request reads the row again and writes the hint.
 """
 import functools
 import hashlib
@@ -163,9 +163,9 @@ def changed(session=None) -> None:
 
 def _row_changed(_mapper, _connection, target) -> None:
     """after_update / after_delete of an ApiToken or a User (community.wiring)."""
-    if isinstance(target, ApiToken) and not any(
-            attr.history.has_changes() for attr in inspect(target).attrs if attr.key != "last_used_at"):
-        return  # the hint only: the cached copies wait for their own touch
+    hint = "last_used_at" if isinstance(target, ApiToken) else "last_login_at"
+    if not any(attr.history.has_changes() for attr in inspect(target).attrs if attr.key != hint):
+        return  # a hint only (a token's use, a sign-in): every copy stays good
     session = object_session(target)
     if session is not None:
         session.info[CHANGED] = True

@@ -27,6 +27,8 @@ def _fold_char(ch: str) -> str:
 
 def _fold(text: str) -> str:
     """Same length as `text`: full-width digits, letters, spaces and signs as ASCII."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and no dash or dot above is ASCII
+        return text
     return "".join(_fold_char(ch) for ch in text)
 
 

@@ -118,7 +118,8 @@ class CommunityLimiter(Limiter):
             return  # one counter hit twice: its answers are the loop's to take in turn
         reads = []
         if current_app.extensions.get("limiter_shares_redis"):  # the keys live in the app's Redis
-            reads = [key for key in (reader() for reader in _READERS) if key]
+            done = request.environ.get(_READ, {})  # a second pass (a view's own limits): read once
+            reads = [key for key in (reader() for reader in _READERS) if key and key not in done]
         if plan or reads:
             storage.hit_all(plan, reads, stop=self._fail_on_first_breach)
 

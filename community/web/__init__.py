@@ -1,4 +1,5 @@
 """What every page shares: sign-in, error pages, security headers, labels."""
+import functools
 import logging
 from urllib.parse import unquote_to_bytes
 
@@ -51,17 +52,23 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def content_security_policy(app) -> str:
-    """The policy, with the map tile server's origin allowed for images when one is set."""
+@functools.lru_cache(maxsize=16)
+def _policy_for(tile_url: str) -> str:
     from urllib.parse import urlsplit
 
-    tiles = urlsplit(app.config.get("COMMUNITY_MAP_TILE_URL") or "")
+    tiles = urlsplit(tile_url)
     if not (tiles.scheme in ("http", "https") and tiles.netloc):
         return CONTENT_SECURITY_POLICY
     # Tile URLs carry {s} subdomain and other placeholders: allow the host's subdomains.
     host = tiles.netloc.replace("{s}.", "*.").split("{")[0]
     return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:",
                                            f"img-src 'self' data: {tiles.scheme}://{host}")
+
+
+def content_security_policy(app) -> str:
+    """The policy, with the map tile server's origin allowed for images when one is set
+    (worked out once per tile URL: every answer carries it)."""
+    return _policy_for(app.config.get("COMMUNITY_MAP_TILE_URL") or "")
 
 
 def wants_json() -> bool:

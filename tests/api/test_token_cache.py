@@ -130,7 +130,7 @@ def test_an_expired_token_is_refused_though_kept(client, people, frozen):
     assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
 
 
-def test_the_last_used_hint_is_written_without_renewing_every_copy(client, people, frozen):
+def test_the_hints_are_written_without_renewing_every_copy(client, people, frozen):
     now = utcnow()
     row, secret = tokens.create_token(people.grid, now)
     db.session.commit()
@@ -140,6 +140,8 @@ def test_the_last_used_hint_is_written_without_renewing_every_copy(client, peopl
     answer, statements = _me(client, bearer(secret))
     assert answer.status_code == 200 and _token_reads(statements)  # read again, to be touched
     assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == row.id)) > now
+    assert client.application.extensions["redis"].get(tokens.VERSION_KEY) == before
+    login(client, "grid")  # last_login_at: a hint too
     assert client.application.extensions["redis"].get(tokens.VERSION_KEY) == before
     _answer, statements = _me(client, bearer(secret))
     assert _token_reads(statements) == []
