@@ -4,6 +4,7 @@ import logging
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, jsonify, make_response, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (IntegrityError, InterfaceError, OperationalError, PendingRollbackError,
@@ -96,7 +97,18 @@ def _plain_page(message) -> str:
             f'<main><p>{escape(message)}</p></main></html>')
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session. A request without the cookie (every API call with a
+    token) gets its empty session without a signer being built for it first."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_web(app):
+    app.session_interface = CookieSessions()
     labels.register(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["url_endpoints"] = app.view_functions
