@@ -9,8 +9,8 @@ own; only where the header figures come from changes: the counter as this
 request left it, not as it is a moment later. A key this request did not hit
 is read from Redis as before.
 
-A request usually meets several limits (every API call: per caller and per address;
-a filing one more). Flask-Limiter hits them one after the other, a round trip each.
+A request usually meets several limits (every API call: per caller and per address).
+Flask-Limiter hits them one after the other, a round trip each.
 CommunityLimiter hits them all first in one script (HIT_ALL), in Flask-Limiter's own
 order and stopping after the first one breached, as its loop does; the loop then runs
 unchanged and each hit takes its count from that answer. The same script also reads
