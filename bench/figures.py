@@ -138,7 +138,7 @@ def bare_throughput(url: str, bodies, clients: int, seconds: float, workers: int
         inapp = None
         if inapp_env is not None:
             inapp = _posting("bench.apps.inapp_app:app", inapp_env, tokens, bodies, clients, seconds,
-                             workers)
+                             workers, path="/api/bench/file")  # inapp_app.PATH: the app wants JSON under /api/
         return bare, inapp
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -153,15 +153,15 @@ def floor_throughput(url: str, redis_url: str, tokens, bodies, clients: int, sec
                     bodies, clients, seconds, workers)
 
 
-def _posting(target: str, env: dict, tokens, bodies, clients, seconds, workers) -> dict:
-    """POST /file to `target` under gunicorn, as filing_call does to the platform."""
+def _posting(target: str, env: dict, tokens, bodies, clients, seconds, workers, path="/file") -> dict:
+    """POST `path` to `target` under gunicorn, as filing_call does to the platform."""
     with Server(target, env, workers) as server:
         def make(i):
             session = requests.Session()
             if tokens[i % len(tokens)]:
                 session.headers["Authorization"] = f"Bearer {tokens[i % len(tokens)]}"
             body = bodies[i % len(bodies)]
-            return lambda: session.post(f"{server.url}/file", json=body, timeout=60).status_code == 201
+            return lambda: session.post(f"{server.url}{path}", json=body, timeout=60).status_code == 201
         result = measured(server, make, clients, seconds)
         result["rss_mb"] = server.worker_rss_mb()
         return result

@@ -17,6 +17,7 @@ from community.core import signals
 
 def _session_listeners():
     from community.core import versions
+    from community.api import tokens
     from community.exchange import upstream
     from community.outbox import services as outbox
     from community.sla import services as sla_policies
@@ -42,7 +43,19 @@ def _session_listeners():
         # Changed SLA policies, categories, webhooks: every process reads them again.
         ("after_commit", versions._renew),
         ("after_soft_rollback", versions._drop),
+        ("after_commit", tokens._announce),  # a changed token or user: every process's copies go
+        ("after_rollback", tokens._forget_change),
     )
+
+
+def _mapper_listeners():
+    """(class, event, listener): ORM row events, for classes whose changes others must hear of."""
+    from community.api import tokens
+    from community.api.models import ApiToken
+    from community.auth.models import User
+
+    return tuple((cls, name, tokens._row_changed) for cls in (ApiToken, User)
+                 for name in ("after_update", "after_delete"))
 
 
 def _receivers():
@@ -99,6 +112,9 @@ def install(app: Flask) -> None:
             listener = _at_the_real_end(listener)
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    for cls, name, listener in _mapper_listeners():
+        if not event.contains(cls, name, listener):
+            event.listen(cls, name, listener)
     for signal, receiver, many in _receivers():
         signal.connect(receiver, weak=False)  # again: a no-op
         if many is not None:

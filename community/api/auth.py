@@ -15,16 +15,18 @@ import hashlib
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from community.core.errors import DomainError, NotAllowed
 from community.core.extensions import csrf, db
+from community.core.ratelimit import read_with_limits
 from community.core.timeutil import utcnow
 
 from . import tokens
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+read_with_limits(tokens.version_key_for_request)  # the tokens' version in the limiter's round trip
 
 
 class Unauthenticated(DomainError):

@@ -3,16 +3,29 @@
 A secret is ``cst_`` followed by 43 random URL-safe characters (256 bits); the
 database keeps its SHA-256, so a leaked table gives no usable token. A fast
 hash is right here: the secret is long and random, not a password.
+
+Each process keeps the tokens it has checked (with their users) for the requests that
+follow, so a token request needs no SELECT of its own. An entry holds while VERSION_KEY
+in Redis still has the value it was made under. Every committed change to a token or to
+a user, flushed through the ORM or announced with `changed()` beside a bulk UPDATE (but
+the last_used_at and last_login_at hints alone), sets a new random value as the
+transaction commits, so a revocation, a deactivation or a new role holds in every
+process from the next request on. The value is read in the limiter's Redis round trip
+(core.ratelimit's read_with_limits), so the check costs no trip of its own. Without
+Redis nothing is kept. An entry also ends when its last_used_at hint is due
+(TOUCH_EVERY): that request reads the row again and writes the hint.
 """
 import functools
 import hashlib
+import logging
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import joinedload, make_transient_to_detached, object_session
 
 from community.auth.models import Role, User
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
@@ -20,9 +33,14 @@ from community.core.extensions import db
 
 from .models import ApiToken
 
+log = logging.getLogger(__name__)
 SECRET_PREFIX = "cst_"
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is a hint, not a write per request
 NAME_MAX = 64
+VERSION_KEY = "api-tokens:version"  # a random value, new at every change to a token or a user
+CHANGED = "api_tokens_changed"  # session.info: this transaction changed a token or a user
+CACHE_MAX = 10_000  # tokens kept per process; past it, the lot is dropped and refilled
+_cache: dict[str, tuple] = {}  # token hash -> (version, token key, token copy, user key, user copy)
 
 
 def hash_secret(secret: str) -> str:
@@ -68,12 +86,107 @@ def find_usable(secret: str, now: datetime) -> ApiToken | None:
     """The token this secret belongs to, if it may be used now."""
     if not secret or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(_by_hash(), {"token_hash": hash_secret(secret)})
+    token_hash = hash_secret(secret)
+    version = _version()
+    kept = _cache.get(token_hash) if version is not None else None
+    if kept is not None and kept[0] == version and not _touch_due(kept[2], now):
+        token = _into_session(*kept[1:])  # no SELECT
+        return token if token.usable(now) else None
+    token = db.session.scalar(_by_hash(), {"token_hash": token_hash})
     if token is None or not token.usable(now):
+        _cache.pop(token_hash, None)
         return None
-    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+    if _touch_due(token, now):
         token.last_used_at = now  # committed with the request, or by the view's commit
+    if version is not None:
+        if len(_cache) >= CACHE_MAX:
+            _cache.clear()
+        _cache[token_hash] = (version, *_detached(token), *_detached(token.user))
     return token
+
+
+def _touch_due(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY
+
+
+def _detached(row):
+    """(identity key, a copy of the row's columns as if loaded by no session)."""
+    mapper = inspect(row).mapper
+    copy = mapper.class_manager.new_instance()
+    for column in mapper.column_attrs:
+        setattr(copy, column.key, getattr(row, column.key))
+    make_transient_to_detached(copy)  # relationships unloaded: read on use, as after a query
+    return inspect(copy).key, copy
+
+
+def _into_session(token_key, token, user_key, user) -> ApiToken:
+    """The kept token and its user in this request's session. A row the session already
+    holds is used as it is (a query would not overwrite it either); token.user is then
+    found in the session by its key, without a query."""
+    session = db.session
+    user = session.identity_map.get(user_key) or session.merge(user, load=False)
+    token = session.identity_map.get(token_key) or session.merge(token, load=False)
+    token.user  # noqa: B018 - from the identity map, while `user` still holds it there
+    return token
+
+
+def _version() -> bytes | None:
+    """VERSION_KEY's value: read with the limits if they ran, else here; None without Redis."""
+    from community.core.extensions import get_redis
+    from community.core.ratelimit import read_ahead
+
+    found, value = read_ahead(VERSION_KEY)
+    try:
+        if not found:
+            value = get_redis().get(VERSION_KEY)
+        if value is None:  # a new Redis (or flushed): a value no entry was made under
+            fresh = uuid.uuid4().hex.encode()
+            value = fresh if get_redis().set(VERSION_KEY, fresh, nx=True) else get_redis().get(VERSION_KEY)
+    except Exception:  # noqa: BLE001 - Redis away: check every token in the database
+        return None
+    return value
+
+
+def version_key_for_request():
+    """For core.ratelimit.read_with_limits: the version, on requests with a bearer token."""
+    from flask import request
+
+    return VERSION_KEY if request.headers.get("Authorization", "")[:7].lower() == "bearer " else None
+
+
+# -- telling every process that tokens or users changed ---------------------------------------
+
+def changed(session=None) -> None:
+    """Call beside a bulk UPDATE or DELETE of tokens or users: the commit announces it."""
+    (session or db.session).info[CHANGED] = True
+
+
+def _row_changed(_mapper, _connection, target) -> None:
+    """after_update / after_delete of an ApiToken or a User (community.wiring)."""
+    hint = "last_used_at" if isinstance(target, ApiToken) else "last_login_at"
+    if not any(attr.history.has_changes() for attr in inspect(target).attrs if attr.key != hint):
+        return  # a hint only (a token's use, a sign-in): every copy stays good
+    session = object_session(target)
+    if session is not None:
+        session.info[CHANGED] = True
+
+
+def _announce(session) -> None:
+    """after_commit (the real end): a new version, so every process reads tokens again."""
+    if not session.info.pop(CHANGED, False):
+        return
+    _cache.clear()
+    if not has_app_context():
+        return
+    try:
+        current_app.extensions["redis"].set(VERSION_KEY, uuid.uuid4().hex.encode())
+    except Exception:
+        # Not announced: other processes could keep using what just changed, so say so loudly.
+        log.exception("API tokens changed but %s could not be renewed in Redis", VERSION_KEY)
+
+
+def _forget_change(session, *_args) -> None:
+    session.info.pop(CHANGED, None)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

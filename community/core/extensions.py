@@ -4,7 +4,6 @@ from pathlib import Path
 import redis
 from flask import current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -12,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from community.core.ratelimit import CommunityLimiter
 from community.core.replica import RoutingSession, configure_binds, init_replica
 
 # Stable constraint names, so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -29,7 +29,7 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+limiter = CommunityLimiter(key_func=get_remote_address)  # Flask-Limiter, all limits in one round trip
 
 
 def init_db(app):
@@ -76,6 +76,8 @@ def init_redis(app):
     from community.core.ratelimit import SCHEME_PREFIX  # the limiter's storage: one round trip per hit
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", SCHEME_PREFIX + storage)
+    # The limiter's round trip may read the app's keys too (ratelimit.read_with_limits).
+    app.extensions["limiter_shares_redis"] = app.config["RATELIMIT_STORAGE_URI"] == SCHEME_PREFIX + storage
     return conn
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from community.api import tokens
 from community.api.models import ApiToken
 from community.auth.models import OneTimeCode, User
 from community.auth.services import check_password
@@ -84,6 +85,7 @@ def delete_account(user: User, password: str, now: datetime) -> tuple[int, list[
     db.session.execute(update(Notification).where(Notification.user_id == user.id).values(phone="", text=""))
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                        .values(revoked_at=now))
+    tokens.changed()  # a bulk UPDATE: every process's kept copies of these tokens go at the commit
     if phone:
         db.session.execute(OneTimeCode.__table__.delete().where(OneTimeCode.phone == phone))
     user.phone, user.username, user.name = None, f"deleted-{user.id}", ""

@@ -1,8 +1,10 @@
 """What every page shares: sign-in, error pages, security headers, labels."""
+import functools
 import logging
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, jsonify, make_response, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (IntegrityError, InterfaceError, OperationalError, PendingRollbackError,
@@ -51,17 +53,23 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def content_security_policy(app) -> str:
-    """The policy, with the map tile server's origin allowed for images when one is set."""
+@functools.lru_cache(maxsize=16)
+def _policy_for(tile_url: str) -> str:
     from urllib.parse import urlsplit
 
-    tiles = urlsplit(app.config.get("COMMUNITY_MAP_TILE_URL") or "")
+    tiles = urlsplit(tile_url)
     if not (tiles.scheme in ("http", "https") and tiles.netloc):
         return CONTENT_SECURITY_POLICY
     # Tile URLs carry {s} subdomain and other placeholders: allow the host's subdomains.
     host = tiles.netloc.replace("{s}.", "*.").split("{")[0]
     return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:",
                                            f"img-src 'self' data: {tiles.scheme}://{host}")
+
+
+def content_security_policy(app) -> str:
+    """The policy, with the map tile server's origin allowed for images when one is set
+    (worked out once per tile URL: every answer carries it)."""
+    return _policy_for(app.config.get("COMMUNITY_MAP_TILE_URL") or "")
 
 
 def wants_json() -> bool:
@@ -89,7 +97,18 @@ def _plain_page(message) -> str:
             f'<main><p>{escape(message)}</p></main></html>')
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session. A request without the cookie (every API call with a
+    token) gets its empty session without a signer being built for it first."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_web(app):
+    app.session_interface = CookieSessions()
     labels.register(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["url_endpoints"] = app.view_functions

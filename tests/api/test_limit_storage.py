@@ -99,3 +99,36 @@ def test_the_pins_match_the_versions_checked():
     from importlib.metadata import version
 
     assert version("limits").startswith("5.8.") and version("Flask-Limiter").startswith("4.1.")
+
+
+def _limits_run(app, client, headers):
+    """Five GETs against a per-caller limit of 3: statuses, the headers, the counters."""
+    app.config["COMMUNITY_API_RATE"] = "3 per minute"
+    try:
+        answers = [client.get("/api/v1/me", headers=headers) for _ in range(5)]
+    finally:
+        app.config["COMMUNITY_API_RATE"] = "120 per minute"
+    conn = limiter.storage.get_connection()
+    counters = sorted((k.decode().split("/")[1:3], int(conn.get(k))) for k in conn.keys("LIMITS:*"))
+    for key in conn.keys("LIMITS:*"):
+        conn.delete(key)
+    return ([a.status_code for a in answers],
+            [(a.headers.get("X-RateLimit-Limit"), a.headers.get("X-RateLimit-Remaining")) for a in answers],
+            counters)
+
+
+def test_one_round_trip_counts_as_flask_limiter_does(app, client, people, token, monkeypatch):
+    """The same requests with every limit hit in one script, and with Flask-Limiter hitting
+    them one by one (the script switched off): the same 429s, headers and counters; the
+    per-address limit is not counted past the per-caller one that refused."""
+    from community.core.ratelimit import CommunityLimiter
+
+    headers = token("grid")
+    ours = _limits_run(app, client, headers)
+    monkeypatch.setattr(CommunityLimiter, "_hit_ahead", lambda *args: None)
+    theirs = _limits_run(app, client, headers)
+    assert ours == theirs
+    statuses, header_pairs, counters = ours
+    assert statuses == [200, 200, 200, 429, 429]
+    assert header_pairs[:3] == [("3", "2"), ("3", "1"), ("3", "0")]
+    assert sorted(count for _key, count in counters) == [3, 5]
