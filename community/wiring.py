@@ -17,7 +17,6 @@ from community.core import signals
 
 def _session_listeners():
     from community.core import versions
-    from community.api import tokens
     from community.exchange import upstream
     from community.outbox import services as outbox
     from community.sla import services as sla_policies
@@ -40,11 +39,10 @@ def _session_listeners():
         ("before_flush", upstream._new_rows),  # an upstream's order: its deadline on the request
         ("after_commit", stats._forget),  # the transaction's marked days
         ("after_soft_rollback", stats._forget),
-        # Changed SLA policies, categories, webhooks: every process reads them again.
+        # Changed SLA policies, categories, webhooks, API tokens and users: every process
+        # reads them again.
         ("after_commit", versions._renew),
         ("after_soft_rollback", versions._drop),
-        ("after_commit", tokens._announce),  # a changed token or user: every process's copies go
-        ("after_rollback", tokens._forget_change),
     )
 
 

@@ -17,28 +17,26 @@ Redis nothing is kept. An entry also ends when its last_used_at hint is due
 """
 import functools
 import hashlib
-import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import joinedload, make_transient_to_detached, object_session
 
 from community.auth.models import Role, User
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
+from community.core import versions
 from community.core.extensions import db
 
 from .models import ApiToken
 
-log = logging.getLogger(__name__)
 SECRET_PREFIX = "cst_"
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is a hint, not a write per request
 NAME_MAX = 64
 VERSION_KEY = "api-tokens:version"  # a random value, new at every change to a token or a user
-CHANGED = "api_tokens_changed"  # session.info: this transaction changed a token or a user
 CACHE_MAX = 10_000  # tokens kept per process; past it, the lot is dropped and refilled
 _cache: dict[str, tuple] = {}  # token hash -> (version, token key, token copy, user key, user copy)
 
@@ -158,7 +156,7 @@ def version_key_for_request():
 
 def changed(session=None) -> None:
     """Call beside a bulk UPDATE or DELETE of tokens or users: the commit announces it."""
-    (session or db.session).info[CHANGED] = True
+    versions.change(session or db.session, VERSION_KEY)
 
 
 def _row_changed(_mapper, _connection, target) -> None:
@@ -168,25 +166,9 @@ def _row_changed(_mapper, _connection, target) -> None:
         return  # a hint only (a token's use, a sign-in): every copy stays good
     session = object_session(target)
     if session is not None:
-        session.info[CHANGED] = True
-
-
-def _announce(session) -> None:
-    """after_commit (the real end): a new version, so every process reads tokens again."""
-    if not session.info.pop(CHANGED, False):
-        return
-    _cache.clear()
-    if not has_app_context():
-        return
-    try:
-        current_app.extensions["redis"].set(VERSION_KEY, uuid.uuid4().hex.encode())
-    except Exception:
-        # Not announced: other processes could keep using what just changed, so say so loudly.
-        log.exception("API tokens changed but %s could not be renewed in Redis", VERSION_KEY)
-
-
-def _forget_change(session, *_args) -> None:
-    session.info.pop(CHANGED, None)
+        # After the commit a new version (core.versions._renew): every process's copies,
+        # this one's too, no longer match it.
+        versions.change(session, VERSION_KEY)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -9,11 +9,13 @@ CLI) every ask reads Redis, as before. A process that changes a table clears its
 copy as well, so an answer kept from earlier in the same request is never trusted
 over a change made by that request.
 """
+import logging
 import secrets
 
 from flask import current_app, has_app_context, has_request_context, request
 from redis.exceptions import RedisError
 
+log = logging.getLogger(__name__)
 KEYS: list[str] = []  # every token a copy in this process depends on (register at import)
 _SEEN = "community.versions"  # the request's answers, in its WSGI environ
 
@@ -79,7 +81,9 @@ def _renew(session) -> None:
     try:
         current_app.extensions["redis"].mset({key: secrets.token_hex(8) for key in keys})
     except (RedisError, OSError):
-        pass  # the owners' CACHE_SECONDS bound how long other processes keep the old rows
+        # Other processes keep what just changed (the owners' CACHE_SECONDS bound it where
+        # they have one): say so loudly.
+        log.exception("changed, but the version tokens %s could not be renewed in Redis", sorted(keys))
     forget()
 
 

@@ -49,6 +49,13 @@ def _active() -> list[tuple]:
 
 
 def _read() -> list[tuple]:
+    # Read while a filing's rows wait unflushed: flushing them here would cost the
+    # filing its plain INSERTs (tickets.plainwrite), as a cold copy did in a new process.
+    with db.session.no_autoflush:
+        return _rows()
+
+
+def _rows() -> list[tuple]:
     return [tuple(r) for r in db.session.execute(select(
         WebhookSubscription.id, WebhookSubscription.user_id, WebhookSubscription.open311_client_id,
         WebhookSubscription.unit_id, WebhookSubscription.url, WebhookSubscription.events)
