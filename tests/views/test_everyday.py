@@ -288,16 +288,41 @@ def test_the_staff_channel_shows_as_a_label_not_a_code(client, people, areas, ct
 
 
 def test_the_migration_keys_old_clock_notes(app):
-    """0023 turns a stored clock code into the `clock` key and its Chinese label."""
+    """0023 turns a stored clock code into the `clock` key and its Chinese label, and a
+    staff filing's channel code into `filed_on_behalf` with the channel; other notes stay.
+    Its statements run here on a table of their own (SQLite)."""
     import importlib.util
+    import json
     from pathlib import Path
+
+    import sqlalchemy as sa
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
 
     spec = importlib.util.spec_from_file_location(
         "m0023", Path(__file__).resolve().parents[2] / "migrations/versions/0023_event_note_keys.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.ON_BEHALF.match("由工作人员代为提交（渠道：grid_worker）。").group(1) == "grid_worker"
-    assert module.CLOCKS["accept"] == "签收"
+    notes = [(1, "sla_warning", "accept"), (2, "sla_breach", "resolve"), (3, "submit", "由工作人员代为提交（渠道：grid_worker）。"),
+             (4, "submit", "由工作人员代为提交（渠道：kiosk）。"), (5, "submit", "由工作人员代为提交（渠道：某某）。"),
+             (6, "comment", "accept"), (7, "sla_warning", "别的说明")]
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE ticket_events (id INTEGER PRIMARY KEY, action TEXT, note TEXT, "
+                             "note_key TEXT, note_params TEXT)"))
+        conn.execute(sa.text("INSERT INTO ticket_events (id, action, note) VALUES (:i, :a, :n)"),
+                     [{"i": i, "a": a, "n": n} for i, a, n in notes])
+        with Operations.context(MigrationContext.configure(conn)):
+            for statement in (module._clock_notes(), module._on_behalf_notes()):
+                conn.execute(sa.text(statement), {**module._note_params(), "low": 0, "high": 100})
+        rows = {r[0]: (r[1], r[2], r[3] and json.loads(r[3])) for r in conn.execute(
+            sa.text("SELECT id, note, note_key, note_params FROM ticket_events"))}
+    assert rows[1] == ("签收期限", "clock", {"clock": "accept"})
+    assert rows[2] == ("办结期限", "clock", {"clock": "resolve"})
+    assert rows[3] == ("由工作人员代为提交（渠道：网格员代办）。", "filed_on_behalf", {"channel": "grid_worker"})
+    assert rows[4] == ("由工作人员代为提交（渠道：kiosk）。", "filed_on_behalf", {"channel": "kiosk"})
+    for untouched in (5, 6, 7):  # not a channel code, not a clock event, not a clock code
+        assert rows[untouched] == (notes[untouched - 1][2], None, None)
 
 
 def test_sla_classes_show_as_labels_on_admin_sla(client, people, frozen):
