@@ -38,6 +38,7 @@ def list_categories():
 # A city has some 12,000 units: the list comes in pages (X-Pagination says how many),
 # with an ETag so a client that keeps its copy gets 304 until an area changes.
 AREA_PAGE, AREA_PAGE_MAX = 500, 1000
+AREA_PAGES = 10000  # a page number past any city's last page: refused, not sent to the database
 
 
 @bp.route("/areas", methods=["GET"])
@@ -50,6 +51,8 @@ AREA_PAGE, AREA_PAGE_MAX = 500, 1000
 def list_areas(args, pagination_parameters):
     """Counties, streets, communities, grids and departments, by code, a page at a time
     (`page`, `page_size` ≤ 1000; the X-Pagination header has the total). Public."""
+    if pagination_parameters.page > AREA_PAGES:
+        raise ValidationFailed(_("页码应在 1 到 %(n)d 之间。", n=AREA_PAGES), field="page")
     query = select(Unit).where(Unit.active.is_(True))
     if args.get("kind"):
         query = query.where(Unit.kind == args["kind"])

@@ -90,7 +90,8 @@ def test_inactive_areas_are_not_listed(client, mapped):
     assert json.loads(client.get("/api/v1/areas?parent=S2C2").headers["X-Pagination"])["total"] == 1
 
 
-@pytest.mark.parametrize("query, field", [("page=0", "page"), ("page=abc", "page"),
+@pytest.mark.parametrize("query, field", [("page=0", "page"), ("page=abc", "page"), ("page=10001", "page"),
+                                          ("page=" + "9" * 30, "page"),
                                           ("page_size=0", "page_size"), ("page_size=1001", "page_size"),
                                           ("county=" + "K" * 33, "county"), ("kind=planet", "kind")])
 def test_bad_area_pages_are_422_naming_the_field(client, mapped, query, field):
