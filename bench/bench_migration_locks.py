@@ -23,6 +23,7 @@ own (it drops what later revisions built on) is reported and skipped.
 Prints one JSON line per run and a table at the end; the load average is in each line.
 """
 import argparse
+from datetime import datetime, timezone
 import json
 import os
 import subprocess
@@ -238,6 +239,28 @@ def main(argv=None):
             results.append({"revision": revision, "skipped": f"failed: {error}"})
             flask_db(args.database_url, "stamp", "head")
     print(table(results))
+    LAST.parent.mkdir(parents=True, exist_ok=True)
+    LAST.write_text(json.dumps({"date": datetime.now(timezone.utc).isoformat(timespec="minutes"),
+                                "database": args.database_url.rsplit("/", 1)[-1], "results": results},
+                               ensure_ascii=False, indent=1))
+
+
+# The last run's figures, for make bench's table (this takes too long to run inside it).
+LAST = HERE / "bench" / ".cache" / "migration-locks.json"
+
+
+def largest(path=LAST) -> dict | None:
+    """The last run's largest write-blocking lock after the change, and where; None if never run."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    after = [r for r in data["results"] if r.get("code") == "after"]
+    if not after:
+        return None
+    worst = max(after, key=lambda r: r["longest_blocking_lock_s"])
+    return {"date": data["date"], "database": data["database"], "revisions": len(after),
+            "seconds": worst["longest_blocking_lock_s"], "revision": worst["revision"],
+            "table": worst["lock_table"]}
 
 
 if __name__ == "__main__":

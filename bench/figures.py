@@ -367,6 +367,26 @@ def table(r: dict) -> str:
         row("escalate, ms per ticket (helpdesk, ours at big)", round(he * 1000, 3),
             round(ours * 1000, 3) if ours else None, _ratio(he, ours), "ours ≥ 20× faster",
             None if not ours else he / ours >= 20)
+    # Runs too long for this table's own run: the last one's figures, with its date.
+    locks = r.get("migration_locks")
+    row("largest write lock held by a migration, s " + (
+        f"({locks['revisions']} revisions on {locks['database']}, {locks['date'][:16]}; "
+        f"worst {locks['revision']})" if locks else "(not run: python -m bench.bench_migration_locks)"),
+        None, locks and locks["seconds"], None, "≤ 1 s", None if not locks else locks["seconds"] <= 1)
+    soak = r.get("soak")
+    if soak:
+        label = f"(make soak, {soak.get('seconds')} s, {soak.get('client', 'python')} client, {soak.get('date', '')})"
+        row(f"soak: achieved req/s {label}", None, soak.get("achieved_rate"), None, "≥ 100/s",
+            (soak.get("achieved_rate") or 0) >= 100)
+        row("soak: p95, ms", None, soak.get("p95_ms"), None, "≤ 300 ms",
+            soak.get("p95_ms") is not None and soak["p95_ms"] <= 300)
+        errors = soak.get("server_errors")
+        row("soak: server errors (5xx but the clean 503s after the kill)", None, errors, None, "0",
+            errors == 0)
+        row("soak: filings counted = stored", None, f"{soak.get('filed')} = {soak.get('in_database')}",
+            None, "equal", soak.get("filed") == soak.get("in_database"))
+    else:
+        row("soak (not run here: make soak, 10 min)", None, None, None, "≥ 100/s, p95 ≤ 300 ms", None)
     head = ("benchmark", f"{s:,}", f"{b:,}", "ratio", "target", "")
     widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(6)]
     line = lambda x: "| " + " | ".join(str("" if v is None else v).ljust(w) for v, w in zip(x, widths)) + " |"

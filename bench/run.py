@@ -167,7 +167,21 @@ def survey(urls: dict) -> dict:
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
+def long_runs(results: dict) -> None:
+    """The migrations' locks and the soak take longer than this run: their last figures."""
+    from bench import bench_migration_locks
+
+    results["migration_locks"] = bench_migration_locks.largest()
+    soak = cities.ROOT / "instance" / "soak-last.json"
+    if soak.exists():
+        figures_ = json.loads(soak.read_text())
+        figures_["date"] = datetime.fromtimestamp(soak.stat().st_mtime, timezone.utc).isoformat(timespec="minutes")
+        results["soak"] = figures_
+
+
 def finish(results: dict, started: float, suffix: str = "") -> None:
+    if not results.get("only"):
+        long_runs(results)
     results["machine"] = machine()
     results["seconds"] = round(time.monotonic() - started)
     table = figures.table(results)
