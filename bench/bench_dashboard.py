@@ -28,8 +28,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, text
 
+from bench.city.cityrows import PASSWORD
+
 DEFAULT_URL = os.environ.get("BENCH_DASH_URL", "postgresql://127.0.0.1:5432/bench_dash")
 SAMPLES, WARMUP = 60, 5
+
 
 
 def schema_url(database_url: str, schema: str) -> str:
@@ -135,15 +138,18 @@ def _client(database_url: str):
     from community.stats.models import StatDaily
 
     app = make_app(database_url)
-    app.config.update(TESTING=True, RATELIMIT_ENABLED=False)
+    app.config.update(TESTING=True, RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False)
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.role == "street").order_by(User.id))
-        user_id, unit_id = user.id, user.unit_id
+        username, unit_id = user.username, user.unit_id
         rows = db.session.scalar(db.select(db.func.count(StatDaily.id)))
         db.session.remove()
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(user_id), True
+    # Signed in through the form: a session is registered server-side (auth.sessions),
+    # so a cookie written by hand is refused (the dashboard answered 302 to /login).
+    answer = client.post("/login", data={"login": username, "password": PASSWORD})
+    if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
+        raise RuntimeError(f"could not sign in as {username}: {answer.status_code}")
     return client, f"/stats/units/{unit_id}", rows
 
 
