@@ -49,10 +49,12 @@ def test_a_known_token_is_not_read_again_and_acts_as_its_user(client, people, to
 
 def test_a_read_only_token_stays_read_only_when_kept(client, people, token):
     headers = token("resident", can_write=False)
-    assert client.get("/api/v1/requests", headers=headers).status_code == 200
-    refused = client.post("/api/v1/requests", headers=headers,
-                          json={"kind": "help", "category": "ELD", "text": "x"})
-    assert refused.status_code == 403
+    _me(client, headers)  # read once: kept from here on
+    kept, statements = _me(client, headers)
+    assert kept.status_code == 200 and _token_reads(statements) == []
+    # The kept copy carries the token's rights (tests/api/test_tokens.py checks them when read).
+    refused = client.post("/api/v1/requests", headers=headers, json={"kind": "help", "category": "ELD"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] != "validation_failed"
 
 
 def _kept():
