@@ -106,8 +106,11 @@ def find_hotspots(now: datetime, settings: Settings | None = None) -> dict:
             .join(Hotspot, Hotspot.id == HotspotTicket.hotspot_id).where(candidate)):
         linked[hotspot_id].add(ticket_id)
     grids = _grids({r.grid_id for g in groups for r in g.rows})
+    # Hotspots are told apart by the object, not the id: a new one gets its id at the one
+    # flush after the loop (a flush per group rescanned the growing session: quadratic).
+    links = {id(h): linked.get(h.id, set()) for h in running}
     seen, new = set(), 0
-    index = _Index(running, linked)
+    index = _Index(running, links)
     for group in groups:
         hotspot = index.match(group, seen)
         if hotspot is None:
@@ -116,15 +119,14 @@ def find_hotspots(now: datetime, settings: Settings | None = None) -> dict:
             db.session.add(hotspot)
             running.append(hotspot)
             new += 1
-        known = linked[hotspot.id] if hotspot.id is not None else set()
-        _update(hotspot, group, known, grids, now, settings.min_requests)
-        db.session.flush()
-        linked[hotspot.id] = known
-        index.add(hotspot, group.ids)  # after the flush: a new one has its id
-        seen.add(hotspot.id)
+        known = links.setdefault(id(hotspot), set())
+        with db.session.no_autoflush:
+            _update(hotspot, group, known, grids, now, settings.min_requests)
+        index.add(hotspot, group.ids)
+        seen.add(id(hotspot))
     lapsed = 0
     for hotspot in running:
-        if hotspot.state == HotspotState.OPEN and hotspot.id not in seen:
+        if hotspot.state == HotspotState.OPEN and id(hotspot) not in seen:
             hotspot.state = HotspotState.LAPSED
             lapsed += 1
     db.session.flush()
@@ -134,23 +136,20 @@ def find_hotspots(now: datetime, settings: Settings | None = None) -> dict:
 class _Index:
     """Which hotspot a group joins: the first of `running`, in its order, of the group's
     kind and category, in the same grid (place), for the same case (repeat), or not yet
-    joined today and sharing a request (distance). Found by key, not by walking the whole
+    joined in this run and sharing a request (distance); `seen` holds id(hotspot). Found by key, not by walking the whole
     list for every group: at 5 M requests a day's window holds thousands of groups and
     hotspots, and the walk took minutes."""
 
-    def __init__(self, running: list[Hotspot], linked):
+    def __init__(self, running: list[Hotspot], links):
         self.position: dict[int, int] = {}  # id(hotspot) -> its place in running
         self.first: dict[tuple, Hotspot] = {}  # (kind, category, grid or case) -> the first
         self.near: dict[int, list[Hotspot]] = defaultdict(list)  # request id -> distance hotspots
         for hotspot in running:
-            self.add(hotspot, linked.get(hotspot.id, ()))
+            self.add(hotspot, links[id(hotspot)])
 
     def add(self, hotspot: Hotspot, ticket_ids) -> None:
-        """A hotspot, after those already added (a new one once flushed), and the
-        requests it now links."""
+        """A hotspot, after those already added, and the requests it now links."""
         self.position.setdefault(id(hotspot), len(self.position))
-        if hotspot.id is None:
-            return
         if hotspot.kind == HotspotKind.PLACE:
             self.first.setdefault((hotspot.kind, hotspot.category_id, hotspot.grid_id), hotspot)
         elif hotspot.kind == HotspotKind.REPEAT:
@@ -166,7 +165,7 @@ class _Index:
             return self.first.get((group.kind, group.category_id, group.case_id))
         if group.kind == HotspotKind.DISTANCE:
             found = [h for ticket_id in group.ids for h in self.near.get(ticket_id, ())
-                     if h.category_id == group.category_id and h.id not in seen]
+                     if h.category_id == group.category_id and id(h) not in seen]
             return min(found, key=lambda h: self.position[id(h)], default=None)
         return None
 
