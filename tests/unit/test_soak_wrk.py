@@ -12,8 +12,14 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from time_machine import escape_hatch
 
 from bench import soak
+
+# wrk keeps the machine's wall clock (gettimeofday): the slots handed to it, and the waits
+# for them, must be on that clock too, not on the suite's moved one (CLOCK_OFFSET_DAYS).
+def wall() -> float:
+    return escape_hatch.time.time() if escape_hatch.is_travelling() else time.time()
 
 
 def test_lua_literal_escapes_what_lua_would_misread():
@@ -121,7 +127,7 @@ def test_a_short_wrk_run_against_a_stand_in(tmp_path, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     session = {"cookie": "session=abc", "csrf": "tok/+="}
-    data = {"seed": 1, "start": time.time() + 0.3, "seconds": 2, "rate": 40.0, "connections": 4,
+    data = {"seed": 1, "start": wall() + 0.3, "seconds": 2, "rate": 40.0, "connections": 4,
             "max_lag": 5.0, "requests_per_task": 1.25, "mix": [["file", 3], ["act", 1], ["track", 1],
                                                                ["queue", 1], ["dashboard", 1]],
             "sessions": {role: [session] for role in ["13800000001", "grid1", "community1"]}
@@ -138,15 +144,15 @@ def test_a_short_wrk_run_against_a_stand_in(tmp_path, monkeypatch):
     try:
         # The threads stop themselves once their slots are done; then an interrupt ends wrk
         # (not before the slots' end: until its threads run, wrk ignores an interrupt).
-        deadline = time.time() + 20
-        while (time.time() < data["start"] + data["seconds"] or soak.wrk_threads(wrk.pid) > 1) \
-                and time.time() < deadline:
+        deadline = wall() + 20
+        while (wall() < data["start"] + data["seconds"] or soak.wrk_threads(wrk.pid) > 1) \
+                and wall() < deadline:
             threading.Event().wait(0.1)
         wrk.send_signal(soak.signal.SIGINT)
         assert wrk.wait(timeout=10) == 0, wrk.stdout.read()
     finally:
         server.shutdown()
-    run = soak.read_wrk_output(out, time.time())
+    run = soak.read_wrk_output(out, wall())
     kinds = soak.Counter(kind for kind, *_ in run["results"])
     assert {"file_form", "file_post", "act", "track", "queue", "dashboard"} <= set(kinds)
     assert 40 <= len(run["results"]) <= 140  # ~80 at 40/s for 2 s
