@@ -18,7 +18,6 @@ Redis nothing is kept. An entry also ends when its last_used_at hint is due
 import functools
 import hashlib
 import secrets
-import uuid
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -129,20 +128,17 @@ def _into_session(token_key, token, user_key, user) -> ApiToken:
 
 
 def _version() -> bytes | None:
-    """VERSION_KEY's value: read with the limits if they ran, else here; None without Redis."""
-    from community.core.extensions import get_redis
+    """VERSION_KEY's value: read with the limits if they ran, else as the other copies read
+    theirs (core.versions, which starts one when Redis has none); None without Redis."""
     from community.core.ratelimit import read_ahead
 
     found, value = read_ahead(VERSION_KEY)
+    if found and value is not None:
+        return value
     try:
-        if not found:
-            value = get_redis().get(VERSION_KEY)
-        if value is None:  # a new Redis (or flushed): a value no entry was made under
-            fresh = uuid.uuid4().hex.encode()
-            value = fresh if get_redis().set(VERSION_KEY, fresh, nx=True) else get_redis().get(VERSION_KEY)
+        return versions.started(VERSION_KEY)
     except Exception:  # noqa: BLE001 - Redis away: check every token in the database
         return None
-    return value
 
 
 def version_key_for_request():
