@@ -67,7 +67,12 @@ def app_env() -> dict:
 # -- the database -----------------------------------------------------------------------
 
 def prepare(clients: int) -> list[str]:
-    """Migrate the database if it is new; a staff user with one token per client."""
+    """Make and migrate the database if it is new; a staff user with one token per client."""
+    base, name = URL.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            log(f"creating {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
     with psycopg.connect(URL, autocommit=True) as conn:
         migrated = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
     if not migrated:
