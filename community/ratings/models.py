@@ -160,6 +160,11 @@ class CaseState(StrEnum):
     CLOSED = "closed"          # the street reviewed and closed it
 
 
+# The cases still being worked, by name: the (area, state) indexes and the partial index
+# of open cases by due date (0033) answer `state IN (…)`, not `state <> 'closed'`.
+LIVE_CASE_STATES = tuple(sorted(s.value for s in CaseState if s != CaseState.CLOSED))
+
+
 class RectificationCase(db.Model):
     """整改: every 差评 opens one, with a clock to start and a clock to close."""
 
