@@ -279,3 +279,16 @@ def test_open_cases_are_listed_by_their_live_states(ctx, people, areas):
         assert {c.id for c in cases.cases_for(user, open_only=False)} == {live.id, closed.id}, user.username
     for outsider in (people.grid2, people.community2, people.street2, people.dept2):
         assert cases.cases_for(outsider, open_only=False) == [], outsider.username
+
+
+def test_the_open_cases_index_names_the_live_states():
+    import importlib.util
+    from pathlib import Path
+
+    from community.ratings.models import LIVE_CASES_WHERE
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_ratings_live_cases.py"
+    spec = importlib.util.spec_from_file_location("migration_0033_ratings", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.LIVE == LIVE_CASES_WHERE
