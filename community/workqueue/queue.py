@@ -71,8 +71,9 @@ def _filtered(user: User, filters: QueueFilter, now: datetime):
 
 
 def _ordered(query):
-    return query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.submitted_at,
-                          Ticket.id)
+    # NULLS LAST, not "next_due_at IS NULL" first: the same order, and one an index on
+    # (next_due_at, submitted_at, id) gives as it stands (ix_tickets_open_due).
+    return query.order_by(Ticket.next_due_at.asc().nulls_last(), Ticket.submitted_at, Ticket.id)
 
 
 # What a queue row shows, loaded once per page: lazily, a county's or the admin's page

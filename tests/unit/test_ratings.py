@@ -281,14 +281,15 @@ def test_open_cases_are_listed_by_their_live_states(ctx, people, areas):
         assert cases.cases_for(outsider, open_only=False) == [], outsider.username
 
 
-def test_the_open_cases_index_names_the_live_states():
+def test_the_0033_indexes_name_the_live_states():
     import importlib.util
     from pathlib import Path
 
     from community.ratings.models import LIVE_CASES_WHERE
+    from community.tickets.models import OPEN_WHERE
 
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_ratings_live_cases.py"
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_ratings_open_by_due.py"
     spec = importlib.util.spec_from_file_location("migration_0033_ratings", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert migration.LIVE == LIVE_CASES_WHERE
+    assert migration.LIVE == LIVE_CASES_WHERE and migration.OPEN_TICKETS == OPEN_WHERE
