@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit
 from community.areas.services import unit_by_code
@@ -18,11 +19,14 @@ from community.core.extensions import db
 from . import audit
 
 PAGE = 50
+COUNT_AHEAD = 1000  # accounts counted past the page's first
 
 
-def find_users(query: str = "", role: str = "", page: int = 1) -> tuple[list[User], int]:
+def find_users(query: str = "", role: str = "", page: int = 1) -> tuple[list[User], int, bool]:
     """Accounts matching `query` (username, name or phone, any part) and `role`; one page
-    of them, newest first, and how many match in all."""
+    of them, newest first, how many match and whether there are more than that. The
+    count stops COUNT_AHEAD rows past the page: counting all of a city's residents read
+    the whole table on every visit (0.3 s at 5M requests, issue 30)."""
     where = [User.deleted_at.is_(None)]
     query = (query or "").strip()
     if query:
@@ -30,10 +34,13 @@ def find_users(query: str = "", role: str = "", page: int = 1) -> tuple[list[Use
         where.append(or_(User.username.ilike(like), User.name.ilike(like), User.phone.like(like)))
     if role:
         where.append(User.role == role)
-    total = db.session.scalar(select(func.count(User.id)).where(*where))
-    rows = db.session.scalars(select(User).where(*where).order_by(User.id.desc())
-                              .offset((max(page, 1) - 1) * PAGE).limit(PAGE))
-    return list(rows), total
+    offset = (max(page, 1) - 1) * PAGE
+    cap = offset + COUNT_AHEAD
+    total = db.session.scalar(select(func.count()).select_from(
+        select(User.id).where(*where).limit(cap + 1).subquery()))
+    rows = db.session.scalars(select(User).where(*where).options(selectinload(User.unit))
+                              .order_by(User.id.desc()).offset(offset).limit(PAGE))
+    return list(rows), min(total, cap), total > cap
 
 
 def get_user(user_id: int) -> User:

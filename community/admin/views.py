@@ -37,8 +37,8 @@ def _user_page(user):
 def _users_page(**extra):
     page = request.args.get("page", 1, type=int) or 1
     role = request.args.get("role", "") if request.args.get("role", "") in ROLES else ""
-    rows, total = users.find_users(request.args.get("q", ""), role, page)
-    return dict(rows=rows, total=total, page=page, page_size=users.PAGE, roles=ROLES,
+    rows, total, more = users.find_users(request.args.get("q", ""), role, page)
+    return dict(rows=rows, total=total, more=more, page=page, page_size=users.PAGE, roles=ROLES,
                 staff_roles=[r.value for r in STAFF_ROLES], q=request.args.get("q", ""), role=role, **extra)
 
 

@@ -131,7 +131,7 @@ def get_queue(args):
     filters = QueueFilter(state=args["state"], category=args.get("category", ""),
                           tier=args.get("tier", ""), overdue=args["overdue"], mine=args["mine"],
                           page=args["page"])
-    rows, has_next, total = queue_page(user, filters, now)
+    rows, has_next, total = queue_page(user, filters, now, loads=queries.EAGER)
     return {"items": [ticket_dict(t, user, now) for t in rows], "counts": state_counts(user),
             "overdue": overdue_count(user, now), "page": filters.page,
             "page_size": current_app.config["COMMUNITY_PAGE_SIZE"], "total": total,

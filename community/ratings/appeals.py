@@ -5,7 +5,7 @@ a county unit's or a department's to the county supervisor (考核办)."""
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit, UnitKind
@@ -106,8 +106,13 @@ def appeals_in_scope(query, user: User):
                     .where(Appeal.street_id == unit.street_id), Rating, user)
 
 
-def ratings_for(user: User, limit: int = 100) -> list[Rating]:
-    """The newest ratings the user may see (an index on (unit, rated_at) for the area tiers)."""
+def ratings_for(user: User, limit: int = 100, before: Rating | None = None) -> list[Rating]:
+    """The newest ratings the user may see (an index on (unit, rated_at) for the area
+    tiers); with `before`, the ones rated before it (keyset: the next page costs the same
+    as the first)."""
     query = in_scope(select(Rating), Rating, user)
+    if before is not None:
+        query = query.where(or_(Rating.rated_at < before.rated_at,
+                                and_(Rating.rated_at == before.rated_at, Rating.id < before.id)))
     return list(db.session.scalars(query.options(*LIST_LOADS)
                                    .order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit)))

@@ -160,6 +160,12 @@ class CaseState(StrEnum):
     CLOSED = "closed"          # the street reviewed and closed it
 
 
+# The cases still being worked, by name: the (area, state) indexes and the partial index
+# of open cases by due date (0033) answer `state IN (…)`, not `state <> 'closed'`.
+LIVE_CASE_STATES = tuple(sorted(s.value for s in CaseState if s != CaseState.CLOSED))
+LIVE_CASES_WHERE = "state IN (%s)" % ", ".join(f"'{s}'" for s in LIVE_CASE_STATES)
+
+
 class RectificationCase(db.Model):
     """整改: every 差评 opens one, with a clock to start and a clock to close."""
 
@@ -169,6 +175,9 @@ class RectificationCase(db.Model):
         CheckConstraint("outcome IS NULL OR outcome IN ('reopen', 'explain')", name="outcome"),
         Index("ix_rectification_cases_street_state", "street_id", "state"),
         Index("ix_rectification_cases_community_state", "community_id", "state"),
+        # The open cases by due date (/ratings/cases; 0033): the few open among every closed one.
+        Index("ix_rectification_cases_live_due", "close_due_at", "id",
+              postgresql_where=text(LIVE_CASES_WHERE), sqlite_where=text(LIVE_CASES_WHERE)),
         # The sweep's cursor; NULL once both clocks are settled, which is most rows.
         Index("ix_rectification_cases_check_at", "check_at",
               postgresql_where=text("check_at IS NOT NULL"), sqlite_where=text("check_at IS NOT NULL")),

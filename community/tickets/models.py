@@ -9,9 +9,10 @@ from community.auth.models import User
 from community.core.dbtypes import UTCDateTime, enum_check
 from community.core.extensions import db
 
-from .states import LIVE, Channel, Kind, Result, State, Urgency
+from .states import LIVE, OPEN, Channel, Kind, Result, State, Urgency
 
 LIVE_WHERE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(LIVE)))
+OPEN_WHERE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN)))
 # When a response or acceptance clock ended: on time at the first, missed at the second.
 CLOCK_END_COLUMNS = ("first_response_at", "response_due_at", "accepted_at", "accept_due_at")
 
@@ -66,6 +67,9 @@ class Ticket(db.Model):
         *(Index(f"ix_tickets_{area}_live", f"{area}_id", "state",
                 postgresql_where=text(LIVE_WHERE), sqlite_where=text(LIVE_WHERE))
           for area in ("grid", "community", "street", "county")),
+        # The whole city's queue (the admin's), nearest deadline first, read from its head (0033).
+        Index("ix_tickets_open_due", "next_due_at", "submitted_at", "id",
+              postgresql_where=text(OPEN_WHERE), sqlite_where=text(OPEN_WHERE)),
         # The figures find the clocks that ended on a day by these (0016; community.stats).
         *(Index(f"ix_tickets_{column}", column, postgresql_where=text(f"{column} IS NOT NULL"),
                 sqlite_where=text(f"{column} IS NOT NULL"))

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import selectinload
 
 from community.auth.models import User
 from community.core.extensions import db
@@ -70,13 +71,19 @@ def _filtered(user: User, filters: QueueFilter, now: datetime):
 
 
 def _ordered(query):
-    return query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.submitted_at,
-                          Ticket.id)
+    # NULLS LAST, not "next_due_at IS NULL" first: the same order, and one an index on
+    # (next_due_at, submitted_at, id) gives as it stands (ix_tickets_open_due).
+    return query.order_by(Ticket.next_due_at.asc().nulls_last(), Ticket.submitted_at, Ticket.id)
+
+
+# What a queue row shows, loaded once per page: lazily, a county's or the admin's page
+# (each request in another grid) read its grids and units one statement each (issue 30).
+ROW_LOADS = (selectinload(Ticket.category), selectinload(Ticket.grid), selectinload(Ticket.handling_unit))
 
 
 def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
-    query = _ordered(_filtered(user, filters, now))
+    query = _ordered(_filtered(user, filters, now)).options(*ROW_LOADS)
     return list(db.session.scalars(query.limit(size).offset((filters.page - 1) * size)))
 
 
@@ -86,12 +93,15 @@ def view_counts(user: User) -> dict[str, int]:
         view_filter(user, view), state_in(OPEN, "open_states"))) or 0 for view in VIEWS}
 
 
-def queue_page(user: User, filters: QueueFilter, now: datetime) -> tuple[list[Ticket], bool, int]:
-    """A page of the queue, whether another follows (one row more is read) and how
-    many match the filters in all (for the API's clients, which page by number)."""
+def queue_page(user: User, filters: QueueFilter, now: datetime,
+               loads=()) -> tuple[list[Ticket], bool, int]:
+    """A page of the queue (with `loads`: what the caller shows of each row), whether
+    another follows (one row more is read) and how many match the filters in all (for
+    the API's clients, which page by number)."""
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
     query = _filtered(user, filters, now)
-    rows = list(db.session.scalars(_ordered(query).limit(size + 1).offset((filters.page - 1) * size)))
+    rows = list(db.session.scalars(_ordered(query).options(*loads).limit(size + 1)
+                                   .offset((filters.page - 1) * size)))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return rows[:size], len(rows) > size, total
 

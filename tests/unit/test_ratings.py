@@ -253,3 +253,43 @@ def test_an_appeal_moves_with_its_request_to_another_street(ctx, people, areas):
     for outsider in (people.street, people.community, people.grid):
         assert appeals.appeals_for(outsider) == [], outsider.username
     assert [a.id for a in appeals.appeals_for(people.county)] == [appeal.id]
+
+
+def test_open_cases_are_listed_by_their_live_states(ctx, people, areas):
+    """Issue 30: `state <> 'closed'` walked every closed case of the city in due order
+    before the admin's page filled; the live states by name use the indexes. Each role
+    still lists the cases it listed before, closed ones only on request."""
+    from sqlalchemy import select
+
+    from community.ratings.models import RectificationCase
+
+    made = []
+    for _ in range(2):
+        ticket = resolved_ticket(people, areas)
+        made.append(services.rate(ticket, people.resident, LATER, "no", "dissatisfied",
+                                  reasons=["not_solved"]).case)
+    closed, live = made
+    closed.state = CaseState.CLOSED
+    live.ticket.handling_unit_id = areas.D1.id  # a department handles it now
+    db.session.commit()
+    assert "tickets" not in str(cases.in_scope(select(RectificationCase), RectificationCase, people.admin))
+    for user in (people.grid, people.community, people.street, people.county, people.admin, people.dept):
+        assert [c.id for c in cases.cases_for(user)] == [live.id], user.username
+    for user in (people.grid, people.community, people.street, people.county, people.admin):
+        assert {c.id for c in cases.cases_for(user, open_only=False)} == {live.id, closed.id}, user.username
+    for outsider in (people.grid2, people.community2, people.street2, people.dept2):
+        assert cases.cases_for(outsider, open_only=False) == [], outsider.username
+
+
+def test_the_0033_indexes_name_the_live_states():
+    import importlib.util
+    from pathlib import Path
+
+    from community.ratings.models import LIVE_CASES_WHERE
+    from community.tickets.models import OPEN_WHERE
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_ratings_open_by_due.py"
+    spec = importlib.util.spec_from_file_location("migration_0033_ratings", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.LIVE == LIVE_CASES_WHERE and migration.OPEN_TICKETS == OPEN_WHERE

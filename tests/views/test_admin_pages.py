@@ -177,3 +177,22 @@ def test_the_admin_menu_links_every_admin_page(client, people):
     menu = client.get("/admin").get_data(as_text=True)
     for page in PAGES + ["/admin/sla", "/admin/calendar", "/admin/jobs"]:
         assert f'href="{page}"' in menu, page
+
+
+def test_the_account_count_stops_past_the_page(client, people, monkeypatch):
+    """A city's million residents are not counted on every visit: past COUNT_AHEAD
+    accounts the page says "more than" and still offers the next page."""
+    from community.admin import users
+
+    login(client, "admin")
+    everyone = count(User)
+    exact = client.get("/admin/users").get_data(as_text=True)
+    assert f"共 {everyone} 个账号" in exact and "下一页" not in exact
+    monkeypatch.setattr(users, "COUNT_AHEAD", 2)
+    monkeypatch.setattr(users, "PAGE", 1)
+    first = client.get("/admin/users").get_data(as_text=True)
+    assert "超过 2 个账号" in first and "page=2" in first
+    last = client.get(f"/admin/users?page={everyone}").get_data(as_text=True)
+    assert f"共 {everyone} 个账号" in last and f"page={everyone + 1}" not in last
+    rows, total, more = users.find_users(role="admin", page=1)  # fewer than the cap: exact
+    assert more is False and total == 1 and [u.username for u in rows] == ["admin"]

@@ -229,3 +229,38 @@ def test_the_live_index_migration_names_the_live_states():
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert migration.LIVE == LIVE_WHERE
+
+
+def _statements(client, url):
+    from sqlalchemy import event
+
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        answer = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert answer.status_code == 200, url
+    return len(seen)
+
+
+def test_a_queue_of_many_grids_reads_its_units_once(client, people, areas, ctx, frozen):
+    """The admin's and a county's queue rows lie in many grids: the grids, units and
+    categories a page shows are read in one statement each, not one per row (issue 30)."""
+    file_ticket(people, areas)
+    login(client, "admin")
+    for url in ("/work", "/api/v1/queue"):
+        client.get(url)  # the process's first visit fills its caches (categories, versions)
+    few = {url: _statements(client, url) for url in ("/work", "/api/v1/queue")}
+    for grid in (areas.S1C1G2, areas.S1C2G1, areas.S1C2G2, areas.S2C1G1, areas.S2C1G2, areas.S2C2G1):
+        file_ticket(people, areas, grid=grid)
+    many = {url: _statements(client, url) for url in few}
+    assert many == few
+    body = client.get("/api/v1/queue").get_json()
+    assert len({item["grid"]["code"] for item in body["items"]}) == 7 and body["total"] == 7
+    page = client.get("/work").get_data(as_text=True)
+    assert "网格2-2-1" in page and "网格1-1-1" in page
