@@ -288,8 +288,8 @@ def test_the_0033_indexes_name_the_live_states():
     from community.ratings.models import LIVE_CASES_WHERE
     from community.tickets.models import OPEN_WHERE
 
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_ratings_open_by_due.py"
-    spec = importlib.util.spec_from_file_location("migration_0033_ratings", path)
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0033_open_by_due.py"
+    spec = importlib.util.spec_from_file_location("migration_0033", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert migration.LIVE == LIVE_CASES_WHERE and migration.OPEN_TICKETS == OPEN_WHERE

@@ -11,7 +11,7 @@ deadline first: it read and sorted all 40,000 open ones for a page of 30 (60-160
 ix_tickets_open_due gives them in that order (0.07 ms). Both built CONCURRENTLY
 (core.migrating).
 
-Revision ID: 0033_ratings
+Revision ID: 0033
 Revises: 0032
 Create Date: 2026-12-07 13:45:00.000000
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 from community.core.migrating import create_index
 
-revision = '0033_ratings'
+revision = '0033'
 down_revision = '0032'
 branch_labels = None
 depends_on = None
