@@ -176,6 +176,7 @@ class Config:
     COMMUNITY_PROJECT_POST_RATE = "30 per hour"  # posts, votes and ratings per user
     COMMUNITY_MINUTES_MAX_BYTES = 10 * 1024 * 1024  # meeting minutes (PDF or photo)
     COMMUNITY_NEEDS_WEEKS = 8                # the needs list's window; trend compares its halves
+    COMMUNITY_LISTS_PAGE_SIZE = 20           # communities per page of the 三项清单's needs table
     # Hardening. "production" turns on Secure cookies (HTTPS only) and HSTS.
     COMMUNITY_ENV = "development"
     COMMUNITY_SECURE_COOKIES = None  # None: on in production; true/false to force

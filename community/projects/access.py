@@ -152,6 +152,17 @@ def managed_community_ids(user: User) -> list[int] | None:
         Unit.kind == UnitKind.COMMUNITY, getattr(Unit, column) == user.unit_id, Unit.active.is_(True))))
 
 
+def may_filter_lists(user: User, unit) -> bool:
+    """A county or street the 三项清单 may be narrowed to: any for the admin, else the
+    user's own unit or one inside it (the same column as managed_community_ids)."""
+    if not _signed_in(user) or not user.is_staff:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    column = scope_column(user, unit, roles=(Role.STREET, Role.COUNTY))
+    return column is not None and user.unit_id in (unit.id, getattr(unit, column))
+
+
 def can_see_lists(user) -> bool:
     ids = managed_community_ids(user)
     return ids is None or bool(ids)

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 
 from community.areas.models import Unit
 from community.auth.models import User
+from community.core.bulkdb import any_of
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db
 from community.core.text import clean_text
@@ -62,7 +63,7 @@ def needs(community_ids: list[int] | None, now: datetime) -> list[Need]:
              .where(Ticket.submitted_at >= start, Ticket.submitted_at <= now)
              .group_by(Ticket.community_id, Ticket.category_id))
     if community_ids is not None:
-        query = query.where(Ticket.community_id.in_(community_ids))
+        query = query.where(any_of(Ticket.community_id, community_ids))
     for community_id, category_id, total, late in db.session.execute(query):
         row = need(community_id, category_id)
         row.requests, row.recent, row.earlier = total, int(late or 0), total - int(late or 0)
@@ -71,7 +72,7 @@ def needs(community_ids: list[int] | None, now: datetime) -> list[Need]:
                     Project.category_id.is_not(None))
              .group_by(Project.community_id, Project.category_id))
     if community_ids is not None:
-        query = query.where(Project.community_id.in_(community_ids))
+        query = query.where(any_of(Project.community_id, community_ids))
     for community_id, category_id, total in db.session.execute(query):
         need(community_id, category_id).proposals = total
     return sorted(found.values(), key=lambda n: (-n.total, n.community_id, n.category_id))
@@ -122,12 +123,15 @@ class Match:
         return self.need.requests > 0 and (capacity is None or capacity < self.demand)
 
 
-def matching(community_id: int, now: datetime) -> list[Match]:
+def matching(community_id: int, now: datetime, categories: dict | None = None,
+             resources: list | None = None, found: list[Need] | None = None) -> list[Match]:
     """Each need of the community beside the resources and projects that answer it;
-    needs answered by neither come first, then those whose demand passes capacity."""
-    categories = {c.id: c for c in db.session.scalars(select(Category))}
-    resources = list(db.session.scalars(select(Resource).where(
-        Resource.community_id == community_id, Resource.active.is_(True))))
+    needs answered by neither come first, then those whose demand passes capacity.
+    `categories` (by id), the community's active `resources` and its needs (`found`),
+    when the caller has them already."""
+    categories = categories or {c.id: c for c in db.session.scalars(select(Category))}
+    if resources is None:
+        resources = resources_of(community_id)
     projects = list(db.session.scalars(select(Project).where(
         Project.community_id == community_id, Project.state.in_([s.value for s in ACTIVE]),
         Project.hidden_at.is_(None))))
@@ -136,7 +140,7 @@ def matching(community_id: int, now: datetime) -> list[Match]:
         links[link.category_id].append(link)
     weeks = window(now)[2]
     out = []
-    for need in needs([community_id], now):
+    for need in needs([community_id], now) if found is None else found:
         category = categories[need.category_id]
         linked = links.get(category.id, [])
         linked_ids = {link.resource_id for link in linked}

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from community.areas.models import Unit
-from community.core.errors import NotFound
+from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
 from community.web.forms import as_int
 from community.web.submit import submit
@@ -14,40 +14,48 @@ from community.tickets.models import Category
 from community.core.timeutil import utcnow
 from community.auth.decorators import office_required, staff_required
 
-from . import access, lists
+from . import lists, listscope
 from .forms import LinkNeedForm, ResourceForm
 from .models import Project
 from .views import _category_choices, bp
 
 
-def _communities(user) -> list[Unit]:
-    ids = access.managed_community_ids(user)
-    query = select(Unit).where(Unit.kind == "community", Unit.active.is_(True)).order_by(Unit.code)
-    if ids is not None:
-        query = query.where(Unit.id.in_(ids))
-    return list(db.session.scalars(query))
-
-
 @bp.get("/projects/lists")
 @staff_required
 def three_lists():
-    communities = _communities(current_user)
-    if not communities:
+    return _lists_page()
+
+
+def _lists_page(status=200):
+    """The chosen community's lists, and the needs of one page of the communities in scope."""
+    args, error = request.args, None
+    try:
+        scope = listscope.list_scope(current_user, listscope.number(args, "county"),
+                                     listscope.number(args, "street"), listscope.number(args, "page"))
+    except ValidationFailed as exc:  # the first page, unfiltered, with the message
+        scope, error, status = listscope.list_scope(current_user), exc, exc.status
+    chosen = listscope.chosen(scope, args.get("community", type=int))
+    if chosen is None and not scope.filtered:
         raise NotFound()
-    by_id = {c.id: c for c in communities}
-    chosen = by_id.get(request.args.get("community", type=int)) or communities[0]
     now = utcnow()
+    by_id = {c.id: c for c in scope.communities}
+    links = {c.id: url_for("projects.three_lists", community=c.id, **scope.args()) for c in scope.communities}
+    if chosen is None:  # a county or street without communities
+        return render_template("projects/lists.html", scope=scope, chosen=None, by_id=by_id, needs=[], links=links,
+                               filter_error=error, weeks=lists.window(now)[2]), status
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     projects = list(db.session.scalars(select(Project).where(Project.community_id == chosen.id)
                                        .order_by(Project.created_at.desc())))
+    resources = lists.resources_of(chosen.id)
+    needs = lists.needs(list(by_id), now)
+    own = [n for n in needs if n.community_id == chosen.id] if chosen.id in by_id else None
     return render_template(
-        "projects/lists.html", communities=communities, chosen=chosen, by_id=by_id,
-        categories=categories, needs=lists.needs(list(by_id), now),
-        weekly=lists.weekly_requests(chosen.id, now), weeks=lists.window(now)[2],
-        resources=lists.resources_of(chosen.id), projects=projects,
-        matches=lists.matching(chosen.id, now),
+        "projects/lists.html", scope=scope, chosen=chosen, by_id=by_id, links=links, filter_error=error,
+        categories=categories, needs=needs,
+        weekly=lists.weekly_requests(chosen.id, now), weeks=lists.window(now)[2], resources=resources,
+        projects=projects, matches=lists.matching(chosen.id, now, categories, resources, own),
         office=current_user.role == "community" and current_user.unit_id == chosen.id,
-        link_form=LinkNeedForm(formdata=None))
+        link_form=LinkNeedForm(formdata=None)), status
 
 
 @bp.post("/projects/lists/links")
@@ -58,7 +66,7 @@ def link_need():
     done = submit(lambda: lists.link_need(current_user, utcnow(), category_code=form.category.data or "",
                                           resource_id=as_int(form.resource.data), note=form.note.data or ""))
     if not done.ok:
-        return three_lists(), done.status
+        return _lists_page(done.status)
     flash(_("已对接。"))
     return redirect(url_for("projects.three_lists", community=current_user.unit_id))
 

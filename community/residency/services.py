@@ -7,7 +7,8 @@ from datetime import datetime
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, select, union
+from sqlalchemy.orm import aliased, joinedload
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
@@ -141,18 +142,18 @@ def refuse(actor: User, now: datetime, residency_id: int, note: str) -> Residenc
     return row
 
 
-def _verified_anywhere():
-    return exists().where(Residency.user_id == User.id, Residency.state == R.VERIFIED)
-
-
 def _waiting_clause(community_id: int):
     """Residents waiting for this community: they asked, or they named it at sign-up
-    and nobody has verified them anywhere yet."""
-    asked = exists().where(Residency.user_id == User.id, Residency.state == R.PENDING,
-                           Residency.community_id == community_id)
-    stated = and_(User.home_community_id == community_id, ~_verified_anywhere(),
-                  ~exists().where(Residency.user_id == User.id, Residency.state == R.PENDING))
-    return and_(User.role == Role.RESIDENT, User.active.is_(True), or_(asked, stated))
+    and have neither a verification anywhere nor a request pending anywhere.
+    Written as two indexed sets (residencies by community, users by home community):
+    an OR of the two read every resident of the city (issue 30)."""
+    asked = select(Residency.user_id).where(Residency.state == R.PENDING,
+                                            Residency.community_id == community_id)
+    resident = aliased(User)  # not the outer query's users: a set of its own
+    stated = select(resident.id).where(
+        resident.home_community_id == community_id,
+        ~exists().where(Residency.user_id == resident.id, Residency.state.in_([R.VERIFIED, R.PENDING])))
+    return and_(User.role == Role.RESIDENT, User.active.is_(True), User.id.in_(union(asked, stated)))
 
 
 def _waiting_here(resident: User, community_id: int) -> bool:
@@ -184,4 +185,5 @@ def recently_verified(actor: User, limit: int = 20) -> list[Residency]:
     community_id = verifier_community_id(actor)
     return list(db.session.scalars(select(Residency).where(
         Residency.community_id == community_id, Residency.state == R.VERIFIED)
-        .order_by(Residency.decided_at.desc(), Residency.id.desc()).limit(limit)))
+        .order_by(Residency.decided_at.desc(), Residency.id.desc()).limit(limit)
+        .options(joinedload(Residency.user))))  # the page names each

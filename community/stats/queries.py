@@ -106,6 +106,17 @@ def categories(unit_id: int, start: date, end: date, params: Params) -> list[dic
     return out
 
 
+def most_filed_categories(unit_id: int, start: date, end: date, limit: int) -> list[tuple[int, int]]:
+    """(category id, requests filed) of a street or county over [start, end] (local days),
+    most first: from the category rollups, never the requests themselves."""
+    filed = func.sum(StatCategoryDaily.filed)
+    return [(category_id, int(n)) for category_id, n in db.session.execute(
+        select(StatCategoryDaily.category_id, filed)
+        .where(StatCategoryDaily.unit_id == unit_id, StatCategoryDaily.day >= start, StatCategoryDaily.day <= end)
+        .group_by(StatCategoryDaily.category_id).having(filed > 0)
+        .order_by(filed.desc(), StatCategoryDaily.category_id).limit(limit))]
+
+
 def departments(unit: Unit) -> list[Unit]:
     """A county's departments (measured beside its streets)."""
     if unit.kind != UnitKind.COUNTY:

@@ -11,6 +11,7 @@ from community.hotspots import tasks
 from community.hotspots.detect import find_hotspots
 from community.hotspots.models import Hotspot, HotspotState, MonthlyTopic, ProactiveTask, TopicProject
 from community.projects.services import propose
+from community.stats.rollup import rebuild_all
 from community.tickets.models import TicketEvent
 from community.core.timeutil import to_local
 from community.workqueue.models import Notification
@@ -131,6 +132,8 @@ def test_a_monthly_topic_from_proposal_to_public_result(client, people, areas):
     for i in range(3):
         file_ticket(people, areas, category="ENV", now=T0 - i * DAY)
     file_ticket(people, areas, category="ELD", now=T0)
+    rebuild_all(FROZEN_AT)  # the proposals count from the county's category rollups
+    db.session.commit()
     login(client, "county")
     page = client.get("/topics/new")
     html = page.get_data(as_text=True)
@@ -172,3 +175,21 @@ def test_a_monthly_topic_from_proposal_to_public_result(client, people, areas):
     public = client.get(f"/public/topics/{topic.id}").get_data(as_text=True)
     assert "新增清运车 2 辆" in public and "13812345678" not in public  # masked like every public text
     assert f"/public/projects/{project.id}" in public and "已排查" not in public  # progress notes stay inside
+
+
+def test_topic_proposals_count_the_months_by_local_day(app, ctx, people, areas):
+    """COMMUNITY_TOPIC_MONTHS (3) whole months and this one, from the local midnight the
+    first of them starts (Asia/Shanghai): 1 August 00:30 counts, 31 July 23:30 does not."""
+    from datetime import datetime, timezone
+
+    from community.hotspots.topics import proposals
+
+    for at in (datetime(2026, 7, 31, 15, 30, tzinfo=timezone.utc),   # 31 July 23:30 local
+               datetime(2026, 7, 31, 16, 30, tzinfo=timezone.utc),   # 1 August 00:30 local
+               T0):
+        file_ticket(people, areas, category="ENV", now=at)
+    file_ticket(people, areas, category="ELD", now=T0)
+    rebuild_all(FROZEN_AT)
+    db.session.commit()
+    found = [(p.kind, p.category.code, p.count) for p in proposals(areas.C, FROZEN_AT)]
+    assert found == [("category", "ENV", 2), ("category", "ELD", 1)]
