@@ -61,7 +61,8 @@ def dashboard_map(unit: Unit, figure: str, start: date, end: date, now: datetime
     outlines = {"url": url_for("stats.grid_outlines", unit_id=unit.id, v=shapes.version() or None),
                 "properties": properties}
     return {"rows": rows, "figure": figure, "legend": legend,
-            "json": maps.map_data(points=points, outlines=outlines),
+            "json": maps.map_data(points=points, outlines=outlines,
+                                  point_labels=[str(label) for _c, label, _n in legend]),
             "points": len(points), "shades": _shade_ranges(rows)}
 
 
@@ -129,8 +130,9 @@ def _points(unit, start, end):
     points = []
     for row in found:
         counts[row.category_id] += 1
-        points.append({"lat": row.latitude, "long": row.longitude, "c": index[row.category_id],
-                       "label": labels[row.category_id]})
+        # [lat, long, category's index]: 2,000 of them, the label once (map_data's
+        # point_labels), 5 decimals (about a metre).
+        points.append([round(row.latitude, 5), round(row.longitude, 5), index[row.category_id]])
     legend = [(index[cid], labels[cid], counts[cid]) for cid in order]
     return points, legend
 

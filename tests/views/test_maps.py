@@ -130,7 +130,7 @@ def test_street_dashboard_shades_its_grids_with_a_table_beside(app, client, peop
     assert data["areas"]["features"] == []  # the outlines come apart (grids.json)
     outlines = client.get(data["outlines"]["url"]).get_json()
     assert {f["properties"]["id"] for f in outlines["features"]} == set(grids)
-    assert [(p["lat"], p["long"]) for p in data["points"]] == [(25.004, 102.004)]
+    assert data["points"] == [[25.004, 102.004, 0]] and data["point_labels"] == ["养老"]
     table = html[html.index('id="map-table"'):]
     assert mapped.S1C1G1.name in table and "<caption>" in table
     busiest = max(grids.values(), key=lambda p: p["label"])

@@ -43,6 +43,9 @@
     var bounds = areas.getBounds();
     var overlays = {};
     (data.points || []).forEach(function (pt) {
+      if (Array.isArray(pt)) {  // a dashboard's [lat, long, category], its labels once
+        pt = {lat: pt[0], long: pt[1], c: pt[2], label: data.point_labels[pt[2]]};
+      }
       var colour = CATEGORY_COLOURS[pt.c % CATEGORY_COLOURS.length];
       var group = overlays[pt.label];
       if (!group) { group = overlays[pt.label] = L.layerGroup().addTo(map); group.colourIndex = pt.c % CATEGORY_COLOURS.length; }
