@@ -42,12 +42,9 @@ from .models import Open311Client, Open311Request
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # NUL, other control characters and lone surrogates: no database stores them.
 STATUSES = ("open", "closed")
-# The units by the columns an answer shows (a unit row carries its boundary, kilobytes
-# each); the photos with their events, which decide whether the public may see them.
-_UNIT = (Unit.id, Unit.code, Unit.name)
-EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit).load_only(*_UNIT),
-         selectinload(Ticket.photos).selectinload(TicketPhoto.event),
-         selectinload(Ticket.community).load_only(*_UNIT), selectinload(Ticket.street).load_only(*_UNIT),
+# The photos with their events, which decide whether the public may see them. The
+# units an answer names are read apart, by the columns it shows (_unit_names).
+EAGER = (selectinload(Ticket.category), selectinload(Ticket.photos).selectinload(TicketPhoto.event),
          selectinload(Ticket.merged_into).load_only(Ticket.id))
 
 
@@ -328,13 +325,24 @@ def _status_notes(ticket: Ticket) -> str:
 
 
 def request_dicts(tickets: list[Ticket]) -> list[dict]:
-    extras = _extras(tickets)
-    return [_request_dict(t, extras.get(t.id)) for t in tickets]
+    extras, units = _extras(tickets), _unit_names(tickets)
+    return [_request_dict(t, extras.get(t.id), units) for t in tickets]
 
 
-def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
+def _unit_names(tickets: list[Ticket]) -> dict[int, tuple[str, str]]:
+    """id -> (code, name) of the streets, communities and handling units of `tickets`,
+    in one statement (a unit's row carries its boundary, kilobytes each)."""
+    ids = {i for t in tickets for i in (t.street_id, t.community_id, t.handling_unit_id) if i}
+    if not ids:
+        return {}
+    return {id_: (code, name) for id_, code, name in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))}
+
+
+def _request_dict(ticket: Ticket, extra: Open311Request | None, units: dict) -> dict:
     shown = ticket.text_public  # the resident's consent covers text, place and media
-    area = " ".join(u.name for u in (ticket.street, ticket.community) if u is not None)
+    community = units.get(ticket.community_id)
+    area = " ".join(units[i][1] for i in (ticket.street_id, ticket.community_id) if i in units)
     return {
         "service_request_id": public_id(ticket),
         "status": "open" if ticket.state in OPEN else "closed",
@@ -342,13 +350,13 @@ def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
         "service_name": ticket.category.label(_locale()),
         "service_code": ticket.category.code,
         "description": mask_personal(ticket.text) if shown else "",
-        "agency_responsible": ticket.handling_unit.name,
+        "agency_responsible": units[ticket.handling_unit_id][1],
         "service_notice": "",
         "requested_datetime": w3c(ticket.submitted_at),
         "updated_datetime": w3c(ticket.updated_at),
         "expected_datetime": w3c(ticket.resolve_due_at),
         "address": (coarse_address(ticket.address) or area) if shown else area,
-        "address_id": ticket.community.code if ticket.community is not None else "",
+        "address_id": community[0] if community is not None else "",
         "zipcode": "",
         "lat": coarse_point(ticket.latitude) if shown else None,
         "long": coarse_point(ticket.longitude) if shown else None,
