@@ -52,8 +52,12 @@ def _mapper_listeners():
     from community.api.models import ApiToken
     from community.auth.models import User
 
+    from community.areas import shapes
+    from community.areas.models import Unit
+
     return tuple((cls, name, tokens._row_changed) for cls in (ApiToken, User)
-                 for name in ("after_update", "after_delete"))
+                 for name in ("after_update", "after_delete")) + tuple(
+        (Unit, name, shapes._row_changed) for name in ("after_insert", "after_update", "after_delete"))
 
 
 def _receivers():

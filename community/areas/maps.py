@@ -5,6 +5,7 @@ The shading is decided here, not in the browser, so the legend and the table
 beside each map (its text alternative) say exactly what the map shows.
 """
 import json
+from bisect import bisect_left
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,7 +36,7 @@ def shade(values: dict) -> dict:
         elif known[0] == known[-1]:
             out[unit_id] = 0 if value == 0 else SHADES // 2
         else:
-            below = sum(1 for v in known if v < value)
+            below = bisect_left(known, value)  # how many are smaller (known is sorted)
             out[unit_id] = min(SHADES - 1, below * SHADES // len(known))
     return out
 
@@ -80,6 +81,25 @@ def filing_areas(community_id) -> list[dict]:
         Unit.kind == UnitKind.COMMUNITY, Unit.parent_id == community.parent_id, Unit.id != community.id,
         Unit.active.is_(True), Unit.boundary.is_not(None)).order_by(Unit.code))
     return [feature(c, outline=True) for c in neighbours] + [feature(g) for g in grids_of(community)]
+
+
+def staff_filing_areas(community_id, unit: Unit | None) -> list[dict]:
+    """filing_areas() for staff filing on someone's behalf: with no community chosen, the
+    outlines of their own area's parts (a county's or a department's county's streets, a
+    street's communities; the counties for the admin), not the whole city's streets."""
+    if str(community_id or "").isdigit():
+        return filing_areas(community_id)
+    if unit is None:
+        where = (Unit.kind == UnitKind.COUNTY,)
+    elif unit.kind in (UnitKind.COUNTY, UnitKind.DEPARTMENT):
+        where = (Unit.kind == UnitKind.STREET,
+                 Unit.parent_id == (unit.id if unit.kind == UnitKind.COUNTY else unit.parent_id))
+    elif unit.kind == UnitKind.STREET:
+        where = (Unit.kind == UnitKind.COMMUNITY, Unit.parent_id == unit.id)
+    else:
+        return filing_areas(unit.community_id or unit.id)
+    return [feature(u, outline=True) for u in db.session.scalars(select(Unit).where(
+        *where, Unit.active.is_(True), Unit.boundary.is_not(None)).order_by(Unit.code))]
 
 
 def located(grid: Unit) -> dict:

@@ -124,22 +124,60 @@ def list_units(kind: UnitKind, parent_id: int | None = None) -> list[Unit]:
     return list(db.session.scalars(query.order_by(Unit.code)))
 
 
-def community_names() -> list[tuple[int, str, str]]:
-    """(id, name, its active street's name or "") of every active community, by code:
-    plain rows in one statement, for a list of 1,800 on every filing form."""
+def community_names(*where, limit: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, its active street's name or "") of every active community (or those
+    `where` picks), by code: plain rows in one statement, for a list of 1,800 on every
+    filing form."""
     street = aliased(Unit)
     return db.session.execute(
         select(Unit.id, Unit.name, street.name)
         .outerjoin(street, and_(street.id == Unit.parent_id, street.kind == UnitKind.STREET,
                                 street.active.is_(True)))
-        .where(Unit.kind == UnitKind.COMMUNITY, Unit.active.is_(True)).order_by(Unit.code)).all()
+        .where(Unit.kind == UnitKind.COMMUNITY, Unit.active.is_(True), *where)
+        .order_by(Unit.code).limit(limit)).all()
+
+
+def communities_around(unit: Unit | None) -> list[tuple[int, str, str]]:
+    """community_names() of a staff member's own area: a county's or a department's
+    county's, a street's, a community's or a grid's street's; none for a unit-less
+    role (the admin), who finds one by name."""
+    if unit is None:
+        return []
+    if unit.kind in (UnitKind.COUNTY, UnitKind.STREET):
+        column = Unit.county_id if unit.kind == UnitKind.COUNTY else Unit.street_id
+        return community_names(column == unit.id)
+    if unit.kind == UnitKind.DEPARTMENT:
+        return community_names(Unit.county_id == unit.county_id)
+    return community_names(Unit.street_id == unit.street_id)
+
+
+def community_named(community_id) -> list[tuple[int, str, str]]:
+    """community_names() of the one community `community_id` (a form's value), if active."""
+    if not str(community_id or "").isdigit():
+        return []
+    return community_names(Unit.id == int(community_id))
+
+
+def find_communities(text: str, limit: int = 50) -> list[tuple[int, str, str]]:
+    """community_names() whose own or street's name holds `text`, at most `limit`."""
+    text = (text or "").strip()[:50]
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    street = aliased(Unit)
+    in_street = select(street.id).where(street.kind == UnitKind.STREET,
+                                        street.name.ilike(pattern, escape="\\"))
+    return community_names(or_(Unit.name.ilike(pattern, escape="\\"), Unit.parent_id.in_(in_street)),
+                           limit=limit)
 
 
 
-def community_choices(with_blank=True):
-    """The communities as a select's choices, "street · community", for forms."""
+def community_choices(with_blank=True, rows=None):
+    """The communities (all, or `rows` of community_names()) as a select's choices,
+    "street · community", for forms."""
     choices = [("", _("请选择社区"))] if with_blank else []
-    choices += [(str(unit_id), f"{street or ''} · {name}") for unit_id, name, street in community_names()]
+    choices += [(str(unit_id), f"{street or ''} · {name}")
+                for unit_id, name, street in (community_names() if rows is None else rows)]
     return choices
 
 

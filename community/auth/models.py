@@ -43,7 +43,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(enum_check("role", Role), name="role"),
         # Residents sign in by phone, staff by username: each needs its own key.
         CheckConstraint("phone IS NOT NULL OR username IS NOT NULL", name="login_key"),
-        # The residents waiting for a community to verify them (residency.services, 0033).
+        # The residents waiting for a community to verify them (residency.services, 0034).
         Index("ix_users_home_community", "home_community_id"),
     )
 

@@ -117,7 +117,9 @@ class Config:
     COMMUNITY_OPEN311_POST_RATE = "30 per minute"   # per client api_key
     COMMUNITY_OPEN311_READ_RATE = "120 per minute"  # per address
     COMMUNITY_OPEN311_DEFAULT_DAYS = 90
-    COMMUNITY_OPEN311_MAX_ROWS = 1000
+    COMMUNITY_OPEN311_MAX_ROWS = 1000      # ids per look-up, and the largest page_size
+    COMMUNITY_OPEN311_PAGE_SIZE = 50       # a search's rows without page_size
+    COMMUNITY_OPEN311_MAX_DEPTH = 10000    # page × page_size: deeper, narrow the dates
     COMMUNITY_OPEN311_JURISDICTION = ""  # set to require this jurisdiction_id
     # Upstream platforms (hotline, command centre) that send orders (docs/exchange.md):
     # {"name": {"secret": …, "callback_url": …, "categories": {their code: our code},

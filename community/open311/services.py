@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.areas import geo
-from community.areas.models import UnitKind
+from community.areas.models import Unit, UnitKind
 from community.areas.services import community_in_address, unit_by_code
 from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
 from community.web.labels import KIND, RESULT, STATE, TIER, URGENCY
 from community.core.masking import coarse_address, coarse_point, mask_personal
-from community.tickets.models import Category, Ticket
+from community.tickets.models import Category, Ticket, TicketPhoto
 from community.tickets.photos import CleanPhoto
 from community.tickets.services import Filing, normalize_tracking_code, submit_ticket
 from community.tickets.states import OPEN
@@ -42,9 +42,10 @@ from .models import Open311Client, Open311Request
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # NUL, other control characters and lone surrogates: no database stores them.
 STATUSES = ("open", "closed")
-EAGER = (selectinload(Ticket.category), selectinload(Ticket.handling_unit), selectinload(Ticket.photos),
-         selectinload(Ticket.community), selectinload(Ticket.street),
-         selectinload(Ticket.merged_into))
+# The photos with their events, which decide whether the public may see them. The
+# units an answer names are read apart, by the columns it shows (_unit_names).
+EAGER = (selectinload(Ticket.category), selectinload(Ticket.photos).selectinload(TicketPhoto.event),
+         selectinload(Ticket.merged_into).load_only(Ticket.id))
 
 
 def _locale() -> str:
@@ -217,16 +218,19 @@ def _codes(value: str) -> list[str]:
 
 
 def search(params, now: datetime) -> list[Ticket]:
-    """GET requests: by ids (which overrides the rest), else by service, dates and status."""
+    """GET requests: by ids (which overrides the rest), else by service, dates and status,
+    a page at a time (page, page_size: the extension most GeoReport servers share)."""
     check_jurisdiction(params)
     limit = current_app.config["COMMUNITY_OPEN311_MAX_ROWS"]
     ids = _codes(params.get("service_request_id", ""))
+    offset = 0
     if ids:
         if len(ids) > limit:
             raise ValidationFailed(_("一次最多查询 %(n)d 条。", n=limit), field="service_request_id")
         numbers, codes = _ids_and_codes(ids)
         query = select(Ticket).where(Ticket.id.in_(numbers) | Ticket.tracking_code.in_(codes))
     else:
+        limit, offset = _page(params)
         query = select(Ticket)
         services = _codes(params.get("service_code", ""))
         if services:
@@ -242,7 +246,27 @@ def search(params, now: datetime) -> list[Ticket]:
         elif statuses == {"closed"}:
             query = query.where(Ticket.state.not_in([s.value for s in OPEN]))
     query = query.options(*EAGER).order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def _whole_number(params, name: str, default: int, top: int) -> int:
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= top:
+        raise ValidationFailed(_("%(name)s 应为 1 到 %(n)d 之间的整数。", name=name, n=top), field=name)
+    return int(text)
+
+
+def _page(params) -> tuple[int, int]:
+    """(rows, offset) of the page asked for. Pages end at MAX_DEPTH rows: past that an
+    offset reads and drops most of the window, and a narrower date range is the way on."""
+    config = current_app.config
+    size = _whole_number(params, "page_size", min(config["COMMUNITY_OPEN311_PAGE_SIZE"],
+                                                  config["COMMUNITY_OPEN311_MAX_ROWS"]),
+                         config["COMMUNITY_OPEN311_MAX_ROWS"])
+    page = _whole_number(params, "page", 1, max(1, config["COMMUNITY_OPEN311_MAX_DEPTH"] // size))
+    return size, (page - 1) * size
 
 
 def _date_range(params, now: datetime) -> tuple[datetime, datetime]:
@@ -301,13 +325,24 @@ def _status_notes(ticket: Ticket) -> str:
 
 
 def request_dicts(tickets: list[Ticket]) -> list[dict]:
-    extras = _extras(tickets)
-    return [_request_dict(t, extras.get(t.id)) for t in tickets]
+    extras, units = _extras(tickets), _unit_names(tickets)
+    return [_request_dict(t, extras.get(t.id), units) for t in tickets]
 
 
-def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
+def _unit_names(tickets: list[Ticket]) -> dict[int, tuple[str, str]]:
+    """id -> (code, name) of the streets, communities and handling units of `tickets`,
+    in one statement (a unit's row carries its boundary, kilobytes each)."""
+    ids = {i for t in tickets for i in (t.street_id, t.community_id, t.handling_unit_id) if i}
+    if not ids:
+        return {}
+    return {id_: (code, name) for id_, code, name in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))}
+
+
+def _request_dict(ticket: Ticket, extra: Open311Request | None, units: dict) -> dict:
     shown = ticket.text_public  # the resident's consent covers text, place and media
-    area = " ".join(u.name for u in (ticket.street, ticket.community) if u is not None)
+    community = units.get(ticket.community_id)
+    area = " ".join(units[i][1] for i in (ticket.street_id, ticket.community_id) if i in units)
     return {
         "service_request_id": public_id(ticket),
         "status": "open" if ticket.state in OPEN else "closed",
@@ -315,13 +350,13 @@ def _request_dict(ticket: Ticket, extra: Open311Request | None) -> dict:
         "service_name": ticket.category.label(_locale()),
         "service_code": ticket.category.code,
         "description": mask_personal(ticket.text) if shown else "",
-        "agency_responsible": ticket.handling_unit.name,
+        "agency_responsible": units[ticket.handling_unit_id][1],
         "service_notice": "",
         "requested_datetime": w3c(ticket.submitted_at),
         "updated_datetime": w3c(ticket.updated_at),
         "expected_datetime": w3c(ticket.resolve_due_at),
         "address": (coarse_address(ticket.address) or area) if shown else area,
-        "address_id": ticket.community.code if ticket.community is not None else "",
+        "address_id": community[0] if community is not None else "",
         "zipcode": "",
         "lat": coarse_point(ticket.latitude) if shown else None,
         "long": coarse_point(ticket.longitude) if shown else None,
@@ -358,8 +393,6 @@ def _media_url(ticket: Ticket, extra: Open311Request | None) -> str | None:
 
 def media_photo(token: str):
     """The photo a media_url names, while it is still public; NotFound otherwise."""
-    from community.tickets.models import TicketPhoto
-
     try:
         photo_id = _media_signer().loads(token)
     except BadSignature:

@@ -109,7 +109,7 @@ class Rating(db.Model):
     level: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     # Kept for the record; aggregates and public pages never show it.
-    rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rater_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # a resident's export
     channel: Mapped[str] = mapped_column(String(8), default=RatingChannel.WEB,
                                          server_default=RatingChannel.WEB)
     # 回访: the officer who wrote down what the resident said (named in the audit).

@@ -6,12 +6,12 @@ COMMUNITY_RANKING_MIN_RATINGS is not shaded (drawn dashed, 样本不足), whatev
 """
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from community.areas import maps
+from community.areas import maps, shapes
 from community.areas.models import Unit, UnitKind
 from community.core.extensions import db
 from community.web.labels import category_label
@@ -24,6 +24,7 @@ from .formulas import Params, figures
 
 FIGURES = {"requests": _l("诉求量"), "overdue": _l("当前超期"), "satisfaction": _l("满意率")}
 SCOPE = {UnitKind.STREET: Ticket.street_id, UnitKind.COUNTY: Ticket.county_id}
+SCOPE_OF_UNIT = {UnitKind.STREET: Unit.street_id, UnitKind.COUNTY: Unit.county_id}
 
 
 def chosen_figure(value: str | None) -> str:
@@ -37,27 +38,39 @@ def dashboard_map(unit: Unit, figure: str, start: date, end: date, now: datetime
     kind = UnitKind(unit.kind)
     if kind not in SCOPE:
         return None
-    grids = maps.grids_of(unit)
+    grids = _grids(unit)
     if not grids:
         return None
-    communities = {c.id: c.name for c in db.session.scalars(
-        select(Unit).where(Unit.id.in_({g.community_id for g in grids})))}
+    communities = dict(db.session.execute(
+        select(Unit.id, Unit.name).where(Unit.id.in_({g.community_id for g in grids}))).all())
     values, rows = _values(unit, figure, grids, start, end, now, params), []
     shades = maps.shade({g.id: v["value"] for g, v in zip(grids, values) if not v["few"]})
-    features = []
+    # The map's outlines come apart from the page (areas.shapes, cached by the browser);
+    # the page carries each grid's shade and label, by id.
+    properties, few_note = {}, f"（{_('样本不足')}）"
     for grid, v in zip(grids, values):
         level = shades.get(grid.id)
-        label = v["text"] + (f"（{_('样本不足')}）" if v["few"] else "")
-        features.append(maps.feature(grid, shade=level, few=v["few"], label=label))
+        label = v["text"] + (few_note if v["few"] else "")
+        properties[grid.id] = {"shade": level, "few": v["few"], "label": label}
         rows.append({"grid": grid, "community": communities.get(grid.community_id, ""),
                      "value": v["value"], "text": v["text"], "n": v["n"], "few": v["few"],
                      "shade": level})
     rows.sort(key=lambda r: (r["few"], -(r["value"] if r["value"] is not None else -1),
                              r["grid"].code))
     points, legend = _points(unit, start, end)
+    outlines = {"url": url_for("stats.grid_outlines", unit_id=unit.id, v=shapes.version() or None),
+                "properties": properties}
     return {"rows": rows, "figure": figure, "legend": legend,
-            "json": maps.map_data(features, points=points),
+            "json": maps.map_data(points=points, outlines=outlines,
+                                  point_labels=[str(label) for _c, label, _n in legend]),
             "points": len(points), "shades": _shade_ranges(rows)}
+
+
+def _grids(unit: Unit) -> list:
+    """(id, code, name, community_id) of the grids areas.shapes draws, in its order."""
+    return db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.community_id).where(
+        SCOPE_OF_UNIT[UnitKind(unit.kind)] == unit.id, Unit.kind == UnitKind.GRID,
+        Unit.active.is_(True), Unit.boundary.is_not(None)).order_by(Unit.code)).all()
 
 
 def _values(unit, figure, grids, start, end, now, params) -> list[dict]:
@@ -117,8 +130,9 @@ def _points(unit, start, end):
     points = []
     for row in found:
         counts[row.category_id] += 1
-        points.append({"lat": row.latitude, "long": row.longitude, "c": index[row.category_id],
-                       "label": labels[row.category_id]})
+        # [lat, long, category's index]: 2,000 of them, the label once (map_data's
+        # point_labels), 5 decimals (about a metre).
+        points.append([round(row.latitude, 5), round(row.longitude, 5), index[row.category_id]])
     legend = [(index[cid], labels[cid], counts[cid]) for cid in order]
     return points, legend
 

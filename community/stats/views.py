@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from community.areas import shapes
 from community.areas.models import Unit, UnitKind
 from community.core.errors import NotFound
 from community.core.extensions import db
@@ -91,6 +92,23 @@ def dashboard(unit_id):
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
         parent=_visible_parent(unit), labels=plain_labels(), reason_units=reason_units,
         reasons=reasons, area_map=area_map, map_figures=maps.FIGURES)
+
+
+@bp.get("/stats/units/<int:unit_id>/grids.json")
+@staff_required
+def grid_outlines(unit_id):
+    """The dashboard map's grid outlines (GeoJSON), for whoever may see the dashboard.
+    Asked for with the areas' version (?v=), the browser keeps the answer for a day."""
+    unit = queries.visible_unit(current_user, unit_id)
+    if unit.kind not in maps.SCOPE:
+        raise NotFound()
+    version, text = shapes.grid_outlines(unit)
+    response = Response(text, mimetype="application/json")
+    if version:
+        response.set_etag(f"{version}-{unit.id}")
+    kept = version and request.args.get("v") == version
+    response.headers["Cache-Control"] = "private, max-age=86400" if kept else "private, no-cache"
+    return response.make_conditional(request)
 
 
 def plain_labels() -> dict:

@@ -58,8 +58,10 @@ class Ticket(db.Model):
         CheckConstraint("length(text) BETWEEN 1 AND 4000", name="text_length"),
         Index("ix_tickets_unit_state", "handling_unit_id", "state"),
         Index("ix_tickets_resident_submitted", "resident_id", "submitted_at"),
-        # A community's requests of a window by category: the 三项清单's needs (0033).
+        # A community's requests of a window by category: the 三项清单's needs (0034).
         Index("ix_tickets_community_submitted", "community_id", "submitted_at", "category_id"),
+        # A street's or county's latest requests (the dashboard map's points), 0035.
+        *(Index(f"ix_tickets_{area}_submitted", f"{area}_id", "submitted_at") for area in ("street", "county")),
         # A street's or county's overdue count reads only its running deadlines (0012).
         Index("ix_tickets_street_due", "street_id", "next_due_at",
               postgresql_where=text("next_due_at IS NOT NULL"), sqlite_where=text("next_due_at IS NOT NULL")),

@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -23,7 +24,8 @@ from community.areas.services import list_units
 from community.core import signals
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
-from community.areas.services import community_choices
+from community.areas.services import (communities_around, community_choices, community_named,
+                                      find_communities)
 from community.web.submit import submit
 from community.core.timeutil import utcnow
 
@@ -77,17 +79,37 @@ def _filing_form():
     form = FilingForm()
     form.category.choices = [("", _("请选择类别"))] + [
         (c.code, c.label(_current_lang())) for c in services.active_categories()]
-    form.community.choices = community_choices()
+    staff = current_user.is_authenticated and current_user.is_staff
+    if not staff:
+        form.community.choices = community_choices()
     if not form.submit_token.data:
         form.submit_token.data = secrets.token_urlsafe(24)
     if request.method == "GET" and current_user.is_authenticated:
         community_id, grid_id = _home_area(current_user)
         form.community.data = str(community_id) if community_id else form.community.data
         form.grid.data = str(grid_id) if grid_id else form.grid.data
+    if staff:
+        form.community.choices = _staff_communities(form.community.data)
     # After the home community is filled in, so its grids are offered at once.
     form.grid.choices = [("", _("不清楚"))] + _grid_choices(form.community.data)
     form.provider.choices = [("", _("不涉及"))] + _provider_choices(form.community.data)
     return form
+
+
+def _staff_communities(chosen):
+    """Staff file anywhere, but 1,800 communities are no list to scroll (nor to send with
+    every form): their own area's, or those a search by name found (a caller names the
+    place), and the one chosen. The community a filing names is checked by the filing."""
+    wanted = _community_search()
+    rows = find_communities(wanted) if wanted else communities_around(current_user.unit)
+    g.communities_found = len(rows)
+    if chosen and all(str(row[0]) != chosen for row in rows):
+        rows = community_named(chosen) + rows
+    return community_choices(rows=rows)
+
+
+def _community_search() -> str:
+    return (request.values.get("community_q") or "").strip()[:50]
 
 
 def _provider_choices(community_id):
@@ -201,7 +223,13 @@ def home():
         # filed, the grids of the chosen community are offered and the grid list is open.
         form.grid.data = ""
         return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
-                               grids_shown=True, map_data=_map_data(form)), 200
+                               grids_shown=True, map_data=_map_data(form),
+                               community_q=_community_search()), 200
+    if request.method == "POST" and current_user.is_staff and request.form.get("find_community"):
+        # Staff's search by name (without JavaScript too): the form comes back with the
+        # communities found in the list; nothing is filed.
+        return render_template("tickets/file.html", form=form, staff=True, map_data=_map_data(form),
+                               community_q=_community_search(), searched=True), 200
     if form.validate_on_submit():
         earlier = services.find_by_submit_token(form.submit_token.data)
         if earlier is not None:
@@ -224,11 +252,16 @@ def home():
     # A browser never sends chosen files again: say so where the photos were chosen.
     lost = _photos_posted() if request.method == "POST" and form.errors else 0
     return render_template("tickets/file.html", form=form, staff=current_user.is_staff,
-                           photos_lost=lost, map_data=_map_data(form)), status
+                           photos_lost=lost, map_data=_map_data(form),
+                           community_q=_community_search()), status
 
 
 def _map_data(form) -> str:
-    return area_maps.map_data(area_maps.filing_areas(form.community.data), zoom=17)
+    if current_user.is_staff:
+        areas = area_maps.staff_filing_areas(form.community.data, current_user.unit)
+    else:
+        areas = area_maps.filing_areas(form.community.data)
+    return area_maps.map_data(areas, zoom=17)
 
 
 def _already_filed(ticket):

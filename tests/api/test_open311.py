@@ -330,3 +330,41 @@ def test_no_input_makes_a_server_error(client, mapped, o311_key):
             assert errors_of(answer, fmt)[0][0] == answer.status_code
 
     run()
+
+
+def test_search_pages_by_page_and_page_size(app, client, people, areas, ctx):
+    filed = [file_ticket(people, areas, now=NOW - timedelta(minutes=m)) for m in range(5)]
+    db.session.commit()
+    newest_first = [str(t.id) for t in filed]  # filed one minute apart, the first the newest
+
+    def ids(query, fmt="json"):
+        answer = client.get(f"{V2}/requests.{fmt}", query_string=query)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        if fmt == "xml":
+            return [r.findtext("service_request_id") for r in xml(answer)]
+        return [r["service_request_id"] for r in answer.get_json()]
+
+    app.config["COMMUNITY_OPEN311_PAGE_SIZE"] = 2
+    try:
+        assert ids({}) == newest_first[:2]  # without page_size: the configured default
+        assert ids({"page": "2"}, "xml") == newest_first[2:4]
+        assert ids({"page_size": "3", "page": "2"}) == newest_first[3:]
+        assert ids({"page_size": "5"}) == newest_first
+        assert ids({"page": "9"}) == []
+        # a list of ids is answered whole: paging is for searches
+        assert len(ids({"service_request_id": ",".join(newest_first)})) == 5
+    finally:
+        app.config["COMMUNITY_OPEN311_PAGE_SIZE"] = 50
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"page_size": "0"}, "page_size"), ({"page_size": "1001"}, "page_size"),
+    ({"page_size": "ten"}, "page_size"), ({"page": "-1"}, "page"),
+    ({"page": "201"}, "page"),  # past page × page_size = 10,000 rows: narrow the dates instead
+])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_pages_are_the_specs_error_list(client, query, words, fmt):
+    answer = client.get(f"{V2}/requests.{fmt}", query_string=query)
+    assert answer.status_code == 400
+    [(code, description)] = errors_of(answer, fmt)
+    assert code == 400 and words in description

@@ -198,3 +198,30 @@ def test_the_retention_job_is_registered_with_rq_cron_and_runs_in_a_worker(app, 
     db.session.expire_all()
     assert db.session.scalar(select(Ticket.anonymised_at)) is not None
     assert db.session.scalar(select(PrivacyAudit.rows)) == 1
+
+
+def test_the_download_reads_as_many_statements_for_many_requests_as_for_one(client, people, areas, frozen):
+    from sqlalchemy import event
+
+    history(people, areas, T0, closed=False)
+    login(client, PHONE)
+
+    def statements():
+        seen = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/account/data.json").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    one = statements()
+    for n in range(3):
+        history(people, areas, T0 + (n + 1) * 24 * H, closed=False)
+    data = json.loads(client.get("/account/data.json").data)
+    assert len(data["requests"]) == 4 and len(data["ratings"]) == 4
+    assert all(r["photos"] == 1 and r["timeline"] for r in data["requests"])
+    assert statements() == one  # each kind of row in one statement, not one per request

@@ -13,6 +13,7 @@ from community.stats.rollup import rebuild_all
 from community.tickets.models import Ticket
 from community.web import content_security_policy
 from tests.api.conftest import square
+from tests.api.conftest import square as square_at
 from tests.factories import count, login
 from tests.factories import H
 from tests.factories import T0, file_ticket
@@ -124,9 +125,12 @@ def test_street_dashboard_shades_its_grids_with_a_table_beside(app, client, peop
     login(client, "street")
     html = client.get(f"/stats/units/{mapped.S1.id}").get_data(as_text=True)
     data = embedded(html, "dashboard-map")
-    grids = {f["properties"]["id"]: f["properties"] for f in data["areas"]["features"]}
+    grids = {int(k): v for k, v in data["outlines"]["properties"].items()}
     assert set(grids) == {mapped.S1C1G1.id, mapped.S1C1G2.id, mapped.S1C2G1.id}
-    assert [(p["lat"], p["long"]) for p in data["points"]] == [(25.004, 102.004)]
+    assert data["areas"]["features"] == []  # the outlines come apart (grids.json)
+    outlines = client.get(data["outlines"]["url"]).get_json()
+    assert {f["properties"]["id"] for f in outlines["features"]} == set(grids)
+    assert data["points"] == [[25.004, 102.004, 0]] and data["point_labels"] == ["养老"]
     table = html[html.index('id="map-table"'):]
     assert mapped.S1C1G1.name in table and "<caption>" in table
     busiest = max(grids.values(), key=lambda p: p["label"])
@@ -135,8 +139,7 @@ def test_street_dashboard_shades_its_grids_with_a_table_beside(app, client, peop
         page = client.get(f"/stats/units/{mapped.S1.id}?map={figure}").get_data(as_text=True)
         shown = embedded(page, "dashboard-map")
         if figure == "satisfaction":  # no valid rating anywhere: all under the sample rule
-            assert all(f["properties"]["few"] and f["properties"]["shade"] is None
-                       for f in shown["areas"]["features"])
+            assert all(p["few"] and p["shade"] is None for p in shown["outlines"]["properties"].values())
             assert "样本不足" in page
     assert client.get(f"/stats/units/{mapped.S1.id}?map=nonsense").status_code == 200
 
@@ -146,6 +149,42 @@ def test_community_dashboard_has_no_grid_map_and_other_streets_see_nothing(clien
     assert "dashboard-map" not in client.get(f"/stats/units/{mapped.S1C1.id}").get_data(as_text=True)
     login(client, "street2")
     assert client.get(f"/stats/units/{mapped.S1.id}").status_code == 404
+
+
+def test_grid_outlines_are_the_dashboards_and_the_browser_keeps_them(client, people, mapped):
+    login(client, "street")
+    url = embedded(client.get(f"/stats/units/{mapped.S1.id}").get_data(as_text=True),
+                   "dashboard-map")["outlines"]["url"]
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, max-age=86400"
+    square = next(f for f in first.get_json()["features"] if f["properties"]["id"] == mapped.S1C1G1.id)
+    assert square["geometry"] == json.loads(mapped.S1C1G1.boundary)
+    assert square["properties"] == {"id": mapped.S1C1G1.id, "code": "S1C1G1", "name": mapped.S1C1G1.name}
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    # A unit changed: a new version, so a new address and new outlines in every process.
+    geo.set_boundary(mapped.S1C1G1, square_at(102.05, 25.05))
+    db.session.commit()
+    moved_url = embedded(client.get(f"/stats/units/{mapped.S1.id}").get_data(as_text=True),
+                         "dashboard-map")["outlines"]["url"]
+    assert moved_url != url
+    moved = client.get(moved_url)
+    assert moved.headers["ETag"] != first.headers["ETag"]
+    square = next(f for f in moved.get_json()["features"] if f["properties"]["id"] == mapped.S1C1G1.id)
+    assert square["geometry"] == json.loads(mapped.S1C1G1.boundary)
+    assert "102.05" in mapped.S1C1G1.boundary
+    assert client.get(f"/stats/units/{mapped.C.id}/grids.json").status_code == 404  # above the street
+
+
+@pytest.mark.parametrize("who, status", [("street2", 404), ("community", 404), ("grid", 404),
+                                         ("dept", 404), ("13800000001", 404), (None, 302)])
+def test_grid_outlines_are_refused_to_whoever_may_not_see_the_dashboard(client, people, mapped, who, status):
+    if who:
+        login(client, who)
+    assert client.get(f"/stats/units/{mapped.S1.id}").status_code == status  # as the page
+    assert client.get(f"/stats/units/{mapped.S1.id}/grids.json").status_code == status
+    login(client, "county")  # the county above sees its street's grids; a community has no map
+    assert client.get(f"/stats/units/{mapped.S1.id}/grids.json").status_code == 200
+    assert client.get(f"/stats/units/{mapped.S1C1.id}/grids.json").status_code == 404
 
 
 def test_public_map_shades_communities_and_has_no_points(client, people, mapped):
@@ -171,3 +210,21 @@ def test_tile_server_only_when_configured(app, client, people, mapped):
         assert embedded(html, "filing-map")["tiles"]["url"].startswith("https://{s}.tiles")
     finally:
         app.config["COMMUNITY_MAP_TILE_URL"] = ""
+
+
+def test_staff_filing_map_starts_with_their_own_areas_parts(client, people, mapped):
+    geo.set_boundary(mapped.S1, square(102.00, 25.00))
+    geo.set_boundary(mapped.S2, square(102.10, 25.00))
+    geo.set_boundary(mapped.C, square(102.00, 25.00))
+    db.session.commit()
+
+    def outlined(who):
+        login(client, who)
+        data = embedded(client.get("/").get_data(as_text=True), "filing-map")
+        return {f["properties"]["id"] for f in data["areas"]["features"]}
+
+    assert outlined("county") == outlined("dept") == {mapped.S1.id, mapped.S2.id}
+    assert outlined("street") == {mapped.S1C1.id, mapped.S1C2.id}  # its communities
+    assert outlined("admin") == {mapped.C.id}
+    # Staff in a community start there, as a resident does: its grids and its neighbours.
+    assert outlined("grid") == outlined("13800000001") == {mapped.S1C1G1.id, mapped.S1C1G2.id, mapped.S1C2.id}

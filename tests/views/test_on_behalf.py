@@ -112,3 +112,53 @@ def test_resident_cannot_pose_as_staff(client, people, areas):
     ticket = db.session.scalars(db.select(Ticket)).one()
     assert ticket.resident_id == people.resident.id and ticket.channel == "web"
     assert ticket.filed_by_id is None and ticket.contact_phone == "13800000001"
+
+
+def community_options(html):
+    select = html[html.index('name="community"'):]
+    select = select[:select.index("</select>")]
+    return set(re.findall(r'<option [^>]*value="(\d+)"', select))
+
+
+def ids(*units):
+    return {str(u.id) for u in units}
+
+
+def test_staff_pick_from_their_own_area_and_residents_from_every_community(client, people, areas):
+    everyone = ids(areas.S1C1, areas.S1C2, areas.S2C1, areas.S2C2)
+    for who, offered in (("street", ids(areas.S1C1, areas.S1C2)), ("county", everyone),
+                         ("dept", everyone), ("grid", ids(areas.S1C1, areas.S1C2)), ("admin", set())):
+        login(client, who)
+        html = client.get("/").get_data(as_text=True)
+        assert community_options(html) == offered, who
+        assert 'name="community_q"' in html and 'name="find_community"' in html
+    login(client, "13800000001")  # a resident's form is as it was: every community, no search
+    html = client.get("/").get_data(as_text=True)
+    assert community_options(html) == everyone and 'name="community_q"' not in html
+
+
+def test_staff_find_a_community_by_its_or_its_streets_name_and_nothing_is_filed(client, people, areas):
+    login(client, "admin")
+    found = client.post("/", data=behalf_form(client, areas, community="", grid="", community_q="社区2-1",
+                                              find_community="1"))
+    html = found.get_data(as_text=True)
+    assert found.status_code == 200 and community_options(html) == ids(areas.S2C1)
+    assert 'value="社区2-1"' in html and count(Ticket) == 0
+    by_street = client.get("/", query_string={"community_q": "街道1"}).get_data(as_text=True)
+    assert community_options(by_street) == ids(areas.S1C1, areas.S1C2)
+    nothing = client.post("/", data=behalf_form(client, areas, community_q="没有这个%_",
+                                                find_community="1")).get_data(as_text=True)
+    assert "没有找到这个名称的社区" in nothing
+    assert community_options(nothing) == ids(areas.S1C1)  # the chosen one stays in the list
+
+
+def test_a_community_found_by_name_is_filed_into_or_refused_by_the_filing_rule(client, people, areas):
+    login(client, "admin")
+    filed = client.post("/", data=behalf_form(client, areas, community=str(areas.S2C1.id),
+                                              grid=str(areas.S2C1G1.id), community_q="社区2-1"))
+    assert filed.status_code == 302 and Ticket.query.one().community_id == areas.S2C1.id
+    login(client, "street")  # found by name, but another street's: the filing's rule refuses
+    refused = client.post("/", data=behalf_form(client, areas, community=str(areas.S2C1.id),
+                                                grid=str(areas.S2C1G1.id)))
+    assert refused.status_code == 403 and count(Ticket) == 1
+    assert str(areas.S2C1.id) in community_options(refused.get_data(as_text=True))

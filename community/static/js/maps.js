@@ -43,6 +43,9 @@
     var bounds = areas.getBounds();
     var overlays = {};
     (data.points || []).forEach(function (pt) {
+      if (Array.isArray(pt)) {  // a dashboard's [lat, long, category], its labels once
+        pt = {lat: pt[0], long: pt[1], c: pt[2], label: data.point_labels[pt[2]]};
+      }
       var colour = CATEGORY_COLOURS[pt.c % CATEGORY_COLOURS.length];
       var group = overlays[pt.label];
       if (!group) { group = overlays[pt.label] = L.layerGroup().addTo(map); group.colourIndex = pt.c % CATEGORY_COLOURS.length; }
@@ -62,10 +65,29 @@
     if (data.point) {
       bounds.extend([data.point.lat, data.point.long]);
     }
-    if (bounds.isValid()) {
-      map.fitBounds(bounds, {padding: [8, 8], maxZoom: data.zoom || 17});
-    } else {
-      map.setView([25.04, 102.71], 12);
+    function fit() {
+      if (bounds.isValid()) {
+        map.fitBounds(bounds, {padding: [8, 8], maxZoom: data.zoom || 17});
+      } else {
+        map.setView([25.04, 102.71], 12);
+      }
+    }
+    fit();
+    /* A dashboard's grid outlines come apart from the page (the browser keeps them);
+       the page gives each grid's shade and label by id. */
+    if (data.outlines) {
+      fetch(data.outlines.url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (shapes) {
+          if (!shapes) { return; }
+          shapes.features.forEach(function (f) {
+            var extra = data.outlines.properties[f.properties.id] || {};
+            Object.keys(extra).forEach(function (key) { f.properties[key] = extra[key]; });
+          });
+          areas.addData(shapes);
+          bounds.extend(areas.getBounds());
+          fit();
+        });
     }
     var state = {map: map, areas: areas, data: data, marker: null};
     if (data.point) {
