@@ -353,6 +353,10 @@ EXPECTED.update({
     "GET /stats": {"*": "redirect", "anonymous": "login", "resident": 404, "resident_other": 404},
     "GET /stats/units/<int:unit_id>": {"*": 404, "anonymous": "login", "supervisor": "ok",
                                        "admin": "ok"},
+    # The dashboard map's grid outlines: refused as the dashboard refuses; S1C1 is a
+    # community, whose dashboard has no grid map (404 even where the dashboard is ok;
+    # a street's and a county's outlines: tests/views/test_maps.py).
+    "GET /stats/units/<int:unit_id>/grids.json": {"*": 404, "anonymous": "login"},
     "GET /stats/units/<int:unit_id>/export/<what>.<fmt>": {"*": 404, "anonymous": "login",
                                                           "supervisor": "ok", "admin": "ok"},
     "GET /public": EVERYONE,

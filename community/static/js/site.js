@@ -100,4 +100,14 @@
         });
     });
   });
+
+  /* Enter in the staff's community search looks the name up (the form's default button,
+     first in the form, would file the request). */
+  var find = document.querySelector("button[name=find_community]");
+  var findField = document.getElementById("community_q");
+  if (find && findField) {
+    findField.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); find.click(); }
+    });
+  }
 })();
