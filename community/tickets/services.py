@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit, UnitKind
 from community.areas.services import choose_grid, community_area, unit_at_tier
@@ -316,6 +317,8 @@ def residents_tickets(user: User, page: int = 1, state: str = "", query: str = "
         like = f"%{word[:50]}%"
         statement = statement.where(or_(Ticket.text.ilike(like), Ticket.address.ilike(like),
                                         Ticket.tracking_code == normalize_tracking_code(word)))
+    # The list shows each one's category and handling unit: read for the page at once.
     return list(db.session.scalars(
         statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
-        .limit(size).offset((max(page, 1) - 1) * size)))
+        .limit(size).offset((max(page, 1) - 1) * size)
+        .options(selectinload(Ticket.category), selectinload(Ticket.handling_unit))))

@@ -180,10 +180,10 @@ def _filing_from(form, photos) -> Filing:
         submit_token=form.submit_token.data or None, photos=photos)
 
 
-def _awaits_rating(ticket, user, now) -> bool:
+def _awaiting_rating(tickets, user, now) -> set[int]:
     """待评价 on /my: ratings' rule, asked through signals.rating_awaited (ratings stands
-    above the requests)."""
-    return any(answer for _, answer in signals.rating_awaited.send(ticket, user=user, now=now))
+    above the requests) for the whole page at once."""
+    return set().union(*(answer or () for _, answer in signals.rating_awaited.send(tickets, user=user, now=now)))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -358,6 +358,6 @@ def my_requests():
     tickets = services.residents_tickets(current_user, page, state, query)
     now = utcnow()
     # 待评价: resolved, not rated, still inside the rating window, this resident may rate.
-    awaiting = {t.id for t in tickets if _awaits_rating(t, current_user, now)}
+    awaiting = _awaiting_rating(tickets, current_user, now)
     return render_template("tickets/my.html", tickets=tickets, page=page, state=state, query=query,
                            awaiting=awaiting)
