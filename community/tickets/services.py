@@ -17,6 +17,7 @@ from community.core.errors import InvalidTransition, NotAllowed, NotFound, Valid
 from community.core.extensions import db
 
 from .access import can_file_for, can_resident_file_for, resident_refusal
+from . import catalog
 from .catalog import active_category
 from .models import Category, Ticket, TicketEvent, TicketPhoto
 from .notes import Note
@@ -68,6 +69,12 @@ def normalize_tracking_code(code: str) -> str:
 def active_categories() -> list[Category]:
     return list(db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.code)))
+
+
+def category_choices() -> list:
+    """The active categories as a list of choices shows them (code, label(), …; read-only
+    values from the process's copy: community.tickets.catalog)."""
+    return catalog.active_categories()
 
 
 def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetime, *,

@@ -76,7 +76,7 @@ def read_photos(field_name="photos"):
 def _filing_form():
     form = FilingForm()
     form.category.choices = [("", _("请选择类别"))] + [
-        (c.code, c.label(_current_lang())) for c in services.active_categories()]
+        (c.code, c.label(_current_lang())) for c in services.category_choices()]
     form.community.choices = community_choices()
     if not form.submit_token.data:
         form.submit_token.data = secrets.token_urlsafe(24)
