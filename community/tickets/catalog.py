@@ -59,6 +59,12 @@ def active_categories() -> list:
     return copy[1]
 
 
+def choice_of(category_id) -> Choice | None:
+    """The active category with this id from the copy (None: inactive, or no copy to trust)."""
+    copy = None if versions.changing(db.session, VERSION_KEY) else _copy()
+    return None if copy is None else copy[2].get(category_id)
+
+
 def active_category(code: str) -> Category | None:
     """The active category with this code, in the session (as a query would give it)."""
     session = db.session
@@ -71,24 +77,25 @@ def active_category(code: str) -> Category | None:
     return None if values is None else _in_session(session(), values)
 
 
-def _copy() -> tuple[dict, list] | None:
-    """({code: column values}, [Choice in list order]) of the active categories; None when
-    the copy cannot be trusted."""
+def _copy() -> tuple[dict, list, dict] | None:
+    """({code: column values}, [Choice in list order], {id: Choice}) of the active
+    categories; None when the copy cannot be trusted."""
     try:
         version = versions.started(VERSION_KEY)
     except (RedisError, OSError):
         return None
     cache = current_app.extensions.get("category_cache")
     if cache is not None and cache[0] == version and clock.monotonic() < cache[1]:
-        return cache[2], cache[3]
+        return cache[2:]
     # The version is read before the rows: a change committed in between shows next time.
     table = Category.__table__
     with db.session.no_autoflush:
         rows = {row.code: dict(row._mapping) for row in db.session.execute(
             select(*table.columns).where(table.c.active.is_(True)))}
     choices = [Choice(**values) for values in sorted(rows.values(), key=lambda v: (v["sort_order"], v["code"]))]
-    current_app.extensions["category_cache"] = (version, clock.monotonic() + CACHE_SECONDS, rows, choices)
-    return rows, choices
+    by_id = {choice.id: choice for choice in choices}
+    current_app.extensions["category_cache"] = (version, clock.monotonic() + CACHE_SECONDS, rows, choices, by_id)
+    return rows, choices, by_id
 
 
 def _in_session(session, values: dict) -> Category:

@@ -324,8 +324,9 @@ def residents_tickets(user: User, page: int = 1, state: str = "", query: str = "
         like = f"%{word[:50]}%"
         statement = statement.where(or_(Ticket.text.ilike(like), Ticket.address.ilike(like),
                                         Ticket.tracking_code == normalize_tracking_code(word)))
-    # The list shows each one's category and handling unit: read for the page at once.
+    # The list shows each one's handling unit: read for the page at once (its category
+    # comes from the process's copy: views.ticket_category).
     return list(db.session.scalars(
         statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
         .limit(size).offset((max(page, 1) - 1) * size)
-        .options(selectinload(Ticket.category), selectinload(Ticket.handling_unit))))
+        .options(selectinload(Ticket.handling_unit))))

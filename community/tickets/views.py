@@ -24,10 +24,11 @@ from community.core import signals
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
 from community.areas.services import community_choices
+from community.web.labels import category_label
 from community.web.submit import submit
 from community.core.timeutil import utcnow
 
-from . import services
+from . import catalog, services
 from .access import acting_resident, can_view, resident_may
 from .forms import AddInfoForm, CancelForm, FilingForm, ReasonStepForm, TrackForm
 from .models import TicketPhoto
@@ -37,6 +38,13 @@ from .services import Filing
 
 bp = Blueprint("tickets", __name__)
 bp.add_app_template_global(event_note, "event_note")  # every page showing a timeline
+
+
+@bp.app_template_global("ticket_category")
+def ticket_category(ticket) -> str:
+    """A request's category in the reader's language, from the process's copy of the
+    active categories (no query per page); an inactive one is read through the request."""
+    return category_label(catalog.choice_of(ticket.category_id) or ticket.category)
 
 
 def file_with_provider(filing, provider_value, actor, now):

@@ -42,14 +42,11 @@ def _unread():
 def queue():
     now = utcnow()
     filters = QueueFilter.from_args(request.args)
-    categories = category_choices()
     return render_template(
         "workqueue/queue.html", tickets=queue_for(current_user, filters, now), filters=filters,
         counts=state_counts(current_user, filters.view), overdue=overdue_count(current_user, now, filters.view),
-        view_counts=view_counts(current_user), now=now, categories=categories,
-        # Each row's category from the list above (no query per category); an inactive
-        # one is not in it and is read through the request.
-        category_of={c.id: c for c in categories},
+        view_counts=view_counts(current_user), now=now,
+        categories=category_choices(),
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
 
 
