@@ -1,7 +1,7 @@
 """Every 办结 becomes a Resolution row (rateable once), a 重办 marks it reopened,
 and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from community.core.bulkdb import any_of
 from community.core.extensions import db
@@ -86,9 +86,10 @@ def latest_resolution(ticket) -> Resolution | None:
     if ticket.id is None:
         return None
     with db.session.no_autoflush:
+        # With its rating (one row at most): the tracking page's panel reads it next.
         return db.session.scalar(select(Resolution).where(Resolution.ticket_id == ticket.id)
                                  .order_by(Resolution.resolved_at.desc(), Resolution.id.desc())
-                                 .limit(1))
+                                 .limit(1).options(joinedload(Resolution.rating)))
 
 
 
