@@ -10,12 +10,14 @@ The patterns are matched on a copy of the text where full-width and look-alike
 characters are folded to ASCII one for one, so a match's position is the same in
 the original and the rest of the text is kept exactly as written.
 """
+import functools
 import re
 import unicodedata
 
 _DASHES = "‐‑‒–—―−－﹣"  # typed between digit groups as often as "-"
 
 
+@functools.lru_cache(maxsize=65536)  # a few thousand characters in use; NFKC is the cost
 def _fold_char(ch: str) -> str:
     if ch in _DASHES:
         return "-"
@@ -29,7 +31,7 @@ def _fold(text: str) -> str:
     """Same length as `text`: full-width digits, letters, spaces and signs as ASCII."""
     if text.isascii():
         return text  # every ASCII character folds to itself (a log line, most often)
-    return "".join(_fold_char(ch) for ch in text)
+    return "".join(map(_fold_char, text))
 
 
 def _digits(text: str) -> str:
@@ -110,8 +112,8 @@ _RULES = (
 )
 
 
-def _apply(text: str, pattern: re.Pattern, replace) -> str:
-    folded = _fold(text)
+def _apply(text: str, pattern: re.Pattern, replace, folded: str | None = None) -> str:
+    folded = _fold(text) if folded is None else folded
     out, last = [], 0
     for match in pattern.finditer(folded):
         out.append(text[last:match.start()])
@@ -121,12 +123,21 @@ def _apply(text: str, pattern: re.Pattern, replace) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    # Remembered: /public shows the same recent requests to every visitor. Folded again
+    # only after a rule changed the text (positions move), not once per rule.
+    folded = _fold(text)
+    for pattern, replace in _RULES:
+        masked = _apply(text, pattern, replace, folded)
+        if masked != text:
+            text, folded = masked, _fold(masked)
+    return text
+
+
 def mask_personal(text: str | None) -> str:
     """The text as the public may read it: personal numbers masked, all else as typed."""
-    text = text or ""
-    for pattern, replace in _RULES:
-        text = _apply(text, pattern, replace)
-    return text
+    return _masked(text or "")
 
 
 # The numbers that identify a person on their own: masked in every log line (community/core/logs.py).

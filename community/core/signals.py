@@ -89,8 +89,8 @@ provider_picked = _events.signal(
 
 rating_awaited = _events.signal(
     "rating_awaited", "A question, asked by the resident's list of requests (tickets, below ratings): "
-    "does this request await this resident's rating now (待评价)? send(ticket, user=…, now=…); a "
-    "receiver answering True marks it (ratings.services.awaits_rating).")
+    "which of these requests (a page of them) await this resident's rating now (待评价)? "
+    "send(tickets, user=…, now=…); a receiver answers the set of their ids (ratings.services.awaiting_rating).")
 
 metrics_scraped = _events.signal(
     "metrics_scraped", "A question, asked by /metrics when scraped (web, below every domain): "

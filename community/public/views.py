@@ -81,7 +81,7 @@ def recent_resolved(limit: int) -> list[Ticket]:
         select(Ticket).join(Resolution, Resolution.ticket_id == Ticket.id)
         .where(Resolution.reopened_at.is_(None), Ticket.state.in_([State.RESOLVED, State.CLOSED]))
         .order_by(Resolution.resolved_at.desc(), Resolution.id.desc()).limit(limit)
-        .options(selectinload(Ticket.category), selectinload(Ticket.community),
+        .options(selectinload(Ticket.community),  # the category: the process's copy (ticket_category)
                  selectinload(Ticket.photos).selectinload(TicketPhoto.event))))
 
 

@@ -1,7 +1,9 @@
 """Every 办结 becomes a Resolution row (rateable once), a 重办 marks it reopened,
 and every request event asks for its days' figures to be recomputed."""
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 
+from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.tally.facts import resolution_in_time
 from community.tally.marks import clock_days, mark_days, mark_days_many
@@ -17,11 +19,11 @@ def _callback_offered(ticket, user, now) -> bool:
     return callback_offered(ticket, user, now)
 
 
-def _rating_awaited(ticket, user, now) -> bool:
+def _rating_awaited(tickets, user, now) -> set[int]:
     """Answers signals.rating_awaited for the resident's list of requests (待评价)."""
-    from .services import awaits_rating
+    from .services import awaiting_rating
 
-    return awaits_rating(ticket, user, now)
+    return awaiting_rating(tickets, user, now)
 
 
 def _on_event(event, **kwargs):
@@ -84,7 +86,26 @@ def latest_resolution(ticket) -> Resolution | None:
     if ticket.id is None:
         return None
     with db.session.no_autoflush:
+        # With its rating (one row at most): the tracking page's panel reads it next.
         return db.session.scalar(select(Resolution).where(Resolution.ticket_id == ticket.id)
                                  .order_by(Resolution.resolved_at.desc(), Resolution.id.desc())
-                                 .limit(1))
+                                 .limit(1).options(joinedload(Resolution.rating)))
 
+
+
+def latest_resolutions(tickets) -> dict[int, Resolution]:
+    """latest_resolution() of many requests (a page of a list) in one query, each with its
+    rating loaded: {ticket id: resolution}, requests never resolved left out."""
+    ids = [t.id for t in tickets if t.id is not None]
+    latest = {}
+    if ids:
+        with db.session.no_autoflush:
+            for resolution in db.session.scalars(
+                    select(Resolution).where(any_of(Resolution.ticket_id, ids))
+                    .order_by(Resolution.ticket_id, Resolution.resolved_at, Resolution.id)
+                    .options(selectinload(Resolution.rating))):
+                latest[resolution.ticket_id] = resolution  # the last of each request's wins
+    for resolution in db.session.new:  # not flushed yet: as latest_resolution() sees them
+        if isinstance(resolution, Resolution) and resolution.ticket in tickets:
+            latest[resolution.ticket.id] = resolution
+    return latest

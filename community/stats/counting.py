@@ -12,10 +12,11 @@ counts are in community.tally.facts; this module only attributes them:
 - to a worker (within the unit they acted for): the resolutions they made and the
   first responses they gave.
 """
+import functools
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from community.areas.models import Unit, UnitKind
 from community.core.bulkdb import any_of
@@ -41,6 +42,7 @@ from .models import COUNTS
 
 LOCATION_KINDS = ("grid", "community", "street", "county")
 CATEGORY_KINDS = ("street", "county")  # worst categories are shown to these
+_PLACES = tuple((kind, f"{kind}_id", kind in CATEGORY_KINDS) for kind in LOCATION_KINDS)
 # Rows fetched at a time: a busy city day (Beijing: 450,000 requests) streams through a
 # server-side cursor instead of sitting in the worker's memory at once.
 STREAM = 2000
@@ -59,8 +61,7 @@ class Tally:
         self.categories = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
         self.workers = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
         self.kinds = {}
-        self.departments = set(db.session.scalars(
-            select(Unit.id).where(Unit.kind == UnitKind.DEPARTMENT)))
+        self.departments = set(db.session.scalars(_statement("departments")))
 
     @staticmethod
     def _add(row, counts):
@@ -69,12 +70,17 @@ class Tally:
 
     def place(self, holder, counts) -> None:
         """The request's grid, community, street and county, and its category above."""
-        for kind in LOCATION_KINDS:
-            unit_id = getattr(holder, f"{kind}_id")
+        items = counts.items()  # called for every row of the day: the loops written out
+        for kind, column, by_category in _PLACES:
+            unit_id = getattr(holder, column)
             self.kinds[unit_id] = kind
-            self._add(self.units[unit_id], counts)
-            if kind in CATEGORY_KINDS:
-                self._add(self.categories[(unit_id, holder.category_id)], counts)
+            row = self.units[unit_id]
+            for name, value in items:
+                row[name] += value
+            if by_category:
+                row = self.categories[(unit_id, holder.category_id)]
+                for name, value in items:
+                    row[name] += value
 
     def department(self, unit_id, counts) -> None:
         """Only when `unit_id` is a department: it is measured on what it handled."""
@@ -87,8 +93,51 @@ class Tally:
             self._add(self.workers[(unit_id, user_id)], counts)
 
 
-def _on(column, start, end):
-    return and_(column >= start, column < end)
+def _on(column):
+    """The column within the day: [start, end), given when the statement runs."""
+    return and_(column >= bindparam("start"), column < bindparam("end"))
+
+
+@functools.cache
+def _statement(name: str):
+    """The day's statements, built once per process with the day as parameters: a rebuild
+    runs after each burst of changes, and building a dozen statements anew each time was
+    about half its CPU on a quiet day (issue 30)."""
+    if name == "departments":
+        return select(Unit.id).where(Unit.kind == UnitKind.DEPARTMENT)
+    if name == "returned":
+        return (select(TicketEvent.ticket_id).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .where(TicketEvent.action == "return", _on(Ticket.submitted_at)))
+    if name == "at_department":
+        return (select(Arrival.ticket_id, Arrival.unit_id, Arrival.left_by)
+                .join(Ticket, Ticket.id == Arrival.ticket_id)
+                .where(_on(Ticket.submitted_at), Arrival.unit_id.in_(bindparam("departments", expanding=True))))
+    if name == "filed":
+        return select(*PLACE).where(_on(Ticket.submitted_at)).execution_options(yield_per=STREAM)
+    if name == "responses":
+        return (select(*PLACE, Ticket.response_due_at, Ticket.first_response_at)
+                .where(or_(_on(Ticket.first_response_at), _on(Ticket.response_due_at)))
+                .execution_options(yield_per=STREAM))
+    if name == "acceptances":
+        return (select(*PLACE, Ticket.accept_due_at, Ticket.accepted_at)
+                .where(or_(_on(Ticket.accepted_at), _on(Ticket.accept_due_at)))
+                .execution_options(yield_per=STREAM))
+    if name == "earlier_stays":
+        return (select(Arrival, *PLACE[1:7]).join(Ticket, Ticket.id == Arrival.ticket_id)
+                .where(_on(Arrival.settles_at)).execution_options(yield_per=STREAM))
+    if name == "resolutions":
+        return (select(Resolution, Rating, RectificationCase, Appeal.id)
+                .outerjoin(Rating, Rating.resolution_id == Resolution.id)
+                .outerjoin(RectificationCase, RectificationCase.rating_id == Rating.id)
+                .outerjoin(Appeal, Appeal.rating_id == Rating.id)
+                .where(_on(Resolution.resolved_at))
+                .execution_options(yield_per=STREAM))
+    if name == "assist_tasks":
+        task = AssistTask
+        return select(task).where(or_(
+            _on(task.report_due_at), _on(task.accepted_at), _on(task.due_at), _on(task.done_at),
+            _on(task.scored_at)))
+    raise KeyError(name)
 
 
 def _stays(ticket_ids) -> dict[int, list]:
@@ -111,18 +160,14 @@ def holder_at(ticket, moment: datetime, stays) -> int:
 
 def filings(tally: Tally, start, end) -> None:
     """filed and 退单 (the day of filing); a department counts the requests that came to it."""
-    returned = set(db.session.scalars(
-        select(TicketEvent.ticket_id).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.action == "return", _on(Ticket.submitted_at, start, end))))
+    day = {"start": start, "end": end}
+    returned = set(db.session.scalars(_statement("returned"), day))
     at_department = defaultdict(dict)  # ticket -> {department: returned by it}
     if tally.departments:
         for ticket_id, unit_id, left_by in db.session.execute(
-                select(Arrival.ticket_id, Arrival.unit_id, Arrival.left_by)
-                .join(Ticket, Ticket.id == Arrival.ticket_id)
-                .where(_on(Ticket.submitted_at, start, end), any_of(Arrival.unit_id, tally.departments))):
+                _statement("at_department"), {**day, "departments": sorted(tally.departments)}):
             at_department[ticket_id][unit_id] = at_department[ticket_id].get(unit_id) or left_by == "return"
-    rows = db.session.execute(select(*PLACE).where(_on(Ticket.submitted_at, start, end))
-                              .execution_options(yield_per=STREAM))
+    rows = db.session.execute(_statement("filed"), day)
     for t in rows:
         tally.place(t, {"filed": 1, "returned": int(t.id in returned)})
         visited = at_department.get(t.id, {})
@@ -135,10 +180,7 @@ def filings(tally: Tally, start, end) -> None:
 def responses(tally: Tally, start, end, now) -> None:
     """响应: each first-response clock counts on the day it ended (answered in time, or
     its deadline), and only once that moment has come."""
-    result = db.session.execute(
-        select(*PLACE, Ticket.response_due_at, Ticket.first_response_at)
-        .where(or_(_on(Ticket.first_response_at, start, end), _on(Ticket.response_due_at, start, end)))
-        .execution_options(yield_per=STREAM))
+    result = db.session.execute(_statement("responses"), {"start": start, "end": end})
     for rows in result.partitions():  # a chunk at a time: its stays and authors in one query each
         ended = []
         for t in rows:
@@ -183,14 +225,10 @@ def acceptances(tally: Tally, start, end, now) -> None:
         tally.place(holder, counts)
         tally.department(unit_id, counts)
 
-    for t in db.session.execute(
-            select(*PLACE, Ticket.accept_due_at, Ticket.accepted_at)
-            .where(or_(_on(Ticket.accepted_at, start, end), _on(Ticket.accept_due_at, start, end)))
-            .execution_options(yield_per=STREAM)):
+    day = {"start": start, "end": end}
+    for t in db.session.execute(_statement("acceptances"), day):
         count(t, t.handling_unit_id, t.accept_due_at, t.accepted_at, current_stay_end(t))
-    for stay, *place in db.session.execute(
-            select(Arrival, *PLACE[1:7]).join(Ticket, Ticket.id == Arrival.ticket_id)
-            .where(_on(Arrival.settles_at, start, end)).execution_options(yield_per=STREAM)):
+    for stay, *place in db.session.execute(_statement("earlier_stays"), day):
         holder = dict(zip(("state", "category_id", "grid_id", "community_id", "street_id", "county_id"),
                           place))
         count(_Plain(holder), stay.unit_id, stay.due_at, stay.accepted_at, stay.left_at)
@@ -221,13 +259,7 @@ def resolution_counts(r, rating, case, appealed: bool) -> dict:
 
 
 def resolutions(tally: Tally, start, end) -> None:
-    rows = db.session.execute(
-        select(Resolution, Rating, RectificationCase, Appeal.id)
-        .outerjoin(Rating, Rating.resolution_id == Resolution.id)
-        .outerjoin(RectificationCase, RectificationCase.rating_id == Rating.id)
-        .outerjoin(Appeal, Appeal.rating_id == Rating.id)
-        .where(_on(Resolution.resolved_at, start, end))
-        .execution_options(yield_per=STREAM))
+    rows = db.session.execute(_statement("resolutions"), {"start": start, "end": end})
     for r, rating, case, appeal_id in rows:
         counts = resolution_counts(r, rating, case, appeal_id is not None)
         tally.place(r, counts)
@@ -239,10 +271,7 @@ def assist_tasks(tally: Tally, start, end, now) -> None:
     """吹哨报到, on the department's figures: 报到 and finishing, each on the day its clock
     ended; the summoning unit's score on the day it was given. A task cancelled with the
     request owed nothing more."""
-    task = AssistTask
-    rows = db.session.scalars(select(task).where(or_(
-        _on(task.report_due_at, start, end), _on(task.accepted_at, start, end),
-        _on(task.due_at, start, end), _on(task.done_at, start, end), _on(task.scored_at, start, end))))
+    rows = db.session.scalars(_statement("assist_tasks"), {"start": start, "end": end})
     for t in rows:
         counts = dict.fromkeys(("assist_report_due", "assist_reported_in_time", "assist_finish_due",
                                 "assist_finished_in_time", "assist_scored", "assist_score_total"), 0)

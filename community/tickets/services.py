@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from community.areas.models import Unit, UnitKind
 from community.areas.services import choose_grid, community_area, unit_at_tier
@@ -16,6 +17,7 @@ from community.core.errors import InvalidTransition, NotAllowed, NotFound, Valid
 from community.core.extensions import db
 
 from .access import can_file_for, can_resident_file_for, resident_refusal
+from . import catalog
 from .catalog import active_category
 from .models import Category, Ticket, TicketEvent, TicketPhoto
 from .notes import Note
@@ -67,6 +69,12 @@ def normalize_tracking_code(code: str) -> str:
 def active_categories() -> list[Category]:
     return list(db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.code)))
+
+
+def category_choices() -> list:
+    """The active categories as a list of choices shows them (code, label(), …; read-only
+    values from the process's copy: community.tickets.catalog)."""
+    return catalog.active_categories()
 
 
 def transition(ticket: Ticket, to_state: State, actor: User | None, now: datetime, *,
@@ -316,6 +324,9 @@ def residents_tickets(user: User, page: int = 1, state: str = "", query: str = "
         like = f"%{word[:50]}%"
         statement = statement.where(or_(Ticket.text.ilike(like), Ticket.address.ilike(like),
                                         Ticket.tracking_code == normalize_tracking_code(word)))
+    # The list shows each one's handling unit: read for the page at once (its category
+    # comes from the process's copy: views.ticket_category).
     return list(db.session.scalars(
         statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
-        .limit(size).offset((max(page, 1) - 1) * size)))
+        .limit(size).offset((max(page, 1) - 1) * size)
+        .options(selectinload(Ticket.handling_unit))))

@@ -26,10 +26,11 @@ from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db, limiter
 from community.areas.services import (communities_around, community_choices, community_named,
                                       find_communities)
+from community.web.labels import category_label
 from community.web.submit import submit
 from community.core.timeutil import utcnow
 
-from . import services
+from . import catalog, services
 from .access import acting_resident, can_view, resident_may
 from .forms import AddInfoForm, CancelForm, FilingForm, ReasonStepForm, TrackForm
 from .models import TicketPhoto
@@ -39,6 +40,13 @@ from .services import Filing
 
 bp = Blueprint("tickets", __name__)
 bp.add_app_template_global(event_note, "event_note")  # every page showing a timeline
+
+
+@bp.app_template_global("ticket_category")
+def ticket_category(ticket) -> str:
+    """A request's category in the reader's language, from the process's copy of the
+    active categories (no query per page); an inactive one is read through the request."""
+    return category_label(catalog.choice_of(ticket.category_id) or ticket.category)
 
 
 def file_with_provider(filing, provider_value, actor, now):
@@ -78,7 +86,7 @@ def read_photos(field_name="photos"):
 def _filing_form():
     form = FilingForm()
     form.category.choices = [("", _("请选择类别"))] + [
-        (c.code, c.label(_current_lang())) for c in services.active_categories()]
+        (c.code, c.label(_current_lang())) for c in services.category_choices()]
     staff = current_user.is_authenticated and current_user.is_staff
     if not staff:
         form.community.choices = community_choices()
@@ -202,10 +210,10 @@ def _filing_from(form, photos) -> Filing:
         submit_token=form.submit_token.data or None, photos=photos)
 
 
-def _awaits_rating(ticket, user, now) -> bool:
+def _awaiting_rating(tickets, user, now) -> set[int]:
     """待评价 on /my: ratings' rule, asked through signals.rating_awaited (ratings stands
-    above the requests)."""
-    return any(answer for _, answer in signals.rating_awaited.send(ticket, user=user, now=now))
+    above the requests) for the whole page at once."""
+    return set().union(*(answer or () for _, answer in signals.rating_awaited.send(tickets, user=user, now=now)))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -391,6 +399,6 @@ def my_requests():
     tickets = services.residents_tickets(current_user, page, state, query)
     now = utcnow()
     # 待评价: resolved, not rated, still inside the rating window, this resident may rate.
-    awaiting = {t.id for t in tickets if _awaits_rating(t, current_user, now)}
+    awaiting = _awaiting_rating(tickets, current_user, now)
     return render_template("tickets/my.html", tickets=tickets, page=page, state=state, query=query,
                            awaiting=awaiting)

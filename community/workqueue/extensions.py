@@ -1,9 +1,10 @@
 """延期: the handler asks, the supervising tier decides, the resident sees it."""
+import functools
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from community.core.text import clean_text
@@ -59,11 +60,16 @@ def decide_extension(ticket: Ticket, actor: User, now: datetime, approve: bool, 
 
 def pending_for_supervisor(unit_id: int) -> list[ExtensionRequest]:
     """Extension requests waiting for this unit's decision (see permissions.supervisor_of)."""
-    handler = aliased(Unit)
-    return list(db.session.scalars(
-        select(ExtensionRequest).join(Ticket, ExtensionRequest.ticket_id == Ticket.id)
-        .join(handler, Ticket.handling_unit_id == handler.id)
-        .where(ExtensionRequest.state == ExtensionState.PENDING,
-               or_(handler.parent_id == unit_id,
-                   and_(handler.id == unit_id, handler.kind == UnitKind.COUNTY)))
-        .order_by(ExtensionRequest.requested_at)))
+    return list(db.session.scalars(_pending_for_supervisor(), {"unit": unit_id}))
+
+
+@functools.cache
+def _pending_for_supervisor():
+    """Built once, the unit as a parameter: every queue page asks (building the statement
+    with its alias cost more than running it)."""
+    handler, unit = aliased(Unit), bindparam("unit")
+    return (select(ExtensionRequest).join(Ticket, ExtensionRequest.ticket_id == Ticket.id)
+            .join(handler, Ticket.handling_unit_id == handler.id)
+            .where(ExtensionRequest.state == ExtensionState.PENDING,
+                   or_(handler.parent_id == unit, and_(handler.id == unit, handler.kind == UnitKind.COUNTY)))
+            .order_by(ExtensionRequest.requested_at))

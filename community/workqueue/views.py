@@ -13,7 +13,7 @@ from community.sms.services import reach as sms_reach
 from community.tickets import linkviews
 from community.tickets.access import acting_resident
 from community.tickets.forms import ReasonStepForm
-from community.tickets.services import active_categories, discard_photo_files, get_by_tracking_code
+from community.tickets.services import category_choices, discard_photo_files, get_by_tracking_code
 from community.core.timeutil import utcnow
 from community.web.forms import Form, as_int
 from community.web.submit import submit
@@ -46,7 +46,7 @@ def queue():
         "workqueue/queue.html", tickets=queue_for(current_user, filters, now), filters=filters,
         counts=state_counts(current_user, filters.view), overdue=overdue_count(current_user, now, filters.view),
         view_counts=view_counts(current_user), now=now,
-        categories=active_categories(),
+        categories=category_choices(),
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
 
 

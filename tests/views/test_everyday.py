@@ -376,6 +376,44 @@ def test_the_home_page_promises_a_text_only_where_one_is_sent(client):
 
 # --- /my: filter, 待评价, search ------------------------------------------------------------
 
+def test_my_requests_ask_for_the_pages_ratings_at_once(client, people, areas, ctx, frozen):
+    """待评价 for a page of requests: the same answers as the one rule per request, and
+    no statement per resolved request (issue 30: /my read two per resolved request)."""
+    from sqlalchemy import event
+
+    from community.ratings.services import awaits_rating
+    from tests.factories import T0, resolved_ticket
+    from tests.factories.ratings import H
+
+    def statements_and_page():
+        seen = []
+
+        def listener(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            body = client.get("/my").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen), body
+
+    resolved_ticket(people, areas)
+    login(client, "13800000001")
+    with_one, _ = statements_and_page()
+    rated = resolved_ticket(people, areas)
+    token = csrf_from(client.get(f"/t/{rated.tracking_code}?solved=yes"))
+    assert client.post(f"/t/{rated.tracking_code}/rate", data={
+        "csrf_token": token, "solved": "yes", "level": "satisfied"}).status_code == 302
+    resolved_ticket(people, areas, at=T0 - 40 * 24 * H)  # its rating window has passed
+    resolved_ticket(people, areas)
+    with_four, body = statements_and_page()
+    assert with_four == with_one
+    tickets = Ticket.query.filter_by(resident_id=people.resident.id).all()
+    expected = [t for t in tickets if awaits_rating(t, people.resident, T0 + 3 * H)]
+    assert body.count('class="state awaiting-rating"') == len(expected) == 2
+
+
 def test_my_requests_filter_by_state_search_and_mark_what_awaits_a_rating(client, people, areas, ctx, frozen):
     from tests.factories import resolved_ticket
     from tests.factories import file_ticket
@@ -594,3 +632,17 @@ def test_public_results_show_the_reply_and_photos_where_allowed(client, people, 
     assert f"/public/photos/{kept.id}" not in body
     assert client.get(f"/public/photos/{kept.id}").status_code == 404
     assert client.get("/public/photos/999999").status_code == 404
+
+
+def test_a_requests_category_is_named_from_the_copy_and_still_once_inactive(client, people, areas, ctx):
+    """ticket_category reads the process's copy of the active categories; a request of a
+    category switched off since is named through the request, as before."""
+    from tests.factories import file_ticket
+
+    ticket = file_ticket(people, areas)
+    db.session.commit()
+    name, code = ticket.category.name_zh, ticket.tracking_code
+    assert f"· {name}</dd>" in client.get(f"/t/{code}").get_data(as_text=True)
+    ticket.category.active = False
+    db.session.commit()
+    assert f"· {name}</dd>" in client.get(f"/t/{code}").get_data(as_text=True)
