@@ -20,7 +20,7 @@ from bench.httpbench import ROOT, Server
 
 VENV = ROOT / "bench" / ".helpdesk-venv"
 PY = VENV / "bin" / "python"
-SCRIPT = ROOT / "bench" / "peer_helpdesk.py"
+SCRIPT = Path(__file__).with_name("peer_helpdesk.py")  # beside this file, in bench/apps/
 DB = "bench_helpdesk"
 PACKAGES = ["django-helpdesk[teams]==2.6.1", "psycopg[binary]==3.3.9", "gunicorn==27.0.1"]
 
