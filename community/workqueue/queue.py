@@ -78,7 +78,8 @@ def _ordered(query):
 
 # What a queue row shows, loaded once per page: lazily, a county's or the admin's page
 # (each request in another grid) read its grids and units one statement each (issue 30).
-ROW_LOADS = (selectinload(Ticket.category), selectinload(Ticket.grid), selectinload(Ticket.handling_unit))
+# Not the category: the page names it from the process's copy (tickets.views.ticket_category).
+ROW_LOADS = (selectinload(Ticket.grid), selectinload(Ticket.handling_unit))
 
 
 def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
