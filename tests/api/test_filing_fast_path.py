@@ -3,7 +3,7 @@ follows every change, routing that sees new grids, outbox rows offered after com
 from datetime import date, timedelta
 
 from rq import Queue
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from community.areas.models import UnitKind
 from community.areas.services import community_area, list_units, load_areas
@@ -13,6 +13,7 @@ from community.outbox.services import relay_outbox
 from community.sla import services as sla
 from community.tickets.models import Ticket
 from community.core.timeutil import local_zone, utcnow
+from tests.statements import recorded
 
 FILING = {"kind": "help", "category": "ELD", "text": "楼道灯坏了，请尽快修理。"}
 
@@ -26,16 +27,8 @@ def _file(client, headers, **extra):
 def test_a_filing_takes_four_statements(app, client, people, areas, token):
     headers = token("resident")
     _file(client, headers)  # the token's first use also notes last_used_at
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded() as statements:
         body = _file(client, headers, community="S1C1")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     # the community (by its code) with its grids and the units above it, and three
     # INSERTs: the token and its user are kept by the process (api/tokens.py), the
     # category too (tickets/catalog.py)

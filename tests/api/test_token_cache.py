@@ -7,7 +7,7 @@ change: that is what a second gunicorn worker still holds when the change commit
 from datetime import timedelta
 
 from redis.connection import AbstractConnection
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from community.api import tokens
 from community.api.models import ApiToken
@@ -16,20 +16,13 @@ from community.core.timeutil import utcnow
 from tests.factories import csrf_from, login
 
 from .conftest import bearer
+from tests.statements import recorded
 
 
 def _me(client, headers):
     """GET /api/v1/me, with the SQL statements it ran."""
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded() as seen:
         answer = client.get("/api/v1/me", headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return answer, seen
 
 

@@ -201,21 +201,14 @@ def test_the_retention_job_is_registered_with_rq_cron_and_runs_in_a_worker(app, 
 
 
 def test_the_download_reads_as_many_statements_for_many_requests_as_for_one(client, people, areas, frozen):
-    from sqlalchemy import event
+    from tests.statements import recorded
 
     history(people, areas, T0, closed=False)
     login(client, PHONE)
 
     def statements():
-        seen = []
-
-        def count(conn, cursor, statement, *args):
-            seen.append(statement)
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded() as seen:
             assert client.get("/account/data.json").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         return len(seen)
 
     one = statements()

@@ -379,23 +379,15 @@ def test_the_home_page_promises_a_text_only_where_one_is_sent(client):
 def test_my_requests_ask_for_the_pages_ratings_at_once(client, people, areas, ctx, frozen):
     """待评价 for a page of requests: the same answers as the one rule per request, and
     no statement per resolved request (issue 30: /my read two per resolved request)."""
-    from sqlalchemy import event
+    from tests.statements import recorded
 
     from community.ratings.services import awaits_rating
     from tests.factories import T0, resolved_ticket
     from tests.factories.ratings import H
 
     def statements_and_page():
-        seen = []
-
-        def listener(*_args):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded() as seen:
             body = client.get("/my").get_data(as_text=True)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen), body
 
     resolved_ticket(people, areas)

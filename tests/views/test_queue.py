@@ -232,18 +232,10 @@ def test_the_live_index_migration_names_the_live_states():
 
 
 def _statements(client, url):
-    from sqlalchemy import event
+    from tests.statements import recorded
 
-    seen = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with recorded() as seen:
         answer = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert answer.status_code == 200, url
     return len(seen)
 
