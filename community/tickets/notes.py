@@ -10,9 +10,7 @@ have no key: they are shown as they were written.
 import json
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
-
-from community.web.i18n import lazy_gettext as _l
+from community.web.i18n import lazy_gettext as _l, source_text
 from community.web.labels import CHANNEL, TIER
 
 CLOCK = {"response": _l("首次响应"), "accept": _l("签收"), "resolve": _l("办结"),
@@ -55,16 +53,18 @@ class Note:
             raise KeyError(key)
         self.key, self.params = key, params
 
-    def text(self) -> str:
-        """In the current language."""
-        values = {name: (str(CODED[name].get(value, value)) if name in CODED else value)
+    def text(self, shown=str) -> str:
+        """In the current language (`shown`: how a message becomes text)."""
+        values = {name: (shown(CODED[name].get(value, value)) if name in CODED else value)
                   for name, value in self.params.items()}
-        return str(MESSAGES[self.key]) % values if values else str(MESSAGES[self.key])
+        message = shown(MESSAGES[self.key])
+        return message % values if values else message
 
     def stored_text(self) -> str:
-        """The Chinese text kept in `note` for readers of the column."""
-        with force_locale("zh"):
-            return self.text()
+        """The Chinese text kept in `note` for readers of the column: the messages' ids
+        (Chinese is the source language). A force_locale("zh") per note cost the SLA sweep
+        a Babel locale parse and a file stat each: a fifth of its CPU."""
+        return self.text(shown=source_text)
 
     def params_json(self) -> str:
         return json.dumps(self.params, ensure_ascii=False, sort_keys=True)

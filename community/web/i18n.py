@@ -247,9 +247,24 @@ def gettext(string, **variables):
     return text % variables if variables else text
 
 
+class LazyMessage(LazyString):
+    """A lazy_gettext string that also keeps its message id: the Chinese itself, the
+    source language (there is no zh catalogue), for texts stored in Chinese whatever
+    the reader's language (tickets.notes) without a force_locale per text."""
+
+    def __init__(self, string):
+        super().__init__(gettext, string)
+        self.msgid = string
+
+
 def lazy_gettext(string):
     """flask_babel.lazy_gettext, translated through the memo when used."""
-    return LazyString(gettext, string)
+    return LazyMessage(string)
+
+
+def source_text(message) -> str:
+    """The Chinese of a lazy message (its id), or the value itself as text."""
+    return message.msgid if isinstance(message, LazyMessage) else str(message)
 
 
 _WTFORMS_CATALOGUES = {}

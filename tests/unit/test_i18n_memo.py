@@ -75,3 +75,20 @@ def test_local_time_memo_formats_like_flask_babel(app):
                 expected = format_datetime(to_local(aware).replace(tzinfo=None), _date_format(fmt),
                                            rebase=False)
                 assert local_time(aware, fmt) == expected
+
+
+def test_a_stored_note_is_its_chinese_whatever_the_language_it_is_written_in(app):
+    """tickets.notes keeps the Chinese in `note` from the messages' ids, with no
+    force_locale per note (the SLA sweep writes hundreds): the same text as rendering in
+    Chinese, while an English reader is being served."""
+    from community.tickets.notes import Note
+
+    notes = [Note("escalated", tier="street", reason="需要协调"),
+             Note("filed_on_behalf", channel="hotline"), Note("clock", clock="resolve"),
+             Note("extension_approved", d=2, r="等配件"), Note("auto_escalate_accept")]
+    with app.app_context(), app.test_request_context("/?lang=en"):
+        with force_locale("zh"):
+            chinese = [note.text() for note in notes]
+        assert [note.stored_text() for note in notes] == chinese
+        assert chinese[0] == "上报至街道：需要协调" and chinese[2] == "办结期限"
+        assert notes[0].text() != chinese[0]  # what the English reader is shown
