@@ -10,6 +10,7 @@ import json
 import time
 from collections import OrderedDict
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
@@ -31,7 +32,7 @@ def version() -> str:
     """The areas' version now ("" when Redis cannot say: then nothing is kept)."""
     try:
         value = versions.started(VERSION_KEY)
-    except Exception:  # noqa: BLE001 - Redis away: build every time, say no version
+    except (RedisError, OSError):  # Redis away: build every time, say no version
         return ""
     return value.decode() if isinstance(value, bytes) else str(value or "")
 
