@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -131,6 +132,16 @@ def frozen(request):
     moment = getattr(request.module, "FROZEN_AT", FROZEN_AT)
     with time_machine.travel(moment, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def redis_down(app):
+    """The app's Redis points at a port where nothing listens, as when Redis is stopped;
+    the fixture's value is the real one (a test may put it back: Redis is back)."""
+    real = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    yield real
+    app.extensions["redis"] = real
 
 
 @pytest.fixture

@@ -225,6 +225,10 @@ class QueueOut(Schema):
                          **_d("Requests in scope by live state (open, or resolved and waiting for "
                                 "the rating); finished states are not counted"))
     overdue = fields.Integer(required=True)
+    counted_at = fields.DateTime(required=True, **_d(
+        "When counts and overdue were counted: now, except for an administrator, whose "
+        "figures (and total) are the whole city's, counted at most "
+        "COMMUNITY_CITY_COUNTS_SECONDS ago and shared"))
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True, **_d("Requests matching the filters, on every page"))

@@ -8,7 +8,7 @@ from community.tickets.access import resident_may
 from community.tickets.services import Filing
 from community.core.timeutil import utcnow
 from community.workqueue.available import available_actions
-from community.workqueue.queue import QueueFilter, overdue_count, queue_page, state_counts
+from community.workqueue.queue import QueueFilter, queue_figures, queue_page
 
 from . import auth, queries, schemas
 from .blueprint import COMMON_ERRORS, bp
@@ -132,7 +132,8 @@ def get_queue(args):
                           tier=args.get("tier", ""), overdue=args["overdue"], mine=args["mine"],
                           page=args["page"])
     rows, has_next, total = queue_page(user, filters, now, loads=queries.EAGER)
-    return {"items": [ticket_dict(t, user, now) for t in rows], "counts": state_counts(user),
-            "overdue": overdue_count(user, now), "page": filters.page,
+    figures = queue_figures(user, "area", now, lists=False)
+    return {"items": [ticket_dict(t, user, now) for t in rows], "counts": figures.states,
+            "overdue": figures.overdue, "counted_at": figures.counted_at, "page": filters.page,
             "page_size": current_app.config["COMMUNITY_PAGE_SIZE"], "total": total,
             "has_next": has_next}

@@ -30,9 +30,15 @@ def can_view(user: User | None, ticket: Ticket) -> bool:
     return _extra_access(user, ticket)
 
 
+def scope_is_city(user: User) -> bool:
+    """Whether `user` sees (and acts on) every request of the city: scope_filter and
+    acting_filter are then no filter at all, and figures over that scope are the city's."""
+    return user.role == Role.ADMIN
+
+
 def scope_filter(user: User):
     """A WHERE clause limiting a ticket query to what `user` may see."""
-    if user.role == Role.ADMIN:
+    if scope_is_city(user):
         return true()
     if user.role == Role.RESIDENT:
         return Ticket.resident_id == user.id
@@ -48,7 +54,7 @@ def acting_filter(user: User):
     """The part of `scope_filter` the user can act on (工作台's 待我处理): requests their
     own unit holds now, and (departments) those it was summoned to. The rest of their
     scope (a request escalated above a grid, held by a department) they only oversee."""
-    if user.role == Role.ADMIN:
+    if scope_is_city(user):
         return true()
     if user.role == Role.RESIDENT or user.role in NON_HANDLING_ROLES or user.unit_id is None:
         return false()

@@ -8,9 +8,11 @@ from sqlalchemy.orm import selectinload
 
 from community.auth.models import User
 from community.core.extensions import db
-from community.tickets.access import acting_filter, scope_filter
+from community.tickets.access import acting_filter, scope_filter, scope_is_city
 from community.tickets.models import Category, Ticket
 from community.tickets.states import LIVE, OPEN, State
+
+from .counts import counted
 
 STATE_FILTERS = ("open", "all") + tuple(s.value for s in State)
 # 工作台's two lists: what I can act on (default) and all of my area (oversight).
@@ -42,6 +44,11 @@ class QueueFilter:
                    overdue=args.get("overdue") == "1", mine=args.get("mine") == "1",
                    page=max(args.get("page", 1, type=int) or 1, 1),
                    view=args.get("view") if args.get("view") in VIEWS else "todo")
+
+    def key(self, user: User) -> str:
+        """What the filters select, apart from the page (mine: whose)."""
+        mine = f"mine={user.id}" if self.mine else ""
+        return "|".join((self.view, self.state, self.category, self.tier, str(int(self.overdue)), mine))
 
 
 def view_filter(user: User, view: str = "area"):
@@ -88,35 +95,58 @@ def queue_for(user: User, filters: QueueFilter, now: datetime) -> list[Ticket]:
     return list(db.session.scalars(query.limit(size).offset((filters.page - 1) * size)))
 
 
-def view_counts(user: User) -> dict[str, int]:
-    """Open requests in each of 工作台's two lists (待我处理, 辖区内)."""
-    return {view: db.session.scalar(select(func.count(Ticket.id)).where(
-        view_filter(user, view), state_in(OPEN, "open_states"))) or 0 for view in VIEWS}
-
-
 def queue_page(user: User, filters: QueueFilter, now: datetime,
                loads=()) -> tuple[list[Ticket], bool, int]:
     """A page of the queue (with `loads`: what the caller shows of each row), whether
     another follows (one row more is read) and how many match the filters in all (for
-    the API's clients, which page by number)."""
+    the API's clients, which page by number; a city-wide user's is shared, counts.py)."""
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
     query = _filtered(user, filters, now)
     rows = list(db.session.scalars(_ordered(query).options(*loads).limit(size + 1)
                                    .offset((filters.page - 1) * size)))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = counted(user, "total:" + filters.key(user), lambda: db.session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())), now).value
     return rows[:size], len(rows) > size, total
+
+
+@dataclass
+class QueueFigures:
+    """What a queue page shows above its rows (counts.py says when they are counted)."""
+    states: dict[str, int]       # live requests per state
+    overdue: int
+    views: dict[str, int]        # open requests in each list (empty when not asked)
+    counted_at: datetime
+    shared: bool                 # the city's figures: shared, up to a few seconds old
+
+
+def queue_figures(user: User, view: str, now: datetime, lists: bool = True) -> QueueFigures:
+    """The figures of `user`'s `view`; with `lists`, also the open requests of each list.
+    For a city-wide user both views are the whole city: one set of figures, shared."""
+    def count():
+        return {"states": state_counts(user, view), "overdue": overdue_count(user, now, view),
+                "views": view_counts(user) if lists or scope_is_city(user) else {}}
+    found = counted(user, "figures", count, now)
+    return QueueFigures(found.value["states"], found.value["overdue"], found.value["views"],
+                        found.counted_at, found.shared)
 
 
 def state_counts(user: User, view: str = "area") -> dict[str, int]:
     """How many of the user's requests are in each live state (open, or resolved and
     waiting for the rating). Counting the closed ones too read every request a county
-    ever had on every queue page: 0.75 s at 5 million requests; now a few thousand."""
+    ever had on every queue page: 0.75 s at 5 million requests; now a few thousand.
+    count(*), not count(id): the state's index can answer without the table's rows."""
     rows = db.session.execute(
-        select(Ticket.state, func.count(Ticket.id)).where(view_filter(user, view), state_in(LIVE, "live_states"))
+        select(Ticket.state, func.count()).where(view_filter(user, view), state_in(LIVE, "live_states"))
         .group_by(Ticket.state))
     return {state: number for state, number in rows}
 
 
 def overdue_count(user: User, now: datetime, view: str = "area") -> int:
-    return db.session.scalar(select(func.count(Ticket.id)).where(
+    return db.session.scalar(select(func.count()).select_from(Ticket).where(
         view_filter(user, view), Ticket.next_due_at < now)) or 0
+
+
+def view_counts(user: User) -> dict[str, int]:
+    """Open requests in each of 工作台's two lists (待我处理, 辖区内)."""
+    return {view: db.session.scalar(select(func.count()).select_from(Ticket).where(
+        view_filter(user, view), state_in(OPEN, "open_states"))) or 0 for view in VIEWS}

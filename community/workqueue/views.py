@@ -21,7 +21,7 @@ from community.web.submit import submit
 from . import actions, assist, contact, extensions, gridfix, notifications, routing, steps
 from .available import available_actions
 from .forms import STEP_FORMS, AssistForm, posted
-from .queue import QueueFilter, overdue_count, queue_for, state_counts, view_counts
+from .queue import QueueFilter, queue_figures, queue_for
 from .permissions import visible_ticket
 
 bp = Blueprint("workqueue", __name__)
@@ -42,10 +42,11 @@ def _unread():
 def queue():
     now = utcnow()
     filters = QueueFilter.from_args(request.args)
+    figures = queue_figures(current_user, filters.view, now)
     return render_template(
         "workqueue/queue.html", tickets=queue_for(current_user, filters, now), filters=filters,
-        counts=state_counts(current_user, filters.view), overdue=overdue_count(current_user, now, filters.view),
-        view_counts=view_counts(current_user), now=now,
+        counts=figures.states, overdue=figures.overdue, view_counts=figures.views, figures=figures,
+        now=now,
         categories=category_choices(),
         extension_requests=extensions.pending_for_supervisor(current_user.unit_id or -1))
 

@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import pytest
-import redis
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
@@ -17,15 +16,6 @@ from community.workqueue import actions
 from community.workqueue.models import Notification
 from tests.factories import T0, file_ticket
 from workers import jobs
-
-
-@pytest.fixture
-def redis_down(app):
-    """The app's Redis points at a port where nothing listens, as when Redis is stopped."""
-    real = app.extensions["redis"]
-    app.extensions["redis"] = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
-    yield real
-    app.extensions["redis"] = real
 
 
 def _run_worker(app, connection):
