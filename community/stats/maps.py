@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from community.areas import maps, shapes
 from community.areas.models import Unit, UnitKind
+from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.web.labels import category_label
 from community.tickets.models import Ticket
@@ -20,7 +21,7 @@ from community.tickets.states import OPEN
 from community.core.timeutil import local_zone
 
 from . import queries
-from .formulas import Params, figures
+from .formulas import Params, rate_of
 
 FIGURES = {"requests": _l("诉求量"), "overdue": _l("当前超期"), "satisfaction": _l("满意率")}
 # The grids a reader looks at first, per figure: the dashboard lists the first few, the
@@ -66,7 +67,7 @@ def grid_rows(unit: Unit, figure: str, start: date, end: date, now: datetime,
     if not grids:
         return None
     communities = dict(db.session.execute(
-        select(Unit.id, Unit.name).where(Unit.id.in_({g.community_id for g in grids}))).all())
+        select(Unit.id, Unit.name).where(any_of(Unit.id, {g.community_id for g in grids}))).all())
     values, rows = _values(unit, figure, grids, start, end, now, params), []
     shades = maps.shade({g.id: v["value"] for g, v in zip(grids, values) if not v["few"]})
     properties, few_note = {}, f"（{_('样本不足')}）"
@@ -111,8 +112,7 @@ def _values(unit, figure, grids, start, end, now, params) -> list[dict]:
                 for i in ids]
     out = []
     for i in ids:
-        f = figures(sums[i], params)
-        rate, n = f["satisfaction_rate"], f["satisfaction_rate_n"]
+        rate, n = rate_of(sums[i], "satisfaction_rate", params)
         out.append({"value": rate, "n": n, "few": n < params.min_sample,
                     "text": "—" if rate is None else f"{rate * 100:.1f}%"})
     return out
