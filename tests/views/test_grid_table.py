@@ -65,7 +65,8 @@ def test_county_dashboard_lists_the_busiest_grids_and_links_every_one(client, pe
     assert _rows(html, "map-table") == busiest
     assert "共 8 个网格，这里列出前 3 个。" in html and "诉求量最多的在前" in html
     # The map still shades every grid, with the numbers the tables show.
-    labels = {int(k): p["label"] for k, p in embedded(html, "dashboard-map")["outlines"]["properties"].items()}
+    properties = embedded(html, "dashboard-map")["outlines"]["properties"]
+    labels = {int(k): p["label"] for k, p in properties.items()}
     assert len(labels) == 8 and labels[drawn.S2C1G1.id] == "3" and labels[drawn.S1C1G1.id] == "0"
     link = re.search(r'href="([^"]*/grids\?[^"]*)">查看全部网格', html).group(1).replace("&amp;", "&")
 
@@ -77,7 +78,8 @@ def test_county_dashboard_lists_the_busiest_grids_and_links_every_one(client, pe
     rest = [(_name(drawn, code), "0") for code in ("S1C1G1", "S1C2G2", "S2C1G2", "S2C2G1", "S2C2G2")]
     assert shown[1] + shown[2] == rest
     assert "第 3 / 3 页，共 8 个网格" in pages[2].get_data(as_text=True)
-    assert 'rel="next"' in pages[0].get_data(as_text=True) and 'rel="next"' not in pages[2].get_data(as_text=True)
+    first, last = (p.get_data(as_text=True) for p in (pages[0], pages[2]))
+    assert 'rel="next"' in first and 'rel="next"' not in last
     # A grid's name opens its dashboard, which the county may see.
     grid_link = re.search(r'data-label="网格"><a href="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert client.get(grid_link).status_code == 200
@@ -96,8 +98,9 @@ def test_lowest_satisfaction_first_and_small_samples_last(client, people, drawn,
     day = to_local(T0).date() - timedelta(days=1)
     # valid ratings: S1C1G1 30 (60 % 满意), S2C2G2 40 (90 %), S1C2G1 5 (all 不满意: too few).
     for code, satisfied, dissatisfied in (("S1C1G1", 18, 12), ("S2C2G2", 36, 4), ("S1C2G1", 0, 5)):
-        db.session.add(StatDaily(day=day, unit_id=getattr(drawn, code).id, unit_kind="grid", updated_at=T0,
-                                 satisfied=satisfied, dissatisfied=dissatisfied, rated=satisfied + dissatisfied))
+        db.session.add(StatDaily(day=day, unit_id=getattr(drawn, code).id, unit_kind="grid",
+                                 updated_at=T0, satisfied=satisfied, dissatisfied=dissatisfied,
+                                 rated=satisfied + dissatisfied))
     db.session.commit()
     login(client, "county")
     html = client.get(f"/stats/units/{drawn.C.id}?map=satisfaction").get_data(as_text=True)
