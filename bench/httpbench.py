@@ -18,6 +18,11 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# The platform's own app runs with the settings file a deployment uses (its hooks: the
+# workers' start-up heap frozen, community.core.heap); the flags below override its
+# sizes. Other apps (the bare one, the django-helpdesk peer) run on gunicorn's defaults.
+DEPLOY_CONF = "deploy/gunicorn.conf.py"
+PLATFORM_TARGETS = ("wsgi:app", "bench.apps.inapp_app:app")
 
 
 def free_port() -> int:
@@ -33,8 +38,9 @@ class Server:
                  cwd: str | Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        conf = ["-c", DEPLOY_CONF] if target in PLATFORM_TARGETS and (Path(cwd) / DEPLOY_CONF).exists() else []
         self.proc = subprocess.Popen(
-            [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
+            [gunicorn, *conf, "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
              "--log-level", "warning", target],
             cwd=str(cwd), env={**os.environ, **env}, stdout=subprocess.DEVNULL,
             stderr=open(ROOT / "bench" / ".cache" / f"gunicorn-{target.replace(':', '_')}.log", "w"))

@@ -164,7 +164,8 @@ class Fleet:
 
 def _gunicorn(env, port):
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
+        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py",  # a deployment's hooks
+         "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
          "-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
          "--keep-alive", "30",  # longer than the load's idle gaps: no reset-on-reuse race
          "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT)

@@ -39,6 +39,14 @@ def on_starting(server):
         os.makedirs(folder, exist_ok=True)
 
 
+def post_worker_init(worker):
+    """Each worker has built its app: its start-up objects leave the cyclic collector's
+    walk, so a full collection no longer pauses a request 150–300 ms (community.core.heap)."""
+    from community.core import heap
+
+    heap.settle()
+
+
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

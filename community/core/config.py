@@ -95,6 +95,7 @@ class Config:
     COMMUNITY_ASSIST_REPORT_HOURS = 24  # 报到: a summoned department acknowledges within this
     COMMUNITY_PAGE_SIZE = 30
     COMMUNITY_CITY_COUNTS_SECONDS = 30  # the whole city's queue figures (admin) are shared this long
+    COMMUNITY_DASHBOARD_GRID_ROWS = 10  # grids in the table beside a dashboard's map; the rest a link away
     # SLA clocks (issue 5): the lengths are policies in the database (admin, /admin/sla).
     COMMUNITY_SLA_WARN_RATIO = 0.75        # warn when this share of a clock has run
     # From this many days before a year with no holiday schedule loaded starts, admins are

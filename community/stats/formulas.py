@@ -75,6 +75,13 @@ def parts(c: dict, p: Params) -> dict:
     }
 
 
+def rate_of(c: dict, key: str, p: Params) -> tuple[float | None, int]:
+    """One rate of figures() and its sample, from the same parts(), without the others and
+    their Wilson bands (a county map's 780 grids need only their 满意率)."""
+    hits, n = parts(c, p)[key]
+    return _ratio(hits, n), n
+
+
 def figures(c: dict, p: Params) -> dict:
     """All rates of DOMAIN.md from one unit's summed counts; None where nothing to divide.
     Each rate also has its sample (`<rate>_n`) and Wilson band (`<rate>_low`, `_high`)."""

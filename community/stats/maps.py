@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from community.areas import maps, shapes
 from community.areas.models import Unit, UnitKind
+from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.web.labels import category_label
 from community.tickets.models import Ticket
@@ -20,9 +21,13 @@ from community.tickets.states import OPEN
 from community.core.timeutil import local_zone
 
 from . import queries
-from .formulas import Params, figures
+from .formulas import Params, rate_of
 
 FIGURES = {"requests": _l("诉求量"), "overdue": _l("当前超期"), "satisfaction": _l("满意率")}
+# The grids a reader looks at first, per figure: the dashboard lists the first few, the
+# grids page all of them, in this order (a county has some 780: nobody reads them whole).
+ORDER = {"requests": _l("诉求量最多的在前"), "overdue": _l("超期最多的在前"),
+         "satisfaction": _l("满意率最低的在前，样本不足的排在最后")}
 SCOPE = {UnitKind.STREET: Ticket.street_id, UnitKind.COUNTY: Ticket.county_id}
 SCOPE_OF_UNIT = {UnitKind.STREET: Unit.street_id, UnitKind.COUNTY: Unit.county_id}
 
@@ -32,21 +37,39 @@ def chosen_figure(value: str | None) -> str:
 
 
 def dashboard_map(unit: Unit, figure: str, start: date, end: date, now: datetime,
-                  params: Params) -> dict | None:
-    """Rows for the table, the legend and the map's JSON; None outside streets and
+                  params: Params, shown: int) -> dict | None:
+    """The map's JSON, its legends, and the first `shown` grids for the table beside it
+    (grid_rows' order; `total` says how many there are); None outside streets and
     counties or when no grid has a boundary."""
-    kind = UnitKind(unit.kind)
-    if kind not in SCOPE:
+    found = grid_rows(unit, figure, start, end, now, params)
+    if found is None:
+        return None
+    rows, properties = found
+    points, legend = _points(unit, start, end)
+    outlines = {"url": url_for("stats.grid_outlines", unit_id=unit.id, v=shapes.version() or None),
+                "properties": properties}
+    return {"rows": rows[:shown], "total": len(rows), "any_few": any(r["few"] for r in rows),
+            "figure": figure, "legend": legend,
+            "json": maps.map_data(points=points, outlines=outlines,
+                                  point_labels=[str(label) for _c, label, _n in legend]),
+            "points": len(points), "shades": _shade_ranges(rows)}
+
+
+def grid_rows(unit: Unit, figure: str, start: date, end: date, now: datetime,
+              params: Params) -> tuple[list[dict], dict] | None:
+    """Every drawn grid of a street or county with its value of `figure` and its shade,
+    in ORDER, and the map's properties by grid id (each grid's shade and label; the
+    outlines come apart, areas.shapes). None outside streets and counties or when no
+    grid has a boundary. The dashboard's table and the grids page both read this."""
+    if UnitKind(unit.kind) not in SCOPE:
         return None
     grids = _grids(unit)
     if not grids:
         return None
     communities = dict(db.session.execute(
-        select(Unit.id, Unit.name).where(Unit.id.in_({g.community_id for g in grids}))).all())
+        select(Unit.id, Unit.name).where(any_of(Unit.id, {g.community_id for g in grids}))).all())
     values, rows = _values(unit, figure, grids, start, end, now, params), []
     shades = maps.shade({g.id: v["value"] for g, v in zip(grids, values) if not v["few"]})
-    # The map's outlines come apart from the page (areas.shapes, cached by the browser);
-    # the page carries each grid's shade and label, by id.
     properties, few_note = {}, f"（{_('样本不足')}）"
     for grid, v in zip(grids, values):
         level = shades.get(grid.id)
@@ -55,15 +78,16 @@ def dashboard_map(unit: Unit, figure: str, start: date, end: date, now: datetime
         rows.append({"grid": grid, "community": communities.get(grid.community_id, ""),
                      "value": v["value"], "text": v["text"], "n": v["n"], "few": v["few"],
                      "shade": level})
-    rows.sort(key=lambda r: (r["few"], -(r["value"] if r["value"] is not None else -1),
-                             r["grid"].code))
-    points, legend = _points(unit, start, end)
-    outlines = {"url": url_for("stats.grid_outlines", unit_id=unit.id, v=shapes.version() or None),
-                "properties": properties}
-    return {"rows": rows, "figure": figure, "legend": legend,
-            "json": maps.map_data(points=points, outlines=outlines,
-                                  point_labels=[str(label) for _c, label, _n in legend]),
-            "points": len(points), "shades": _shade_ranges(rows)}
+    rows.sort(key=_worst_first(figure))
+    return rows, properties
+
+
+def _worst_first(figure: str):
+    """ORDER as a sort key: the most requests or overdue first; the lowest 满意率 first,
+    those under the sample rule last (a rate of three ratings is no worst); then by code."""
+    if figure == "satisfaction":
+        return lambda r: (r["few"], 2.0 if r["value"] is None else r["value"], r["grid"].code)
+    return lambda r: (-r["value"], r["grid"].code)
 
 
 def _grids(unit: Unit) -> list:
@@ -88,8 +112,7 @@ def _values(unit, figure, grids, start, end, now, params) -> list[dict]:
                 for i in ids]
     out = []
     for i in ids:
-        f = figures(sums[i], params)
-        rate, n = f["satisfaction_rate"], f["satisfaction_rate_n"]
+        rate, n = rate_of(sums[i], "satisfaction_rate", params)
         out.append({"value": rate, "n": n, "few": n < params.min_sample,
                     "text": "—" if rate is None else f"{rate * 100:.1f}%"})
     return out

@@ -53,17 +53,24 @@ def _sums(model):
     return [func.coalesce(func.sum(getattr(model, name)), 0).label(name) for name in COUNTS]
 
 
+def _counts(row) -> dict:
+    """A summed row (its key first, then _sums' columns in COUNTS order) as counts: by
+    position, not by name (28 look-ups by name per row were ~15 ms for a county's 780 grids)."""
+    return dict(zip(COUNTS, map(int, row[1:])))
+
+
 def sum_by_unit(unit_ids, start: date, end: date) -> dict[int, dict]:
-    """Summed counts per unit over [start, end] (local days, inclusive)."""
+    """Summed counts per unit over [start, end] (local days, inclusive). The ids travel as
+    one array (a county's 780 grids as an IN list cost the driver ~4 ms to split)."""
     if not unit_ids:
         return {}
     rows = db.session.execute(
         select(StatDaily.unit_id, *_sums(StatDaily))
-        .where(StatDaily.unit_id.in_(list(unit_ids)), StatDaily.day >= start, StatDaily.day <= end)
+        .where(any_of(StatDaily.unit_id, unit_ids), StatDaily.day >= start, StatDaily.day <= end)
         .group_by(StatDaily.unit_id))
     out = {unit_id: dict.fromkeys(COUNTS, 0) for unit_id in unit_ids}
     for row in rows:
-        out[row.unit_id] = {name: int(getattr(row, name)) for name in COUNTS}
+        out[row.unit_id] = _counts(row)
     return out
 
 
@@ -74,7 +81,7 @@ def sum_by_kind(kind: str, start: date, end: date, unit_ids: list[int] | None = 
     if unit_ids is not None:
         query = query.where(any_of(StatDaily.unit_id, unit_ids))
     rows = db.session.execute(query.group_by(StatDaily.unit_id))
-    return {row.unit_id: {name: int(getattr(row, name)) for name in COUNTS} for row in rows}
+    return {row.unit_id: _counts(row) for row in rows}
 
 
 def weekly_trend(unit_id: int, today: date, weeks: int = 12) -> list[tuple[date, dict]]:
@@ -98,7 +105,7 @@ def categories(unit_id: int, start: date, end: date, params: Params) -> list[dic
     names = {c.id: c for c in db.session.scalars(select(Category))}
     out = []
     for row in rows:
-        counts = {name: int(getattr(row, name)) for name in COUNTS}
+        counts = _counts(row)
         figs = figures(counts, params)
         if figs["valid_ratings"]:
             out.append({"category": names.get(row.category_id), "counts": counts, "f": figs})
@@ -139,7 +146,7 @@ def workers(unit: Unit, start: date, end: date, params: Params, only_user: int |
         User.id.in_([r.user_id for r in rows])))} if rows else {}
     out = []
     for row in rows:
-        counts = {name: int(getattr(row, name)) for name in COUNTS}
+        counts = _counts(row)
         out.append({"user": people.get(row.user_id), "counts": counts, "f": figures(counts, params)})
     out.sort(key=lambda r: (-r["counts"]["resolved"], r["user"].username if r["user"] else ""))
     return out

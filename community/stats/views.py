@@ -3,12 +3,13 @@ import json
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from community.areas import shapes
 from community.areas.models import Unit, UnitKind
-from community.core.errors import NotFound
+from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
 from community.web.labels import category_label
 from community.core.replica import reads_from_replica
@@ -82,7 +83,8 @@ def dashboard(unit_id):
     reasons = reason_counts(reason_units, start, today)
     charts = _charts(ranked + unranked, trend, cats)
     figure = maps.chosen_figure(request.args.get("map"))
-    area_map = maps.dashboard_map(unit, figure, start, today, now, params)
+    area_map = maps.dashboard_map(unit, figure, start, today, now, params,
+                                  current_app.config["COMMUNITY_DASHBOARD_GRID_ROWS"])
     return render_template(
         "stats/dashboard.html", unit=unit, days=days, start=start, today=today, own=own,
         counts=sums[unit.id], ranked=ranked, unranked=unranked, trend=trend, cats=cats[:8],
@@ -91,7 +93,8 @@ def dashboard(unit_id):
         params=params, version=FORMULA_VERSION, periods=queries.PERIODS, now=now,
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
         parent=_visible_parent(unit), labels=plain_labels(), reason_units=reason_units,
-        reasons=reasons, area_map=area_map, map_figures=maps.FIGURES)
+        reasons=reasons, area_map=area_map, map_figures=maps.FIGURES,
+        map_order=maps.ORDER[figure])
 
 
 @bp.get("/stats/units/<int:unit_id>/grids.json")
@@ -109,6 +112,41 @@ def grid_outlines(unit_id):
     kept = version and request.args.get("v") == version
     response.headers["Cache-Control"] = "private, max-age=86400" if kept else "private, no-cache"
     return response.make_conditional(request)
+
+
+@bp.get("/stats/units/<int:unit_id>/grids")
+@staff_required
+def grid_table(unit_id):
+    """Every grid of a street's or county's map, a page at a time, in the order the
+    dashboard lists its first few (maps.ORDER): the same rows, the same numbers."""
+    unit = queries.visible_unit(current_user, unit_id)
+    if unit.kind not in maps.SCOPE:
+        raise NotFound()
+    page = _page_number(request.args.get("page"))
+    days, start, today = period()
+    figure = maps.chosen_figure(request.args.get("map"))
+    params = Params.from_config(current_app.config)
+    found = maps.grid_rows(unit, figure, start, today, utcnow(), params)
+    rows = found[0] if found else []
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    pages = max(1, -(-len(rows) // size))
+    if page > pages:
+        raise ValidationFailed(_("页码应在 1 到 %(n)d 之间。", n=pages))
+    return render_template(
+        "stats/grids.html", unit=unit, days=days, start=start, today=today, figure=figure,
+        rows=rows[(page - 1) * size:page * size], total=len(rows), page=page, pages=pages,
+        periods=queries.PERIODS, map_figures=maps.FIGURES, figure_label=str(maps.FIGURES[figure]),
+        order=maps.ORDER[figure], params=params)
+
+
+def _page_number(raw: str | None) -> int:
+    """?page=: a whole number from 1 (none: the first page); anything else is refused."""
+    raw = (raw or "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed(_("页码应为从 1 起的整数。"))
+    return int(raw)
 
 
 def plain_labels() -> dict:

@@ -114,9 +114,15 @@ def test_staff_dashboard_and_public_maps(app, visitor):
         Unit.street_id == street.id, Unit.kind == "grid"))
     drawn = page.locator("[data-map=dashboard-map] path.leaflet-interactive").count()
     assert drawn >= grids + 1  # every grid, and the requests' points
-    assert page.locator("#map-table tbody tr").count() == grids
+    # The table beside the map: the first grids to look at, the rest on the grids page.
+    shown = min(grids, app.config["COMMUNITY_DASHBOARD_GRID_ROWS"])
+    assert page.locator("#map-table tbody tr").count() == shown
+    assert page.get_by_role("link", name="查看全部网格").count() == (1 if grids > shown else 0)
     page.locator("section[aria-labelledby=map-h]").screenshot(path=str(_artifact("maps-dashboard")))
     failures += serious(page, "dashboard")
+    staff.go(f"/stats/units/{street.id}/grids?map=satisfaction")
+    assert page.locator("#grid-table tbody tr").count() == min(grids, app.config["COMMUNITY_PAGE_SIZE"])
+    failures += serious(page, "grids")
     staff.go(f"/stats/units/{street.id}?map=overdue")
     page.wait_for_selector("[data-map=dashboard-map] path.leaflet-interactive")
     failures += serious(page, "dashboard-overdue")

@@ -357,6 +357,9 @@ EXPECTED.update({
     # community, whose dashboard has no grid map (404 even where the dashboard is ok;
     # a street's and a county's outlines: tests/views/test_maps.py).
     "GET /stats/units/<int:unit_id>/grids.json": {"*": 404, "anonymous": "login"},
+    # The grids page (every grid of the map, paged): the same rule, the same 404 for a
+    # community (tests/views/test_grid_table.py: a street's and a county's).
+    "GET /stats/units/<int:unit_id>/grids": {"*": 404, "anonymous": "login"},
     "GET /stats/units/<int:unit_id>/export/<what>.<fmt>": {"*": 404, "anonymous": "login",
                                                           "supervisor": "ok", "admin": "ok"},
     "GET /public": EVERYONE,

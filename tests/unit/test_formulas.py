@@ -1,7 +1,7 @@
 """Hand-computed examples of the published formulas (community.stats.formulas)."""
 import pytest
 
-from community.stats.formulas import FORMULA_VERSION, Params, add_counts, figures, wilson
+from community.stats.formulas import FORMULA_VERSION, Params, add_counts, figures, parts, rate_of, wilson
 from community.stats.models import COUNTS
 
 P = Params()  # DOMAIN.md defaults: k = 0.6, partly = ½, weights .30/.35/.35, 30 ratings
@@ -87,3 +87,27 @@ def test_weights_come_from_configuration():
 def test_add_counts_sums_rows():
     total = add_counts([counts(filed=1, rated=2), counts(filed=3)])
     assert total["filed"] == 4 and total["rated"] == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_rate_is_the_figure_that_figures_gives(seed):
+    """A county map reads only the 满意率 of its grids (rate_of): the same number and
+    sample as the dashboard's figures() for every rate, whatever the counts."""
+    import random
+
+    rng = random.Random(seed)
+    some = lambda most: rng.randint(0, most)  # noqa: E731
+    c = {name: some(40) for name in ("very_satisfied", "satisfied", "basic", "dissatisfied",
+                                     "very_dissatisfied", "solved_yes", "solved_partly", "solved_no")}
+    bad, rated = c["dissatisfied"] + c["very_dissatisfied"], sum(c.values()) // 2
+    resolved, filed = rated + some(50), rated + some(80)
+    c.update(filed=filed, returned=some(filed), resolved=resolved, resolved_in_time=some(resolved),
+             reopened=some(resolved), rated=rated, bad_rectified_in_time=some(bad), response_due=filed,
+             responded_in_time=some(filed), arrived=filed, accepted_in_time=some(filed),
+             assist_report_due=3, assist_reported_in_time=some(3), assist_finish_due=2,
+             assist_finished_in_time=some(2))
+    counts = {name: c.get(name, 0) for name in COUNTS}
+    p = Params(basic_weight=rng.choice((0.5, 0.6)), min_sample=5)
+    full = figures(counts, p)
+    for key in parts(counts, p):
+        assert rate_of(counts, key, p) == (full[key], full[f"{key}_n"])
