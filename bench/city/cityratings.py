@@ -16,7 +16,7 @@ RESOLUTION_COLUMNS = ["id", "ticket_id", "resolved_at", "due_at", "in_time", "re
                       "street_id", "county_id"]
 RATING_COLUMNS = ["id", "resolution_id", "ticket_id", "rated_at", "solved", "level", "comment",
                   "rater_id", "excluded", "grid_id", "community_id", "street_id", "county_id",
-                  "handling_unit_id"]
+                  "handling_unit_id", "resolution_unit_id"]
 CASE_COLUMNS = ["rating_id", "ticket_id", "community_id", "street_id", "county_id", "state",
                 "opened_at", "start_due_at", "close_due_at", "callback_at", "callback_by_id",
                 "callback_reached", "callback_note", "outcome", "outcome_at", "outcome_by_id",
@@ -60,9 +60,9 @@ class RatingMaker:
             if rated > self.now:
                 continue
             self._rating(rid, tid, place, rated, level, SOLVED.get(result, "partly"), resident,
-                         handler)
+                         handler, unit)
 
-    def _rating(self, rid, tid, place, rated, level, solved, resident, handler):
+    def _rating(self, rid, tid, place, rated, level, solved, resident, handler, unit):
         r = self.rng.random
         rating = self.rating_id
         self.rating_id += 1
@@ -86,7 +86,7 @@ class RatingMaker:
         self.rows["ratings"].append((rating, rid, tid, stamp(rated),
                                      "no" if bad and solved == "yes" else solved, level,
                                      "处理太慢" if bad else "", resident, excluded, *place[:4],
-                                     self.handling_unit))
+                                     self.handling_unit, unit))
         if bad:
             self._case(rating, tid, place, rated)
 

@@ -98,8 +98,10 @@ class Rating(db.Model):
         *(Index(f"ix_ratings_{area}_rated", f"{area}_id", "rated_at")
           for area in ("grid", "community", "street", "county")),
         Index("ix_ratings_rated_at", "rated_at"),
-        # A department's newest ratings, from the handling unit kept on the row (0036).
+        # A department's newest ratings, from the handling unit kept on the row (0036),
+        # and the ratings of its own resolutions by day (差评 reasons).
         Index("ix_ratings_handling_rated", "handling_unit_id", "rated_at"),
+        Index("ix_ratings_resolution_unit_rated", "resolution_unit_id", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +131,9 @@ class Rating(db.Model):
     # department's scope (tickets.access) read through its requests was every request it
     # ever handled (4,000 at 5M) for each page of its ratings, appeals and cases.
     handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The unit whose 办结 it rates (its resolution's unit_id; it never changes): a
+    # department's 差评 reasons by day went through every resolution it ever made.
+    resolution_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
     resolution: Mapped[Resolution] = relationship(back_populates="rating")
     ticket: Mapped[Ticket] = relationship()

@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from community.core.extensions import db
 from community.ratings import appeals, cases, services
-from community.ratings.models import Appeal, Rating, RectificationCase
+from community.ratings.models import Appeal, Rating, RatingReason, RectificationCase, Resolution
 from community.ratings.scope import in_scope
 from community.sla import bulk
 from community.sla.sweep import sweep
 from community.stats import queries
+from community.stats.reasons import reason_counts
 from community.tickets.access import scope_filter
 from community.tickets.models import Category, Ticket
 from community.workqueue import actions, assist, routing
@@ -62,6 +63,9 @@ def _in_step():
     rows = db.session.execute(select(Appeal.handling_unit_id, Ticket.handling_unit_id)
                               .join(Rating, Rating.id == Appeal.rating_id)
                               .join(Ticket, Ticket.id == Rating.ticket_id)).all()
+    assert all(mine == theirs for mine, theirs in rows)
+    rows = db.session.execute(select(Rating.resolution_unit_id, Resolution.unit_id)
+                              .join(Resolution, Resolution.id == Rating.resolution_id)).all()
     assert rows and all(mine == theirs for mine, theirs in rows)
 
 
@@ -146,6 +150,39 @@ def test_the_rows_follow_the_request_from_unit_to_unit(ctx, people, areas):
     _same_rows_as_through_requests(staff)
 
 
+def test_a_department_counts_the_reasons_of_its_own_resolutions(ctx, people, areas):
+    """差评 reasons per unit (the dashboard): a department's are those of the ratings of its
+    own 办结, found by the rating's copy of the resolution's unit; the grid's earlier 办结
+    of the same request stays the grid's."""
+    from community.tally.marks import local_day
+
+    ticket = resolved_ticket(people, areas)
+    services.rate(ticket, people.resident, LATER, "no", "dissatisfied", reasons=["not_solved"])
+    at = LATER + H
+    actions.reopen(ticket, people.resident, at, "灯还是不亮")
+    routing.escalate(ticket, people.grid, at + H, "需要街道协调", to_tier="street")
+    routing.return_ticket(ticket, people.street, at + 2 * H, "不属于街道职责")
+    routing.reroute(ticket, people.county, at + 3 * H, areas.D1.id, "城管")
+    actions.accept(ticket, people.dept, at + 4 * H)
+    actions.resolve(ticket, people.dept, at + 5 * H, "solved", "已整改。")
+    services.rate(ticket, people.resident, at + 6 * H, "no", "very_dissatisfied", reasons=["too_slow"])
+    db.session.commit()
+    _in_step()
+    units = [areas.D1, areas.D2, areas.S1C1G1, areas.S1, areas.C]
+    day = local_day(at)
+    counts = reason_counts(units, day, day)
+    assert {r for r, n in counts[areas.D1.id].items() if n} == {"too_slow"}
+    assert not any(counts[areas.D2.id].values())
+    assert {r for r, n in counts[areas.S1C1G1.id].items() if n} == {"not_solved", "too_slow"}
+    # The same counts as through the resolutions, as they were read before 0036.
+    for unit in (areas.D1, areas.D2):
+        through = dict(db.session.execute(
+            select(RatingReason.reason, func.count()).join(Rating, Rating.id == RatingReason.rating_id)
+            .join(Resolution, Resolution.id == Rating.resolution_id)
+            .where(Resolution.unit_id == unit.id).group_by(RatingReason.reason)).all())
+        assert {r: n for r, n in counts[unit.id].items() if n} == through, unit.code
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_the_rows_follow_a_request_the_sweep_escalates(ctx, people, areas, fast):
     """The sweep's set-based path moves requests without routing.escalate: its bulk twin
@@ -174,6 +211,7 @@ def test_0036_fills_every_row_from_its_request(app, ctx, people, areas):
     _bad_rating_appealed(people, areas, d1, people.dept)
     for model in MODELS:
         db.session.execute(update(model).values(handling_unit_id=None))
+    db.session.execute(update(Rating).values(resolution_unit_id=None))
     db.session.commit()
     assert appeals.ratings_for(people.dept) == []  # what a department saw before the fill
     path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0036_ratings_by_handler.py"
@@ -187,5 +225,6 @@ def test_0036_fills_every_row_from_its_request(app, ctx, people, areas):
         connection.commit()
     db.session.expire_all()
     _in_step()
-    assert db.session.execute(text("SELECT count(*) FROM ratings WHERE handling_unit_id IS NULL")).scalar() == 0
+    unfilled = "SELECT count(*) FROM ratings WHERE handling_unit_id IS NULL OR resolution_unit_id IS NULL"
+    assert db.session.execute(text(unfilled)).scalar() == 0
     _same_rows_as_through_requests(_staff(people, areas))
