@@ -81,6 +81,7 @@ def _receivers():
         (signals.event_recorded, assist._assist_overdue, assist._assist_overdue_many),
         (signals.ticket_submitted, sla._clocks_on_submit, None),
         (signals.ticket_relocated, ratings._ratings_follow, None),
+        (signals.ticket_moved, ratings._handler_follows, ratings._handlers_follow),
         (signals.callback_offered, ratings._callback_offered, None),
         (signals.sms_budget_spent, notifications._tell_admins_budget_spent, None),
         (signals.filing_providers, providers._filing_choices, None),

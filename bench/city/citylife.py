@@ -185,7 +185,7 @@ class LifeMaker:
         self._play(s, emit, r, stages, place, cat, terms, accept_s, kind, resident, grid, stall)
         self.last_in_grid[grid] = tid
         if self.ratings is not None and s["resolutions"]:
-            self.ratings.add(tid, s["resolutions"], place, cat["id"], resident)
+            self.ratings.add(tid, s["resolutions"], place, cat["id"], resident, s["unit"])
         return self._row(tid, s, cat, kind, urgent, place, resident, phone, filer, channel,
                          sub, events, stall)
 

@@ -15,13 +15,15 @@ RESOLUTION_COLUMNS = ["id", "ticket_id", "resolved_at", "due_at", "in_time", "re
                       "unit_id", "handler_id", "category_id", "grid_id", "community_id",
                       "street_id", "county_id"]
 RATING_COLUMNS = ["id", "resolution_id", "ticket_id", "rated_at", "solved", "level", "comment",
-                  "rater_id", "excluded", "grid_id", "community_id", "street_id", "county_id"]
+                  "rater_id", "excluded", "grid_id", "community_id", "street_id", "county_id",
+                  "handling_unit_id", "resolution_unit_id"]
 CASE_COLUMNS = ["rating_id", "ticket_id", "community_id", "street_id", "county_id", "state",
                 "opened_at", "start_due_at", "close_due_at", "callback_at", "callback_by_id",
                 "callback_reached", "callback_note", "outcome", "outcome_at", "outcome_by_id",
-                "outcome_note", "closed_at", "closed_by_id", "review_note", "check_at"]
+                "outcome_note", "closed_at", "closed_by_id", "review_note", "check_at",
+                "handling_unit_id"]
 APPEAL_COLUMNS = ["rating_id", "street_id", "state", "reason", "filed_at", "filed_by_id",
-                  "decided_at", "decided_by_id", "decision_note"]
+                  "decided_at", "decided_by_id", "decision_note", "handling_unit_id"]
 
 
 class RatingMaker:
@@ -32,9 +34,12 @@ class RatingMaker:
         self.resolution_id, self.rating_id = first_resolution, first_rating
         self.start_days, self.close_days = start_days, close_days
         self.rows = {"resolutions": [], "ratings": [], "rectification_cases": [], "appeals": []}
+        self.handling_unit = None  # the request's being added (add)
 
-    def add(self, tid, resolutions, place, cat_id, resident):
-        """`resolutions`: [resolved_at, due_at, unit, handler, result, reopened_at] per 办结."""
+    def add(self, tid, resolutions, place, cat_id, resident, handling_unit):
+        """`resolutions`: [resolved_at, due_at, unit, handler, result, reopened_at] per 办结;
+        `handling_unit`: the request's at the end (ratings, cases and appeals carry it)."""
+        self.handling_unit = handling_unit
         r = self.rng.random
         for resolved, due, unit, handler, result, reopened in resolutions:
             rid = self.resolution_id
@@ -55,9 +60,9 @@ class RatingMaker:
             if rated > self.now:
                 continue
             self._rating(rid, tid, place, rated, level, SOLVED.get(result, "partly"), resident,
-                         handler)
+                         handler, unit)
 
-    def _rating(self, rid, tid, place, rated, level, solved, resident, handler):
+    def _rating(self, rid, tid, place, rated, level, solved, resident, handler, unit):
         r = self.rng.random
         rating = self.rating_id
         self.rating_id += 1
@@ -73,13 +78,15 @@ class RatingMaker:
                     self.rows["appeals"].append((
                         rating, place[2], "upheld" if excluded else "rejected", "恶意差评",
                         stamp(filed), handler, stamp(decided), street_staff,
-                        "核实属实" if excluded else "评价与办理相关"))
+                        "核实属实" if excluded else "评价与办理相关", self.handling_unit))
                 else:
                     self.rows["appeals"].append((rating, place[2], "pending", "恶意差评",
-                                                 stamp(filed), handler, None, None, ""))
+                                                 stamp(filed), handler, None, None, "",
+                                                 self.handling_unit))
         self.rows["ratings"].append((rating, rid, tid, stamp(rated),
                                      "no" if bad and solved == "yes" else solved, level,
-                                     "处理太慢" if bad else "", resident, excluded, *place[:4]))
+                                     "处理太慢" if bad else "", resident, excluded, *place[:4],
+                                     self.handling_unit, unit))
         if bad:
             self._case(rating, tid, place, rated)
 
@@ -103,4 +110,5 @@ class RatingMaker:
                     row[5], row[17:20] = "closed", [stamp(closed), street_staff, "同意结案"]
         # An open case's clocks: the first sweep replays them from the opening (as 0011 does).
         row.append(None if row[5] == "closed" else stamp(opened))
+        row.append(self.handling_unit)
         self.rows["rectification_cases"].append(tuple(row))

@@ -68,6 +68,9 @@ ticket_submitted = _events.signal(
     "ticket_submitted", "A request was filed, before its first flush: send(ticket, now=…).")
 ticket_relocated = _events.signal(
     "ticket_relocated", "A request now lies in another grid (re-routed): send(ticket).")
+ticket_moved = _events.signal(
+    "ticket_moved", "Another unit handles a request now (escalated, returned, re-routed): "
+    "send(ticket); the SLA sweep's fast path sends many (plain rows with id and handling_unit_id).")
 
 callback_offered = _events.signal(
     "callback_offered", "A question, asked by the staff page and the phone reveal (workqueue, below "
@@ -97,5 +100,5 @@ metrics_scraped = _events.signal(
     "which figures does each domain keep? send(app), inside the app context; each receiver "
     "answers a list of prometheus-client metric families (outbox.services.metrics, sla.wiring._metrics).")
 
-ALL = (event_recorded, ticket_submitted, ticket_relocated, callback_offered, sms_budget_spent,
-       filing_providers, provider_picked, rating_awaited, metrics_scraped)
+ALL = (event_recorded, ticket_submitted, ticket_relocated, ticket_moved, callback_offered,
+       sms_budget_spent, filing_providers, provider_picked, rating_awaited, metrics_scraped)

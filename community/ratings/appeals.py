@@ -33,8 +33,9 @@ def file_appeal(rating: Rating, actor: User, now: datetime, reason: str) -> Appe
         raise Conflict(_("这条评价已经申诉过了。"))
     # By id, not through the one-to-one relationship (see ratings.services._write): a
     # second appeal sent at once meets the unique index and loses the race (409).
-    appeal = Appeal(rating_id=rating.id, street_id=rating.ticket.street_id, reason=reason,
-                    filed_at=now, filed_by=actor, state=AppealState.PENDING, judge=judge_for(actor))
+    appeal = Appeal(rating_id=rating.id, street_id=rating.ticket.street_id,
+                    handling_unit_id=rating.ticket.handling_unit_id, reason=reason, filed_at=now,
+                    filed_by=actor, state=AppealState.PENDING, judge=judge_for(actor))
     db.session.add(appeal)
     db.session.flush()
     db.session.expire(rating, ["appeal"])
@@ -76,26 +77,35 @@ LIST_LOADS = (selectinload(Rating.ticket).selectinload(Ticket.category),
               selectinload(Rating.recorded_by))
 
 
-def appeals_for(user: User, pending_only: bool = False, limit: int = 100) -> list[Appeal]:
+def appeals_for(user: User, pending_only: bool = False, limit: int = 100,
+                before: Appeal | None = None) -> list[Appeal]:
+    """The newest appeals the user may see; with `before`, the ones filed before it
+    (keyset, as ratings_for)."""
     query = appeals_in_scope(select(Appeal), user)
     query = query.options(selectinload(Appeal.rating).selectinload(Rating.ticket),
                           selectinload(Appeal.filed_by)).order_by(Appeal.filed_at.desc(), Appeal.id.desc())
     if pending_only:
         query = query.where(Appeal.state == AppealState.PENDING)
+    if before is not None:
+        query = query.where(or_(Appeal.filed_at < before.filed_at,
+                                and_(Appeal.filed_at == before.filed_at, Appeal.id < before.id)))
     return list(db.session.scalars(query.limit(limit)))
 
 
 def appeals_in_scope(query, user: User):
     """`query` over Appeal limited to what `user` may see. An area's appeals are found by
     the appeal's own street (ix_appeals_street_state): a county's through its streets, a
-    community's or grid's in its street, then by the rating's column. Going from the
-    unit's ratings instead reads every rating of a county (250,000 at 5M) to find its
-    few hundred appeals (issue 30)."""
+    community's or grid's in its street, then by the rating's column; a department's by
+    the appeal's own handling unit (ratings.scope.in_scope). Going from the unit's ratings
+    instead reads every rating of a county (250,000 at 5M) to find its few hundred
+    appeals (issue 30)."""
     if user.role == Role.ADMIN:  # every appeal: nothing to join
         return query
+    if user.role == Role.DEPARTMENT:
+        return in_scope(query, Appeal, user)
     unit = user.unit if user.role in (Role.GRID, Role.COMMUNITY, Role.STREET, Role.COUNTY,
                                       Role.SUPERVISOR) else None
-    if unit is None:  # a department (through the requests it handles), a resident
+    if unit is None:  # a resident (nothing)
         return in_scope(query.join(Rating, Rating.id == Appeal.rating_id), Rating, user)
     if unit.kind == UnitKind.COUNTY:
         streets = select(Unit.id).where(Unit.county_id == unit.id, Unit.kind == UnitKind.STREET)

@@ -26,8 +26,8 @@ def open_case(rating, ticket: Ticket, now: datetime) -> RectificationCase:
     start_due, close_due, provisional = case_deadlines(now)
     case = RectificationCase(
         rating=rating, ticket=ticket, community_id=ticket.community_id, street_id=ticket.street_id,
-        county_id=ticket.county_id, state=CaseState.OPEN, opened_at=now,
-        start_due_at=start_due, close_due_at=close_due, due_provisional=provisional)
+        county_id=ticket.county_id, handling_unit_id=ticket.handling_unit_id, state=CaseState.OPEN,
+        opened_at=now, start_due_at=start_due, close_due_at=close_due, due_provisional=provisional)
     db.session.add(case)
     return case
 

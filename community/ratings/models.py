@@ -98,6 +98,10 @@ class Rating(db.Model):
         *(Index(f"ix_ratings_{area}_rated", f"{area}_id", "rated_at")
           for area in ("grid", "community", "street", "county")),
         Index("ix_ratings_rated_at", "rated_at"),
+        # A department's newest ratings, from the handling unit kept on the row (0036),
+        # and the ratings of its own resolutions by day (差评 reasons).
+        Index("ix_ratings_handling_rated", "handling_unit_id", "rated_at"),
+        Index("ix_ratings_resolution_unit_rated", "resolution_unit_id", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +127,13 @@ class Rating(db.Model):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     county_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The unit handling the request now, kept with it when it moves (ratings.wiring): a
+    # department's scope (tickets.access) read through its requests was every request it
+    # ever handled (4,000 at 5M) for each page of its ratings, appeals and cases.
+    handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The unit whose 办结 it rates (its resolution's unit_id; it never changes): a
+    # department's 差评 reasons by day went through every resolution it ever made.
+    resolution_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
     resolution: Mapped[Resolution] = relationship(back_populates="rating")
     ticket: Mapped[Ticket] = relationship()
@@ -175,6 +186,7 @@ class RectificationCase(db.Model):
         CheckConstraint("outcome IS NULL OR outcome IN ('reopen', 'explain')", name="outcome"),
         Index("ix_rectification_cases_street_state", "street_id", "state"),
         Index("ix_rectification_cases_community_state", "community_id", "state"),
+        Index("ix_rectification_cases_handling_state", "handling_unit_id", "state"),  # 0036
         # The open cases by due date (/ratings/cases; 0033): the few open among every closed one.
         Index("ix_rectification_cases_live_due", "close_due_at", "id",
               postgresql_where=text(LIVE_CASES_WHERE), sqlite_where=text(LIVE_CASES_WHERE)),
@@ -192,6 +204,7 @@ class RectificationCase(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     county_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # as Rating's
     state: Mapped[str] = mapped_column(String(16), default=CaseState.OPEN)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     start_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -239,11 +252,13 @@ class Appeal(db.Model):
         CheckConstraint(enum_check("state", AppealState), name="state"),
         CheckConstraint(enum_check("judge", Judge), name="judge"),
         Index("ix_appeals_street_state", "street_id", "state"),
+        Index("ix_appeals_handling_filed", "handling_unit_id", "filed_at"),  # 0036
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)  # one appeal each
     street_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    handling_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # as Rating's
     state: Mapped[str] = mapped_column(String(16), default=AppealState.PENDING)
     judge: Mapped[str] = mapped_column(String(16), default=Judge.STREET, server_default=Judge.STREET)
     reason: Mapped[str] = mapped_column(Text)

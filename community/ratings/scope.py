@@ -1,20 +1,44 @@
 """Who may work on or decide about ratings, 整改 cases and appeals."""
+from sqlalchemy import or_, select
+
 from community.auth.models import Role, User
 from community.auth.scope import scope_column
-from community.tickets.access import scope_filter
+from community.core.bulkdb import any_of
+from community.core.extensions import db
+from community.tickets.access import extra_ticket_ids, scope_filter
 from community.tickets.models import Ticket
+
+from .models import Rating
 
 
 def in_scope(query, model, user: User):
-    """`query` over `model` (a row with ticket_id) limited to what `user` may see. Where
-    the row carries the user's scope column (grid_id … county_id), by that column, from
-    its own index; otherwise, a department's say, through the request's scope."""
+    """`query` over `model` (a rating, a case or an appeal) limited to what `user` may
+    see: the rows of the requests tickets.access.scope_filter lets them see. Where the
+    row carries the user's scope column (grid_id … county_id, a department's
+    handling_unit_id), by that column, from its own index; otherwise through the requests."""
     if user.role == Role.ADMIN:  # every row: nothing to join through the requests
         return query
-    column = scope_column(user, model) if user.role != Role.DEPARTMENT else None
+    if user.role == Role.DEPARTMENT:
+        return query.where(handled_by(user, model))
+    column = scope_column(user, model)
     if column is not None:
         return query.where(getattr(model, column) == user.unit_id)
     return query.join(Ticket, Ticket.id == model.ticket_id).where(scope_filter(user))
+
+
+def handled_by(user: User, model):
+    """A department's rows of `model`: the request is handled by its unit now (the row's
+    copy of the request's handling unit, kept in step by ratings.wiring), or it is one
+    of the requests other domains open to it (吹哨报到), matched by id."""
+    clause = model.handling_unit_id == user.unit_id
+    ids = extra_ticket_ids(user)
+    if not ids:
+        return clause
+    if hasattr(model, "ticket_id"):
+        return or_(clause, any_of(model.ticket_id, ids))
+    # An appeal: through its rating's request, the rating ids written in too.
+    rating_ids = db.session.scalars(select(Rating.id).where(any_of(Rating.ticket_id, ids))).all()
+    return or_(clause, any_of(model.rating_id, rating_ids)) if rating_ids else clause
 
 
 def is_reviewer(user: User, street_id: int, county_id: int) -> bool:

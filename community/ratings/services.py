@@ -150,6 +150,7 @@ def _write(ticket, resolution, now, answer, channel, rater=None, recorded_by=Non
                     channel=channel, rater_id=rater.id if rater is not None else None,
                     recorded_by=recorded_by, grid_id=ticket.grid_id, community_id=ticket.community_id,
                     street_id=ticket.street_id, county_id=ticket.county_id,
+                    handling_unit_id=ticket.handling_unit_id, resolution_unit_id=resolution.unit_id,
                     reasons=[RatingReason(reason=r) for r in answer.reasons])
     db.session.add(rating)
     if answer.level in BAD_LEVELS:

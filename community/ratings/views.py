@@ -172,7 +172,14 @@ def appeal(rating_id):
 @bp.get("/ratings/appeals")
 @staff_required
 def appeals_list():
-    return render_template("ratings/appeals.html", appeals=appeals.appeals_for(current_user),
+    # A page at a time, as /ratings: a street's list showed every appeal it ever had
+    # (77 at 5M requests, 30 ms of CPU to render; one at 50k).
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    before_id = request.args.get("before", type=int)
+    before = db.session.get(Appeal, before_id) if before_id else None  # a bound, nothing shown
+    rows = appeals.appeals_for(current_user, limit=size + 1, before=before)
+    return render_template("ratings/appeals.html", appeals=rows[:size],
+                           older=rows[size - 1].id if len(rows) > size else None,
                            decision_form=DecisionForm(formdata=None),
                            is_judge=is_judge)
 

@@ -1,6 +1,6 @@
 """Every 办结 becomes a Resolution row (rateable once), a 重办 marks it reopened,
 and every request event asks for its days' figures to be recomputed."""
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from community.core.bulkdb import any_of
@@ -9,7 +9,7 @@ from community.tally.facts import resolution_in_time
 from community.tally.marks import clock_days, mark_days, mark_days_many
 from community.tickets import links
 
-from .models import Appeal, Rating, Resolution
+from .models import Appeal, Rating, RectificationCase, Resolution
 
 
 def _callback_offered(ticket, user, now) -> bool:
@@ -77,6 +77,37 @@ def _ratings_follow(ticket, **kwargs):
     # An appeal is listed by its street (appeals.appeals_in_scope): it moves with them.
     db.session.execute(update(Appeal).where(Appeal.rating_id.in_(
         select(Rating.id).where(Rating.ticket_id == ticket.id))).values(street_id=ticket.street_id))
+
+
+def _handler_follows(ticket, **kwargs):
+    """A department lists ratings, cases and appeals by their copy of the request's
+    handling unit (ratings.scope.handled_by): it moves with the request."""
+    _handlers_follow([ticket])
+
+
+def _handlers_follow(tickets):
+    """_handler_follows for many moved requests (objects or the sweep's plain rows)."""
+    moves = [{"t": t.id, "u": t.handling_unit_id} for t in tickets
+             if t.id is not None and _ever_resolved(t)]
+    if not moves:
+        return
+    # Core tables, not the ORM classes: a list of parameters is then a plain executemany,
+    # keyed by the request (an ORM bulk UPDATE would want each row's primary key).
+    ratings, cases, appeals = Rating.__table__, RectificationCase.__table__, Appeal.__table__
+    unit = bindparam("u", type_=Integer)
+    for table in (ratings, cases):
+        db.session.execute(update(table).where(table.c.ticket_id == bindparam("t"))
+                           .values(handling_unit_id=unit), moves)
+    db.session.execute(update(appeals).where(appeals.c.rating_id.in_(
+        select(ratings.c.id).where(ratings.c.ticket_id == bindparam("t"))))
+        .values(handling_unit_id=unit), moves)
+
+
+def _ever_resolved(ticket) -> bool:
+    """False only for a request never resolved (办结 sets resolved_at, only 重办 clears it
+    and counts itself): it has no rating, case or appeal to move. Rows that do not say
+    (the sweep's) count as resolved."""
+    return getattr(ticket, "resolved_at", None) is not None or getattr(ticket, "reopen_count", 1) != 0
 
 
 def latest_resolution(ticket) -> Resolution | None:

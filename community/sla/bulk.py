@@ -62,8 +62,8 @@ class Slow(Exception):
 
 
 def usable() -> bool:
-    """Every listener of recorded events has a bulk equivalent."""
-    return signals.event_recorded.can_send_many()
+    """Every listener of recorded events and of moved requests has a bulk equivalent."""
+    return signals.event_recorded.can_send_many() and signals.ticket_moved.can_send_many()
 
 
 def due_rows(now: datetime, batch_size: int, failed: set[int]) -> list[SimpleNamespace]:
@@ -144,6 +144,7 @@ class Plan:
         self.staff_notes: list[tuple] = []  # (ticket id, code, unit_id, at, kind, clock)
         self.texts: dict = {}  # the sweep's staff messages by language (Units.texts)
         self.departures: list[dict] = []  # stays left by an escalation (ticket_arrivals rows)
+        self.moved: list[SimpleNamespace] = []  # escalated: another unit handles them now
         self.counts = Counter()
         self.idle: list[int] = []  # due by the cursor, nothing to do: not read again this sweep
 
@@ -170,6 +171,8 @@ def plan(tickets, now: datetime, ratio: float, units: Units, max_steps: int, bit
         result.event_tickets += [ticket] * len(events)
         result.staff_notes += notes
         result.departures += departures
+        if departures:
+            result.moved.append(ticket)
         result.counts.update(counts)
     return result, slow
 
@@ -262,6 +265,8 @@ def write(result: Plan) -> None:
     update_versioned(Ticket.__table__, rows, WRITTEN)
     if result.departures:
         insert_rows(Arrival.__table__, result.departures)
+    if result.moved:
+        signals.ticket_moved.send_many(result.moved)
     ids = insert_rows(TicketEvent.__table__, result.events, returning_ids=True)
     signals.event_recorded.send_many([
         SimpleNamespace(id=event_id, ticket=ticket, **event)

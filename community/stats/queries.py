@@ -187,6 +187,8 @@ def open_cases(unit: Unit, limit: int = 10):
                           RectificationCase.street_id.in_(streets))
     elif kind in (UnitKind.COMMUNITY, UnitKind.STREET):
         base = base.where(getattr(RectificationCase, f"{kind.value}_id") == unit.id)
+    elif kind == UnitKind.DEPARTMENT:  # its copy of the request's handling unit (0036)
+        base = base.where(RectificationCase.handling_unit_id == unit.id)
     else:
         base = base.join(Ticket, Ticket.id == RectificationCase.ticket_id).where(
             TICKET_COLUMN[kind] == unit.id)

@@ -7,7 +7,6 @@ from sqlalchemy import exists, select, update
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role, User
-from community.core.bulkdb import any_of
 from community.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from community.core.extensions import db
 from community.clock.deadlines import assist_deadline
@@ -184,16 +183,11 @@ def _task_access(user, ticket) -> bool:
         AssistTask.ticket_id == ticket.id, AssistTask.department_id == user.unit_id))) or False
 
 
-def _task_scope(user):
+def _task_ticket_ids(user) -> list[int]:
     if user.role != Role.DEPARTMENT:
-        return None
-    # The summoned requests' ids are looked up first and written in. An OR with a
-    # subquery (EXISTS or IN) hides how few they are: the server then read the whole
-    # table for a department's queue (1.7–2.2 s at 5 M requests). With the ids, both
-    # sides of the OR are index scans (0.3 ms).
-    ids = db.session.scalars(select(AssistTask.ticket_id).where(
+        return []
+    return db.session.scalars(select(AssistTask.ticket_id).where(
         AssistTask.department_id == user.unit_id).distinct()).all()
-    return any_of(Ticket.id, ids) if ids else None
 
 
-access.register_extra_access(_task_access, _task_scope)
+access.register_extra_access(_task_access, _task_ticket_ids)

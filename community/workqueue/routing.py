@@ -34,6 +34,7 @@ def _move_to(ticket: Ticket, unit: Unit, now: datetime, action: str, handles: bo
     tier = escalation.tier_of(unit.kind)
     ticket.handling_unit_id = unit.id
     ticket.handling_unit = unit
+    signals.ticket_moved.send(ticket)  # its ratings are listed by the handling unit too
     ticket.tier = tier
     if handles:
         raise_level(ticket)

@@ -52,6 +52,18 @@ def test_small_city_is_consistent(app, workers):
         if t.state in ("accepted", "in_progress", "reopened"):
             assert t.assignee_id and t.resolve_due_at and t.accepted_at
 
+    # Ratings, cases and appeals carry their request's handling unit, ratings their
+    # resolution's unit (0036), as ratings.services writes them.
+    for sql in ("SELECT count(*) FROM ratings g JOIN tickets t ON t.id = g.ticket_id "
+                "JOIN resolutions s ON s.id = g.resolution_id WHERE g.handling_unit_id IS NULL "
+                "OR g.handling_unit_id <> t.handling_unit_id OR g.resolution_unit_id <> s.unit_id",
+                "SELECT count(*) FROM rectification_cases c JOIN tickets t ON t.id = c.ticket_id "
+                "WHERE c.handling_unit_id IS NULL OR c.handling_unit_id <> t.handling_unit_id",
+                "SELECT count(*) FROM appeals a JOIN ratings g ON g.id = a.rating_id "
+                "WHERE a.handling_unit_id IS NULL OR a.handling_unit_id <> g.handling_unit_id"):
+        assert db.session.execute(text(sql)).scalar() == 0, sql
+    assert db.session.execute(text("SELECT count(*) FROM ratings")).scalar() > 0
+
     # The figures counted while generating match the set-based rebuild over every day
     # (bench.city.cityfigures.build_rollups, used for kept cities) …
     from bench.city.cityfigures import build_rollups

@@ -41,3 +41,69 @@ def test_the_list_keeps_each_roles_ratings(app, client, people, areas, frozen):
         client.get("/logout")
     login(client, "13800000001")
     assert client.get("/ratings").status_code == 404
+
+
+def _appealed(people, areas, n):
+    from community.ratings import appeals
+
+    made = []
+    for i in range(n):
+        ticket = resolved_ticket(people, areas)
+        rating = services.rate(ticket, people.resident, LATER + i * H, "no", "very_dissatisfied",
+                               reasons=["not_solved"])
+        appeals.file_appeal(rating, people.grid, LATER + i * H, "评价与办理无关")
+        made.append(ticket.tracking_code)
+    db.session.commit()
+    return made
+
+
+def test_the_appeals_list_pages_from_its_last_appeal(app, client, people, areas, frozen, monkeypatch):
+    """Issue 30: a street's list showed every appeal it ever had (77 at 5M requests)."""
+    codes = _appealed(people, areas, 3)  # oldest first
+    monkeypatch.setitem(app.config, "COMMUNITY_PAGE_SIZE", 2)
+    login(client, "street")
+    first = client.get("/ratings/appeals").get_data(as_text=True)
+    assert codes[2] in first and codes[1] in first and codes[0] not in first
+    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(older).get_data(as_text=True)
+    assert codes[0] in second and codes[1] not in second and 'rel="next"' not in second
+    assert 'name="uphold"' in second  # the street decides them, on every page
+    assert codes[2] in client.get("/ratings/appeals?before=999999").get_data(as_text=True)
+    assert codes[2] in client.get("/ratings/appeals?before=x").get_data(as_text=True)
+    client.get("/logout")
+    login(client, "street2")  # another street: none of them, on any page
+    for path in ("/ratings/appeals", older):
+        page = client.get(path)
+        assert page.status_code == 200 and not any(c in page.get_data(as_text=True) for c in codes)
+
+
+def test_a_departments_pages_list_the_requests_it_handles(app, client, people, areas, frozen):
+    """Issue 30 (0036): a department's ratings, appeals and cases by the handling unit on
+    each row; another department sees none of them, a resident no such page."""
+    from sqlalchemy import select
+
+    from community.ratings import appeals
+    from community.tickets.models import Category
+    from community.workqueue import actions
+    from tests.factories import file_ticket
+
+    db.session.scalar(select(Category).where(Category.code == "EDU")).department_id = areas.D1.id
+    db.session.commit()
+    ticket = file_ticket(people, areas, category="EDU")
+    actions.accept(ticket, people.dept, T0 + H)
+    actions.resolve(ticket, people.dept, T0 + 2 * H, "solved", "已协调解决。")
+    rating = services.rate(ticket, people.resident, LATER, "no", "dissatisfied", reasons=["too_slow"])
+    appeals.file_appeal(rating, people.dept, LATER, "评价与办理无关")
+    db.session.commit()
+    login(client, "dept")
+    for path in ("/ratings", "/ratings/appeals", "/ratings/cases"):
+        assert ticket.tracking_code in client.get(path).get_data(as_text=True), path
+    client.get("/logout")
+    login(client, "dept2")
+    for path in ("/ratings", "/ratings/appeals", "/ratings/cases"):
+        page = client.get(path)
+        assert page.status_code == 200 and ticket.tracking_code not in page.get_data(as_text=True), path
+    client.get("/logout")
+    login(client, "13800000001")
+    for path in ("/ratings", "/ratings/appeals", "/ratings/cases"):
+        assert client.get(path).status_code == 404, path
