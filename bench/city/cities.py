@@ -69,8 +69,16 @@ def ensure_city(requests: int, log=print) -> tuple[str, dict]:
     if _valid(name, summary):
         log(f"{name}: kept ({requests:,} requests)")
         _tidy_versions(url_of(name))
+        before = _versions(url_of(name))
         _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"],
              env={"DATABASE_URL": url_of(name)})
+        if _versions(url_of(name)) != before:
+            # A migration's backfill rewrote rows (0036: 3.2 M ratings): autovacuum would
+            # clear the dead versions and set the visibility map on a live server; this
+            # machine's PostgreSQL runs without it, and the pages would read through them.
+            log(f"{name}: VACUUM (ANALYZE) after the migration")
+            with psycopg.connect(url_of(name), autocommit=True) as conn:
+                conn.execute("VACUUM (ANALYZE)")
         from bench.city.citydue import refresh_due  # kept cities from older generators: same due set
 
         refresh_due(url_of(name), NOW, DUE)
@@ -90,6 +98,11 @@ def ensure_city(requests: int, log=print) -> tuple[str, dict]:
     summary["last_ticket_id"] = requests
     path.write_text(json.dumps(summary))
     return url_of(name), summary
+
+
+def _versions(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
 
 
 def _tidy_versions(url: str) -> None:
