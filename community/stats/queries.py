@@ -14,7 +14,6 @@ from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.ratings.models import CaseState, RectificationCase
 from community.tickets.models import Category, Ticket
-from community.tickets.states import OPEN
 
 from .formulas import Params, add_counts, figures
 from .models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
@@ -166,8 +165,12 @@ def league(units: list[Unit], sums: dict[int, dict], params: Params):
 
 def overdue_now(unit: Unit, now: datetime, limit: int = 10):
     column = TICKET_COLUMN[UnitKind(unit.kind)]
-    where = (column == unit.id, Ticket.state.in_([s.value for s in OPEN]), Ticket.next_due_at < now)
-    count = db.session.scalar(select(func.count(Ticket.id)).where(*where))
+    # A request has next_due_at only while one of its clocks runs, i.e. while it is open
+    # (clock.deadlines.next_due), as the work queue counts it: no state test, so a street's
+    # or county's (unit, next_due_at) index answers the count by itself (county at 5M:
+    # 32–84 ms through the rows → 2.5 ms).
+    where = (column == unit.id, Ticket.next_due_at < now)
+    count = db.session.scalar(select(func.count()).select_from(Ticket).where(*where))
     rows = list(db.session.scalars(
         select(Ticket).where(*where).order_by(Ticket.next_due_at).limit(limit)
         .options(joinedload(Ticket.category), joinedload(Ticket.handling_unit))))
