@@ -71,10 +71,17 @@ def _worker_redis_url():
     return urlunsplit(parts._replace(path=f"/{(named - int(worker[2:])) % 16}"))
 
 
+# Argon2 at a tiny cost: at the product's (0.1-0.2 s of CPU a check) the suite's ~900
+# sign-ins cost minutes. Still Argon2id, still checked; tests/unit/test_password_cost.py
+# checks the product's default and the rehash of a hash of another cost.
+TEST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost"}
+    overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost",
+                 "COMMUNITY_ARGON2_PARAMETERS": TEST_ARGON2}
     if _worker_redis_url():
         overrides["REDIS_URL"] = _worker_redis_url()
     if _is_postgres():
