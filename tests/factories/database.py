@@ -1,6 +1,6 @@
 """The database between tests: the migrated reference rows kept once, every test
 started again from them; and counting rows."""
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 
 from community.core.extensions import db
 from community.tickets.models import Category
@@ -23,27 +23,69 @@ def snapshot_reference_data():
     db.session.remove()
 
 
+def _tables():
+    return [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
+
+
+def _empty(conn):
+    # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table gives each a new
+    # file (about a second per test); deleting the few rows a test wrote is instant.
+    for table in reversed(_tables()):
+        conn.execute(table.delete())
+    if conn.dialect.name == "postgresql":  # ids start again at 1, as on a new database
+        conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+                          "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+                          "AND n.nspname = current_schema()"))
+
+
+def _put_back(conn, table, rows):
+    conn.execute(insert(table), rows)
+    key = next(iter(table.primary_key.columns))
+    if conn.dialect.name == "postgresql" and key.autoincrement is not False:
+        # rows came back with their ids: the next id follows them
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
+                          f"(SELECT max({key.name}) FROM {table.name}))"))
+
+
 def reset_database():
-    tables = [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
     with db.engine.begin() as conn:
-        # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table gives each a new
-        # file (about a second per test); deleting the few rows a test wrote is instant.
-        for table in reversed(tables):
-            conn.execute(table.delete())
-        if conn.dialect.name == "postgresql":  # ids start again at 1, as on a new database
-            conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
-                              "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
-                              "AND n.nspname = current_schema()"))
+        _empty(conn)
         for table in _reference_tables():
             rows = _reference.get(table.name)
+            if rows:
+                _put_back(conn, table, rows)
+
+
+def snapshot_rows() -> dict[str, list[dict]]:
+    """Every row of every table, to start later tests from (restore_rows)."""
+    db.session.commit()
+    with db.engine.connect() as conn:
+        return {table.name: [dict(row._mapping) for row in
+                             conn.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in _tables()}
+
+
+def restore_rows(snapshot: dict[str, list[dict]]) -> None:
+    """The database exactly as snapshot_rows found it: emptied, then its rows put back
+    with their ids (on PostgreSQL the sequences carry on after them)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        _empty(conn)
+        for table in _tables():
+            rows = snapshot.get(table.name)
             if not rows:
                 continue
-            conn.execute(insert(table), rows)
-            key = next(iter(table.primary_key.columns))
-            if conn.dialect.name == "postgresql" and key.autoincrement is not False:
-                # rows came back with their ids: the next id follows them
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key.name}'), "
-                                  f"(SELECT max({key.name}) FROM {table.name}))"))
+            # A column naming a row of its own table (a unit's county) is set once every
+            # row is in: a row may name one that comes after it.
+            own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+            _put_back(conn, table, [{**row, **dict.fromkeys(own)} for row in rows] if own else rows)
+            keys = list(table.primary_key.columns)
+            for name in own:
+                linked = [{**{f"k_{c.name}": row[c.name] for c in keys}, "v": row[name]}
+                          for row in rows if row[name] is not None]
+                if linked:
+                    conn.execute(table.update().where(*[c == bindparam(f"k_{c.name}") for c in keys])
+                                 .values({name: bindparam("v")}), linked)
 
 
 def count(model) -> int:
