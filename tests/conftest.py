@@ -25,6 +25,33 @@ def pytest_configure(config):
     clock.start_offset()  # CLOCK_OFFSET_DAYS (tests/clock.py)
 
 
+# The longest tests first (roughly in the order --durations gives), the rest in their
+# place after them: pytest-xdist hands tests out in collection order, and one of these
+# started last kept a worker busy alone for half a minute while the other sat idle.
+LONGEST_FIRST = (
+    "tests/api/test_schemathesis.py",
+    "tests/browser/test_accessibility.py",
+    "tests/jobs/test_make_run.py",
+    "tests/browser/test_projects_journey.py",
+    "tests/unit/test_rollup.py",
+    "tests/faults/test_cron_processes.py",
+    "tests/unit/test_seed_demo.py",
+    "tests/browser/",
+    "tests/faults/",
+    "tests/security/test_workflow_stateful.py",
+    "tests/security/test_access_matrix.py",
+    "tests/unit/test_demo_city.py",
+    "tests/jobs/test_side_clocks.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        return next((n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
 def pytest_terminal_summary(terminalreporter):
     if clock.offset_days():
         terminalreporter.write_line(

@@ -18,28 +18,43 @@ def _reference_tables():
 
 def snapshot_reference_data():
     """Keep the migrated reference rows so every test can start from them again."""
-    for table in _reference_tables():
-        _reference[table.name] = [dict(row._mapping) for row in db.session.execute(select(table))]
+    with db.engine.connect() as conn:
+        for table in _reference_tables():
+            _reference[table.name] = _rows(conn, table)
     db.session.remove()
+
+
+def _rows(conn, table) -> list[dict]:
+    return [dict(row._mapping) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
 
 
 def _tables():
     return [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
 
 
-def _empty(conn):
+def _empty(conn, keep=()):
     # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table gives each a new
     # file (about a second per test); deleting the few rows a test wrote is instant.
-    for table in reversed(_tables()):
-        conn.execute(table.delete())
-    if conn.dialect.name == "postgresql":  # ids start again at 1, as on a new database
+    doomed = [table for table in reversed(_tables()) if table not in keep]
+    if conn.dialect.name == "postgresql":
+        # One round trip for all 68 tables, not one each (~25 ms a test).
+        quote = conn.dialect.identifier_preparer.format_table
+        conn.exec_driver_sql("; ".join(f"DELETE FROM {quote(table)}" for table in doomed))
+        # ids start again at 1, as on a new database
         conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
                           "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
                           "AND n.nspname = current_schema()"))
+    else:
+        for table in doomed:
+            conn.execute(table.delete())
 
 
 def _put_back(conn, table, rows):
     conn.execute(insert(table), rows)
+    _ids_follow(conn, table)
+
+
+def _ids_follow(conn, table):
     key = next(iter(table.primary_key.columns))
     if conn.dialect.name == "postgresql" and key.autoincrement is not False:
         # rows came back with their ids: the next id follows them
@@ -49,11 +64,17 @@ def _put_back(conn, table, rows):
 
 def reset_database():
     with db.engine.begin() as conn:
-        _empty(conn)
-        for table in _reference_tables():
-            rows = _reference.get(table.name)
-            if rows:
-                _put_back(conn, table, rows)
+        # The reference rows are written again only when a test changed them (a few
+        # do): comparing them costs a tenth of writing the 771 calendar days again.
+        reference = _reference_tables()
+        kept = reference if all(_rows(conn, t) == _reference.get(t.name, []) for t in reference) else []
+        _empty(conn, keep=kept)
+        for table in reference:
+            if table in kept:
+                if _reference.get(table.name):
+                    _ids_follow(conn, table)
+            elif _reference.get(table.name):
+                _put_back(conn, table, _reference[table.name])
 
 
 def snapshot_rows() -> dict[str, list[dict]]:
