@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import time_machine
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from community import create_app
 from community.core.extensions import db
@@ -104,6 +104,12 @@ def _worker_redis_url():
 TEST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
+def _no_fsync(dbapi_connection, _record):
+    """The suite's SQLite file goes with the run: no fsync at each of its tens of thousands
+    of commits (0.9 ms each here, 0.07 without). Locking and journalling are unchanged."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
@@ -118,6 +124,9 @@ def app(tmp_path_factory):
     app = create_app(overrides, instance_path=str(instance))
     app.test_client_class = IsolatedClient
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _no_fsync)
+            db.engine.dispose()  # no connection made before it goes without
         _build_schema()
         factories.snapshot_reference_data()
     yield app
