@@ -93,13 +93,11 @@ def reset_database():
                 _put_back(conn, table, _reference[table.name])
 
 
-def snapshot_rows() -> dict[str, list[dict]]:
-    """Every row of every table, to start later tests from (restore_rows)."""
+def snapshot_rows(*names: str) -> dict[str, list[dict]]:
+    """Every row of every table (or of the tables named), to start later tests from."""
     db.session.commit()
     with db.engine.connect() as conn:
-        return {table.name: [dict(row._mapping) for row in
-                             conn.execute(select(table).order_by(*table.primary_key.columns))]
-                for table in _tables()}
+        return {table.name: _rows(conn, table) for table in _tables() if not names or table.name in names}
 
 
 def restore_rows(snapshot: dict[str, list[dict]]) -> None:
@@ -108,21 +106,26 @@ def restore_rows(snapshot: dict[str, list[dict]]) -> None:
     db.session.remove()
     with db.engine.begin() as conn:
         _empty(conn)
-        for table in _tables():
-            rows = snapshot.get(table.name)
-            if not rows:
-                continue
-            # A column naming a row of its own table (a unit's county) is set once every
-            # row is in: a row may name one that comes after it.
-            own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
-            _put_back(conn, table, [{**row, **dict.fromkeys(own)} for row in rows] if own else rows)
-            keys = list(table.primary_key.columns)
-            for name in own:
-                linked = [{**{f"k_{c.name}": row[c.name] for c in keys}, "v": row[name]}
-                          for row in rows if row[name] is not None]
-                if linked:
-                    conn.execute(table.update().where(*[c == bindparam(f"k_{c.name}") for c in keys])
-                                 .values({name: bindparam("v")}), linked)
+        add_rows(snapshot, conn)
+
+
+def add_rows(kept: dict[str, list[dict]], conn) -> None:
+    """Put kept rows (as snapshot_rows gives them) into their tables, ids and all."""
+    for table in _tables():
+        rows = kept.get(table.name)
+        if not rows:
+            continue
+        # A column naming a row of its own table (a unit's county) is set once every
+        # row is in: a row may name one that comes after it.
+        own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+        _put_back(conn, table, [{**row, **dict.fromkeys(own)} for row in rows] if own else rows)
+        keys = list(table.primary_key.columns)
+        for name in own:
+            linked = [{**{f"k_{c.name}": row[c.name] for c in keys}, "v": row[name]}
+                      for row in rows if row[name] is not None]
+            if linked:
+                conn.execute(table.update().where(*[c == bindparam(f"k_{c.name}") for c in keys])
+                             .values({name: bindparam("v")}), linked)
 
 
 def count(model) -> int:
