@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter):
 def live_server(app):
     """The session's app on http://127.0.0.1:<random port>, served from a thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
