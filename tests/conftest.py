@@ -13,7 +13,7 @@ import pytest
 import redis
 import time_machine
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from community import create_app
 from community.core.extensions import db
@@ -24,6 +24,33 @@ from .factories import T0
 
 def pytest_configure(config):
     clock.start_offset()  # CLOCK_OFFSET_DAYS (tests/clock.py)
+
+
+# The longest tests first (roughly in the order --durations gives), the rest in their
+# place after them: pytest-xdist hands tests out in collection order, and one of these
+# started last kept a worker busy alone for half a minute while the other sat idle.
+LONGEST_FIRST = (
+    "tests/api/test_schemathesis.py",
+    "tests/browser/test_accessibility.py",
+    "tests/jobs/test_make_run.py",
+    "tests/browser/test_projects_journey.py",
+    "tests/unit/test_rollup.py",
+    "tests/faults/test_cron_processes.py",
+    "tests/unit/test_seed_demo.py",
+    "tests/browser/",
+    "tests/faults/",
+    "tests/security/test_workflow_stateful.py",
+    "tests/security/test_access_matrix.py",
+    "tests/unit/test_demo_city.py",
+    "tests/jobs/test_side_clocks.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        return next((n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: each module's tests keep their order
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -72,10 +99,23 @@ def _worker_redis_url():
     return urlunsplit(parts._replace(path=f"/{(named - int(worker[2:])) % 16}"))
 
 
+# Argon2 at a tiny cost: at the product's (0.1-0.2 s of CPU a check) the suite's ~900
+# sign-ins cost minutes. Still Argon2id, still checked; tests/unit/test_password_cost.py
+# checks the product's default and the rehash of a hash of another cost.
+TEST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def _no_fsync(dbapi_connection, _record):
+    """The suite's SQLite file goes with the run: no fsync at each of its tens of thousands
+    of commits (0.9 ms each here, 0.07 without). Locking and journalling are unchanged."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost"}
+    overrides = {"TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": "localhost",
+                 "COMMUNITY_ARGON2_PARAMETERS": TEST_ARGON2}
     if _worker_redis_url():
         overrides["REDIS_URL"] = _worker_redis_url()
     if _is_postgres():
@@ -85,6 +125,9 @@ def app(tmp_path_factory):
     app = create_app(overrides, instance_path=str(instance))
     app.test_client_class = IsolatedClient
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _no_fsync)
+            db.engine.dispose()  # no connection made before it goes without
         _build_schema()
         factories.snapshot_reference_data()
     yield app
@@ -163,3 +206,24 @@ def areas(app):
 @pytest.fixture
 def people(areas):
     return factories.make_people(areas)
+
+
+DEMO_TICKETS = 120
+_demo_rows = {}
+
+
+@pytest.fixture
+def demo_city(app):
+    """The demo county of `flask seed-demo --tickets 120` (the real command, once per test
+    process) as this test's database: later tests get its rows put back, which takes a
+    fraction of the seconds seeding does. Redis is empty, as at every test's start. Its
+    times are those of the first seeding (a few minutes old at most), like a demo
+    seeded before the site was opened."""
+    if not _demo_rows:
+        result = app.test_cli_runner().invoke(args=["seed-demo", "--tickets", str(DEMO_TICKETS)])
+        assert result.exit_code == 0, result.output
+        _demo_rows.update(factories.snapshot_rows())
+    else:
+        factories.restore_rows(_demo_rows)
+    app.extensions["redis"].flushdb()
+

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -20,18 +20,29 @@ from .models import ROLE_UNIT_KIND, OneTimeCode, Role, User
 from .passwords import check_password_strength
 from .sessions import end_every_session
 
-_hasher = PasswordHasher()
-# Hashed once so an unknown login costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-password")
+# Argon2's cost (COMMUNITY_ARGON2_PARAMETERS; argon2-cffi's RFC 9106 profile by default),
+# one hasher per setting, each with a dummy hash of the same cost so an unknown login
+# costs as much as a wrong password.
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    parameters = current_app.config.get("COMMUNITY_ARGON2_PARAMETERS") if has_app_context() else None
+    key = tuple(sorted((parameters or {}).items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**dict(key))
+        _hashers[key] = hasher, hasher.hash("not-a-password")
+    return _hashers[key]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        return hasher.verify(user.password_hash if user else dummy, password) and bool(user)
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -56,7 +67,7 @@ def authenticate(login: str, password: str, now: datetime, *, address: str = "",
         raise ValidationFailed(_("账号或密码不正确。"), field="password")
     throttle.record_success(login)
     user.last_login_at = now
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher()[0].check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
@@ -106,7 +117,7 @@ def send_code(phone: str, purpose: str, now: datetime, *, address: str = "") -> 
         raise ValidationFailed(_("短信暂时发不出去，请稍后再试。"), field="phone") from None
     # Kept only once the text went: a code that never left would block the resend.
     db.session.add(OneTimeCode(
-        phone=phone, purpose=purpose, code_hash=_hasher.hash(code), created_at=now,
+        phone=phone, purpose=purpose, code_hash=_hasher()[0].hash(code), created_at=now,
         expires_at=now + timedelta(minutes=ttl),
     ))
     db.session.flush()
@@ -126,7 +137,7 @@ def use_code(phone: str, purpose: str, code: str, now: datetime) -> None:
     if record.attempts >= current_app.config["COMMUNITY_OTP_MAX_ATTEMPTS"]:
         raise ValidationFailed(_("验证码错误次数过多，请重新获取。"), field="code")
     try:
-        _hasher.verify(record.code_hash, (code or "").strip())
+        _hasher()[0].verify(record.code_hash, (code or "").strip())
     except (VerifyMismatchError, InvalidHashError):
         record.attempts += 1
         db.session.commit()  # the attempt counts even though the sign-up fails

@@ -56,6 +56,9 @@ class Config:
     COMMUNITY_TEXT_MAX = 4000
     COMMUNITY_LOGIN_MAX_FAILURES = 5   # failures of one login before waits start (no lock)
     COMMUNITY_LOGIN_LOCK_MINUTES = 15  # the longest wait they grow to
+    # Argon2's cost for passwords and one-time codes: argon2-cffi's RFC 9106 low-memory
+    # profile (64 MiB, 3 passes, 4 lanes). A sign-in with a hash of another cost rehashes it.
+    COMMUNITY_ARGON2_PARAMETERS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
     # PIPL: personal data of requests closed this long ago is anonymised (community.privacy).
     COMMUNITY_RETENTION_YEARS = 3
     COMMUNITY_RETENTION_BATCH = 1000       # requests per transaction of the retention job

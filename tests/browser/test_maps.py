@@ -1,7 +1,7 @@
-"""The maps in a real browser, on the demo city (`seed-demo`): "use my location" and a
-tap on the filing page's map find the grid and the request is filed there; the staff
-ticket page, the street dashboard and /public draw their areas; axe finds no serious
-violation on any of them. Screenshots (artifacts/maps-*.png) are the README's."""
+"""The maps in a real browser, on the demo city (`seed-demo`, the demo_city fixture): "use
+my location" and a tap on the filing page's map find the grid and the request is filed
+there; the staff ticket page, the street dashboard and /public draw their areas; axe finds
+no serious violation on any of them. Screenshots (artifacts/maps-*.png) are the README's."""
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -14,11 +14,6 @@ from community.tickets.models import Ticket
 from .conftest import DESKTOP, PHONE
 
 BLOCKING = {"serious", "critical"}
-
-
-def seed(app, tickets=80):
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--tickets", str(tickets)])
-    assert result.exit_code == 0, result.output
 
 
 def inside(grid) -> tuple[float, float]:
@@ -42,8 +37,7 @@ def serious(page, name):
     return found
 
 
-def test_use_my_location_finds_the_grid_and_files_there(app, browser, live_server):
-    seed(app)
+def test_use_my_location_finds_the_grid_and_files_there(app, browser, live_server, demo_city):
     grid = db.session.scalar(select(Unit).where(Unit.code == "53019900100203"))
     lat, long = inside(grid)
     context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server,
@@ -93,8 +87,7 @@ def _artifact(name):
     return ARTIFACTS / f"{name}.png"
 
 
-def test_staff_dashboard_and_public_maps(app, visitor):
-    seed(app)
+def test_staff_dashboard_and_public_maps(app, visitor, demo_city):
     ticket = db.session.scalar(select(Ticket).where(Ticket.latitude.is_not(None),
                                                     Ticket.state == "in_progress").limit(1))
     staff = visitor(viewport=DESKTOP)

@@ -5,8 +5,6 @@ without any personal data. axe-core finds no serious or critical violation on th
 import re
 from datetime import timedelta
 
-from axe_playwright_python.sync_playwright import Axe
-
 from community.core.extensions import db
 from community.projects import budget, deliberation, rules, services
 from community.residency.services import verify
@@ -54,7 +52,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
                     judging_turnout=2, satisfaction_line=0.8)
     db.session.commit()
     built = _delivered(people, areas, now)
-    axe, failures, shots = Axe(), [], []
+    failures, shots = [], []
 
     # A resident proposes on the phone; the office opens deliberation.
     alice = visitor(viewport=PHONE)
@@ -78,7 +76,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
         person.go(down)
         person.submit("form[action$='/vote']:has(input[value=oppose]) button")
         assert "已记录" in person.flash()
-    audit(alice, axe, "phone-zh-project-member", failures, shots)
+    audit(alice, "phone-zh-project-member", failures, shots)
 
     # The office records a meeting that "agreed" and tries to approve: refused, and why.
     office.page.reload()
@@ -94,7 +92,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     office.submit("form[action$='/approve'] button")
     assert "反对" in office.flash() and "不能立项" in office.flash()
     assert "协商议事中" in page.inner_text("dl.facts")
-    audit(office, axe, "desktop-zh-project-office", failures, shots)
+    audit(office, "desktop-zh-project-office", failures, shots)
 
     # The delivered project: both residents judge it, the office closes judging.
     built_path = f"/projects/{built.id}"
@@ -112,7 +110,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     anonymous = visitor(viewport=PHONE)
     anonymous.go("/public")
     anonymous.submit(f"#projects a[href$='/public/communities/{areas.S1C1.code}/projects']")
-    audit(anonymous, axe, "phone-zh-public-community-projects", failures, shots)
+    audit(anonymous, "phone-zh-public-community-projects", failures, shots)
     anonymous.submit(f"a[href$='/public/projects/{built.id}']")
     main = anonymous.page.inner_text("main")
     assert "支持 2" in main and "反对 0" in main
@@ -122,7 +120,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
     html = anonymous.page.content()
     for secret in SECRETS:
         assert secret not in html, secret
-    audit(anonymous, axe, "phone-zh-public-project", failures, shots)
+    audit(anonymous, "phone-zh-public-project", failures, shots)
     anonymous.go("/public" + down)
     assert "反对 2" in anonymous.page.inner_text("main")
 
@@ -131,7 +129,7 @@ def test_residents_decide_and_the_public_page_shows_it(visitor, people, areas):
                                (office, "/projects/lists", "desktop-zh-three-lists"),
                                (office, "/projects/settings", "desktop-zh-rules")):
         person.go(path)
-        audit(person, axe, name, failures, shots)
+        audit(person, name, failures, shots)
     assert not failures, "\n".join(failures)
     for person in (alice, bob, office, anonymous):
         assert not [e for e in person.console_errors if "Content Security Policy" in e]

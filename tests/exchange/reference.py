@@ -56,7 +56,8 @@ class Receiver:
     def start(self):
         if self.server is None:  # again on the same port (HTTPServer reuses the address)
             self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # stop() waits for the loop's next poll: 0.5 s by default, at every test's end.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
         return self
 

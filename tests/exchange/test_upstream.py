@@ -313,7 +313,8 @@ def test_the_reference_upstream_talks_http_both_ways(app, people, areas, upstrea
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         platform = f"http://127.0.0.1:{server.server_port}"

@@ -1,15 +1,28 @@
 """Areas and people: the county C test tree and a user per role, made through the real services."""
 from types import SimpleNamespace
 
-from community.areas.services import load_areas, unit_by_code
+from sqlalchemy import select
+
+from community.areas import shapes
+from community.areas.models import Unit
+from community.areas.services import load_areas
 from community.auth.models import Role, User
 from community.auth.services import hash_password
+from community.core import versions
 from community.core.extensions import db
 from community.core.timeutil import utcnow
 
-from .database import _reference
+from .database import _reference, add_rows, snapshot_rows
 
 PASSWORD = "test-pass-123"
+# The rows the first make_areas / make_people of this process wrote through the services,
+# put back as they were by later calls on an empty table: most tests start with both, and
+# load_areas flushes unit by unit (30 ms a test, 2 ms put back).
+_kept: dict[str, list[dict]] = {}
+
+
+def _empty(model) -> bool:
+    return db.session.scalar(select(model.id).limit(1)) is None
 
 
 def make_areas():
@@ -29,14 +42,30 @@ def make_areas():
             for g in (1, 2):
                 rows.append({"kind": "grid", "code": f"S{s}C{c}G{g}", "name": f"网格{s}-{c}-{g}",
                              "parent_code": f"S{s}C{c}", "address_hints": f"{g}号楼"})
-    load_areas(rows)
-    db.session.commit()
-    return SimpleNamespace(**{row["code"]: unit_by_code(row["code"]) for row in rows})
+    if _kept.get("units") and _empty(Unit):
+        add_rows({"units": _kept["units"]}, db.session.connection())
+        versions.change(db.session, shapes.VERSION_KEY)  # as the units' insert does
+        db.session.commit()
+    else:
+        first = "units" not in _kept and _empty(Unit)
+        load_areas(rows)
+        db.session.commit()
+        if first:
+            _kept.update(snapshot_rows("units"))
+    units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_([r["code"] for r in rows])))}
+    return SimpleNamespace(**{row["code"]: units[row["code"]] for row in rows})
 
 
 def make_people(areas):
     """A user per role in S1/S1C1/S1C1G1, and the same in the neighbouring units."""
     now = utcnow()
+    kept = _kept.get("people")
+    if kept and kept["units"] == {code: unit.id for code, unit in vars(areas).items()} and _empty(User):
+        add_rows({"users": [{**row, "created_at": now} for row in kept["users"]]}, db.session.connection())
+        db.session.commit()
+        users = {u.id: u for u in db.session.scalars(select(User))}
+        return SimpleNamespace(**{name: users[id_] for name, id_ in kept["names"].items()})
+    first = not kept and _empty(User)
     made = {}
     password_hash = hashed_password()
     specs = [("admin", Role.ADMIN, None), ("county", Role.COUNTY, areas.C),
@@ -57,6 +86,10 @@ def make_people(areas):
         db.session.add(user)
         made[name] = user
     db.session.commit()
+    if first:
+        _kept["people"] = {"units": {code: unit.id for code, unit in vars(areas).items()},
+                           "names": {name: user.id for name, user in made.items()},
+                           **snapshot_rows("users")}
     return SimpleNamespace(**made)
 
 

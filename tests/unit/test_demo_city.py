@@ -121,13 +121,7 @@ def test_bench_city_grids_tile_too():
         assert hits
 
 
-@pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--tickets", "120"])
-    assert result.exit_code == 0, result.output
-
-
-def test_every_demo_grid_is_reachable_by_a_point_inside_it(demo):
+def test_every_demo_grid_is_reachable_by_a_point_inside_it(demo_city):
     rng = random.Random(10)
     grids = list_units("grid")
     assert len(grids) == 48 and all(g.boundary for g in grids)
@@ -139,7 +133,7 @@ def test_every_demo_grid_is_reachable_by_a_point_inside_it(demo):
         assert all(u.boundary for u in list_units(kind)), kind
 
 
-def test_demo_requests_look_real(demo):
+def test_demo_requests_look_real(demo_city):
     tickets = list(db.session.scalars(select(Ticket)))
     assert all(t.latitude is not None and geo.grid_at(t.latitude, t.longitude).id == t.grid_id
                for t in tickets)
@@ -163,7 +157,7 @@ def test_demo_requests_look_real(demo):
     assert all(t.next_due_at is None or t.next_due_at > now - timedelta(days=7) for t in open_)
 
 
-def test_open311_filing_with_a_point_in_a_demo_grid_gets_201(demo, client):
+def test_open311_filing_with_a_point_in_a_demo_grid_gets_201(demo_city, client):
     _row, key = create_client("demo-client", utcnow())
     db.session.commit()
     grid = db.session.scalar(select(Unit).where(Unit.kind == "grid").order_by(Unit.code).offset(17))

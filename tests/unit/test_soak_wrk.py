@@ -125,7 +125,8 @@ class StandIn(BaseHTTPRequestHandler):
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
 def test_a_short_wrk_run_against_a_stand_in(tmp_path, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll (0.5 s by default)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     session = {"cookie": "session=abc", "csrf": "tok/+="}
     data = {"seed": 1, "start": wall() + 0.3, "seconds": 2, "rate": 40.0, "connections": 4,
             "max_lag": 5.0, "requests_per_task": 1.25, "mix": [["file", 3], ["act", 1], ["track", 1],
