@@ -136,17 +136,24 @@ def _commit_or_flash(call, message, back, page):
     return redirect(back)
 
 
+def _newest_first_page(model, fetch):
+    """A page of a newest-first list and the id "下一页" continues from (None on the last):
+    `fetch(limit=, before=)` reads one row more than a page, below the row `?before=` names
+    (a bound, never shown; an id that is no row gives the first page)."""
+    size = current_app.config["COMMUNITY_PAGE_SIZE"]
+    before_id = request.args.get("before", type=int)
+    before = db.session.get(model, before_id) if before_id else None
+    rows = fetch(limit=size + 1, before=before)
+    return rows[:size], (rows[size - 1].id if len(rows) > size else None)
+
+
 @bp.get("/ratings")
 @staff_required
 def ratings_list():
     # A page of the list, then "older" from its last one: 100 cards cost 50 ms of CPU to
     # render at 5M requests, where 50k showed a handful (issue 30).
-    size = current_app.config["COMMUNITY_PAGE_SIZE"]
-    before_id = request.args.get("before", type=int)
-    before = db.session.get(Rating, before_id) if before_id else None  # a bound, nothing shown
-    rows = appeals.ratings_for(current_user, limit=size + 1, before=before)
-    return render_template("ratings/list.html", ratings=rows[:size],
-                           older=rows[size - 1].id if len(rows) > size else None,
+    rows, older = _newest_first_page(Rating, lambda **page: appeals.ratings_for(current_user, **page))
+    return render_template("ratings/list.html", ratings=rows, older=older,
                            appeal_form=AppealForm(formdata=None),
                            is_appellant=is_appellant, levels=Level,
                            sees_recorder=current_user.role in ("county", "supervisor", "admin"))
@@ -174,12 +181,8 @@ def appeal(rating_id):
 def appeals_list():
     # A page at a time, as /ratings: a street's list showed every appeal it ever had
     # (77 at 5M requests, 30 ms of CPU to render; one at 50k).
-    size = current_app.config["COMMUNITY_PAGE_SIZE"]
-    before_id = request.args.get("before", type=int)
-    before = db.session.get(Appeal, before_id) if before_id else None  # a bound, nothing shown
-    rows = appeals.appeals_for(current_user, limit=size + 1, before=before)
-    return render_template("ratings/appeals.html", appeals=rows[:size],
-                           older=rows[size - 1].id if len(rows) > size else None,
+    rows, older = _newest_first_page(Appeal, lambda **page: appeals.appeals_for(current_user, **page))
+    return render_template("ratings/appeals.html", appeals=rows, older=older,
                            decision_form=DecisionForm(formdata=None),
                            is_judge=is_judge)
 

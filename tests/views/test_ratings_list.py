@@ -18,14 +18,21 @@ def test_the_list_pages_from_its_last_rating(app, client, people, areas, frozen,
     codes = _rated(people, areas, 3)  # oldest first
     monkeypatch.setitem(app.config, "COMMUNITY_PAGE_SIZE", 2)
     login(client, "grid")
-    first = client.get("/ratings").get_data(as_text=True)
+    _pages_newest_first(client, "/ratings", codes)
+
+
+def _pages_newest_first(client, url, codes):
+    """Three rows, oldest first, two a page: the newest two, then "下一页" to the oldest;
+    a bound that is no row gives the first page again, never an error page. Answers the
+    second page's address and text."""
+    first = client.get(url).get_data(as_text=True)
     assert codes[2] in first and codes[1] in first and codes[0] not in first
     older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
     second = client.get(older).get_data(as_text=True)
     assert codes[0] in second and codes[1] not in second and 'rel="next"' not in second
-    # a bound that is no rating: the first page again, never an error page
-    assert codes[2] in client.get("/ratings?before=999999").get_data(as_text=True)
-    assert codes[2] in client.get("/ratings?before=x").get_data(as_text=True)
+    assert codes[2] in client.get(f"{url}?before=999999").get_data(as_text=True)
+    assert codes[2] in client.get(f"{url}?before=x").get_data(as_text=True)
+    return older, second
 
 
 def test_the_list_keeps_each_roles_ratings(app, client, people, areas, frozen):
@@ -62,14 +69,8 @@ def test_the_appeals_list_pages_from_its_last_appeal(app, client, people, areas,
     codes = _appealed(people, areas, 3)  # oldest first
     monkeypatch.setitem(app.config, "COMMUNITY_PAGE_SIZE", 2)
     login(client, "street")
-    first = client.get("/ratings/appeals").get_data(as_text=True)
-    assert codes[2] in first and codes[1] in first and codes[0] not in first
-    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
-    second = client.get(older).get_data(as_text=True)
-    assert codes[0] in second and codes[1] not in second and 'rel="next"' not in second
+    older, second = _pages_newest_first(client, "/ratings/appeals", codes)
     assert 'name="uphold"' in second  # the street decides them, on every page
-    assert codes[2] in client.get("/ratings/appeals?before=999999").get_data(as_text=True)
-    assert codes[2] in client.get("/ratings/appeals?before=x").get_data(as_text=True)
     client.get("/logout")
     login(client, "street2")  # another street: none of them, on any page
     for path in ("/ratings/appeals", older):
