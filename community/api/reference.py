@@ -14,6 +14,7 @@ from community.areas.services import unit_by_code
 from community.auth.models import Role
 from community.core.errors import NotAllowed, NotFound, ValidationFailed
 from community.core.extensions import db
+from community.core.paging import page_error
 from community.tickets.services import active_categories
 from community.core.timeutil import utcnow
 
@@ -52,7 +53,7 @@ def list_areas(args, pagination_parameters):
     """Counties, streets, communities, grids and departments, by code, a page at a time
     (`page`, `page_size` ≤ 1000; the X-Pagination header has the total). Public."""
     if pagination_parameters.page > AREA_PAGES:
-        raise ValidationFailed(_("页码应在 1 到 %(n)d 之间。", n=AREA_PAGES), field="page")
+        raise page_error(AREA_PAGES)
     query = select(Unit).where(Unit.active.is_(True))
     if args.get("kind"):
         query = query.where(Unit.kind == args["kind"])

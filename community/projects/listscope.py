@@ -5,14 +5,14 @@ was read and rendered whole on every visit (issue 30)."""
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from community.areas.models import Unit, UnitKind
 from community.auth.models import Role
 from community.core.bulkdb import any_of
-from community.core.errors import NotFound, ValidationFailed
+from community.core.errors import NotFound
 from community.core.extensions import db
+from community.core.paging import page_count, page_error
 
 from . import access
 
@@ -37,7 +37,7 @@ class ListScope:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        return page_count(self.total, self.size)
 
     def args(self, **changes) -> dict:
         """The page's query arguments, with `changes`, for links that keep the filter."""
@@ -46,20 +46,6 @@ class ListScope:
                "page": self.page if self.page > 1 else None}
         out.update(changes)
         return {k: v for k, v in out.items() if v is not None}
-
-
-def number(args, name: str) -> int | None:
-    """An optional positive whole number from the query string; anything else is refused."""
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed(_("数值无效。"), field=name)
-    return int(raw)
-
-
-def _page_error(pages: int) -> ValidationFailed:
-    return ValidationFailed(_("页码应在 1 到 %(n)d 之间。", n=pages), field="page")
 
 
 def _filter_unit(user, unit_id: int | None, kind: str) -> Unit | None:
@@ -98,7 +84,7 @@ def list_scope(user, county_id: int | None = None, street_id: int | None = None,
     total = db.session.scalar(select(func.count()).select_from(Unit).where(*where))
     page = page or 1
     if page > 1 and (page - 1) * size >= total:
-        raise _page_error(max(1, -(-total // size)))
+        raise page_error(page_count(total, size))
     rows = list(db.session.execute(select(*COLUMNS).where(*where).order_by(Unit.code)
                                    .offset((page - 1) * size).limit(size)))
     counties, streets = [], []  # the filters offered: the admin's counties, a county's streets

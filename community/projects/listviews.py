@@ -8,6 +8,7 @@ from sqlalchemy import select
 from community.areas.models import Unit
 from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
+from community.core.paging import positive_number
 from community.web.forms import as_int
 from community.web.submit import submit
 from community.tickets.models import Category
@@ -30,8 +31,8 @@ def _lists_page(status=200):
     """The chosen community's lists, and the needs of one page of the communities in scope."""
     args, error = request.args, None
     try:
-        scope = listscope.list_scope(current_user, listscope.number(args, "county"),
-                                     listscope.number(args, "street"), listscope.number(args, "page"))
+        scope = listscope.list_scope(current_user, positive_number(args, "county"),
+                                     positive_number(args, "street"), positive_number(args, "page"))
     except ValidationFailed as exc:  # the first page, unfiltered, with the message
         scope, error, status = listscope.list_scope(current_user), exc, exc.status
     chosen = listscope.chosen(scope, args.get("community", type=int))

@@ -9,7 +9,8 @@ from markupsafe import Markup, escape
 
 from community.areas import shapes
 from community.areas.models import Unit, UnitKind
-from community.core.errors import NotFound, ValidationFailed
+from community.core.errors import NotFound
+from community.core.paging import page_count, page_error, positive_number
 from community.core.extensions import db
 from community.web.labels import category_label
 from community.core.replica import reads_from_replica
@@ -122,31 +123,21 @@ def grid_table(unit_id):
     unit = queries.visible_unit(current_user, unit_id)
     if unit.kind not in maps.SCOPE:
         raise NotFound()
-    page = _page_number(request.args.get("page"))
+    page = positive_number(request.args, "page", _("页码应为从 1 起的整数。")) or 1
     days, start, today = period()
     figure = maps.chosen_figure(request.args.get("map"))
     params = Params.from_config(current_app.config)
     found = maps.grid_rows(unit, figure, start, today, utcnow(), params)
     rows = found[0] if found else []
     size = current_app.config["COMMUNITY_PAGE_SIZE"]
-    pages = max(1, -(-len(rows) // size))
+    pages = page_count(len(rows), size)
     if page > pages:
-        raise ValidationFailed(_("页码应在 1 到 %(n)d 之间。", n=pages))
+        raise page_error(pages)
     return render_template(
         "stats/grids.html", unit=unit, days=days, start=start, today=today, figure=figure,
         rows=rows[(page - 1) * size:page * size], total=len(rows), page=page, pages=pages,
         periods=queries.PERIODS, map_figures=maps.FIGURES, figure_label=str(maps.FIGURES[figure]),
         order=maps.ORDER[figure], params=params)
-
-
-def _page_number(raw: str | None) -> int:
-    """?page=: a whole number from 1 (none: the first page); anything else is refused."""
-    raw = (raw or "").strip()
-    if not raw:
-        return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed(_("页码应为从 1 起的整数。"))
-    return int(raw)
 
 
 def plain_labels() -> dict:
