@@ -12,7 +12,7 @@ from community.areas.services import community_area_by_code, unit_by_code
 from community.core.errors import NotFound, ValidationFailed
 from community.core.extensions import db
 from community.tickets.access import can_view, scope_filter
-from community.tickets.models import Category, Ticket
+from community.tickets.models import Category, Ticket, overdue_clause
 from community.tickets.services import normalize_tracking_code
 from community.tickets.states import FINISHED, OPEN
 from community.workqueue.queue import state_in
@@ -67,7 +67,7 @@ def list_requests(user, args: dict, now: datetime) -> tuple[list[Ticket], str | 
                                 Ticket.street_id == unit.id, Ticket.county_id == unit.id,
                                 Ticket.handling_unit_id == unit.id))
     if args.get("overdue"):
-        query = query.where(Ticket.next_due_at < now)
+        query = query.where(overdue_clause(now))
     if args.get("mine"):
         query = query.where(Ticket.assignee_id == user.id)
     if args.get("submitted_from"):

@@ -51,7 +51,7 @@ def ticket_dict(ticket: Ticket, viewer, now: datetime) -> dict:
         "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
         "resolve_due_provisional": bool(ticket.resolve_due_provisional),
         "next_due_at": ticket.next_due_at,
-        "overdue": ticket.next_due_at is not None and ticket.next_due_at < now,
+        "overdue": ticket.is_overdue(now),
         "result": ticket.result, "result_note": ticket.result_note or "",
         "merged_into": ticket.merged_into.tracking_code if ticket.merged_into else None,
         "extension_count": ticket.extension_count, "reopen_count": ticket.reopen_count,

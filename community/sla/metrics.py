@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from community.core.extensions import db
 from community.core.timeutil import utcnow
-from community.tickets.models import Ticket
+from community.tickets.models import Ticket, overdue_clause
 
 from .sweep import LAST_SWEEP_KEY
 
@@ -21,7 +21,7 @@ def metrics(app) -> list:
         select(func.count()).select_from(Ticket).where(Ticket.sla_check_at <= now)))
     overdue = GaugeMetricFamily("community_sla_clocks_overdue", "Requests whose nearest running deadline has passed")
     overdue.add_metric([], db.session.scalar(
-        select(func.count()).select_from(Ticket).where(Ticket.next_due_at < now)))
+        select(func.count()).select_from(Ticket).where(overdue_clause(now))))
     families = [due, overdue]
     try:
         last = app.extensions["redis"].get(LAST_SWEEP_KEY)

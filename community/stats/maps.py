@@ -16,8 +16,7 @@ from community.areas.models import Unit, UnitKind
 from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.web.labels import category_label
-from community.tickets.models import Ticket
-from community.tickets.states import OPEN
+from community.tickets.models import Ticket, overdue_clause
 from community.core.timeutil import local_zone
 
 from . import queries
@@ -102,8 +101,8 @@ def _values(unit, figure, grids, start, end, now, params) -> list[dict]:
     if figure == "overdue":
         counted = dict(db.session.execute(
             select(Ticket.grid_id, func.count(Ticket.id))
-            .where(SCOPE[UnitKind(unit.kind)] == unit.id, Ticket.state.in_([s.value for s in OPEN]),
-                   Ticket.next_due_at < now).group_by(Ticket.grid_id)).all())
+            .where(SCOPE[UnitKind(unit.kind)] == unit.id, overdue_clause(now))
+            .group_by(Ticket.grid_id)).all())
         return [{"value": counted.get(i, 0), "text": str(counted.get(i, 0)), "n": None, "few": False}
                 for i in ids]
     sums = queries.sum_by_unit(ids, start, end)

@@ -13,7 +13,7 @@ from community.core.errors import NotFound
 from community.core.bulkdb import any_of
 from community.core.extensions import db
 from community.ratings.models import CaseState, RectificationCase
-from community.tickets.models import Category, Ticket
+from community.tickets.models import Category, Ticket, overdue_clause
 
 from .formulas import Params, add_counts, figures
 from .models import COUNTS, StatCategoryDaily, StatDaily, StatWorkerDaily
@@ -165,11 +165,8 @@ def league(units: list[Unit], sums: dict[int, dict], params: Params):
 
 def overdue_now(unit: Unit, now: datetime, limit: int = 10):
     column = TICKET_COLUMN[UnitKind(unit.kind)]
-    # A request has next_due_at only while one of its clocks runs, i.e. while it is open
-    # (clock.deadlines.next_due), as the work queue counts it: no state test, so a street's
-    # or county's (unit, next_due_at) index answers the count by itself (county at 5M:
-    # 32–84 ms through the rows → 2.5 ms).
-    where = (column == unit.id, Ticket.next_due_at < now)
+    # No state test (overdue_clause): a county's index answers (5M: 32–84 ms → 2.5 ms).
+    where = (column == unit.id, overdue_clause(now))
     count = db.session.scalar(select(func.count()).select_from(Ticket).where(*where))
     rows = list(db.session.scalars(
         select(Ticket).where(*where).order_by(Ticket.next_due_at).limit(limit)

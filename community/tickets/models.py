@@ -172,6 +172,18 @@ class Ticket(db.Model):
     def public_events(self):
         return [e for e in self.events if e.public]
 
+    def is_overdue(self, now) -> bool:
+        """overdue_clause, for one loaded request (the API's `overdue`)."""
+        return self.next_due_at is not None and self.next_due_at < now
+
+
+def overdue_clause(now):
+    """The rule of 超期, for every count and list of it (queues, dashboards, the map, the
+    API, /metrics): the request's nearest running deadline has passed. next_due_at is set
+    only while a clock runs, i.e. while the request is open (clock.deadlines.next_due), so
+    no state test: a street's or county's (unit, next_due_at) index answers it alone."""
+    return Ticket.next_due_at < now
+
 
 class TicketEvent(db.Model):
     """One row per action on a request: who, when, from, to, note, public or internal."""

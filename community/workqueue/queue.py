@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from community.auth.models import User
 from community.core.extensions import db
 from community.tickets.access import acting_filter, scope_filter, scope_is_city
-from community.tickets.models import Category, Ticket
+from community.tickets.models import Category, Ticket, overdue_clause
 from community.tickets.states import LIVE, OPEN, State
 
 from .counts import counted
@@ -71,7 +71,7 @@ def _filtered(user: User, filters: QueueFilter, now: datetime):
     if filters.tier:
         query = query.where(Ticket.tier == filters.tier)
     if filters.overdue:
-        query = query.where(Ticket.next_due_at < now)
+        query = query.where(overdue_clause(now))
     if filters.mine:
         query = query.where(Ticket.assignee_id == user.id)
     return query
@@ -143,7 +143,7 @@ def state_counts(user: User, view: str = "area") -> dict[str, int]:
 
 def overdue_count(user: User, now: datetime, view: str = "area") -> int:
     return db.session.scalar(select(func.count()).select_from(Ticket).where(
-        view_filter(user, view), Ticket.next_due_at < now)) or 0
+        view_filter(user, view), overdue_clause(now))) or 0
 
 
 def view_counts(user: User) -> dict[str, int]:
