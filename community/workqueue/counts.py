@@ -72,6 +72,8 @@ def _write(what: str, value, now: datetime, seconds: int) -> None:
         return
     text = json.dumps({"value": value, "at": now.isoformat()})
     try:
-        _redis().set(KEY + what, text, ex=seconds)
+        # Whether a figure is fresh is counted() by `now` alone (a frozen or offset clock
+        # too); Redis's expiry, on its own clock, only clears away what nobody asks for.
+        _redis().set(KEY + what, text, ex=max(seconds * 10, 300))
     except (RedisError, OSError):
         pass  # the next page counts again
